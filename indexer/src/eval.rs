@@ -1,0 +1,142 @@
+//! Retrieval evaluation on question files shaped like `dev-questions.jsonl`: each line has a
+//! `question` and `gold` passages (`path` relative to the corpus directory, exact `evidence`).
+//! A hit is a returned chunk of the gold file whose text contains the evidence or whose line
+//! range covers it. Reports Recall@1/5/10 and MRR@10.
+use std::collections::HashMap;
+use std::path::Path;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{io, Error, Result};
+use crate::search::{KnowledgeBase, Mode, SearchRequest};
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Question {
+    pub id: String,
+    pub question: String,
+    pub gold: Vec<Gold>,
+    #[serde(default)]
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Gold {
+    pub path: String,
+    #[serde(default)]
+    pub heading: String,
+    pub evidence: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct EvalSummary {
+    pub n: usize,
+    pub recall_at_1: f64,
+    pub recall_at_5: f64,
+    pub recall_at_10: f64,
+    pub mrr_at_10: f64,
+    pub mode: Mode,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct QuestionResult {
+    pub id: String,
+    pub kind: String,
+    /// 1-based rank of the first hit within the top 10.
+    pub rank: Option<usize>,
+    pub top: Vec<String>,
+}
+
+pub fn load_questions(path: &Path) -> Result<Vec<Question>> {
+    let text = std::fs::read_to_string(path).map_err(io(path))?;
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            serde_json::from_str(l).map_err(|e| Error::Json {
+                path: path.to_path_buf(),
+                source: e,
+            })
+        })
+        .collect()
+}
+
+/// Line range (1-based, inclusive) of `evidence` in `text`, if present.
+fn evidence_lines(text: &str, evidence: &str) -> Option<(u32, u32)> {
+    let pos = text.find(evidence)?;
+    let start = text[..pos].matches('\n').count() as u32 + 1;
+    let end = start + evidence.trim_end_matches('\n').matches('\n').count() as u32;
+    Some((start, end))
+}
+
+/// Evaluate `questions` against `kb`, reading gold files from `corpus` to locate evidence.
+pub fn evaluate(
+    kb: &KnowledgeBase,
+    corpus: &Path,
+    questions: &[Question],
+    mode: Mode,
+) -> Result<(EvalSummary, Vec<QuestionResult>)> {
+    let mut file_cache: HashMap<String, String> = HashMap::new();
+    let mut results = Vec::new();
+    let (mut r1, mut r5, mut r10, mut mrr) = (0usize, 0usize, 0usize, 0f64);
+    for q in questions {
+        let mut gold_spans = Vec::new();
+        for g in &q.gold {
+            let text = match file_cache.get(&g.path) {
+                Some(t) => t.clone(),
+                None => {
+                    let t = std::fs::read_to_string(corpus.join(&g.path)).unwrap_or_default();
+                    file_cache.insert(g.path.clone(), t.clone());
+                    t
+                }
+            };
+            gold_spans.push((g, evidence_lines(&text, &g.evidence)));
+        }
+        let mut req = SearchRequest::new(q.question.clone());
+        req.k = 10;
+        req.mode = mode;
+        let r = kb.retrieve(&req)?;
+        let chunks = kb.chunks();
+        let mut rank = None;
+        let mut top = Vec::new();
+        for (i, rc) in r.ranked.iter().take(10).enumerate() {
+            let c = &chunks[rc.ord];
+            top.push(format!("{}:{}-{}", c.path, c.start_line, c.end_line));
+            let hit = gold_spans.iter().any(|(g, span)| {
+                c.path == g.path
+                    && (c.text.contains(&g.evidence)
+                        || span.is_some_and(|(s, e)| c.start_line <= s && e <= c.end_line))
+            });
+            if hit && rank.is_none() {
+                rank = Some(i + 1);
+            }
+        }
+        if let Some(rk) = rank {
+            if rk <= 1 {
+                r1 += 1;
+            }
+            if rk <= 5 {
+                r5 += 1;
+            }
+            r10 += 1;
+            mrr += 1.0 / rk as f64;
+        }
+        results.push(QuestionResult {
+            id: q.id.clone(),
+            kind: q.kind.clone(),
+            rank,
+            top,
+        });
+    }
+    let n = questions.len().max(1) as f64;
+    Ok((
+        EvalSummary {
+            n: questions.len(),
+            recall_at_1: r1 as f64 / n,
+            recall_at_5: r5 as f64 / n,
+            recall_at_10: r10 as f64 / n,
+            mrr_at_10: mrr / n,
+            mode,
+        },
+        results,
+    ))
+}

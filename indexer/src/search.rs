@@ -1,0 +1,491 @@
+//! Hybrid search over one index generation: BM25 (tantivy) and dense (vector store) candidates
+//! fused by weighted reciprocal rank fusion, filtered by source and kind, near-duplicates
+//! dropped, each hit with a snippet, its citation and which retrievers found it. When the dense
+//! side cannot run, the response says `degraded: lexical-only` and why.
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::chunk::{Chunk, ChunkKind};
+use crate::embed::Embedder;
+use crate::error::{io, Error, Result};
+use crate::lexical::LexicalIndex;
+use crate::store::{read_manifest, DataDir, Manifest};
+use crate::vector::{EdgeStore, VectorFilter, VectorStore};
+
+/// Which retrievers to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// BM25 and dense, fused (the default).
+    #[default]
+    Hybrid,
+    /// Full-text BM25 only.
+    Bm25,
+    /// Dense vectors only.
+    Dense,
+}
+
+impl Mode {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "hybrid" => Some(Self::Hybrid),
+            "bm25" | "lexical" => Some(Self::Bm25),
+            "dense" | "vector" => Some(Self::Dense),
+            _ => None,
+        }
+    }
+}
+
+/// A search request.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SearchRequest {
+    /// The question or keywords, in the operator's words or as exact identifiers
+    /// (`pm_tls_insecure`, `--cluster-init`).
+    pub query: String,
+    /// Number of hits to return (1-50, default 5).
+    #[serde(default = "default_k")]
+    pub k: usize,
+    /// Only these sources (folder names such as `pve-docs`, `bpg-terraform-provider-proxmox-docs`).
+    #[serde(default)]
+    pub sources: Vec<String>,
+    /// Only these kinds of chunk: `prose`, `code`, `option`.
+    #[serde(default)]
+    pub kinds: Vec<ChunkKind>,
+    /// Retrievers to use (default `hybrid`).
+    #[serde(default)]
+    pub mode: Mode,
+}
+
+fn default_k() -> usize {
+    5
+}
+
+impl SearchRequest {
+    pub fn new(query: impl Into<String>) -> Self {
+        Self {
+            query: query.into(),
+            k: default_k(),
+            sources: Vec::new(),
+            kinds: Vec::new(),
+            mode: Mode::Hybrid,
+        }
+    }
+}
+
+/// One search hit.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct Hit {
+    pub rank: usize,
+    /// Fused score (higher is better; comparable within one response only).
+    pub score: f32,
+    pub source: String,
+    /// Path relative to the corpus directory.
+    pub path: String,
+    /// Heading path, e.g. `QEMU/KVM Virtual Machines > Cloud-Init Support > Custom Config`.
+    pub heading: String,
+    pub kind: ChunkKind,
+    pub start_line: u32,
+    pub end_line: u32,
+    /// Citation URL (upstream repository at the pinned commit, with line range).
+    pub url: String,
+    /// The most relevant lines of the chunk.
+    pub snippet: String,
+    /// Rank in the BM25 list, if it was there.
+    pub bm25_rank: Option<usize>,
+    /// Rank in the dense list, if it was there.
+    pub dense_rank: Option<usize>,
+    pub chunk_id: String,
+}
+
+/// A search response.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct SearchResponse {
+    pub query: String,
+    pub mode: Mode,
+    /// The retrievers that actually ran (`bm25`, `dense`).
+    pub retrievers: Vec<String>,
+    /// Set when the requested mode could not run in full, e.g. `lexical-only: <reason>`.
+    pub degraded: Option<String>,
+    pub hits: Vec<Hit>,
+    pub took_ms: f64,
+    pub generation: u64,
+    pub chunks: usize,
+}
+
+/// Tuning of candidate depth and fusion weights.
+#[derive(Debug, Clone, Copy)]
+pub struct Fusion {
+    pub candidates: usize,
+    pub rrf_k: f32,
+    pub w_bm25: f32,
+    pub w_dense: f32,
+}
+
+impl Default for Fusion {
+    fn default() -> Self {
+        Fusion {
+            candidates: 50,
+            rrf_k: 60.0,
+            w_bm25: 1.0,
+            w_dense: 1.0,
+        }
+    }
+}
+
+type EmbedderLoader = Box<dyn Fn() -> Result<Arc<dyn Embedder>> + Send + Sync>;
+
+/// An opened index generation, ready to search.
+pub struct KnowledgeBase {
+    pub dir: PathBuf,
+    pub manifest: Manifest,
+    chunks: Vec<Chunk>,
+    lexical: LexicalIndex,
+    vectors: Option<Box<dyn VectorStore>>,
+    loader: Option<EmbedderLoader>,
+    embedder: OnceLock<std::result::Result<Arc<dyn Embedder>, String>>,
+    pub fusion: Fusion,
+}
+
+impl KnowledgeBase {
+    /// Open the serving generation of a data directory. The embedder is loaded lazily on the
+    /// first dense search through `loader` (pass `None` for lexical-only).
+    pub fn open(data: &DataDir, loader: Option<EmbedderLoader>) -> Result<Self> {
+        let dir = data
+            .current()?
+            .ok_or_else(|| Error::NoIndex(data.root.clone()))?;
+        Self::open_generation(&dir, loader)
+    }
+
+    pub fn open_generation(dir: &Path, loader: Option<EmbedderLoader>) -> Result<Self> {
+        let manifest = read_manifest(dir)?;
+        let cp = dir.join("chunks.json");
+        let bytes = std::fs::read(&cp).map_err(io(&cp))?;
+        let chunks: Vec<Chunk> = serde_json::from_slice(&bytes).map_err(|e| Error::CorruptIndex {
+            path: cp.clone(),
+            message: e.to_string(),
+        })?;
+        let lexical = LexicalIndex::open(&dir.join("tantivy"))?;
+        let vectors: Option<Box<dyn VectorStore>> = match &manifest.dense {
+            Some(_) => Some(Box::new(EdgeStore::open(&dir.join("vectors"))?)),
+            None => None,
+        };
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            manifest,
+            chunks,
+            lexical,
+            vectors,
+            loader,
+            embedder: OnceLock::new(),
+            fusion: Fusion::default(),
+        })
+    }
+
+    pub fn chunks(&self) -> &[Chunk] {
+        &self.chunks
+    }
+
+    pub fn chunk_by_id(&self, id: &str) -> Option<&Chunk> {
+        self.chunks.iter().find(|c| c.id == id)
+    }
+
+    /// The embedder, loading it on first use; `Err` explains why dense search cannot run.
+    pub fn embedder(&self) -> std::result::Result<Arc<dyn Embedder>, String> {
+        self.embedder
+            .get_or_init(|| {
+                let Some(info) = &self.manifest.dense else {
+                    return Err("the index was built without embeddings (`provisio index --lexical-only` or the model was unavailable); rerun `provisio index` with the model installed".into());
+                };
+                let Some(loader) = &self.loader else {
+                    return Err("no embedding model configured".into());
+                };
+                let e = loader().map_err(|e| e.to_string())?;
+                if e.model_id() != info.model_id {
+                    return Err(format!(
+                        "the index was built with model `{}` but `{}` is loaded; rerun `provisio index`",
+                        info.model_id,
+                        e.model_id()
+                    ));
+                }
+                Ok(e)
+            })
+            .clone()
+    }
+
+    /// Validate a request; errors name the field and the fix.
+    pub fn validate(&self, req: &SearchRequest) -> Result<()> {
+        if req.query.trim().is_empty() {
+            return Err(Error::InvalidRequest {
+                field: "query",
+                message: "must not be empty; pass the question or keywords to look up".into(),
+            });
+        }
+        if req.query.len() > 2000 {
+            return Err(Error::InvalidRequest {
+                field: "query",
+                message: "longer than 2000 bytes; shorten it to the question itself".into(),
+            });
+        }
+        if req.k == 0 || req.k > 50 {
+            return Err(Error::InvalidRequest {
+                field: "k",
+                message: format!("{} is out of range; use 1 to 50", req.k),
+            });
+        }
+        for s in &req.sources {
+            if !self.manifest.sources.contains(s) {
+                return Err(Error::InvalidRequest {
+                    field: "sources",
+                    message: format!(
+                        "unknown source `{s}`; known sources: {}",
+                        self.manifest.sources.join(", ")
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Ranked chunk ordinals with per-retriever ranks, before snippets. Used by `search` and
+    /// by the retrieval evaluation.
+    pub fn retrieve(&self, req: &SearchRequest) -> Result<Retrieved> {
+        self.validate(req)?;
+        let kinds: Vec<String> = req.kinds.iter().map(|k| k.as_str().to_string()).collect();
+        let n = self.fusion.candidates.max(req.k);
+        let mut retrievers = Vec::new();
+        let mut degraded = None;
+
+        let bm25 = if req.mode != Mode::Dense {
+            retrievers.push("bm25".to_string());
+            self.lexical.search(&req.query, n, &req.sources, &kinds)?
+        } else {
+            Vec::new()
+        };
+        let dense = if req.mode != Mode::Bm25 {
+            match (self.embedder(), &self.vectors) {
+                (Ok(e), Some(store)) => {
+                    let q = e.embed(&[req.query.as_str()])?;
+                    let filter = VectorFilter {
+                        sources: req.sources.clone(),
+                        kinds: kinds.clone(),
+                    };
+                    retrievers.push("dense".to_string());
+                    store.search(&q[0], n, &filter)?
+                }
+                (Err(why), _) => {
+                    degraded = Some(format!("lexical-only: {why}"));
+                    Vec::new()
+                }
+                (Ok(_), None) => {
+                    degraded = Some("lexical-only: the index has no vector store".into());
+                    Vec::new()
+                }
+            }
+        } else {
+            Vec::new()
+        };
+        if req.mode == Mode::Dense && degraded.is_some() {
+            // Dense was asked for explicitly and cannot run: answer with BM25 and say so.
+            retrievers.push("bm25".to_string());
+            let b = self.lexical.search(&req.query, n, &req.sources, &kinds)?;
+            return Ok(self.fuse(req, b, Vec::new(), retrievers, degraded));
+        }
+        Ok(self.fuse(req, bm25, dense, retrievers, degraded))
+    }
+
+    fn fuse(
+        &self,
+        req: &SearchRequest,
+        bm25: Vec<(u64, f32)>,
+        dense: Vec<(u64, f32)>,
+        retrievers: Vec<String>,
+        degraded: Option<String>,
+    ) -> Retrieved {
+        let f = self.fusion;
+        let mut scores: HashMap<u64, (f32, Option<usize>, Option<usize>)> = HashMap::new();
+        for (r, (id, _)) in bm25.iter().enumerate() {
+            let e = scores.entry(*id).or_insert((0.0, None, None));
+            e.0 += f.w_bm25 / (f.rrf_k + r as f32 + 1.0);
+            e.1 = Some(r + 1);
+        }
+        for (r, (id, _)) in dense.iter().enumerate() {
+            let e = scores.entry(*id).or_insert((0.0, None, None));
+            e.0 += f.w_dense / (f.rrf_k + r as f32 + 1.0);
+            e.2 = Some(r + 1);
+        }
+        let mut ranked: Vec<(u64, (f32, Option<usize>, Option<usize>))> = scores.into_iter().collect();
+        ranked.sort_by(|a, b| b.1 .0.total_cmp(&a.1 .0).then(a.0.cmp(&b.0)));
+        // Drop near-duplicates of better hits.
+        let mut kept: Vec<RankedChunk> = Vec::new();
+        let mut seen_hash: HashSet<&str> = HashSet::new();
+        let mut kept_sets: Vec<HashSet<&str>> = Vec::new();
+        for (ord, (score, br, dr)) in ranked {
+            let Some(c) = self.chunks.get(ord as usize) else { continue };
+            if !seen_hash.insert(c.hash.as_str()) {
+                continue;
+            }
+            let set = word_set(&c.text);
+            if kept_sets.iter().any(|s| jaccard(s, &set) >= 0.9) {
+                continue;
+            }
+            kept_sets.push(set);
+            kept.push(RankedChunk {
+                ord: ord as usize,
+                score,
+                bm25_rank: br,
+                dense_rank: dr,
+            });
+            if kept.len() >= req.k.max(10) {
+                break;
+            }
+        }
+        Retrieved {
+            ranked: kept,
+            retrievers,
+            degraded,
+        }
+    }
+
+    /// Search and render hits with snippets.
+    pub fn search(&self, req: &SearchRequest) -> Result<SearchResponse> {
+        let t = Instant::now();
+        let r = self.retrieve(req)?;
+        let terms = query_terms(&req.query);
+        let hits = r
+            .ranked
+            .iter()
+            .take(req.k)
+            .enumerate()
+            .map(|(i, rc)| {
+                let c = &self.chunks[rc.ord];
+                Hit {
+                    rank: i + 1,
+                    score: rc.score,
+                    source: c.source.clone(),
+                    path: c.path.clone(),
+                    heading: c.heading_display(),
+                    kind: c.kind,
+                    start_line: c.start_line,
+                    end_line: c.end_line,
+                    url: c.url.clone(),
+                    snippet: snippet(&c.text, &terms, 360),
+                    bm25_rank: rc.bm25_rank,
+                    dense_rank: rc.dense_rank,
+                    chunk_id: c.id.clone(),
+                }
+            })
+            .collect();
+        Ok(SearchResponse {
+            query: req.query.clone(),
+            mode: req.mode,
+            retrievers: r.retrievers,
+            degraded: r.degraded,
+            hits,
+            took_ms: t.elapsed().as_secs_f64() * 1000.0,
+            generation: self.manifest.generation,
+            chunks: self.chunks.len(),
+        })
+    }
+}
+
+/// A fused result list.
+#[derive(Debug, Clone)]
+pub struct Retrieved {
+    pub ranked: Vec<RankedChunk>,
+    pub retrievers: Vec<String>,
+    pub degraded: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RankedChunk {
+    pub ord: usize,
+    pub score: f32,
+    pub bm25_rank: Option<usize>,
+    pub dense_rank: Option<usize>,
+}
+
+fn word_set(text: &str) -> HashSet<&str> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.len() > 2)
+        .collect()
+}
+
+fn jaccard(a: &HashSet<&str>, b: &HashSet<&str>) -> f32 {
+    if a.is_empty() && b.is_empty() {
+        return 1.0;
+    }
+    let inter = a.intersection(b).count();
+    inter as f32 / (a.len() + b.len() - inter) as f32
+}
+
+const STOP: &[&str] = &[
+    "the", "a", "an", "and", "or", "of", "to", "in", "on", "for", "is", "are", "do", "does", "i",
+    "my", "how", "what", "which", "can", "with", "it", "be", "that", "this", "when", "why",
+    "where", "should", "would", "from", "at", "by", "as", "not", "but", "if", "so", "me", "we",
+    "our", "your", "you", "get", "set", "use",
+];
+
+fn query_terms(q: &str) -> Vec<String> {
+    q.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
+        .map(|w| w.trim_matches('-').to_lowercase())
+        .filter(|w| w.len() > 2 && !STOP.contains(&w.as_str()))
+        .collect()
+}
+
+/// The window of lines (up to `max` bytes) with the most query-term hits.
+pub fn snippet(text: &str, terms: &[String], max: usize) -> String {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    if lines.is_empty() {
+        return String::new();
+    }
+    let score = |l: &str| {
+        let lower = l.to_lowercase();
+        terms
+            .iter()
+            .filter(|t| lower.contains(t.as_str()))
+            .map(|t| t.len().min(8))
+            .sum::<usize>()
+    };
+    let scores: Vec<usize> = lines.iter().map(|l| score(l)).collect();
+    let mut best = (0usize, 0usize);
+    for start in 0..lines.len() {
+        let mut len = 0;
+        let mut s = 0;
+        let mut end = start;
+        while end < lines.len() && len + lines[end].len() <= max {
+            len += lines[end].len() + 1;
+            s += scores[end];
+            end += 1;
+        }
+        if s > best.1 {
+            best = (start, s);
+        }
+    }
+    let mut out = String::new();
+    for l in &lines[best.0..] {
+        if out.len() + l.len() > max {
+            if out.is_empty() {
+                let cut = l
+                    .char_indices()
+                    .map(|(i, _)| i)
+                    .take_while(|i| *i <= max)
+                    .last()
+                    .unwrap_or(0);
+                out.push_str(&l[..cut]);
+                out.push('…');
+            }
+            break;
+        }
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(l.trim_end());
+    }
+    out
+}

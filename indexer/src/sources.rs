@@ -1,0 +1,129 @@
+//! `corpus/sources.toml`: which upstream sources make up the corpus, pinned, with their licenses
+//! and the URL scheme used for citations.
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{io, Error, Result};
+
+/// The whole sources file.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourcesFile {
+    #[serde(rename = "source")]
+    pub sources: Vec<Source>,
+}
+
+/// One upstream documentation source: one folder in the corpus directory.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    /// Folder name in the corpus directory, also the `source` filter value.
+    pub name: String,
+    /// Upstream repository, e.g. `https://github.com/proxmox/pve-docs`.
+    pub repository: String,
+    /// Pinned upstream commit the corpus folder was taken from.
+    pub commit: String,
+    /// Path of the corpus folder inside the upstream repository (prefix for citations), may be empty.
+    #[serde(default)]
+    pub upstream_prefix: String,
+    /// SPDX license of the documents.
+    pub license: String,
+    /// Globs (relative to the source folder) of files to index.
+    pub include: Vec<String>,
+    /// Globs of files to skip.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// Citation URL template; `{path}` is the path inside the upstream repository,
+    /// `{start}`/`{end}` the line range. Default: GitHub blob URL at the pinned commit.
+    #[serde(default)]
+    pub doc_url: Option<String>,
+    /// Short human description.
+    #[serde(default)]
+    pub description: String,
+}
+
+impl SourcesFile {
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(io(path))?;
+        Self::parse(&text).map_err(|message| Error::Sources {
+            path: path.to_path_buf(),
+            message,
+        })
+    }
+
+    pub fn parse(text: &str) -> std::result::Result<Self, String> {
+        let file: SourcesFile = toml::from_str(text).map_err(|e| e.to_string())?;
+        let mut seen = std::collections::BTreeSet::new();
+        for s in &file.sources {
+            if !seen.insert(s.name.clone()) {
+                return Err(format!("source `{}` is listed twice", s.name));
+            }
+            if s.include.is_empty() {
+                return Err(format!("source `{}`: `include` must list at least one glob", s.name));
+            }
+            s.matcher().map_err(|e| format!("source `{}`: {e}", s.name))?;
+        }
+        Ok(file)
+    }
+
+    /// The sources file that ships with the repository (`corpus/sources.toml`).
+    pub fn builtin() -> Self {
+        #[allow(clippy::expect_used)]
+        Self::parse(include_str!("../../corpus/sources.toml")).expect("corpus/sources.toml is valid")
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Source> {
+        self.sources.iter().find(|s| s.name == name)
+    }
+}
+
+/// Compiled include/exclude globs of a source.
+pub struct SourceMatcher {
+    include: GlobSet,
+    exclude: GlobSet,
+}
+
+impl SourceMatcher {
+    pub fn matches(&self, rel: &str) -> bool {
+        self.include.is_match(rel) && !self.exclude.is_match(rel)
+    }
+}
+
+fn globset(globs: &[String]) -> std::result::Result<GlobSet, String> {
+    let mut b = GlobSetBuilder::new();
+    for g in globs {
+        b.add(Glob::new(g).map_err(|e| format!("bad glob `{g}`: {e}"))?);
+    }
+    b.build().map_err(|e| e.to_string())
+}
+
+impl Source {
+    pub fn matcher(&self) -> std::result::Result<SourceMatcher, String> {
+        Ok(SourceMatcher {
+            include: globset(&self.include)?,
+            exclude: globset(&self.exclude)?,
+        })
+    }
+
+    /// Citation URL for a file (path relative to the source folder) and a line range.
+    pub fn citation(&self, rel: &str, start: u32, end: u32) -> String {
+        let upstream: PathBuf = Path::new(&self.upstream_prefix).join(rel);
+        let upstream = upstream.to_string_lossy().replace(' ', "%20");
+        match &self.doc_url {
+            Some(t) => t
+                .replace("{path}", &upstream)
+                .replace("{start}", &start.to_string())
+                .replace("{end}", &end.to_string()),
+            None => format!(
+                "{}/blob/{}/{}#L{}-L{}",
+                self.repository.trim_end_matches('/'),
+                self.commit,
+                upstream,
+                start,
+                end
+            ),
+        }
+    }
+}

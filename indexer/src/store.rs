@@ -1,0 +1,442 @@
+//! Index generations on disk and the (re)index pipeline.
+//!
+//! Layout under the data directory:
+//! ```text
+//! index/CURRENT              name of the serving generation (replaced atomically)
+//! index/gen-<n>/             manifest.json, chunks.json, tantivy/, vectors/
+//! index/.build-<...>/        a generation being built; renamed to gen-<n> when complete
+//! cache/embeddings/<model>.bin   embedding cache keyed by chunk content hash
+//! ```
+//! A reindex never touches the serving generation: it builds beside it and swaps `CURRENT`
+//! (write temp file, fsync, rename). A crash at any point leaves the old generation serving;
+//! leftover `.build-*` folders are removed by the next run. Unchanged corpus (same file hashes,
+//! chunker version and model) is detected up front and costs only the hashing.
+use std::collections::{BTreeMap, HashSet};
+use std::io::Write;
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::chunk::{chunk_document, Chunk};
+use crate::corpus::Corpus;
+use crate::embed::{EmbeddingCache, Embedder};
+use crate::error::{io, Error, Result};
+use crate::sources::SourcesFile;
+use crate::vector::{EdgeStore, VectorPoint, VectorStore};
+
+/// Bumped whenever chunking or the stored layout changes (forces a rebuild).
+pub const LAYOUT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct DenseInfo {
+    pub model_id: String,
+    pub dim: usize,
+    pub backend: String,
+}
+
+/// What a generation holds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Manifest {
+    pub layout_version: u32,
+    pub generation: u64,
+    pub created_unix: u64,
+    pub corpus_root: String,
+    pub sources: Vec<String>,
+    pub files: BTreeMap<String, String>,
+    pub chunks: usize,
+    pub dense: Option<DenseInfo>,
+}
+
+/// Stages reported to the progress callback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    Load,
+    Chunk,
+    Embed,
+    WriteChunks,
+    Lexical,
+    Vectors,
+    Swap,
+}
+
+/// Progress event: stage, done, total.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    pub stage: Stage,
+    pub done: usize,
+    pub total: usize,
+}
+
+/// The outcome of `index`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct IndexReport {
+    /// `unchanged` (nothing to do) or `built` (a new generation is serving).
+    pub status: String,
+    pub generation: u64,
+    pub files: usize,
+    pub files_added: usize,
+    pub files_changed: usize,
+    pub files_removed: usize,
+    pub chunks: usize,
+    /// Chunks embedded in this run (not found in the cache).
+    pub chunks_embedded: usize,
+    /// Chunks whose vectors came from the cache.
+    pub chunks_cached: usize,
+    pub dense: Option<DenseInfo>,
+    pub unknown_folders: Vec<String>,
+    pub elapsed_ms: u64,
+    pub timings_ms: BTreeMap<String, u64>,
+}
+
+/// Paths under a data directory.
+#[derive(Debug, Clone)]
+pub struct DataDir {
+    pub root: PathBuf,
+}
+
+impl DataDir {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+    pub fn index_dir(&self) -> PathBuf {
+        self.root.join("index")
+    }
+    pub fn cache_dir(&self) -> PathBuf {
+        self.root.join("cache").join("embeddings")
+    }
+    fn current_file(&self) -> PathBuf {
+        self.index_dir().join("CURRENT")
+    }
+    /// The serving generation's folder, if any.
+    pub fn current(&self) -> Result<Option<PathBuf>> {
+        let f = self.current_file();
+        match std::fs::read_to_string(&f) {
+            Ok(name) => {
+                let name = name.trim();
+                if name.is_empty() || name.contains('/') || name.contains("..") {
+                    return Err(Error::CorruptIndex {
+                        path: f,
+                        message: "CURRENT does not name a generation".into(),
+                    });
+                }
+                Ok(Some(self.index_dir().join(name)))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::Io { path: f, source: e }),
+        }
+    }
+    pub fn current_manifest(&self) -> Result<Option<Manifest>> {
+        match self.current()? {
+            Some(dir) => read_manifest(&dir).map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
+pub fn read_manifest(gen_dir: &Path) -> Result<Manifest> {
+    let p = gen_dir.join("manifest.json");
+    let bytes = std::fs::read(&p).map_err(io(&p))?;
+    serde_json::from_slice(&bytes).map_err(|e| Error::CorruptIndex {
+        path: p,
+        message: e.to_string(),
+    })
+}
+
+fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    let f = std::fs::File::create(path).map_err(io(path))?;
+    let mut w = std::io::BufWriter::new(f);
+    serde_json::to_writer(&mut w, value).map_err(|e| Error::Json {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    w.flush().map_err(io(path))?;
+    w.get_ref().sync_all().map_err(io(path))?;
+    Ok(())
+}
+
+/// Options for one `index` run.
+pub struct IndexOptions<'a> {
+    pub data: DataDir,
+    pub corpus: PathBuf,
+    pub sources: SourcesFile,
+    /// `None`: build the full-text side only (the index then serves `lexical-only`).
+    pub embedder: Option<Arc<dyn Embedder>>,
+    /// Rebuild even if nothing changed.
+    pub force: bool,
+    /// Called as work progresses; returning `Break` aborts the run (as a crash would), leaving
+    /// the serving generation untouched.
+    pub progress: Option<&'a dyn Fn(Progress) -> ControlFlow<()>>,
+}
+
+fn now_unix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+struct Aborted;
+
+/// Run the indexer.
+pub fn index(opts: &IndexOptions<'_>) -> Result<IndexReport> {
+    match index_inner(opts) {
+        Ok(Ok(r)) => Ok(r),
+        Ok(Err(Aborted)) => Err(Error::Embedding("index run aborted".into())),
+        Err(e) => Err(e),
+    }
+}
+
+fn report(opts: &IndexOptions<'_>, stage: Stage, done: usize, total: usize) -> std::result::Result<(), Aborted> {
+    if let Some(cb) = opts.progress {
+        if cb(Progress { stage, done, total }).is_break() {
+            return Err(Aborted);
+        }
+    }
+    Ok(())
+}
+
+macro_rules! step {
+    ($e:expr) => {
+        if let Err(a) = $e {
+            return Ok(Err(a));
+        }
+    };
+}
+
+fn index_inner(opts: &IndexOptions<'_>) -> Result<std::result::Result<IndexReport, Aborted>> {
+    let t0 = Instant::now();
+    let mut timings = BTreeMap::new();
+    let index_dir = opts.data.index_dir();
+    std::fs::create_dir_all(&index_dir).map_err(io(&index_dir))?;
+    clean_stale_builds(&index_dir);
+
+    step!(report(opts, Stage::Load, 0, 1));
+    let corpus = Corpus::load(&opts.corpus, &opts.sources)?;
+    let hashes = corpus.file_hashes();
+    timings.insert("load".into(), t0.elapsed().as_millis() as u64);
+
+    let dense_wanted = opts.embedder.as_ref().map(|e| DenseInfo {
+        model_id: e.model_id().to_string(),
+        dim: e.dim(),
+        backend: "qdrant-edge".into(),
+    });
+    let old = opts.data.current_manifest().ok().flatten();
+    let (added, changed, removed) = match &old {
+        Some(m) => diff(&m.files, &hashes),
+        None => (hashes.len(), 0, 0),
+    };
+    if let Some(m) = &old {
+        if !opts.force
+            && m.layout_version == LAYOUT_VERSION
+            && m.files == hashes
+            && m.dense == dense_wanted
+        {
+            return Ok(Ok(IndexReport {
+                status: "unchanged".into(),
+                generation: m.generation,
+                files: hashes.len(),
+                files_added: 0,
+                files_changed: 0,
+                files_removed: 0,
+                chunks: m.chunks,
+                chunks_embedded: 0,
+                chunks_cached: if m.dense.is_some() { m.chunks } else { 0 },
+                dense: m.dense.clone(),
+                unknown_folders: corpus.unknown_folders.clone(),
+                elapsed_ms: t0.elapsed().as_millis() as u64,
+                timings_ms: timings,
+            }));
+        }
+    }
+
+    // Chunk.
+    let t = Instant::now();
+    let mut chunks: Vec<Chunk> = Vec::new();
+    let nfiles = corpus.files.len();
+    for (i, f) in corpus.files.iter().enumerate() {
+        let Some(src) = opts.sources.get(&f.source) else { continue };
+        chunks.extend(chunk_document(src, &f.rel, &f.text));
+        if i % 50 == 0 {
+            step!(report(opts, Stage::Chunk, i, nfiles));
+        }
+    }
+    timings.insert("chunk".into(), t.elapsed().as_millis() as u64);
+
+    // Embed what the cache lacks.
+    let t = Instant::now();
+    let mut embedded = 0usize;
+    let mut cached = 0usize;
+    let mut vectors: Vec<Vec<f32>> = Vec::new();
+    if let Some(emb) = &opts.embedder {
+        let mut cache = EmbeddingCache::open(&opts.data.cache_dir(), emb.model_id(), emb.dim())?;
+        let mut missing: Vec<&Chunk> = Vec::new();
+        let mut seen = HashSet::new();
+        for c in &chunks {
+            if cache.get(&c.hash).is_none() && seen.insert(c.hash.as_str()) {
+                missing.push(c);
+            }
+        }
+        cached = chunks.len() - chunks.iter().filter(|c| seen.contains(c.hash.as_str())).count();
+        let total = missing.len();
+        step!(report(opts, Stage::Embed, 0, total));
+        for batch in missing.chunks(64) {
+            let texts: Vec<&str> = batch.iter().map(|c| c.search_text.as_str()).collect();
+            let vecs = emb.embed(&texts)?;
+            if vecs.len() != batch.len() {
+                return Err(Error::Embedding(format!(
+                    "model returned {} vectors for {} texts",
+                    vecs.len(),
+                    batch.len()
+                )));
+            }
+            cache.put_all(batch.iter().map(|c| c.hash.clone()).zip(vecs).collect())?;
+            embedded += batch.len();
+            step!(report(opts, Stage::Embed, embedded, total));
+        }
+        // Duplicate texts share one embedding; count each chunk once.
+        embedded = chunks.len() - cached;
+        for c in &chunks {
+            match cache.get(&c.hash) {
+                Some(v) => vectors.push(v.clone()),
+                None => {
+                    return Err(Error::Embedding(format!("no vector for chunk {}", c.id)));
+                }
+            }
+        }
+    }
+    timings.insert("embed".into(), t.elapsed().as_millis() as u64);
+
+    // Write the new generation beside the serving one.
+    let generation = old.as_ref().map(|m| m.generation + 1).unwrap_or(1);
+    let build = index_dir.join(format!(
+        ".build-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
+    ));
+    std::fs::create_dir_all(&build).map_err(io(&build))?;
+
+    let t = Instant::now();
+    step!(report(opts, Stage::WriteChunks, 0, chunks.len()));
+    write_json(&build.join("chunks.json"), &chunks)?;
+    timings.insert("write_chunks".into(), t.elapsed().as_millis() as u64);
+
+    let t = Instant::now();
+    step!(report(opts, Stage::Lexical, 0, chunks.len()));
+    crate::lexical::build(&build.join("tantivy"), &chunks)?;
+    timings.insert("lexical".into(), t.elapsed().as_millis() as u64);
+
+    let t = Instant::now();
+    if let Some(info) = &dense_wanted {
+        step!(report(opts, Stage::Vectors, 0, chunks.len()));
+        let store = EdgeStore::create(&build.join("vectors"), info.dim)?;
+        let points = chunks
+            .iter()
+            .zip(vectors)
+            .enumerate()
+            .map(|(i, (c, v))| VectorPoint {
+                id: i as u64,
+                vector: v,
+                source: c.source.clone(),
+                kind: c.kind.as_str().to_string(),
+            })
+            .collect();
+        store.upsert(points)?;
+        store.finish()?;
+        drop(store);
+    }
+    timings.insert("vectors".into(), t.elapsed().as_millis() as u64);
+
+    let manifest = Manifest {
+        layout_version: LAYOUT_VERSION,
+        generation,
+        created_unix: now_unix(),
+        corpus_root: opts.corpus.to_string_lossy().into_owned(),
+        sources: corpus.sources.clone(),
+        files: hashes.clone(),
+        chunks: chunks.len(),
+        dense: dense_wanted.clone(),
+    };
+    write_json(&build.join("manifest.json"), &manifest)?;
+
+    // Swap.
+    step!(report(opts, Stage::Swap, 0, 1));
+    let name = format!("gen-{generation:06}");
+    let final_dir = index_dir.join(&name);
+    if final_dir.exists() {
+        std::fs::remove_dir_all(&final_dir).map_err(io(&final_dir))?;
+    }
+    std::fs::rename(&build, &final_dir).map_err(io(&final_dir))?;
+    let tmp = index_dir.join("CURRENT.tmp");
+    {
+        let mut f = std::fs::File::create(&tmp).map_err(io(&tmp))?;
+        f.write_all(name.as_bytes()).map_err(io(&tmp))?;
+        f.sync_all().map_err(io(&tmp))?;
+    }
+    std::fs::rename(&tmp, opts.data.current_file()).map_err(io(&tmp))?;
+    if let Ok(d) = std::fs::File::open(&index_dir) {
+        let _ = d.sync_all();
+    }
+    // Older generations are no longer served.
+    if let Ok(rd) = std::fs::read_dir(&index_dir) {
+        for e in rd.flatten() {
+            let n = e.file_name().to_string_lossy().into_owned();
+            if n.starts_with("gen-") && n != name {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
+    Ok(Ok(IndexReport {
+        status: "built".into(),
+        generation,
+        files: hashes.len(),
+        files_added: added,
+        files_changed: changed,
+        files_removed: removed,
+        chunks: chunks.len(),
+        chunks_embedded: if dense_wanted.is_some() { embedded } else { 0 },
+        chunks_cached: if dense_wanted.is_some() { cached } else { 0 },
+        dense: dense_wanted,
+        unknown_folders: corpus.unknown_folders,
+        elapsed_ms: t0.elapsed().as_millis() as u64,
+        timings_ms: timings,
+    }))
+}
+
+fn diff(old: &BTreeMap<String, String>, new: &BTreeMap<String, String>) -> (usize, usize, usize) {
+    let added = new.keys().filter(|k| !old.contains_key(*k)).count();
+    let removed = old.keys().filter(|k| !new.contains_key(*k)).count();
+    let changed = new
+        .iter()
+        .filter(|(k, v)| old.get(*k).is_some_and(|o| o != *v))
+        .count();
+    (added, changed, removed)
+}
+
+fn clean_stale_builds(index_dir: &Path) {
+    if let Ok(rd) = std::fs::read_dir(index_dir) {
+        for e in rd.flatten() {
+            let n = e.file_name().to_string_lossy().into_owned();
+            let stale = n.starts_with(".build-")
+                && n.split('-')
+                    .nth(1)
+                    .and_then(|pid| pid.parse::<u32>().ok())
+                    .is_none_or(|pid| pid != std::process::id() && !pid_alive(pid));
+            if stale {
+                tracing::info!(dir = %e.path().display(), "removing an interrupted build");
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
+}
+
+fn pid_alive(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+}

@@ -1,0 +1,150 @@
+//! `provisio bench`: reproducible performance figures.
+//! - `bench index --corpus DIR`: full index into a fresh data directory (cold embedding cache),
+//!   then a no-change reindex; chunks/s; peak RSS.
+//! - `bench search --questions FILE`: warm search latency p50/p99 per mode over the question set.
+use std::io::Write;
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Result;
+use clap::{Args, Subcommand};
+use provisio_indexer::{eval, IndexOptions, Mode, SearchRequest};
+use serde_json::json;
+
+use crate::commands::{load_embedder, load_sources, open_kb};
+use crate::paths::Paths;
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    what: What,
+}
+
+#[derive(Subcommand, Debug)]
+enum What {
+    /// Time a full index (fresh data dir and cache) and a no-change reindex.
+    Index {
+        #[arg(long)]
+        corpus: PathBuf,
+        #[arg(long)]
+        lexical_only: bool,
+        /// Keep the built data directory here instead of a temporary one.
+        #[arg(long)]
+        keep: Option<PathBuf>,
+    },
+    /// Warm search latency over the questions of a JSONL file, against the current index.
+    Search {
+        #[arg(long)]
+        questions: PathBuf,
+        /// Passes over the question set.
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+    },
+}
+
+fn peak_rss_mb() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+fn pct(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+pub fn run(paths: &Paths, a: &BenchArgs, out: &mut dyn Write) -> Result<ExitCode> {
+    match &a.what {
+        What::Index {
+            corpus,
+            lexical_only,
+            keep,
+        } => {
+            let tmp = tempfile::tempdir()?;
+            let root = keep.clone().unwrap_or_else(|| tmp.path().to_path_buf());
+            let data = provisio_indexer::DataDir::new(root);
+            let embedder = if *lexical_only {
+                None
+            } else {
+                Some(load_embedder(paths)?)
+            };
+            let cont = |_p| ControlFlow::Continue(());
+            let mk = || IndexOptions {
+                data: data.clone(),
+                corpus: corpus.clone(),
+                sources: load_sources(&None).unwrap_or_else(|_| provisio_indexer::sources::SourcesFile::builtin()),
+                embedder: embedder.clone(),
+                force: false,
+                progress: Some(&cont),
+            };
+            let t = Instant::now();
+            let full = provisio_indexer::index(&mk())?;
+            let full_s = t.elapsed().as_secs_f64();
+            let t = Instant::now();
+            let again = provisio_indexer::index(&mk())?;
+            let again_s = t.elapsed().as_secs_f64();
+            let v = json!({
+                "bench": "index",
+                "files": full.files,
+                "chunks": full.chunks,
+                "chunks_embedded": full.chunks_embedded,
+                "full_index_s": full_s,
+                "chunks_per_s": full.chunks as f64 / full_s,
+                "timings_ms": full.timings_ms,
+                "reindex_unchanged_s": again_s,
+                "reindex_status": again.status,
+                "peak_rss_mb": peak_rss_mb(),
+                "dense": full.dense,
+            });
+            writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+        }
+        What::Search { questions, rounds } => {
+            let kb = open_kb(paths)?;
+            let qs = eval::load_questions(questions)?;
+            let mut results = serde_json::Map::new();
+            // Warm up: loads the model, touches the indexes.
+            for q in qs.iter().take(3) {
+                kb.search(&SearchRequest::new(q.question.clone()))?;
+            }
+            for mode in [Mode::Bm25, Mode::Dense, Mode::Hybrid] {
+                let mut lat = Vec::new();
+                for _ in 0..*rounds {
+                    for q in &qs {
+                        let mut req = SearchRequest::new(q.question.clone());
+                        req.mode = mode;
+                        req.k = 10;
+                        let t = Instant::now();
+                        kb.search(&req)?;
+                        lat.push(t.elapsed().as_secs_f64() * 1000.0);
+                    }
+                }
+                lat.sort_by(|a, b| a.total_cmp(b));
+                results.insert(
+                    format!("{mode:?}").to_lowercase(),
+                    json!({"n": lat.len(), "p50_ms": pct(&lat, 0.5), "p99_ms": pct(&lat, 0.99), "max_ms": lat.last()}),
+                );
+            }
+            // Query embedding alone, to separate model time from index time.
+            if let Ok(e) = kb.embedder() {
+                let mut lat = Vec::new();
+                for q in &qs {
+                    let t = Instant::now();
+                    e.embed(&[q.question.as_str()])?;
+                    lat.push(t.elapsed().as_secs_f64() * 1000.0);
+                }
+                lat.sort_by(|a, b| a.total_cmp(b));
+                results.insert("query_embedding".into(), json!({"p50_ms": pct(&lat, 0.5), "p99_ms": pct(&lat, 0.99)}));
+            }
+            results.insert("chunks".into(), json!(kb.chunks().len()));
+            results.insert("peak_rss_mb".into(), json!(peak_rss_mb()));
+            writeln!(out, "{}", serde_json::to_string_pretty(&serde_json::Value::Object(results))?)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

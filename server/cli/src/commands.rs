@@ -1,0 +1,263 @@
+//! `index`, `search` and `eval-retrieval`.
+use std::io::Write;
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use provisio_indexer::chunk::ChunkKind;
+use provisio_indexer::embed::{Embedder, FastEmbedder};
+use provisio_indexer::sources::SourcesFile;
+use provisio_indexer::store::{Progress, Stage};
+use provisio_indexer::{eval, IndexOptions, KnowledgeBase, Mode, SearchRequest};
+
+use crate::paths::Paths;
+
+#[derive(Args, Debug)]
+pub struct IndexArgs {
+    /// Corpus directory: one folder per source named in the sources file.
+    #[arg(long, env = "PROVISIO_CORPUS")]
+    pub corpus: PathBuf,
+    /// Sources file (default: the corpus/sources.toml built into the binary).
+    #[arg(long)]
+    pub sources: Option<PathBuf>,
+    /// Build the full-text index only (search then reports `degraded: lexical-only`).
+    #[arg(long)]
+    pub lexical_only: bool,
+    /// Rebuild even if nothing changed.
+    #[arg(long)]
+    pub force: bool,
+    /// Print a JSON summary instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn load_sources(path: &Option<PathBuf>) -> Result<SourcesFile> {
+    Ok(match path {
+        Some(p) => SourcesFile::load(p)?,
+        None => SourcesFile::builtin(),
+    })
+}
+
+pub fn load_embedder(paths: &Paths) -> Result<Arc<dyn Embedder>> {
+    Ok(Arc::new(FastEmbedder::load(&paths.model)?))
+}
+
+pub fn index(paths: &Paths, a: &IndexArgs, out: &mut dyn Write) -> Result<ExitCode> {
+    let sources = load_sources(&a.sources)?;
+    let embedder = if a.lexical_only {
+        None
+    } else {
+        Some(load_embedder(paths).context("loading the embedding model (or pass --lexical-only)")?)
+    };
+    let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) && !a.json {
+        let b = indicatif::ProgressBar::new(0);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} {eta}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        Some(b)
+    } else {
+        None
+    };
+    let cb = |p: Progress| {
+        if let Some(b) = &bar {
+            b.set_message(format!("{:?}", p.stage).to_lowercase());
+            b.set_length(p.total as u64);
+            b.set_position(p.done as u64);
+        } else if p.stage == Stage::Embed && p.total > 0 && (p.done % 640 == 0 || p.done == p.total) {
+            tracing::info!(done = p.done, total = p.total, "embedding");
+        }
+        ControlFlow::Continue(())
+    };
+    let opts = IndexOptions {
+        data: paths.data.clone(),
+        corpus: a.corpus.clone(),
+        sources,
+        embedder,
+        force: a.force,
+        progress: Some(&cb),
+    };
+    let report = provisio_indexer::index(&opts)?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    if a.json {
+        serde_json::to_writer(&mut *out, &report)?;
+        writeln!(out)?;
+    } else {
+        writeln!(
+            out,
+            "{}: generation {} · {} files (+{} ~{} -{}) · {} chunks · embedded {} · cached {} · {} · {} ms",
+            report.status,
+            report.generation,
+            report.files,
+            report.files_added,
+            report.files_changed,
+            report.files_removed,
+            report.chunks,
+            report.chunks_embedded,
+            report.chunks_cached,
+            match &report.dense {
+                Some(d) => format!("dense {} ({})", d.model_id, d.backend),
+                None => "lexical-only".to_string(),
+            },
+            report.elapsed_ms
+        )?;
+        if !report.unknown_folders.is_empty() {
+            writeln!(
+                out,
+                "not indexed (no source in the sources file): {}",
+                report.unknown_folders.join(", ")
+            )?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Args, Debug)]
+pub struct SearchArgs {
+    /// The question or keywords.
+    pub query: String,
+    /// Only this source (repeatable).
+    #[arg(long = "source")]
+    pub sources: Vec<String>,
+    /// Only this kind of chunk: prose, code, option (repeatable).
+    #[arg(long = "kind")]
+    pub kinds: Vec<String>,
+    /// Number of hits.
+    #[arg(short, long, default_value_t = 5)]
+    pub k: usize,
+    /// hybrid, bm25 or dense.
+    #[arg(long, default_value = "hybrid")]
+    pub mode: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn open_kb(paths: &Paths) -> Result<KnowledgeBase> {
+    let model = paths.model.clone();
+    let loader: Box<dyn Fn() -> provisio_indexer::Result<Arc<dyn Embedder>> + Send + Sync> =
+        Box::new(move || Ok(Arc::new(FastEmbedder::load(&model)?) as Arc<dyn Embedder>));
+    Ok(KnowledgeBase::open(&paths.data, Some(loader))?)
+}
+
+fn parse_mode(s: &str) -> Result<Mode> {
+    match Mode::parse(s) {
+        Some(m) => Ok(m),
+        None => bail!("--mode `{s}` is not one of hybrid, bm25, dense"),
+    }
+}
+
+pub fn search(paths: &Paths, a: &SearchArgs, out: &mut dyn Write) -> Result<ExitCode> {
+    let kb = open_kb(paths)?;
+    let mut kinds = Vec::new();
+    for k in &a.kinds {
+        match ChunkKind::parse(k) {
+            Some(k) => kinds.push(k),
+            None => bail!("--kind `{k}` is not one of prose, code, option"),
+        }
+    }
+    let req = SearchRequest {
+        query: a.query.clone(),
+        k: a.k,
+        sources: a.sources.clone(),
+        kinds,
+        mode: parse_mode(&a.mode)?,
+    };
+    let resp = kb.search(&req)?;
+    if a.json {
+        serde_json::to_writer_pretty(&mut *out, &resp)?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    writeln!(
+        out,
+        "{} hits · retrievers: {}{} · {:.1} ms",
+        resp.hits.len(),
+        resp.retrievers.join("+"),
+        resp.degraded
+            .as_ref()
+            .map(|d| format!(" · degraded: {d}"))
+            .unwrap_or_default(),
+        resp.took_ms
+    )?;
+    for h in &resp.hits {
+        writeln!(
+            out,
+            "\n{}. {} [{}] {}:{}-{}\n   {}\n   {}",
+            h.rank,
+            h.heading,
+            h.kind.as_str(),
+            h.path,
+            h.start_line,
+            h.end_line,
+            h.url,
+            h.snippet.replace('\n', "\n   ")
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// Question file (JSONL).
+    pub file: PathBuf,
+    /// Corpus directory the gold paths are relative to (default: the indexed corpus).
+    #[arg(long)]
+    pub corpus: Option<PathBuf>,
+    /// hybrid, bm25 or dense.
+    #[arg(long, default_value = "hybrid")]
+    pub mode: String,
+    #[arg(long)]
+    pub json: bool,
+    /// Also print each question's rank and top hits.
+    #[arg(long)]
+    pub details: bool,
+}
+
+pub fn eval(paths: &Paths, a: &EvalArgs, out: &mut dyn Write) -> Result<ExitCode> {
+    let kb = open_kb(paths)?;
+    let questions = eval::load_questions(&a.file)?;
+    let corpus = a
+        .corpus
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(&kb.manifest.corpus_root));
+    let mode = parse_mode(&a.mode)?;
+    if mode != Mode::Bm25 {
+        if let Err(why) = kb.embedder() {
+            bail!("dense retrieval unavailable: {why}");
+        }
+    }
+    let (summary, details) = eval::evaluate(&kb, &corpus, &questions, mode)?;
+    if a.details {
+        for d in &details {
+            writeln!(
+                out,
+                "{} {:<12} rank={:<5} top3={}",
+                d.id,
+                d.kind,
+                d.rank.map(|r| r.to_string()).unwrap_or("-".into()),
+                d.top.iter().take(3).cloned().collect::<Vec<_>>().join(" | ")
+            )?;
+        }
+    }
+    if a.json {
+        serde_json::to_writer(&mut *out, &summary)?;
+        writeln!(out)?;
+    } else {
+        writeln!(
+            out,
+            "n={} mode={:?} R@1={:.3} R@5={:.3} R@10={:.3} MRR@10={:.3}",
+            summary.n,
+            summary.mode,
+            summary.recall_at_1,
+            summary.recall_at_5,
+            summary.recall_at_10,
+            summary.mrr_at_10
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,58 @@
+//! `provisio`: the command line. `main` parses arguments and dispatches; each subcommand is one
+//! function in its own module that writes to the writer it is given.
+mod bench;
+mod commands;
+mod paths;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(name = "provisio", version, about = "MCP tool server and docs indexer for Proxmox VE + Terraform + k3s")]
+struct Cli {
+    /// Where indexes, the embedding cache and the audit log live
+    /// (default: the user's data directory, e.g. ~/.local/share/provisio).
+    #[arg(long, global = true, env = "PROVISIO_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Build or refresh the docs index from a corpus directory (one folder per source).
+    Index(commands::IndexArgs),
+    /// Search the docs index.
+    Search(commands::SearchArgs),
+    /// Measure retrieval quality on a question file (JSONL with `question` and `gold`).
+    EvalRetrieval(commands::EvalArgs),
+    /// Benchmarks: `bench index` (full index, no-op reindex, peak RSS), `bench search` (latency).
+    Bench(bench::BenchArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    let cli = Cli::parse();
+    let paths = paths::Paths::resolve(cli.data_dir.clone());
+    let mut out = std::io::stdout().lock();
+    let r = match cli.cmd {
+        Cmd::Index(a) => commands::index(&paths, &a, &mut out),
+        Cmd::Search(a) => commands::search(&paths, &a, &mut out),
+        Cmd::EvalRetrieval(a) => commands::eval(&paths, &a, &mut out),
+        Cmd::Bench(a) => bench::run(&paths, &a, &mut out),
+    };
+    match r {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
