@@ -35,10 +35,24 @@ pub struct Boosts {
 impl Default for Boosts {
     fn default() -> Self {
         Boosts {
-            title: 1.5,
+            title: 0.5,
             body: 1.0,
-            ident: 2.0,
+            ident: 1.0,
         }
+    }
+}
+
+impl Boosts {
+    /// Defaults, overridden by `PROVISIO_BM25_BOOSTS=title,body,ident` (for tuning runs).
+    pub fn from_env() -> Self {
+        let mut b = Boosts::default();
+        if let Ok(v) = std::env::var("PROVISIO_BM25_BOOSTS") {
+            let xs: Vec<f32> = v.split(',').filter_map(|x| x.trim().parse().ok()).collect();
+            if let [t, bo, i] = xs[..] {
+                b = Boosts { title: t, body: bo, ident: i };
+            }
+        }
+        b
     }
 }
 
@@ -150,7 +164,7 @@ impl LexicalIndex {
             reader,
             fields,
             stem: stem_analyzer(),
-            boosts: Boosts::default(),
+            boosts: Boosts::from_env(),
         })
     }
 

@@ -147,7 +147,7 @@ pub fn read_manifest(gen_dir: &Path) -> Result<Manifest> {
     })
 }
 
-fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+fn write_json<T: Serialize + ?Sized>(path: &Path, value: &T) -> Result<()> {
     let f = std::fs::File::create(path).map_err(io(path))?;
     let mut w = std::io::BufWriter::new(f);
     serde_json::to_writer(&mut w, value).map_err(|e| Error::Json {
@@ -213,6 +213,23 @@ fn index_inner(opts: &IndexOptions<'_>) -> Result<std::result::Result<IndexRepor
     let mut timings = BTreeMap::new();
     let index_dir = opts.data.index_dir();
     std::fs::create_dir_all(&index_dir).map_err(io(&index_dir))?;
+    // One indexer at a time per data directory.
+    let lock_path = index_dir.join(".lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(io(&lock_path))?;
+    if lock.try_lock().is_err() {
+        return Err(Error::Io {
+            path: lock_path,
+            source: std::io::Error::new(
+                std::io::ErrorKind::WouldBlock,
+                "another `provisio index` is running on this data directory",
+            ),
+        });
+    }
     clean_stale_builds(&index_dir);
 
     step!(report(opts, Stage::Load, 0, 1));
@@ -322,19 +339,63 @@ fn index_inner(opts: &IndexOptions<'_>) -> Result<std::result::Result<IndexRepor
             .unwrap_or(0)
     ));
     std::fs::create_dir_all(&build).map_err(io(&build))?;
+    let result = write_generation(opts, &build, generation, &chunks, vectors, &dense_wanted, &corpus, &hashes, &mut timings);
+    // A clean failure or abort removes its half-built generation (a crash leaves it for the
+    // next run to remove).
+    match result {
+        Ok(Ok(())) => {}
+        Ok(Err(aborted)) => {
+            let _ = std::fs::remove_dir_all(&build);
+            return Ok(Err(aborted));
+        }
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&build);
+            return Err(e);
+        }
+    }
+    Ok(Ok(IndexReport {
+        status: "built".into(),
+        generation,
+        files: hashes.len(),
+        files_added: added,
+        files_changed: changed,
+        files_removed: removed,
+        chunks: chunks.len(),
+        chunks_embedded: if dense_wanted.is_some() { embedded } else { 0 },
+        chunks_cached: if dense_wanted.is_some() { cached } else { 0 },
+        dense: dense_wanted,
+        unknown_folders: corpus.unknown_folders,
+        elapsed_ms: t0.elapsed().as_millis() as u64,
+        timings_ms: timings,
+    }))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write_generation(
+    opts: &IndexOptions<'_>,
+    build: &Path,
+    generation: u64,
+    chunks: &[Chunk],
+    vectors: Vec<Vec<f32>>,
+    dense_wanted: &Option<DenseInfo>,
+    corpus: &Corpus,
+    hashes: &BTreeMap<String, String>,
+    timings: &mut BTreeMap<String, u64>,
+) -> Result<std::result::Result<(), Aborted>> {
+    let index_dir = opts.data.index_dir();
 
     let t = Instant::now();
     step!(report(opts, Stage::WriteChunks, 0, chunks.len()));
-    write_json(&build.join("chunks.json"), &chunks)?;
+    write_json(&build.join("chunks.json"), chunks)?;
     timings.insert("write_chunks".into(), t.elapsed().as_millis() as u64);
 
     let t = Instant::now();
     step!(report(opts, Stage::Lexical, 0, chunks.len()));
-    crate::lexical::build(&build.join("tantivy"), &chunks)?;
+    crate::lexical::build(&build.join("tantivy"), chunks)?;
     timings.insert("lexical".into(), t.elapsed().as_millis() as u64);
 
     let t = Instant::now();
-    if let Some(info) = &dense_wanted {
+    if let Some(info) = dense_wanted {
         step!(report(opts, Stage::Vectors, 0, chunks.len()));
         let store = EdgeStore::create(&build.join("vectors"), info.dim)?;
         let points = chunks
@@ -373,7 +434,7 @@ fn index_inner(opts: &IndexOptions<'_>) -> Result<std::result::Result<IndexRepor
     if final_dir.exists() {
         std::fs::remove_dir_all(&final_dir).map_err(io(&final_dir))?;
     }
-    std::fs::rename(&build, &final_dir).map_err(io(&final_dir))?;
+    std::fs::rename(build, &final_dir).map_err(io(&final_dir))?;
     let tmp = index_dir.join("CURRENT.tmp");
     {
         let mut f = std::fs::File::create(&tmp).map_err(io(&tmp))?;
@@ -384,30 +445,18 @@ fn index_inner(opts: &IndexOptions<'_>) -> Result<std::result::Result<IndexRepor
     if let Ok(d) = std::fs::File::open(&index_dir) {
         let _ = d.sync_all();
     }
-    // Older generations are no longer served.
+    // Generations older than the previous one are no longer served; the previous one stays
+    // so a server that still has it open keeps answering until it reopens.
+    let previous = format!("gen-{:06}", generation.saturating_sub(1));
     if let Ok(rd) = std::fs::read_dir(&index_dir) {
         for e in rd.flatten() {
             let n = e.file_name().to_string_lossy().into_owned();
-            if n.starts_with("gen-") && n != name {
+            if n.starts_with("gen-") && n != name && n != previous {
                 let _ = std::fs::remove_dir_all(e.path());
             }
         }
     }
-    Ok(Ok(IndexReport {
-        status: "built".into(),
-        generation,
-        files: hashes.len(),
-        files_added: added,
-        files_changed: changed,
-        files_removed: removed,
-        chunks: chunks.len(),
-        chunks_embedded: if dense_wanted.is_some() { embedded } else { 0 },
-        chunks_cached: if dense_wanted.is_some() { cached } else { 0 },
-        dense: dense_wanted,
-        unknown_folders: corpus.unknown_folders,
-        elapsed_ms: t0.elapsed().as_millis() as u64,
-        timings_ms: timings,
-    }))
+    Ok(Ok(()))
 }
 
 fn diff(old: &BTreeMap<String, String>, new: &BTreeMap<String, String>) -> (usize, usize, usize) {

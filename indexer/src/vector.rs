@@ -63,7 +63,27 @@ fn verr(e: impl std::fmt::Display) -> Error {
 
 /// The embedded qdrant-edge shard.
 pub struct EdgeStore {
-    shard: EdgeShard,
+    /// Always `Some` until dropped.
+    shard: Option<EdgeShard>,
+    dir: std::path::PathBuf,
+}
+
+impl Drop for EdgeStore {
+    fn drop(&mut self) {
+        let Some(shard) = self.shard.take() else { return };
+        if self.dir.exists() {
+            // qdrant-edge flushes on drop and panics if that fails; a failed flush of a
+            // read-only generation must not take the process down.
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(shard)));
+            if r.is_err() {
+                tracing::warn!(dir = %self.dir.display(), "vector store flush on close failed");
+            }
+        } else {
+            // The generation was removed under us (a newer index replaced it): flushing would
+            // fail, so the handles are released without it.
+            std::mem::forget(shard);
+        }
+    }
 }
 
 impl EdgeStore {
@@ -82,12 +102,24 @@ impl EdgeStore {
     pub fn create(dir: &Path, dim: usize) -> Result<Self> {
         std::fs::create_dir_all(dir).map_err(crate::error::io(dir))?;
         let shard = EdgeShard::new(dir, Self::config(dim)).map_err(verr)?;
-        Ok(Self { shard })
+        Ok(Self {
+            shard: Some(shard),
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    fn shard(&self) -> Result<&EdgeShard> {
+        self.shard
+            .as_ref()
+            .ok_or_else(|| Error::Vector("vector store is closed".into()))
     }
 
     pub fn open(dir: &Path) -> Result<Self> {
         let shard = EdgeShard::load(dir, None).map_err(verr)?;
-        Ok(Self { shard })
+        Ok(Self {
+            shard: Some(shard),
+            dir: dir.to_path_buf(),
+        })
     }
 }
 
@@ -136,7 +168,7 @@ impl VectorStore for EdgeStore {
                     .into()
                 })
                 .collect();
-            self.shard
+            self.shard()?
                 .update(UpdateOperation::PointOperation(PointOperations::UpsertPoints(
                     PointInsertOperations::PointsList(list),
                 )))
@@ -149,7 +181,7 @@ impl VectorStore for EdgeStore {
         if ids.is_empty() {
             return Ok(());
         }
-        self.shard
+        self.shard()?
             .update(UpdateOperation::PointOperation(PointOperations::DeletePoints {
                 ids: ids.iter().map(|i| PointId::from(*i)).collect(),
             }))
@@ -167,7 +199,7 @@ impl VectorStore for EdgeStore {
             with_vector: Some(WithVector::Bool(false)),
             score_threshold: None,
         };
-        let points = self.shard.search(req).map_err(verr)?;
+        let points = self.shard()?.search(req).map_err(verr)?;
         Ok(points
             .into_iter()
             .filter_map(|p| match p.id {
@@ -178,12 +210,12 @@ impl VectorStore for EdgeStore {
     }
 
     fn len(&self) -> Result<usize> {
-        Ok(self.shard.info().points_count)
+        Ok(self.shard()?.info().points_count)
     }
 
     fn finish(&self) -> Result<()> {
-        self.shard.optimize().map_err(verr)?;
-        self.shard.flush();
+        self.shard()?.optimize().map_err(verr)?;
+        self.shard()?.flush();
         Ok(())
     }
 }

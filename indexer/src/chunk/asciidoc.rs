@@ -199,6 +199,8 @@ pub fn parse(text: &str, fallback_title: &str) -> ParsedDoc {
                     title = Some(h.clone());
                 }
                 b.heading(eqs - 1, h);
+                b.add(ln, line);
+                b.flush();
                 i += 1;
                 continue;
             }
@@ -219,6 +221,9 @@ pub fn parse(text: &str, fallback_title: &str) -> ParsedDoc {
                         title = Some(h.clone());
                     }
                     b.heading(lv, h);
+                    b.add(ln, line);
+                    b.add(ln + 1, b.lines[i + 1]);
+                    b.flush();
                     i += 2;
                     continue;
                 }
@@ -331,23 +336,14 @@ mod tests {
         assert_eq!(
             got,
             vec![
+                (ChunkKind::Prose, "Virtual Machines".into(), None, 7, 8),
                 (ChunkKind::Prose, "Virtual Machines".into(), None, 11, 11),
+                (ChunkKind::Prose, "Virtual Machines > Cloud-Init".into(), None, 14, 15),
                 (ChunkKind::Prose, "Virtual Machines > Cloud-Init".into(), None, 17, 18),
                 (ChunkKind::Code, "Virtual Machines > Cloud-Init".into(), None, 20, 23),
-                (
-                    ChunkKind::Option,
-                    "Virtual Machines > Cloud-Init > Custom Config".into(),
-                    Some("agent".into()),
-                    27,
-                    29
-                ),
-                (
-                    ChunkKind::Option,
-                    "Virtual Machines > Cloud-Init > Custom Config".into(),
-                    Some("acpi".into()),
-                    31,
-                    33
-                ),
+                (ChunkKind::Prose, "Virtual Machines > Cloud-Init > Custom Config".into(), None, 25, 25),
+                (ChunkKind::Option, "Virtual Machines > Cloud-Init > Custom Config".into(), Some("agent".into()), 27, 29),
+                (ChunkKind::Option, "Virtual Machines > Cloud-Init > Custom Config".into(), Some("acpi".into()), 31, 33),
             ]
         );
     }

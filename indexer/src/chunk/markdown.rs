@@ -89,6 +89,7 @@ pub fn parse(text: &str, fallback_title: &str) -> ParsedDoc {
     let mut list_depth: Option<usize> = None; // depth at which a top-level list's items live
     let mut in_meta = false;
     let mut first_h1: Option<String> = None;
+    let mut heading_range = 0..0;
 
     let mut push = |heads: &[(usize, String)], kind: ChunkKind, range: std::ops::Range<usize>| {
         let raw = text[range.clone()].trim_end_matches('\n');
@@ -130,6 +131,7 @@ pub fn parse(text: &str, fallback_title: &str) -> ParsedDoc {
             _ if in_meta => {}
             Event::Start(Tag::Heading { level: l, .. }) if depth == 0 => {
                 in_heading = Some((level(l), String::new()));
+                heading_range = range.clone();
                 depth += 1;
             }
             Event::End(TagEnd::Heading(_)) if in_heading.is_some() => {
@@ -143,6 +145,8 @@ pub fn parse(text: &str, fallback_title: &str) -> ParsedDoc {
                         heads.pop();
                     }
                     heads.push((lv, t));
+                    // The heading line itself opens its section's text.
+                    push(&heads, ChunkKind::Prose, heading_range.clone());
                 }
             }
             Event::Text(t) | Event::Code(t) if in_heading.is_some() => {
@@ -220,12 +224,16 @@ mod tests {
         let d = parse(md, "f.md");
         assert_eq!(d.title, "My Page");
         let labels: Vec<_> = d.blocks.iter().map(|b| b.label.clone()).collect();
-        assert_eq!(labels, vec![None, Some("agent".into()), Some("name".into()), None]);
-        assert_eq!(d.blocks[1].start, 11);
-        assert_eq!(d.blocks[1].end, 12);
-        assert_eq!(d.blocks[3].kind, ChunkKind::Code);
         assert_eq!(
-            d.blocks[1].headings,
+            labels,
+            vec![None, None, None, Some("agent".into()), Some("name".into()), None]
+        );
+        assert_eq!(d.blocks[2].text, "## Argument Reference");
+        assert_eq!(d.blocks[3].start, 11);
+        assert_eq!(d.blocks[3].end, 12);
+        assert_eq!(d.blocks[5].kind, ChunkKind::Code);
+        assert_eq!(
+            d.blocks[3].headings,
             vec!["My Page", "Resource: x", "Argument Reference"]
         );
     }

@@ -6,7 +6,7 @@ use super::{Block, ChunkKind, ParsedDoc};
 /// Upper bound of estimated word-pieces per chunk (MiniLM reads 256; headings take some).
 pub const MAX_TOKENS: usize = 200;
 /// Sections smaller than this are merged with a neighbour under the same parent.
-const MIN_TOKENS: usize = 48;
+const MIN_TOKENS: usize = 100;
 /// A trailing block up to this size is repeated at the start of the next chunk.
 const OVERLAP_TOKENS: usize = 60;
 
@@ -93,10 +93,6 @@ pub fn pack(doc: &ParsedDoc, max: usize) -> Vec<Packed> {
     out
 }
 
-fn parent(h: &[String]) -> &[String] {
-    &h[..h.len().saturating_sub(1)]
-}
-
 fn common_prefix(a: &[String], b: &[String]) -> Vec<String> {
     a.iter()
         .zip(b)
@@ -113,8 +109,8 @@ fn merge_small(sections: Vec<Section>, max: usize) -> Vec<Section> {
         if let Some(prev) = out.last_mut() {
             let prev_t = prev.tokens();
             let s_t = s.tokens();
-            let related = parent(&prev.headings) == parent(&s.headings)
-                || s.headings.starts_with(&prev.headings);
+            // Same document: any neighbour qualifies, the heading path becomes the common part.
+            let related = prev.headings.first() == s.headings.first();
             if related && (prev_t < MIN_TOKENS || s_t < MIN_TOKENS) && prev_t + s_t <= max {
                 let child = s.headings.starts_with(&prev.headings);
                 if !child {
@@ -163,10 +159,14 @@ fn emit_section(s: &Section, max: usize, out: &mut Vec<Packed>) {
 fn make(headings: &[String], pieces: &[&Piece]) -> Packed {
     let mut text = String::new();
     let mut by_kind = [0usize; 3];
-    for (n, p) in pieces.iter().enumerate() {
-        if n > 0 {
-            text.push_str("\n\n");
+    let mut prev_end: Option<u32> = None;
+    for p in pieces.iter() {
+        match prev_end {
+            Some(e) if p.start == e + 1 => text.push('\n'),
+            Some(_) => text.push_str("\n\n"),
+            None => {}
         }
+        prev_end = Some(p.end);
         text.push_str(&p.text);
         let k = match p.kind {
             ChunkKind::Prose => 0,

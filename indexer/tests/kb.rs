@@ -1,0 +1,284 @@
+//! Knowledge-base behaviour on the fixture corpus: identifier queries, filters, degraded mode,
+//! incremental and interrupted reindexing, and the vector store against an exact reference.
+//! Dense search uses `HashEmbedder` here (no model needed); the real model is exercised in
+//! `model.rs`.
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use provisio_indexer::chunk::ChunkKind;
+use provisio_indexer::embed::{Embedder, HashEmbedder};
+use provisio_indexer::sources::SourcesFile;
+use provisio_indexer::store::{Progress, Stage};
+use provisio_indexer::vector::{EdgeStore, FlatStore, VectorFilter, VectorPoint, VectorStore};
+use provisio_indexer::{index, DataDir, IndexOptions, KnowledgeBase, Mode, SearchRequest};
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../corpus/fixtures")
+}
+
+fn sources() -> SourcesFile {
+    SourcesFile::load(&fixtures().join("sources.toml")).expect("fixture sources")
+}
+
+/// A private copy of the fixture corpus the test may modify.
+fn corpus_copy(dir: &Path) -> PathBuf {
+    let dst = dir.join("corpus");
+    for e in walkdir::WalkDir::new(fixtures().join("corpus")) {
+        let e = e.expect("walk");
+        let rel = e.path().strip_prefix(fixtures().join("corpus")).expect("rel");
+        let to = dst.join(rel);
+        if e.file_type().is_dir() {
+            std::fs::create_dir_all(&to).expect("mkdir");
+        } else {
+            std::fs::copy(e.path(), &to).expect("copy");
+        }
+    }
+    dst
+}
+
+fn opts<'a>(data: &DataDir, corpus: &Path, emb: Option<Arc<dyn Embedder>>) -> IndexOptions<'a> {
+    IndexOptions {
+        data: data.clone(),
+        corpus: corpus.to_path_buf(),
+        sources: sources(),
+        embedder: emb,
+        force: false,
+        progress: None,
+    }
+}
+
+fn hash_loader(e: Arc<HashEmbedder>) -> Option<Box<dyn Fn() -> provisio_indexer::Result<Arc<dyn Embedder>> + Send + Sync>> {
+    Some(Box::new(move || Ok(e.clone() as Arc<dyn Embedder>)))
+}
+
+fn built(tmp: &Path) -> (DataDir, PathBuf, Arc<HashEmbedder>) {
+    let corpus = corpus_copy(tmp);
+    let data = DataDir::new(tmp.join("data"));
+    let emb = Arc::new(HashEmbedder::new(64));
+    index(&opts(&data, &corpus, Some(emb.clone()))).expect("index");
+    (data, corpus, emb)
+}
+
+#[test]
+fn identifier_queries_hit_exactly() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (data, _, emb) = built(tmp.path());
+    let kb = KnowledgeBase::open(&data, hash_loader(emb)).expect("open");
+    for (q, path, needle) in [
+        ("pm_tls_insecure", "lab-tf/provider.md", "pm_tls_insecure"),
+        ("--cluster-init", "lab-k3s/server.md", "--cluster-init"),
+        ("ipconfig0", "lab-pve/vm-clone.adoc", "ipconfig0"),
+    ] {
+        let mut req = SearchRequest::new(q);
+        req.mode = Mode::Bm25;
+        let r = kb.search(&req).expect("search");
+        let top = &r.hits[0];
+        assert_eq!(top.path, path, "query {q}");
+        let chunk = kb.chunk_by_id(&top.chunk_id).expect("chunk");
+        assert!(chunk.text.contains(needle));
+        assert!(top.snippet.contains(needle), "snippet for {q}: {}", top.snippet);
+    }
+    // A dash-prefixed identifier is not read as a negation; hybrid runs both retrievers and the
+    // exact match is ranked first by BM25.
+    let r = kb.search(&SearchRequest::new("--cluster-init")).expect("search");
+    let h = r.hits.iter().find(|h| h.path == "lab-k3s/server.md").expect("found in hybrid");
+    assert_eq!(h.bm25_rank, Some(1));
+    assert_eq!(r.retrievers, vec!["bm25", "dense"]);
+    assert!(r.degraded.is_none());
+}
+
+#[test]
+fn filters_by_source_and_kind() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (data, _, emb) = built(tmp.path());
+    let kb = KnowledgeBase::open(&data, hash_loader(emb)).expect("open");
+    for mode in [Mode::Hybrid, Mode::Bm25, Mode::Dense] {
+        let mut req = SearchRequest::new("full clone target node storage");
+        req.mode = mode;
+        req.k = 10;
+        req.sources = vec!["lab-pve".into()];
+        let r = kb.search(&req).expect("search");
+        assert!(!r.hits.is_empty(), "{mode:?}");
+        assert!(r.hits.iter().all(|h| h.source == "lab-pve"), "{mode:?}");
+
+        req.sources = vec![];
+        req.query = "provider endpoint api_token".into();
+        req.kinds = vec![ChunkKind::Code];
+        let r = kb.search(&req).expect("search");
+        assert!(!r.hits.is_empty(), "{mode:?}");
+        assert!(r.hits.iter().all(|h| h.kind == ChunkKind::Code), "{mode:?}");
+    }
+    // Unknown source: an error naming the field.
+    let mut req = SearchRequest::new("x");
+    req.sources = vec!["nope".into()];
+    let e = kb.search(&req).expect_err("unknown source");
+    assert!(e.to_string().contains("`sources`"), "{e}");
+    let mut req = SearchRequest::new("x");
+    req.k = 0;
+    assert!(kb.search(&req).expect_err("k=0").to_string().contains("`k`"));
+}
+
+#[test]
+fn degraded_mode_is_reported() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let corpus = corpus_copy(tmp.path());
+    // Index without embeddings.
+    let data = DataDir::new(tmp.path().join("lex"));
+    index(&opts(&data, &corpus, None)).expect("index");
+    let kb = KnowledgeBase::open(&data, None).expect("open");
+    let r = kb.search(&SearchRequest::new("linked clone")).expect("search");
+    assert_eq!(r.retrievers, vec!["bm25"]);
+    assert!(r.degraded.as_deref().is_some_and(|d| d.starts_with("lexical-only")));
+    assert!(!r.hits.is_empty());
+
+    // Index with embeddings, but the model cannot be loaded at search time.
+    let data = DataDir::new(tmp.path().join("dense"));
+    index(&opts(&data, &corpus, Some(Arc::new(HashEmbedder::new(64))))).expect("index");
+    let failing: Box<dyn Fn() -> provisio_indexer::Result<Arc<dyn Embedder>> + Send + Sync> =
+        Box::new(|| {
+            Err(provisio_indexer::Error::ModelUnavailable {
+                what: "model files missing".into(),
+                fix: "run scripts/setup.sh".into(),
+            })
+        });
+    let kb = KnowledgeBase::open(&data, Some(failing)).expect("open");
+    let mut req = SearchRequest::new("linked clone");
+    req.mode = Mode::Dense;
+    let r = kb.search(&req).expect("search");
+    assert_eq!(r.retrievers, vec!["bm25"]);
+    let d = r.degraded.expect("degraded");
+    assert!(d.starts_with("lexical-only") && d.contains("scripts/setup.sh"), "{d}");
+    assert!(!r.hits.is_empty());
+}
+
+#[test]
+fn incremental_reindex_embeds_only_changed_chunks() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (data, corpus, emb) = built(tmp.path());
+    let first = emb.calls.load(Ordering::SeqCst);
+    assert!(first > 0);
+
+    // Nothing changed: no work.
+    let r = index(&opts(&data, &corpus, Some(emb.clone()))).expect("reindex");
+    assert_eq!(r.status, "unchanged");
+    assert_eq!(emb.calls.load(Ordering::SeqCst), first);
+
+    // Change one file: only its new chunks are embedded.
+    let f = corpus.join("lab-k3s/server.md");
+    let text = std::fs::read_to_string(&f).expect("read");
+    std::fs::write(&f, text.replace("same token", "same token from /var/lib/rancher/k3s/server/token")).expect("write");
+    let r = index(&opts(&data, &corpus, Some(emb.clone()))).expect("reindex");
+    assert_eq!(r.status, "built");
+    assert_eq!(r.files_changed, 1);
+    let embedded_now = emb.calls.load(Ordering::SeqCst) - first;
+    assert_eq!(embedded_now, r.chunks_embedded);
+    assert!(r.chunks_embedded >= 1 && r.chunks_embedded <= 2, "{r:?}");
+    assert_eq!(r.chunks_cached + r.chunks_embedded, r.chunks);
+
+    let kb = KnowledgeBase::open(&data, hash_loader(emb.clone())).expect("open");
+    assert_eq!(kb.manifest.generation, 2);
+    let mut req = SearchRequest::new("/var/lib/rancher/k3s/server/token");
+    req.mode = Mode::Bm25;
+    assert_eq!(kb.search(&req).expect("search").hits[0].path, "lab-k3s/server.md");
+
+    // Remove a file: its chunks are gone, nothing is embedded.
+    std::fs::remove_file(corpus.join("lab-tf/lifecycle.mdx")).expect("rm");
+    let before = emb.calls.load(Ordering::SeqCst);
+    let r = index(&opts(&data, &corpus, Some(emb.clone()))).expect("reindex");
+    assert_eq!(r.files_removed, 1);
+    assert_eq!(emb.calls.load(Ordering::SeqCst), before);
+    let kb = KnowledgeBase::open(&data, hash_loader(emb)).expect("open");
+    assert!(kb.chunks().iter().all(|c| c.path != "lab-tf/lifecycle.mdx"));
+}
+
+#[test]
+fn interrupted_reindex_leaves_the_old_index_serving() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (data, corpus, emb) = built(tmp.path());
+    std::fs::write(corpus.join("lab-k3s/new.md"), "# New page\n\nA page about kube-vip and the API VIP.\n").expect("write");
+    for stage in [Stage::Embed, Stage::Lexical, Stage::Vectors, Stage::Swap] {
+        let stop = move |p: Progress| {
+            if p.stage == stage {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        };
+        let mut o = opts(&data, &corpus, Some(emb.clone()));
+        o.progress = Some(&stop);
+        assert!(index(&o).is_err(), "aborted at {stage:?}");
+        // The old generation still serves, complete.
+        let kb = KnowledgeBase::open(&data, hash_loader(emb.clone())).expect("open after abort");
+        assert_eq!(kb.manifest.generation, 1);
+        assert!(kb.chunks().iter().all(|c| c.path != "lab-k3s/new.md"));
+        let r = kb.search(&SearchRequest::new("linked clone")).expect("search");
+        assert!(!r.hits.is_empty());
+        assert!(r.degraded.is_none());
+    }
+    // Stale build folders (as a killed process leaves them) are cleaned by the next run.
+    let stale = data.index_dir().join(".build-999999999-1");
+    std::fs::create_dir_all(&stale).expect("mkdir");
+    let r = index(&opts(&data, &corpus, Some(emb.clone()))).expect("reindex");
+    assert_eq!(r.status, "built");
+    assert!(!stale.exists());
+    let leftovers: Vec<_> = std::fs::read_dir(data.index_dir())
+        .expect("ls")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".build-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let kb = KnowledgeBase::open(&data, hash_loader(emb)).expect("open");
+    assert!(kb.chunks().iter().any(|c| c.path == "lab-k3s/new.md"));
+}
+
+#[test]
+fn edge_store_matches_exact_search() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let edge = EdgeStore::create(&tmp.path().join("v"), 16).expect("create");
+    let flat = FlatStore::default();
+    let mut points = Vec::new();
+    let mut seed = 7u64;
+    let mut rnd = || {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((seed >> 33) as f32 / (1u64 << 31) as f32) - 0.5
+    };
+    for i in 0..500u64 {
+        let mut v: Vec<f32> = (0..16).map(|_| rnd()).collect();
+        provisio_indexer::embed::normalize(&mut v);
+        points.push(VectorPoint {
+            id: i,
+            vector: v,
+            source: if i % 3 == 0 { "a".into() } else { "b".into() },
+            kind: if i % 2 == 0 { "prose".into() } else { "code".into() },
+        });
+    }
+    edge.upsert(points.clone()).expect("upsert");
+    flat.upsert(points.clone()).expect("upsert");
+    edge.delete(&[1, 2, 3]).expect("delete");
+    flat.delete(&[1, 2, 3]).expect("delete");
+    edge.finish().expect("finish");
+    assert_eq!(edge.len().expect("len"), 497);
+    for (qi, filter) in [
+        VectorFilter::default(),
+        VectorFilter { sources: vec!["a".into()], kinds: vec![] },
+        VectorFilter { sources: vec!["b".into()], kinds: vec!["code".into()] },
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let q = &points[qi * 10 + 5].vector;
+        let a: Vec<u64> = edge.search(q, 10, &filter).expect("s").into_iter().map(|x| x.0).collect();
+        let b: Vec<u64> = flat.search(q, 10, &filter).expect("s").into_iter().map(|x| x.0).collect();
+        assert_eq!(a, b, "filter {filter:?}");
+    }
+    // Reopened from disk it answers the same.
+    drop(edge);
+    let edge = EdgeStore::open(&tmp.path().join("v")).expect("open");
+    let q = &points[42].vector;
+    let a: Vec<u64> = edge.search(q, 5, &VectorFilter::default()).expect("s").into_iter().map(|x| x.0).collect();
+    let b: Vec<u64> = flat.search(q, 5, &VectorFilter::default()).expect("s").into_iter().map(|x| x.0).collect();
+    assert_eq!(a, b);
+}
