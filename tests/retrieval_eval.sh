@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Retrieval quality over the whole shared corpus (../shared/corpus) on the dev question set,
+# for BM25, dense and hybrid, checked against floors (regression guards well below the figures
+# in the README). The data directory defaults to one outside the clone so a warm embedding cache
+# is reused between runs; a cold run embeds the corpus (several minutes on 2 cores).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+B=${CARGO_TARGET_DIR:-target}/release/provisio
+DATA=${PROVISIO_EVAL_DATA_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/provisio-eval}
+Q=../shared/eval/dev-questions.jsonl
+
+"$B" --data-dir "$DATA" index --corpus ../shared/corpus
+fail=0; pass=0
+check() { # mode min_r5 min_mrr
+  local out r5 mrr
+  out=$("$B" --data-dir "$DATA" eval-retrieval "$Q" --mode "$1" --json)
+  echo "retrieval $1: $out"
+  r5=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["recall_at_5"])' "$out")
+  mrr=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["mrr_at_10"])' "$out")
+  if python3 -c 'import sys; sys.exit(0 if float(sys.argv[1])>=float(sys.argv[2]) and float(sys.argv[3])>=float(sys.argv[4]) else 1)' "$r5" "$2" "$mrr" "$3"; then
+    pass=$((pass+1))
+  else
+    echo "FAILED: $1 below floor (R@5 >= $2, MRR@10 >= $3)"; fail=$((fail+1))
+  fi
+}
+check bm25 0.45 0.30
+check dense 0.45 0.30
+check hybrid 0.55 0.40
+echo "retrieval-eval: $pass passed, $fail failed"
+[ "$fail" = 0 ]
