@@ -92,13 +92,17 @@ pub fn evaluate(
             gold_spans.push((g, evidence_lines(&text, &g.evidence)));
         }
         let mut req = SearchRequest::new(q.question.clone());
-        req.k = 10;
+        let depth: usize = std::env::var("PROVISIO_EVAL_DEPTH")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(10);
+        req.k = depth.clamp(10, 50);
         req.mode = mode;
         let r = kb.retrieve(&req)?;
         let chunks = kb.chunks();
         let mut rank = None;
         let mut top = Vec::new();
-        for (i, rc) in r.ranked.iter().take(10).enumerate() {
+        for (i, rc) in r.ranked.iter().take(req.k).enumerate() {
             let c = &chunks[rc.ord];
             top.push(format!("{}:{}-{}", c.path, c.start_line, c.end_line));
             let hit = gold_spans.iter().any(|(g, span)| {
@@ -117,8 +121,10 @@ pub fn evaluate(
             if rk <= 5 {
                 r5 += 1;
             }
-            r10 += 1;
-            mrr += 1.0 / rk as f64;
+            if rk <= 10 {
+                r10 += 1;
+                mrr += 1.0 / rk as f64;
+            }
         }
         results.push(QuestionResult {
             id: q.id.clone(),

@@ -168,7 +168,8 @@ impl LexicalIndex {
         })
     }
 
-    fn analyze(&self, text: &str) -> Vec<String> {
+    /// Distinct analysed (lower-cased, stop-word-free, stemmed) terms of `text`.
+    pub fn analyze(&self, text: &str) -> Vec<String> {
         let mut a = self.stem.clone();
         let mut ts = a.token_stream(text);
         let mut out: Vec<String> = Vec::new();

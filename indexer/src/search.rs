@@ -121,6 +121,12 @@ pub struct SearchResponse {
 /// Tuning of candidate depth and fusion weights.
 #[derive(Debug, Clone, Copy)]
 pub struct Fusion {
+    /// Weight of query-term coverage (share of the query's distinct terms found in the
+    /// chunk) added to the normalised fused score when re-ranking the candidates.
+    pub coverage: f32,
+    /// `None`: reciprocal rank fusion. `Some(alpha)`: convex combination of min-max normalised
+    /// scores, `alpha` on BM25 and `1 - alpha` on dense.
+    pub convex: Option<f32>,
     pub candidates: usize,
     pub rrf_k: f32,
     pub w_bm25: f32,
@@ -130,11 +136,40 @@ pub struct Fusion {
 impl Default for Fusion {
     fn default() -> Self {
         Fusion {
+            coverage: 0.0,
+            convex: None,
             candidates: 50,
             rrf_k: 60.0,
             w_bm25: 1.0,
             w_dense: 1.0,
         }
+    }
+}
+
+impl Fusion {
+    /// Defaults, overridden by `PROVISIO_FUSION=rrf_k,w_bm25,w_dense,candidates` (tuning runs).
+    pub fn from_env() -> Self {
+        let mut f = Fusion::default();
+        if let Ok(v) = std::env::var("PROVISIO_FUSION") {
+            let xs: Vec<f32> = v.split(',').filter_map(|x| x.trim().parse().ok()).collect();
+            if let [k, wb, wd, c] = xs[..] {
+                f = Fusion {
+                    coverage: 0.0,
+                    convex: None,
+                    rrf_k: k,
+                    w_bm25: wb,
+                    w_dense: wd,
+                    candidates: c as usize,
+                };
+            }
+        }
+        if let Ok(v) = std::env::var("PROVISIO_COVERAGE") {
+            f.coverage = v.parse().unwrap_or(0.0);
+        }
+        if let Ok(v) = std::env::var("PROVISIO_FUSION_CONVEX") {
+            f.convex = v.parse().ok();
+        }
+        f
     }
 }
 
@@ -183,7 +218,7 @@ impl KnowledgeBase {
             vectors,
             loader,
             embedder: OnceLock::new(),
-            fusion: Fusion::default(),
+            fusion: Fusion::from_env(),
         })
     }
 
@@ -309,17 +344,43 @@ impl KnowledgeBase {
     ) -> Retrieved {
         let f = self.fusion;
         let mut scores: HashMap<u64, (f32, Option<usize>, Option<usize>)> = HashMap::new();
+        let norm = |list: &[(u64, f32)]| -> Vec<f32> {
+            let max = list.iter().map(|x| x.1).fold(f32::MIN, f32::max);
+            let min = list.iter().map(|x| x.1).fold(f32::MAX, f32::min);
+            list.iter()
+                .map(|x| if max > min { (x.1 - min) / (max - min) } else { 1.0 })
+                .collect()
+        };
+        let (nb, nd) = (norm(&bm25), norm(&dense));
         for (r, (id, _)) in bm25.iter().enumerate() {
             let e = scores.entry(*id).or_insert((0.0, None, None));
-            e.0 += f.w_bm25 / (f.rrf_k + r as f32 + 1.0);
+            e.0 += match f.convex {
+                Some(a) => a * nb[r],
+                None => f.w_bm25 / (f.rrf_k + r as f32 + 1.0),
+            };
             e.1 = Some(r + 1);
         }
         for (r, (id, _)) in dense.iter().enumerate() {
             let e = scores.entry(*id).or_insert((0.0, None, None));
-            e.0 += f.w_dense / (f.rrf_k + r as f32 + 1.0);
+            e.0 += match f.convex {
+                Some(a) => (1.0 - a) * nd[r],
+                None => f.w_dense / (f.rrf_k + r as f32 + 1.0),
+            };
             e.2 = Some(r + 1);
         }
         let mut ranked: Vec<(u64, (f32, Option<usize>, Option<usize>))> = scores.into_iter().collect();
+        if f.coverage > 0.0 {
+            let qterms = self.lexical.analyze(&req.query);
+            let max = ranked.iter().map(|x| x.1 .0).fold(0.0f32, f32::max).max(f32::EPSILON);
+            if !qterms.is_empty() {
+                for (ord, s) in &mut ranked {
+                    let Some(c) = self.chunks.get(*ord as usize) else { continue };
+                    let cterms: HashSet<String> = self.lexical.analyze(&c.search_text).into_iter().collect();
+                    let cov = qterms.iter().filter(|t| cterms.contains(*t)).count() as f32 / qterms.len() as f32;
+                    s.0 = s.0 / max + f.coverage * cov;
+                }
+            }
+        }
         ranked.sort_by(|a, b| b.1 .0.total_cmp(&a.1 .0).then(a.0.cmp(&b.0)));
         // Drop near-duplicates of better hits.
         let mut kept: Vec<RankedChunk> = Vec::new();

@@ -82,14 +82,15 @@ fn attribute_substitution_only_in_search_text() {
 fn chunks_fit_the_model_window() {
     // A long section in one of the fixtures' style: many paragraphs under one heading.
     let mut doc = String::from("# Big\n\n");
-    for i in 0..200 {
+    for i in 0..400 {
         doc.push_str(&format!("Paragraph {i} explains one more detail about storage replication and its settings.\n\n"));
     }
     let sources = SourcesFile::load(&fixtures().join("sources.toml")).expect("sources");
     let chunks = chunk_document(sources.get("lab-tf").expect("src"), "big.md", &doc);
     assert!(chunks.len() > 10);
     for c in &chunks {
-        assert!(provisio_indexer::chunk::estimate_tokens(&c.search_text) <= 256, "{}", c.search_text);
+        let t = provisio_indexer::chunk::estimate_tokens(&c.text);
+        assert!(t <= provisio_indexer::chunk::MAX_TOKENS, "{t}: {}", c.text);
     }
     // Consecutive chunks overlap by at most one paragraph and cover everything.
     for w in chunks.windows(2) {
