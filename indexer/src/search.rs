@@ -47,9 +47,11 @@ impl Mode {
 pub struct SearchRequest {
     /// The question or keywords, in the operator's words or as exact identifiers
     /// (`pm_tls_insecure`, `--cluster-init`).
+    #[schemars(length(min = 1, max = 2000))]
     pub query: String,
     /// Number of hits to return (1-50, default 5).
     #[serde(default = "default_k")]
+    #[schemars(range(min = 1, max = 50))]
     pub k: usize,
     /// Only these sources (folder names such as `pve-docs`, `bpg-terraform-provider-proxmox-docs`).
     #[serde(default)]
@@ -182,6 +184,8 @@ pub struct KnowledgeBase {
     chunks: Vec<Chunk>,
     lexical: LexicalIndex,
     vectors: Option<Box<dyn VectorStore>>,
+    /// Vector point id (window) → chunk ordinal.
+    window_chunks: Vec<u32>,
     loader: Option<EmbedderLoader>,
     embedder: OnceLock<std::result::Result<Arc<dyn Embedder>, String>>,
     pub fusion: Fusion,
@@ -210,12 +214,23 @@ impl KnowledgeBase {
             Some(_) => Some(Box::new(EdgeStore::open(&dir.join("vectors"))?)),
             None => None,
         };
+        let window_chunks: Vec<u32> = if manifest.dense.is_some() {
+            let wp = dir.join("windows.json");
+            let bytes = std::fs::read(&wp).map_err(io(&wp))?;
+            serde_json::from_slice(&bytes).map_err(|e| Error::CorruptIndex {
+                path: wp.clone(),
+                message: e.to_string(),
+            })?
+        } else {
+            Vec::new()
+        };
         Ok(Self {
             dir: dir.to_path_buf(),
             manifest,
             chunks,
             lexical,
             vectors,
+            window_chunks,
             loader,
             embedder: OnceLock::new(),
             fusion: Fusion::from_env(),
@@ -311,7 +326,15 @@ impl KnowledgeBase {
                         kinds: kinds.clone(),
                     };
                     retrievers.push("dense".to_string());
-                    store.search(&q[0], n, &filter)?
+                    // Windows → chunks, best window first (max-sim per chunk).
+                    let mut seen = HashSet::new();
+                    store
+                        .search(&q[0], n * 2, &filter)?
+                        .into_iter()
+                        .filter_map(|(w, s)| self.window_chunks.get(w as usize).map(|c| (*c as u64, s)))
+                        .filter(|(c, _)| seen.insert(*c))
+                        .take(n)
+                        .collect()
                 }
                 (Err(why), _) => {
                     degraded = Some(format!("lexical-only: {why}"));

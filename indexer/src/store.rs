@@ -21,7 +21,7 @@ use std::time::Instant;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::chunk::{chunk_document, Chunk};
+use crate::chunk::{chunk_document, embedding_windows, Chunk};
 use crate::corpus::Corpus;
 use crate::embed::{EmbeddingCache, Embedder};
 use crate::error::{io, Error, Result};
@@ -29,7 +29,7 @@ use crate::sources::SourcesFile;
 use crate::vector::{EdgeStore, VectorPoint, VectorStore};
 
 /// Bumped whenever chunking or the stored layout changes (forces a rebuild).
-pub const LAYOUT_VERSION: u32 = 3;
+pub const LAYOUT_VERSION: u32 = 4;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct DenseInfo {
@@ -48,6 +48,8 @@ pub struct Manifest {
     pub sources: Vec<String>,
     pub files: BTreeMap<String, String>,
     pub chunks: usize,
+    #[serde(default)]
+    pub windows: usize,
     pub dense: Option<DenseInfo>,
 }
 
@@ -87,6 +89,10 @@ pub struct IndexReport {
     pub chunks_embedded: usize,
     /// Chunks whose vectors came from the cache.
     pub chunks_cached: usize,
+    /// Embedding windows (a chunk longer than one window has several).
+    pub windows: usize,
+    /// Windows embedded in this run.
+    pub windows_embedded: usize,
     pub dense: Option<DenseInfo>,
     pub unknown_folders: Vec<String>,
     pub elapsed_ms: u64,
@@ -263,6 +269,8 @@ fn index_inner(opts: &IndexOptions<'_>) -> Result<std::result::Result<IndexRepor
                 chunks: m.chunks,
                 chunks_embedded: 0,
                 chunks_cached: if m.dense.is_some() { m.chunks } else { 0 },
+                windows: m.windows,
+                windows_embedded: 0,
                 dense: m.dense.clone(),
                 unknown_folders: corpus.unknown_folders.clone(),
                 elapsed_ms: t0.elapsed().as_millis() as u64,
@@ -284,25 +292,43 @@ fn index_inner(opts: &IndexOptions<'_>) -> Result<std::result::Result<IndexRepor
     }
     timings.insert("chunk".into(), t.elapsed().as_millis() as u64);
 
-    // Embed what the cache lacks.
+    // Embed what the cache lacks, window by window (see `chunk::embedding_windows`).
     let t = Instant::now();
     let mut embedded = 0usize;
     let mut cached = 0usize;
+    let mut windows_embedded = 0usize;
+    let mut windows: Vec<(u32, String)> = Vec::new(); // (chunk ordinal, window hash)
     let mut vectors: Vec<Vec<f32>> = Vec::new();
     if let Some(emb) = &opts.embedder {
         let mut cache = EmbeddingCache::open(&opts.data.cache_dir(), emb.model_id(), emb.dim())?;
-        let mut missing: Vec<&Chunk> = Vec::new();
+        let mut missing: Vec<(String, String)> = Vec::new(); // (hash, text)
         let mut seen = HashSet::new();
-        for c in &chunks {
-            if cache.get(&c.hash).is_none() && seen.insert(c.hash.as_str()) {
-                missing.push(c);
+        for (ord, c) in chunks.iter().enumerate() {
+            let mut chunk_missing = false;
+            for w in embedding_windows(&c.search_text) {
+                let h = if w == c.search_text {
+                    c.hash.clone()
+                } else {
+                    blake3::hash(w.as_bytes()).to_hex().to_string()
+                };
+                if cache.get(&h).is_none() {
+                    chunk_missing = true;
+                    if seen.insert(h.clone()) {
+                        missing.push((h.clone(), w));
+                    }
+                }
+                windows.push((ord as u32, h));
+            }
+            if chunk_missing {
+                embedded += 1;
+            } else {
+                cached += 1;
             }
         }
-        cached = chunks.len() - chunks.iter().filter(|c| seen.contains(c.hash.as_str())).count();
         let total = missing.len();
         step!(report(opts, Stage::Embed, 0, total));
         for batch in missing.chunks(64) {
-            let texts: Vec<&str> = batch.iter().map(|c| c.search_text.as_str()).collect();
+            let texts: Vec<&str> = batch.iter().map(|(_, w)| w.as_str()).collect();
             let vecs = emb.embed(&texts)?;
             if vecs.len() != batch.len() {
                 return Err(Error::Embedding(format!(
@@ -311,17 +337,18 @@ fn index_inner(opts: &IndexOptions<'_>) -> Result<std::result::Result<IndexRepor
                     batch.len()
                 )));
             }
-            cache.put_all(batch.iter().map(|c| c.hash.clone()).zip(vecs).collect())?;
-            embedded += batch.len();
-            step!(report(opts, Stage::Embed, embedded, total));
+            cache.put_all(batch.iter().map(|(h, _)| h.clone()).zip(vecs).collect())?;
+            windows_embedded += batch.len();
+            step!(report(opts, Stage::Embed, windows_embedded, total));
         }
-        // Duplicate texts share one embedding; count each chunk once.
-        embedded = chunks.len() - cached;
-        for c in &chunks {
-            match cache.get(&c.hash) {
+        for (ord, h) in &windows {
+            match cache.get(h) {
                 Some(v) => vectors.push(v.clone()),
                 None => {
-                    return Err(Error::Embedding(format!("no vector for chunk {}", c.id)));
+                    return Err(Error::Embedding(format!(
+                        "no vector for a window of chunk {}",
+                        chunks[*ord as usize].id
+                    )));
                 }
             }
         }
@@ -339,7 +366,18 @@ fn index_inner(opts: &IndexOptions<'_>) -> Result<std::result::Result<IndexRepor
             .unwrap_or(0)
     ));
     std::fs::create_dir_all(&build).map_err(io(&build))?;
-    let result = write_generation(opts, &build, generation, &chunks, vectors, &dense_wanted, &corpus, &hashes, &mut timings);
+    let window_chunks: Vec<u32> = windows.iter().map(|(o, _)| *o).collect();
+    let result = write_generation(
+        opts,
+        &build,
+        generation,
+        &chunks,
+        (&window_chunks, vectors),
+        &dense_wanted,
+        &corpus,
+        &hashes,
+        &mut timings,
+    );
     // A clean failure or abort removes its half-built generation (a crash leaves it for the
     // next run to remove).
     match result {
@@ -363,6 +401,8 @@ fn index_inner(opts: &IndexOptions<'_>) -> Result<std::result::Result<IndexRepor
         chunks: chunks.len(),
         chunks_embedded: if dense_wanted.is_some() { embedded } else { 0 },
         chunks_cached: if dense_wanted.is_some() { cached } else { 0 },
+        windows: window_chunks.len(),
+        windows_embedded,
         dense: dense_wanted,
         unknown_folders: corpus.unknown_folders,
         elapsed_ms: t0.elapsed().as_millis() as u64,
@@ -376,7 +416,7 @@ fn write_generation(
     build: &Path,
     generation: u64,
     chunks: &[Chunk],
-    vectors: Vec<Vec<f32>>,
+    (window_chunks, vectors): (&[u32], Vec<Vec<f32>>),
     dense_wanted: &Option<DenseInfo>,
     corpus: &Corpus,
     hashes: &BTreeMap<String, String>,
@@ -397,16 +437,20 @@ fn write_generation(
     let t = Instant::now();
     if let Some(info) = dense_wanted {
         step!(report(opts, Stage::Vectors, 0, chunks.len()));
+        write_json(&build.join("windows.json"), window_chunks)?;
         let store = EdgeStore::create(&build.join("vectors"), info.dim)?;
-        let points = chunks
+        let points = window_chunks
             .iter()
             .zip(vectors)
             .enumerate()
-            .map(|(i, (c, v))| VectorPoint {
-                id: i as u64,
-                vector: v,
-                source: c.source.clone(),
-                kind: c.kind.as_str().to_string(),
+            .map(|(i, (ord, v))| {
+                let c = &chunks[*ord as usize];
+                VectorPoint {
+                    id: i as u64,
+                    vector: v,
+                    source: c.source.clone(),
+                    kind: c.kind.as_str().to_string(),
+                }
             })
             .collect();
         store.upsert(points)?;
@@ -423,6 +467,7 @@ fn write_generation(
         sources: corpus.sources.clone(),
         files: hashes.clone(),
         chunks: chunks.len(),
+        windows: window_chunks.len(),
         dense: dense_wanted.clone(),
     };
     write_json(&build.join("manifest.json"), &manifest)?;

@@ -173,7 +173,7 @@ fn incremental_reindex_embeds_only_changed_chunks() {
     assert_eq!(r.status, "built");
     assert_eq!(r.files_changed, 1);
     let embedded_now = emb.calls.load(Ordering::SeqCst) - first;
-    assert_eq!(embedded_now, r.chunks_embedded);
+    assert_eq!(embedded_now, r.windows_embedded);
     assert!(r.chunks_embedded >= 1 && r.chunks_embedded <= 2, "{r:?}");
     assert_eq!(r.chunks_cached + r.chunks_embedded, r.chunks);
 

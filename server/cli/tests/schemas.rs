@@ -1,0 +1,32 @@
+//! The JSON Schemas in `schemas/` are generated from the Rust types; this test fails when they
+//! drift. Regenerate with `PROVISIO_UPDATE_SCHEMAS=1 cargo test --release -p provisio --test schemas`.
+use std::path::PathBuf;
+
+use provisio_indexer::eval::EvalSummary;
+use provisio_indexer::store::IndexReport;
+use provisio_indexer::{SearchRequest, SearchResponse};
+
+fn check(name: &str, schema: schemars::Schema) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../schemas")
+        .join(format!("{name}.schema.json"));
+    let text = serde_json::to_string_pretty(&schema).expect("serialize") + "\n";
+    if std::env::var("PROVISIO_UPDATE_SCHEMAS").as_deref() == Ok("1") {
+        std::fs::write(&path, &text).expect("write schema");
+        return;
+    }
+    let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        on_disk == text,
+        "{} is out of date; regenerate with PROVISIO_UPDATE_SCHEMAS=1 cargo test --release -p provisio --test schemas",
+        path.display()
+    );
+}
+
+#[test]
+fn schemas_match_the_types() {
+    check("search_docs.input", schemars::schema_for!(SearchRequest));
+    check("search_docs.output", schemars::schema_for!(SearchResponse));
+    check("index.report", schemars::schema_for!(IndexReport));
+    check("eval.summary", schemars::schema_for!(EvalSummary));
+}
