@@ -43,7 +43,10 @@ impl ModelPaths {
     pub fn check(&self) -> Result<()> {
         if !self.ort_dylib.is_file() {
             return Err(Error::ModelUnavailable {
-                what: format!("ONNX Runtime library not found at {}", self.ort_dylib.display()),
+                what: format!(
+                    "ONNX Runtime library not found at {}",
+                    self.ort_dylib.display()
+                ),
                 fix: SETUP_HINT.into(),
             });
         }
@@ -116,7 +119,10 @@ impl FastEmbedder {
         }
         let te = fastembed::TextEmbedding::try_new_from_user_defined(model, opts).map_err(|e| {
             Error::ModelUnavailable {
-                what: format!("cannot load the model in {}: {e}", paths.model_dir.display()),
+                what: format!(
+                    "cannot load the model in {}: {e}",
+                    paths.model_dir.display()
+                ),
                 fix: SETUP_HINT.into(),
             }
         })?;
@@ -225,7 +231,13 @@ impl EmbeddingCache {
         std::fs::create_dir_all(dir).map_err(io(dir))?;
         let safe: String = model_id
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         let path = dir.join(format!("{safe}.bin"));
         let mut map = HashMap::new();
@@ -265,7 +277,8 @@ impl EmbeddingCache {
         file.set_len(valid_len).map_err(io(&path))?;
         if valid_len == 0 {
             file.write_all(CACHE_MAGIC).map_err(io(&path))?;
-            file.write_all(&(dim as u32).to_le_bytes()).map_err(io(&path))?;
+            file.write_all(&(dim as u32).to_le_bytes())
+                .map_err(io(&path))?;
         }
         use std::io::Seek;
         file.seek(std::io::SeekFrom::End(0)).map_err(io(&path))?;

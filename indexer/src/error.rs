@@ -29,7 +29,10 @@ pub enum Error {
     #[error("index in {path} is unreadable: {message}. Fix: rerun `provisio index`")]
     CorruptIndex { path: PathBuf, message: String },
     #[error("invalid request: field `{field}`: {message}")]
-    InvalidRequest { field: &'static str, message: String },
+    InvalidRequest {
+        field: &'static str,
+        message: String,
+    },
     #[error("JSON error in {path}: {source}")]
     Json {
         path: PathBuf,

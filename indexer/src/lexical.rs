@@ -8,12 +8,11 @@ use std::path::Path;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
-    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STORED,
-    STRING,
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STORED, STRING,
 };
 use tantivy::tokenizer::{
-    Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter,
-    TextAnalyzer, TokenStream, WhitespaceTokenizer,
+    Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer,
+    TokenStream, WhitespaceTokenizer,
 };
 use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, Term};
 
@@ -49,7 +48,11 @@ impl Boosts {
         if let Ok(v) = std::env::var("PROVISIO_BM25_BOOSTS") {
             let xs: Vec<f32> = v.split(',').filter_map(|x| x.trim().parse().ok()).collect();
             if let [t, bo, i] = xs[..] {
-                b = Boosts { title: t, body: bo, ident: i };
+                b = Boosts {
+                    title: t,
+                    body: bo,
+                    ident: i,
+                };
             }
         }
         b
@@ -132,7 +135,11 @@ pub fn build(dir: &Path, chunks: &[Chunk]) -> Result<()> {
     let mut writer: IndexWriter = index.writer_with_num_threads(1, 64 * 1024 * 1024)?;
     for (i, c) in chunks.iter().enumerate() {
         let file = c.path.rsplit('/').next().unwrap_or("");
-        let title = format!("{} {}", c.heading_path.join(" "), file.replace(['_', '-', '.'], " "));
+        let title = format!(
+            "{} {}",
+            c.heading_path.join(" "),
+            file.replace(['_', '-', '.'], " ")
+        );
         let mut ids = identifiers(&c.search_text);
         for h in &c.heading_path {
             ids.extend(identifiers(h));
@@ -183,7 +190,12 @@ impl LexicalIndex {
     }
 
     /// The BM25 query for a user question, with optional filters.
-    pub fn query(&self, text: &str, sources: &[String], kinds: &[String]) -> Option<Box<dyn Query>> {
+    pub fn query(
+        &self,
+        text: &str,
+        sources: &[String],
+        kinds: &[String],
+    ) -> Option<Box<dyn Query>> {
         let f = self.fields;
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for term in self.analyze(text) {
@@ -200,7 +212,10 @@ impl LexicalIndex {
             if seen.contains(&id) {
                 continue;
             }
-            let q = TermQuery::new(Term::from_field_text(f.ident, &id), IndexRecordOption::WithFreqs);
+            let q = TermQuery::new(
+                Term::from_field_text(f.ident, &id),
+                IndexRecordOption::WithFreqs,
+            );
             should.push((
                 Occur::Should,
                 Box::new(BoostQuery::new(Box::new(q), self.boosts.ident)),

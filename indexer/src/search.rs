@@ -205,10 +205,11 @@ impl KnowledgeBase {
         let manifest = read_manifest(dir)?;
         let cp = dir.join("chunks.json");
         let bytes = std::fs::read(&cp).map_err(io(&cp))?;
-        let chunks: Vec<Chunk> = serde_json::from_slice(&bytes).map_err(|e| Error::CorruptIndex {
-            path: cp.clone(),
-            message: e.to_string(),
-        })?;
+        let chunks: Vec<Chunk> =
+            serde_json::from_slice(&bytes).map_err(|e| Error::CorruptIndex {
+                path: cp.clone(),
+                message: e.to_string(),
+            })?;
         let lexical = LexicalIndex::open(&dir.join("tantivy"))?;
         let vectors: Option<Box<dyn VectorStore>> = match &manifest.dense {
             Some(_) => Some(Box::new(EdgeStore::open(&dir.join("vectors"))?)),
@@ -331,7 +332,9 @@ impl KnowledgeBase {
                     store
                         .search(&q[0], n * 2, &filter)?
                         .into_iter()
-                        .filter_map(|(w, s)| self.window_chunks.get(w as usize).map(|c| (*c as u64, s)))
+                        .filter_map(|(w, s)| {
+                            self.window_chunks.get(w as usize).map(|c| (*c as u64, s))
+                        })
                         .filter(|(c, _)| seen.insert(*c))
                         .take(n)
                         .collect()
@@ -371,7 +374,13 @@ impl KnowledgeBase {
             let max = list.iter().map(|x| x.1).fold(f32::MIN, f32::max);
             let min = list.iter().map(|x| x.1).fold(f32::MAX, f32::min);
             list.iter()
-                .map(|x| if max > min { (x.1 - min) / (max - min) } else { 1.0 })
+                .map(|x| {
+                    if max > min {
+                        (x.1 - min) / (max - min)
+                    } else {
+                        1.0
+                    }
+                })
                 .collect()
         };
         let (nb, nd) = (norm(&bm25), norm(&dense));
@@ -391,15 +400,24 @@ impl KnowledgeBase {
             };
             e.2 = Some(r + 1);
         }
-        let mut ranked: Vec<(u64, (f32, Option<usize>, Option<usize>))> = scores.into_iter().collect();
+        let mut ranked: Vec<(u64, (f32, Option<usize>, Option<usize>))> =
+            scores.into_iter().collect();
         if f.coverage > 0.0 {
             let qterms = self.lexical.analyze(&req.query);
-            let max = ranked.iter().map(|x| x.1 .0).fold(0.0f32, f32::max).max(f32::EPSILON);
+            let max = ranked
+                .iter()
+                .map(|x| x.1 .0)
+                .fold(0.0f32, f32::max)
+                .max(f32::EPSILON);
             if !qterms.is_empty() {
                 for (ord, s) in &mut ranked {
-                    let Some(c) = self.chunks.get(*ord as usize) else { continue };
-                    let cterms: HashSet<String> = self.lexical.analyze(&c.search_text).into_iter().collect();
-                    let cov = qterms.iter().filter(|t| cterms.contains(*t)).count() as f32 / qterms.len() as f32;
+                    let Some(c) = self.chunks.get(*ord as usize) else {
+                        continue;
+                    };
+                    let cterms: HashSet<String> =
+                        self.lexical.analyze(&c.search_text).into_iter().collect();
+                    let cov = qterms.iter().filter(|t| cterms.contains(*t)).count() as f32
+                        / qterms.len() as f32;
                     s.0 = s.0 / max + f.coverage * cov;
                 }
             }
@@ -410,7 +428,9 @@ impl KnowledgeBase {
         let mut seen_hash: HashSet<&str> = HashSet::new();
         let mut kept_sets: Vec<HashSet<&str>> = Vec::new();
         for (ord, (score, br, dr)) in ranked {
-            let Some(c) = self.chunks.get(ord as usize) else { continue };
+            let Some(c) = self.chunks.get(ord as usize) else {
+                continue;
+            };
             if !seen_hash.insert(c.hash.as_str()) {
                 continue;
             }

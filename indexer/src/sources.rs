@@ -61,9 +61,13 @@ impl SourcesFile {
                 return Err(format!("source `{}` is listed twice", s.name));
             }
             if s.include.is_empty() {
-                return Err(format!("source `{}`: `include` must list at least one glob", s.name));
+                return Err(format!(
+                    "source `{}`: `include` must list at least one glob",
+                    s.name
+                ));
             }
-            s.matcher().map_err(|e| format!("source `{}`: {e}", s.name))?;
+            s.matcher()
+                .map_err(|e| format!("source `{}`: {e}", s.name))?;
         }
         Ok(file)
     }
@@ -71,7 +75,8 @@ impl SourcesFile {
     /// The sources file that ships with the repository (`corpus/sources.toml`).
     pub fn builtin() -> Self {
         #[allow(clippy::expect_used)]
-        Self::parse(include_str!("../../corpus/sources.toml")).expect("corpus/sources.toml is valid")
+        Self::parse(include_str!("../../corpus/sources.toml"))
+            .expect("corpus/sources.toml is valid")
     }
 
     pub fn get(&self, name: &str) -> Option<&Source> {

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::chunk::{chunk_document, embedding_windows, Chunk};
 use crate::corpus::Corpus;
-use crate::embed::{EmbeddingCache, Embedder};
+use crate::embed::{Embedder, EmbeddingCache};
 use crate::error::{io, Error, Result};
 use crate::sources::SourcesFile;
 use crate::vector::{EdgeStore, VectorPoint, VectorStore};
@@ -197,7 +197,12 @@ pub fn index(opts: &IndexOptions<'_>) -> Result<IndexReport> {
     }
 }
 
-fn report(opts: &IndexOptions<'_>, stage: Stage, done: usize, total: usize) -> std::result::Result<(), Aborted> {
+fn report(
+    opts: &IndexOptions<'_>,
+    stage: Stage,
+    done: usize,
+    total: usize,
+) -> std::result::Result<(), Aborted> {
     if let Some(cb) = opts.progress {
         if cb(Progress { stage, done, total }).is_break() {
             return Err(Aborted);
@@ -284,7 +289,9 @@ fn index_inner(opts: &IndexOptions<'_>) -> Result<std::result::Result<IndexRepor
     let mut chunks: Vec<Chunk> = Vec::new();
     let nfiles = corpus.files.len();
     for (i, f) in corpus.files.iter().enumerate() {
-        let Some(src) = opts.sources.get(&f.source) else { continue };
+        let Some(src) = opts.sources.get(&f.source) else {
+            continue;
+        };
         chunks.extend(chunk_document(src, &f.rel, &f.text));
         if i % 50 == 0 {
             step!(report(opts, Stage::Chunk, i, nfiles));

@@ -51,7 +51,8 @@ pub trait VectorStore: Send + Sync {
     fn upsert(&self, points: Vec<VectorPoint>) -> Result<()>;
     fn delete(&self, ids: &[u64]) -> Result<()>;
     /// Top `limit` ids by similarity, best first.
-    fn search(&self, query: &[f32], limit: usize, filter: &VectorFilter) -> Result<Vec<(u64, f32)>>;
+    fn search(&self, query: &[f32], limit: usize, filter: &VectorFilter)
+        -> Result<Vec<(u64, f32)>>;
     fn len(&self) -> Result<usize>;
     /// Make everything durable and build search structures.
     fn finish(&self) -> Result<()>;
@@ -70,7 +71,9 @@ pub struct EdgeStore {
 
 impl Drop for EdgeStore {
     fn drop(&mut self) {
-        let Some(shard) = self.shard.take() else { return };
+        let Some(shard) = self.shard.take() else {
+            return;
+        };
         if self.dir.exists() {
             // qdrant-edge flushes on drop and panics if that fails; a failed flush of a
             // read-only generation must not take the process down.
@@ -89,7 +92,10 @@ impl Drop for EdgeStore {
 impl EdgeStore {
     fn config(dim: usize) -> qdrant_edge::EdgeConfig {
         EdgeConfigBuilder::new()
-            .vector("", EdgeVectorParamsBuilder::new(dim, Distance::Cosine).build())
+            .vector(
+                "",
+                EdgeVectorParamsBuilder::new(dim, Distance::Cosine).build(),
+            )
             .wal_options(WalOptions {
                 segment_capacity: 4 * 1024 * 1024,
                 segment_queue_len: 0,
@@ -169,9 +175,9 @@ impl VectorStore for EdgeStore {
                 })
                 .collect();
             self.shard()?
-                .update(UpdateOperation::PointOperation(PointOperations::UpsertPoints(
-                    PointInsertOperations::PointsList(list),
-                )))
+                .update(UpdateOperation::PointOperation(
+                    PointOperations::UpsertPoints(PointInsertOperations::PointsList(list)),
+                ))
                 .map_err(verr)?;
         }
         Ok(())
@@ -182,13 +188,20 @@ impl VectorStore for EdgeStore {
             return Ok(());
         }
         self.shard()?
-            .update(UpdateOperation::PointOperation(PointOperations::DeletePoints {
-                ids: ids.iter().map(|i| PointId::from(*i)).collect(),
-            }))
+            .update(UpdateOperation::PointOperation(
+                PointOperations::DeletePoints {
+                    ids: ids.iter().map(|i| PointId::from(*i)).collect(),
+                },
+            ))
             .map_err(verr)
     }
 
-    fn search(&self, query: &[f32], limit: usize, filter: &VectorFilter) -> Result<Vec<(u64, f32)>> {
+    fn search(
+        &self,
+        query: &[f32],
+        limit: usize,
+        filter: &VectorFilter,
+    ) -> Result<Vec<(u64, f32)>> {
         let req = SearchRequest {
             query: QueryEnum::Nearest(NamedQuery::new(VectorInternal::Dense(query.to_vec()), "")),
             filter: filter_of(filter),
@@ -247,7 +260,12 @@ impl VectorStore for FlatStore {
             .retain(|p| !ids.contains(&p.id));
         Ok(())
     }
-    fn search(&self, query: &[f32], limit: usize, filter: &VectorFilter) -> Result<Vec<(u64, f32)>> {
+    fn search(
+        &self,
+        query: &[f32],
+        limit: usize,
+        filter: &VectorFilter,
+    ) -> Result<Vec<(u64, f32)>> {
         let all = self.points.read().map_err(verr_lock)?;
         let mut scored: Vec<(u64, f32)> = all
             .iter()

@@ -11,7 +11,8 @@ fn fixtures() -> PathBuf {
 fn chunks_of(source: &str, rel: &str) -> String {
     let sources = SourcesFile::load(&fixtures().join("sources.toml")).expect("fixture sources");
     let src = sources.get(source).expect("source");
-    let text = std::fs::read_to_string(fixtures().join("corpus").join(source).join(rel)).expect("fixture");
+    let text =
+        std::fs::read_to_string(fixtures().join("corpus").join(source).join(rel)).expect("fixture");
     let chunks = chunk_document(src, rel, &text);
     // Every chunk's line range must point at its text in the file.
     let lines: Vec<&str> = text.lines().collect();
@@ -69,12 +70,15 @@ fn yaml_and_tables() {
 #[test]
 fn attribute_substitution_only_in_search_text() {
     let sources = SourcesFile::load(&fixtures().join("sources.toml")).expect("sources");
-    let text = std::fs::read_to_string(fixtures().join("corpus/lab-pve/vm-clone.adoc")).expect("fixture");
+    let text =
+        std::fs::read_to_string(fixtures().join("corpus/lab-pve/vm-clone.adoc")).expect("fixture");
     let chunks = chunk_document(sources.get("lab-pve").expect("src"), "vm-clone.adoc", &text);
     let first = &chunks[0];
     assert!(first.text.contains("{pve} can copy"));
     assert!(first.search_text.contains("Proxmox VE can copy"));
-    assert!(chunks.iter().all(|c| !c.text.contains("not part of the guide")));
+    assert!(chunks
+        .iter()
+        .all(|c| !c.text.contains("not part of the guide")));
     assert!(chunks.iter().all(|c| !c.text.contains("A comment line")));
 }
 
@@ -96,5 +100,8 @@ fn chunks_fit_the_model_window() {
     for w in chunks.windows(2) {
         assert!(w[1].start_line <= w[0].end_line + 2);
     }
-    assert_eq!(chunks.last().map(|c| c.end_line), Some(doc.lines().count() as u32 - 1));
+    assert_eq!(
+        chunks.last().map(|c| c.end_line),
+        Some(doc.lines().count() as u32 - 1)
+    );
 }

@@ -27,7 +27,10 @@ fn corpus_copy(dir: &Path) -> PathBuf {
     let dst = dir.join("corpus");
     for e in walkdir::WalkDir::new(fixtures().join("corpus")) {
         let e = e.expect("walk");
-        let rel = e.path().strip_prefix(fixtures().join("corpus")).expect("rel");
+        let rel = e
+            .path()
+            .strip_prefix(fixtures().join("corpus"))
+            .expect("rel");
         let to = dst.join(rel);
         if e.file_type().is_dir() {
             std::fs::create_dir_all(&to).expect("mkdir");
@@ -49,7 +52,9 @@ fn opts<'a>(data: &DataDir, corpus: &Path, emb: Option<Arc<dyn Embedder>>) -> In
     }
 }
 
-fn hash_loader(e: Arc<HashEmbedder>) -> Option<Box<dyn Fn() -> provisio_indexer::Result<Arc<dyn Embedder>> + Send + Sync>> {
+fn hash_loader(
+    e: Arc<HashEmbedder>,
+) -> Option<Box<dyn Fn() -> provisio_indexer::Result<Arc<dyn Embedder>> + Send + Sync>> {
     Some(Box::new(move || Ok(e.clone() as Arc<dyn Embedder>)))
 }
 
@@ -78,12 +83,22 @@ fn identifier_queries_hit_exactly() {
         assert_eq!(top.path, path, "query {q}");
         let chunk = kb.chunk_by_id(&top.chunk_id).expect("chunk");
         assert!(chunk.text.contains(needle));
-        assert!(top.snippet.contains(needle), "snippet for {q}: {}", top.snippet);
+        assert!(
+            top.snippet.contains(needle),
+            "snippet for {q}: {}",
+            top.snippet
+        );
     }
     // A dash-prefixed identifier is not read as a negation; hybrid runs both retrievers and the
     // exact match is ranked first by BM25.
-    let r = kb.search(&SearchRequest::new("--cluster-init")).expect("search");
-    let h = r.hits.iter().find(|h| h.path == "lab-k3s/server.md").expect("found in hybrid");
+    let r = kb
+        .search(&SearchRequest::new("--cluster-init"))
+        .expect("search");
+    let h = r
+        .hits
+        .iter()
+        .find(|h| h.path == "lab-k3s/server.md")
+        .expect("found in hybrid");
     assert_eq!(h.bm25_rank, Some(1));
     assert_eq!(r.retrievers, vec!["bm25", "dense"]);
     assert!(r.degraded.is_none());
@@ -117,7 +132,11 @@ fn filters_by_source_and_kind() {
     assert!(e.to_string().contains("`sources`"), "{e}");
     let mut req = SearchRequest::new("x");
     req.k = 0;
-    assert!(kb.search(&req).expect_err("k=0").to_string().contains("`k`"));
+    assert!(kb
+        .search(&req)
+        .expect_err("k=0")
+        .to_string()
+        .contains("`k`"));
 }
 
 #[test]
@@ -128,9 +147,14 @@ fn degraded_mode_is_reported() {
     let data = DataDir::new(tmp.path().join("lex"));
     index(&opts(&data, &corpus, None)).expect("index");
     let kb = KnowledgeBase::open(&data, None).expect("open");
-    let r = kb.search(&SearchRequest::new("linked clone")).expect("search");
+    let r = kb
+        .search(&SearchRequest::new("linked clone"))
+        .expect("search");
     assert_eq!(r.retrievers, vec!["bm25"]);
-    assert!(r.degraded.as_deref().is_some_and(|d| d.starts_with("lexical-only")));
+    assert!(r
+        .degraded
+        .as_deref()
+        .is_some_and(|d| d.starts_with("lexical-only")));
     assert!(!r.hits.is_empty());
 
     // Index with embeddings, but the model cannot be loaded at search time.
@@ -149,7 +173,10 @@ fn degraded_mode_is_reported() {
     let r = kb.search(&req).expect("search");
     assert_eq!(r.retrievers, vec!["bm25"]);
     let d = r.degraded.expect("degraded");
-    assert!(d.starts_with("lexical-only") && d.contains("scripts/setup.sh"), "{d}");
+    assert!(
+        d.starts_with("lexical-only") && d.contains("scripts/setup.sh"),
+        "{d}"
+    );
     assert!(!r.hits.is_empty());
 }
 
@@ -168,7 +195,14 @@ fn incremental_reindex_embeds_only_changed_chunks() {
     // Change one file: only its new chunks are embedded.
     let f = corpus.join("lab-k3s/server.md");
     let text = std::fs::read_to_string(&f).expect("read");
-    std::fs::write(&f, text.replace("same token", "same token from /var/lib/rancher/k3s/server/token")).expect("write");
+    std::fs::write(
+        &f,
+        text.replace(
+            "same token",
+            "same token from /var/lib/rancher/k3s/server/token",
+        ),
+    )
+    .expect("write");
     let r = index(&opts(&data, &corpus, Some(emb.clone()))).expect("reindex");
     assert_eq!(r.status, "built");
     assert_eq!(r.files_changed, 1);
@@ -181,7 +215,10 @@ fn incremental_reindex_embeds_only_changed_chunks() {
     assert_eq!(kb.manifest.generation, 2);
     let mut req = SearchRequest::new("/var/lib/rancher/k3s/server/token");
     req.mode = Mode::Bm25;
-    assert_eq!(kb.search(&req).expect("search").hits[0].path, "lab-k3s/server.md");
+    assert_eq!(
+        kb.search(&req).expect("search").hits[0].path,
+        "lab-k3s/server.md"
+    );
 
     // Remove a file: its chunks are gone, nothing is embedded.
     std::fs::remove_file(corpus.join("lab-tf/lifecycle.mdx")).expect("rm");
@@ -197,7 +234,11 @@ fn incremental_reindex_embeds_only_changed_chunks() {
 fn interrupted_reindex_leaves_the_old_index_serving() {
     let tmp = tempfile::tempdir().expect("tmp");
     let (data, corpus, emb) = built(tmp.path());
-    std::fs::write(corpus.join("lab-k3s/new.md"), "# New page\n\nA page about kube-vip and the API VIP.\n").expect("write");
+    std::fs::write(
+        corpus.join("lab-k3s/new.md"),
+        "# New page\n\nA page about kube-vip and the API VIP.\n",
+    )
+    .expect("write");
     for stage in [Stage::Embed, Stage::Lexical, Stage::Vectors, Stage::Swap] {
         let stop = move |p: Progress| {
             if p.stage == stage {
@@ -213,7 +254,9 @@ fn interrupted_reindex_leaves_the_old_index_serving() {
         let kb = KnowledgeBase::open(&data, hash_loader(emb.clone())).expect("open after abort");
         assert_eq!(kb.manifest.generation, 1);
         assert!(kb.chunks().iter().all(|c| c.path != "lab-k3s/new.md"));
-        let r = kb.search(&SearchRequest::new("linked clone")).expect("search");
+        let r = kb
+            .search(&SearchRequest::new("linked clone"))
+            .expect("search");
         assert!(!r.hits.is_empty());
         assert!(r.degraded.is_none());
     }
@@ -242,7 +285,9 @@ fn edge_store_matches_exact_search() {
     let mut points = Vec::new();
     let mut seed = 7u64;
     let mut rnd = || {
-        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         ((seed >> 33) as f32 / (1u64 << 31) as f32) - 0.5
     };
     for i in 0..500u64 {
@@ -252,7 +297,11 @@ fn edge_store_matches_exact_search() {
             id: i,
             vector: v,
             source: if i % 3 == 0 { "a".into() } else { "b".into() },
-            kind: if i % 2 == 0 { "prose".into() } else { "code".into() },
+            kind: if i % 2 == 0 {
+                "prose".into()
+            } else {
+                "code".into()
+            },
         });
     }
     edge.upsert(points.clone()).expect("upsert");
@@ -263,22 +312,48 @@ fn edge_store_matches_exact_search() {
     assert_eq!(edge.len().expect("len"), 497);
     for (qi, filter) in [
         VectorFilter::default(),
-        VectorFilter { sources: vec!["a".into()], kinds: vec![] },
-        VectorFilter { sources: vec!["b".into()], kinds: vec!["code".into()] },
+        VectorFilter {
+            sources: vec!["a".into()],
+            kinds: vec![],
+        },
+        VectorFilter {
+            sources: vec!["b".into()],
+            kinds: vec!["code".into()],
+        },
     ]
     .into_iter()
     .enumerate()
     {
         let q = &points[qi * 10 + 5].vector;
-        let a: Vec<u64> = edge.search(q, 10, &filter).expect("s").into_iter().map(|x| x.0).collect();
-        let b: Vec<u64> = flat.search(q, 10, &filter).expect("s").into_iter().map(|x| x.0).collect();
+        let a: Vec<u64> = edge
+            .search(q, 10, &filter)
+            .expect("s")
+            .into_iter()
+            .map(|x| x.0)
+            .collect();
+        let b: Vec<u64> = flat
+            .search(q, 10, &filter)
+            .expect("s")
+            .into_iter()
+            .map(|x| x.0)
+            .collect();
         assert_eq!(a, b, "filter {filter:?}");
     }
     // Reopened from disk it answers the same.
     drop(edge);
     let edge = EdgeStore::open(&tmp.path().join("v")).expect("open");
     let q = &points[42].vector;
-    let a: Vec<u64> = edge.search(q, 5, &VectorFilter::default()).expect("s").into_iter().map(|x| x.0).collect();
-    let b: Vec<u64> = flat.search(q, 5, &VectorFilter::default()).expect("s").into_iter().map(|x| x.0).collect();
+    let a: Vec<u64> = edge
+        .search(q, 5, &VectorFilter::default())
+        .expect("s")
+        .into_iter()
+        .map(|x| x.0)
+        .collect();
+    let b: Vec<u64> = flat
+        .search(q, 5, &VectorFilter::default())
+        .expect("s")
+        .into_iter()
+        .map(|x| x.0)
+        .collect();
     assert_eq!(a, b);
 }

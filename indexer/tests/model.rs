@@ -8,7 +8,9 @@ use provisio_indexer::embed::{Embedder, FastEmbedder, ModelPaths};
 fn paths() -> ModelPaths {
     let home = std::env::var_os("XDG_DATA_HOME")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".local/share"))
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".local/share")
+        })
         .join("provisio");
     ModelPaths {
         model_dir: std::env::var_os("PROVISIO_MODEL_DIR")
@@ -42,7 +44,11 @@ fn minilm_mean_pooled_and_normalized() {
     let Some(m) = model() else { return };
     assert_eq!(m.dim(), 384);
     let v = m
-        .embed(&["The weather is lovely today.", "It's so sunny outside!", "He drove to the stadium."])
+        .embed(&[
+            "The weather is lovely today.",
+            "It's so sunny outside!",
+            "He drove to the stadium.",
+        ])
         .expect("embed");
     for x in &v {
         assert_eq!(x.len(), 384);
@@ -77,5 +83,8 @@ fn missing_files_name_the_fix() {
     };
     let err = FastEmbedder::load(&p).err().expect("must fail").to_string();
     assert!(err.contains("scripts/setup.sh"), "{err}");
-    assert!(err.contains("model.onnx") || err.contains("ONNX Runtime"), "{err}");
+    assert!(
+        err.contains("model.onnx") || err.contains("ONNX Runtime"),
+        "{err}"
+    );
 }

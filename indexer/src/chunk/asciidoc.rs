@@ -49,7 +49,8 @@ fn is_directive(line: &str) -> bool {
         || t.starts_with("include::")
         || t.starts_with("image::")
         || t.starts_with("endif::")
-        || (t.starts_with(':') && t[1..].contains(": ") || t.starts_with(':') && t.ends_with(':') && t.len() > 2 && !t.contains(' '))
+        || (t.starts_with(':') && t[1..].contains(": ")
+            || t.starts_with(':') && t.ends_with(':') && t.len() > 2 && !t.contains(' '))
         || (t.starts_with("//") && !t.starts_with("////"))
 }
 
@@ -57,7 +58,8 @@ fn is_directive(line: &str) -> bool {
 fn definition_label(line: &str) -> Option<String> {
     let t = line.trim_end();
     let body = t.strip_suffix("::")?;
-    if body.is_empty() || body.ends_with(':') || body.starts_with("include") || body.contains("::") {
+    if body.is_empty() || body.ends_with(':') || body.starts_with("include") || body.contains("::")
+    {
         return None;
     }
     let body = body.trim();
@@ -66,7 +68,10 @@ fn definition_label(line: &str) -> Option<String> {
         return Some(rest[..end].to_string());
     }
     if body.len() <= 60 {
-        Some(body.trim_matches(|c| c == '\'' || c == '*' || c == '_').to_string())
+        Some(
+            body.trim_matches(|c| c == '\'' || c == '*' || c == '_')
+                .to_string(),
+        )
     } else {
         None
     }
@@ -106,7 +111,10 @@ impl<'a> Builder<'a> {
             // Trim trailing blank lines.
             let last = lines.iter().rposition(|(_, l)| !l.trim().is_empty());
             let Some(last) = last else { return };
-            let first = lines.iter().position(|(_, l)| !l.trim().is_empty()).unwrap_or(0);
+            let first = lines
+                .iter()
+                .position(|(_, l)| !l.trim().is_empty())
+                .unwrap_or(0);
             let slice = &lines[first..=last];
             // Rebuild text over the exact line span so split points map to source lines;
             // skipped directive lines inside become empty lines.
@@ -191,7 +199,10 @@ pub fn parse(text: &str, fallback_title: &str) -> ParsedDoc {
             }
         }
         // `= Title` style headings.
-        if t.starts_with('=') && !t.starts_with("====") || t.starts_with("== ") || t.starts_with("=== ") {
+        if t.starts_with('=') && !t.starts_with("====")
+            || t.starts_with("== ")
+            || t.starts_with("=== ")
+        {
             let eqs = t.chars().take_while(|c| *c == '=').count();
             if t[eqs..].starts_with(' ') && eqs <= 6 {
                 let h = title_text(&t[eqs..]);
@@ -206,7 +217,11 @@ pub fn parse(text: &str, fallback_title: &str) -> ParsedDoc {
             }
         }
         // Underlined title: this line text, next line underline of similar length.
-        if i + 1 < n && !t.is_empty() && !is_directive(t) && !t.starts_with('[') && !t.starts_with('.')
+        if i + 1 < n
+            && !t.is_empty()
+            && !is_directive(t)
+            && !t.starts_with('[')
+            && !t.starts_with('.')
         {
             if let Some(lv) = underline_level(b.lines[i + 1].trim_end()) {
                 let ul = b.lines[i + 1].trim_end().chars().count() as isize;
@@ -239,7 +254,10 @@ pub fn parse(text: &str, fallback_title: &str) -> ParsedDoc {
             let mut pre: Vec<(u32, &str)> = Vec::new();
             while let Some((pl, l)) = b.cur_lines.last().copied() {
                 let lt = l.trim();
-                if !lt.is_empty() && (lt.starts_with('[') || lt.starts_with('.')) && pl + 1 + pre.len() as u32 == ln {
+                if !lt.is_empty()
+                    && (lt.starts_with('[') || lt.starts_with('.'))
+                    && pl + 1 + pre.len() as u32 == ln
+                {
                     pre.insert(0, (pl, l));
                     b.cur_lines.pop();
                 } else {
@@ -281,8 +299,20 @@ pub fn parse(text: &str, fallback_title: &str) -> ParsedDoc {
         }
         // Definition-list entries start option blocks.
         if let Some(label) = definition_label(t) {
-            let kind = if t.starts_with('`') { ChunkKind::Option } else { ChunkKind::Prose };
-            b.begin(ln, kind, if kind == ChunkKind::Option { Some(label) } else { None });
+            let kind = if t.starts_with('`') {
+                ChunkKind::Option
+            } else {
+                ChunkKind::Prose
+            };
+            b.begin(
+                ln,
+                kind,
+                if kind == ChunkKind::Option {
+                    Some(label)
+                } else {
+                    None
+                },
+            );
             b.add(ln, line);
             i += 1;
             continue;
@@ -331,19 +361,63 @@ mod tests {
         let got: Vec<_> = d
             .blocks
             .iter()
-            .map(|b| (b.kind, b.headings.join(" > "), b.label.clone(), b.start, b.end))
+            .map(|b| {
+                (
+                    b.kind,
+                    b.headings.join(" > "),
+                    b.label.clone(),
+                    b.start,
+                    b.end,
+                )
+            })
             .collect();
         assert_eq!(
             got,
             vec![
                 (ChunkKind::Prose, "Virtual Machines".into(), None, 7, 8),
                 (ChunkKind::Prose, "Virtual Machines".into(), None, 11, 11),
-                (ChunkKind::Prose, "Virtual Machines > Cloud-Init".into(), None, 14, 15),
-                (ChunkKind::Prose, "Virtual Machines > Cloud-Init".into(), None, 17, 18),
-                (ChunkKind::Code, "Virtual Machines > Cloud-Init".into(), None, 20, 23),
-                (ChunkKind::Prose, "Virtual Machines > Cloud-Init > Custom Config".into(), None, 25, 25),
-                (ChunkKind::Option, "Virtual Machines > Cloud-Init > Custom Config".into(), Some("agent".into()), 27, 29),
-                (ChunkKind::Option, "Virtual Machines > Cloud-Init > Custom Config".into(), Some("acpi".into()), 31, 33),
+                (
+                    ChunkKind::Prose,
+                    "Virtual Machines > Cloud-Init".into(),
+                    None,
+                    14,
+                    15
+                ),
+                (
+                    ChunkKind::Prose,
+                    "Virtual Machines > Cloud-Init".into(),
+                    None,
+                    17,
+                    18
+                ),
+                (
+                    ChunkKind::Code,
+                    "Virtual Machines > Cloud-Init".into(),
+                    None,
+                    20,
+                    23
+                ),
+                (
+                    ChunkKind::Prose,
+                    "Virtual Machines > Cloud-Init > Custom Config".into(),
+                    None,
+                    25,
+                    25
+                ),
+                (
+                    ChunkKind::Option,
+                    "Virtual Machines > Cloud-Init > Custom Config".into(),
+                    Some("agent".into()),
+                    27,
+                    29
+                ),
+                (
+                    ChunkKind::Option,
+                    "Virtual Machines > Cloud-Init > Custom Config".into(),
+                    Some("acpi".into()),
+                    31,
+                    33
+                ),
             ]
         );
     }

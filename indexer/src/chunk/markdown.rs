@@ -62,7 +62,8 @@ fn front_matter_title(text: &str) -> Option<String> {
 
 /// `` - `name` - (Optional) ... `` → `name`.
 fn option_label(item: &str) -> Option<String> {
-    let t = item.trim_start_matches(|c: char| c == '-' || c == '*' || c == '+' || c.is_whitespace());
+    let t =
+        item.trim_start_matches(|c: char| c == '-' || c == '*' || c == '+' || c.is_whitespace());
     let t = t.strip_prefix('`')?;
     let end = t.find('`')?;
     let name = &t[..end];
@@ -105,7 +106,9 @@ pub fn parse(text: &str, fallback_title: &str) -> ParsedDoc {
             return;
         }
         let start = lines.line(range.start);
-        let end = lines.line(range.start + raw.len().saturating_sub(1)).max(start);
+        let end = lines
+            .line(range.start + raw.len().saturating_sub(1))
+            .max(start);
         let mut kind = kind;
         let mut label = None;
         if kind == ChunkKind::Prose {
@@ -193,7 +196,9 @@ pub fn parse(text: &str, fallback_title: &str) -> ParsedDoc {
     // The document title heads every path.
     for b in &mut blocks {
         if b.headings.first() != Some(&title) {
-            if b.headings.first().is_some_and(|h| h.eq_ignore_ascii_case(&title))
+            if b.headings
+                .first()
+                .is_some_and(|h| h.eq_ignore_ascii_case(&title))
                 || heads_is_h1_alias(&b.headings, &title)
             {
                 continue;
@@ -226,7 +231,14 @@ mod tests {
         let labels: Vec<_> = d.blocks.iter().map(|b| b.label.clone()).collect();
         assert_eq!(
             labels,
-            vec![None, None, None, Some("agent".into()), Some("name".into()), None]
+            vec![
+                None,
+                None,
+                None,
+                Some("agent".into()),
+                Some("name".into()),
+                None
+            ]
         );
         assert_eq!(d.blocks[2].text, "## Argument Reference");
         assert_eq!(d.blocks[3].start, 11);

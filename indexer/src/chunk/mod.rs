@@ -15,7 +15,6 @@ use serde::{Deserialize, Serialize};
 
 pub use pack::{estimate_tokens, pack, MAX_TOKENS};
 
-
 /// What a chunk mostly holds; a search filter.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
@@ -160,7 +159,10 @@ pub fn chunk_document(
             search_text.push('\n');
             search_text.push_str(&substitute(&p.text, &doc.attributes));
             let hash = blake3::hash(search_text.as_bytes()).to_hex().to_string();
-            let id_input = format!("{}\0{}\0{}\0{}\0{}", source.name, path, p.start, p.end, hash);
+            let id_input = format!(
+                "{}\0{}\0{}\0{}\0{}",
+                source.name, path, p.start, p.end, hash
+            );
             let id = blake3::hash(id_input.as_bytes()).to_hex()[..16].to_string();
             Chunk {
                 id,
@@ -192,7 +194,9 @@ pub fn embedding_windows(search_text: &str) -> Vec<String> {
         return vec![search_text.to_string()];
     }
     let (head, body) = search_text.split_once('\n').unwrap_or((search_text, ""));
-    let budget = WINDOW_TOKENS.saturating_sub(estimate_tokens(head)).max(WINDOW_TOKENS / 2);
+    let budget = WINDOW_TOKENS
+        .saturating_sub(estimate_tokens(head))
+        .max(WINDOW_TOKENS / 2);
     let mut units: Vec<String> = Vec::new();
     for line in body.lines() {
         if line.trim().is_empty() {

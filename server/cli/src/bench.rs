@@ -78,7 +78,8 @@ pub fn run(paths: &Paths, a: &BenchArgs, out: &mut dyn Write) -> Result<ExitCode
             let mk = || IndexOptions {
                 data: data.clone(),
                 corpus: corpus.clone(),
-                sources: load_sources(&None).unwrap_or_else(|_| provisio_indexer::sources::SourcesFile::builtin()),
+                sources: load_sources(&None)
+                    .unwrap_or_else(|_| provisio_indexer::sources::SourcesFile::builtin()),
                 embedder: embedder.clone(),
                 force: false,
                 progress: Some(&cont),
@@ -139,11 +140,18 @@ pub fn run(paths: &Paths, a: &BenchArgs, out: &mut dyn Write) -> Result<ExitCode
                     lat.push(t.elapsed().as_secs_f64() * 1000.0);
                 }
                 lat.sort_by(|a, b| a.total_cmp(b));
-                results.insert("query_embedding".into(), json!({"p50_ms": pct(&lat, 0.5), "p99_ms": pct(&lat, 0.99)}));
+                results.insert(
+                    "query_embedding".into(),
+                    json!({"p50_ms": pct(&lat, 0.5), "p99_ms": pct(&lat, 0.99)}),
+                );
             }
             results.insert("chunks".into(), json!(kb.chunks().len()));
             results.insert("peak_rss_mb".into(), json!(peak_rss_mb()));
-            writeln!(out, "{}", serde_json::to_string_pretty(&serde_json::Value::Object(results))?)?;
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&serde_json::Value::Object(results))?
+            )?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -67,7 +67,8 @@ pub fn index(paths: &Paths, a: &IndexArgs, out: &mut dyn Write) -> Result<ExitCo
             b.set_message(format!("{:?}", p.stage).to_lowercase());
             b.set_length(p.total as u64);
             b.set_position(p.done as u64);
-        } else if p.stage == Stage::Embed && p.total > 0 && (p.done % 640 == 0 || p.done == p.total) {
+        } else if p.stage == Stage::Embed && p.total > 0 && (p.done % 640 == 0 || p.done == p.total)
+        {
             tracing::info!(done = p.done, total = p.total, "embedding");
         }
         ControlFlow::Continue(())
@@ -240,7 +241,12 @@ pub fn eval(paths: &Paths, a: &EvalArgs, out: &mut dyn Write) -> Result<ExitCode
                 d.id,
                 d.kind,
                 d.rank.map(|r| r.to_string()).unwrap_or("-".into()),
-                d.top.iter().take(3).cloned().collect::<Vec<_>>().join(" | ")
+                d.top
+                    .iter()
+                    .take(3)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(" | ")
             )?;
         }
     }

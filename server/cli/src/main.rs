@@ -9,7 +9,11 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser, Debug)]
-#[command(name = "provisio", version, about = "MCP tool server and docs indexer for Proxmox VE + Terraform + k3s")]
+#[command(
+    name = "provisio",
+    version,
+    about = "MCP tool server and docs indexer for Proxmox VE + Terraform + k3s"
+)]
 struct Cli {
     /// Where indexes, the embedding cache and the audit log live
     /// (default: the user's data directory, e.g. ~/.local/share/provisio).

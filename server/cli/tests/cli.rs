@@ -42,7 +42,10 @@ fn model_installed() -> bool {
         ],
     );
     if !out.status.success() && !required {
-        eprintln!("SKIPPED: model not installed: {}", String::from_utf8_lossy(&out.stderr));
+        eprintln!(
+            "SKIPPED: model not installed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     out.status.success() || required
 }
@@ -53,7 +56,10 @@ fn index_args(extra: &[&'static str]) -> Vec<String> {
         "--corpus".into(),
         fixtures().join("corpus").to_string_lossy().into_owned(),
         "--sources".into(),
-        fixtures().join("sources.toml").to_string_lossy().into_owned(),
+        fixtures()
+            .join("sources.toml")
+            .to_string_lossy()
+            .into_owned(),
         "--json".into(),
     ];
     v.extend(extra.iter().map(|s| s.to_string()));
@@ -78,7 +84,10 @@ fn lexical_index_search_and_eval() {
 
     let s = json(&provisio(data, &["search", "pm_tls_insecure", "--json"]));
     assert_eq!(s["retrievers"], serde_json::json!(["bm25"]));
-    assert!(s["degraded"].as_str().expect("degraded").starts_with("lexical-only"));
+    assert!(s["degraded"]
+        .as_str()
+        .expect("degraded")
+        .starts_with("lexical-only"));
     assert_eq!(s["hits"][0]["path"], "lab-tf/provider.md");
     assert!(s["hits"][0]["url"]
         .as_str()
@@ -88,9 +97,22 @@ fn lexical_index_search_and_eval() {
     let q = fixtures().join("questions.jsonl");
     let e = json(&provisio(
         data,
-        &["eval-retrieval", q.to_str().expect("utf8"), "--mode", "bm25", "--json"],
+        &[
+            "eval-retrieval",
+            q.to_str().expect("utf8"),
+            "--mode",
+            "bm25",
+            "--json",
+        ],
     ));
-    for key in ["n", "recall_at_1", "recall_at_5", "recall_at_10", "mrr_at_10", "mode"] {
+    for key in [
+        "n",
+        "recall_at_1",
+        "recall_at_5",
+        "recall_at_10",
+        "mrr_at_10",
+        "mode",
+    ] {
         assert!(e.get(key).is_some(), "missing {key}: {e}");
     }
     assert_eq!(e["n"], 3);
@@ -110,11 +132,17 @@ fn bad_input_names_the_field() {
     let out = provisio(data, &["search", "x", "--source", "nope"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("`sources`") && err.contains("lab-pve"), "{err}");
+    assert!(
+        err.contains("`sources`") && err.contains("lab-pve"),
+        "{err}"
+    );
     let out = provisio(data, &["search", "x", "--kind", "poem"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("--kind"));
     // Missing corpus folder.
-    let out = provisio(data, &["index", "--corpus", "/nonexistent/corpus", "--lexical-only"]);
+    let out = provisio(
+        data,
+        &["index", "--corpus", "/nonexistent/corpus", "--lexical-only"],
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/corpus"));
 }
@@ -134,7 +162,10 @@ fn missing_model_error_names_the_setup_command() {
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("scripts/setup.sh") && err.contains("--lexical-only"), "{err}");
+    assert!(
+        err.contains("scripts/setup.sh") && err.contains("--lexical-only"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -145,18 +176,30 @@ fn hybrid_with_the_real_model() {
     let tmp = tempfile::tempdir().expect("tmp");
     let data = tmp.path();
     let r = json(&run(data, &index_args(&[])));
-    assert!(r["dense"]["model_id"].as_str().expect("model").starts_with("all-MiniLM-L6-v2"));
+    assert!(r["dense"]["model_id"]
+        .as_str()
+        .expect("model")
+        .starts_with("all-MiniLM-L6-v2"));
     assert_eq!(r["dense"]["backend"], "qdrant-edge");
     assert_eq!(r["chunks_embedded"], r["chunks"]);
 
     // The operator's words differ from the docs': dense retrieval bridges them.
     let s = json(&provisio(
         data,
-        &["search", "how do I skip the certificate check for a lab", "--json", "--mode", "dense"],
+        &[
+            "search",
+            "how do I skip the certificate check for a lab",
+            "--json",
+            "--mode",
+            "dense",
+        ],
     ));
     assert_eq!(s["retrievers"], serde_json::json!(["dense"]));
     assert!(s["degraded"].is_null());
-    let s = json(&provisio(data, &["search", "turn off certificate verification", "--json"]));
+    let s = json(&provisio(
+        data,
+        &["search", "turn off certificate verification", "--json"],
+    ));
     assert_eq!(s["retrievers"], serde_json::json!(["bm25", "dense"]));
     let paths: Vec<&str> = s["hits"]
         .as_array()
@@ -168,7 +211,10 @@ fn hybrid_with_the_real_model() {
     assert!(paths.contains(&"lab-tf/provider.md"), "{paths:?}");
 
     let q = fixtures().join("questions.jsonl");
-    let e = json(&provisio(data, &["eval-retrieval", q.to_str().expect("utf8"), "--json"]));
+    let e = json(&provisio(
+        data,
+        &["eval-retrieval", q.to_str().expect("utf8"), "--json"],
+    ));
     assert_eq!(e["mode"], "hybrid");
     assert!(e["recall_at_5"].as_f64().expect("num") >= 0.99, "{e}");
 }
