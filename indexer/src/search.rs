@@ -126,6 +126,9 @@ pub struct Fusion {
     /// Weight of query-term coverage (share of the query's distinct terms found in the
     /// chunk) added to the normalised fused score when re-ranking the candidates.
     pub coverage: f32,
+    /// Weight of the file prior: chunks of files whose chunks score well together get a bonus
+    /// (the sum of the file's fused chunk scores, normalised).
+    pub file_prior: f32,
     /// `None`: reciprocal rank fusion. `Some(alpha)`: convex combination of min-max normalised
     /// scores, `alpha` on BM25 and `1 - alpha` on dense.
     pub convex: Option<f32>,
@@ -139,6 +142,7 @@ impl Default for Fusion {
     fn default() -> Self {
         Fusion {
             coverage: 0.0,
+            file_prior: 0.0,
             convex: None,
             candidates: 50,
             rrf_k: 60.0,
@@ -157,6 +161,7 @@ impl Fusion {
             if let [k, wb, wd, c] = xs[..] {
                 f = Fusion {
                     coverage: 0.0,
+                    file_prior: 0.0,
                     convex: None,
                     rrf_k: k,
                     w_bm25: wb,
@@ -164,6 +169,9 @@ impl Fusion {
                     candidates: c as usize,
                 };
             }
+        }
+        if let Ok(v) = std::env::var("PROVISIO_FILE_PRIOR") {
+            f.file_prior = v.parse().unwrap_or(0.0);
         }
         if let Ok(v) = std::env::var("PROVISIO_COVERAGE") {
             f.coverage = v.parse().unwrap_or(0.0);
@@ -402,6 +410,36 @@ impl KnowledgeBase {
         }
         let mut ranked: Vec<(u64, (f32, Option<usize>, Option<usize>))> =
             scores.into_iter().collect();
+        // Exact identifiers in the query (`pm_tls_insecure`, `--cluster-init`): a chunk that
+        // contains them verbatim counts as if it were first in one more list.
+        let ids: Vec<String> = crate::text::identifiers(&req.query)
+            .into_iter()
+            .filter(|i| i.contains('_') || i.starts_with("--") || i.contains('='))
+            .collect();
+        if !ids.is_empty() {
+            for (ord, s) in &mut ranked {
+                let Some(c) = self.chunks.get(*ord as usize) else { continue };
+                let lower = c.search_text.to_lowercase();
+                let found = ids.iter().filter(|i| lower.contains(i.as_str())).count();
+                s.0 += (0.5 * f.w_bm25.max(f.w_dense) / (f.rrf_k + 1.0)) * found as f32 / ids.len() as f32;
+            }
+        }
+        if f.file_prior > 0.0 {
+            let mut by_file: HashMap<&str, f32> = HashMap::new();
+            for (ord, s) in &ranked {
+                if let Some(c) = self.chunks.get(*ord as usize) {
+                    *by_file.entry(c.path.as_str()).or_default() += s.0;
+                }
+            }
+            let max_file = by_file.values().copied().fold(0.0f32, f32::max).max(f32::EPSILON);
+            let max = ranked.iter().map(|x| x.1 .0).fold(0.0f32, f32::max).max(f32::EPSILON);
+            for (ord, s) in &mut ranked {
+                if let Some(c) = self.chunks.get(*ord as usize) {
+                    let fp = by_file.get(c.path.as_str()).copied().unwrap_or(0.0) / max_file;
+                    s.0 = s.0 / max + f.file_prior * fp;
+                }
+            }
+        }
         if f.coverage > 0.0 {
             let qterms = self.lexical.analyze(&req.query);
             let max = ranked

@@ -271,7 +271,7 @@ fn split_block(b: &Block, max: usize) -> Vec<Piece> {
     pieces
 }
 
-pub(crate) fn split_long_line(line: &str, limit: usize) -> Vec<String> {
+fn split_long_line(line: &str, limit: usize) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut cur_t = 0;

@@ -2,6 +2,7 @@
 //! function in its own module that writes to the writer it is given.
 mod bench;
 mod commands;
+mod mcp;
 mod paths;
 
 use std::path::PathBuf;
@@ -31,6 +32,10 @@ enum Cmd {
     Search(commands::SearchArgs),
     /// Measure retrieval quality on a question file (JSONL with `question` and `gold`).
     EvalRetrieval(commands::EvalArgs),
+    /// Run the MCP server (stdio, or streamable HTTP at /mcp).
+    Serve(mcp::ServeArgs),
+    /// Call one tool through the MCP handler and print its structured result as JSON.
+    Call(mcp::CallArgs),
     /// Benchmarks: `bench index` (full index, no-op reindex, peak RSS), `bench search` (latency).
     Bench(bench::BenchArgs),
 }
@@ -51,6 +56,8 @@ fn main() -> std::process::ExitCode {
         Cmd::Search(a) => commands::search(&paths, &a, &mut out),
         Cmd::EvalRetrieval(a) => commands::eval(&paths, &a, &mut out),
         Cmd::Bench(a) => bench::run(&paths, &a, &mut out),
+        Cmd::Serve(a) => mcp::serve(&paths, &a),
+        Cmd::Call(a) => mcp::call(&paths, &a, &mut out),
     };
     match r {
         Ok(code) => code,

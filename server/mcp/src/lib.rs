@@ -1,0 +1,192 @@
+//! Provisio's MCP server: the tools (one module each under [`tools`]), the three agent roles as
+//! prompts ([`prompts`]), the server instructions, and the transports ([`serve_stdio`],
+//! [`http`]). Which tools exist for a client depends on the server [`Mode`], checked both when
+//! listing and when calling.
+pub mod http;
+pub mod prompts;
+pub mod tools;
+
+use std::sync::Arc;
+
+use provisio_indexer::embed::Embedder;
+use provisio_indexer::{DataDir, KnowledgeBase};
+use rmcp::handler::server::router::prompt::PromptRouter;
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::tool::ToolCallContext;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, Implementation, ListToolsResult,
+    PaginatedRequestParams, ServerCapabilities, ServerConfig,
+};
+use rmcp::service::RequestContext;
+use rmcp::{prompt_handler, ErrorData, RoleServer, ServerHandler, ServiceExt};
+use serde::{Deserialize, Serialize};
+use tokio::sync::OnceCell;
+
+/// What the server may do. A tool outside the mode is neither listed nor callable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// Read cluster state and docs only (default).
+    #[default]
+    ReadOnly,
+    /// Also draft and lint manifests.
+    Plan,
+    /// Also apply human-approved plans.
+    Apply,
+}
+
+impl Mode {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "read-only" | "readonly" => Some(Self::ReadOnly),
+            "plan" => Some(Self::Plan),
+            "apply" => Some(Self::Apply),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::ReadOnly => "read-only",
+            Mode::Plan => "plan",
+            Mode::Apply => "apply",
+        }
+    }
+}
+
+/// The least mode each tool needs.
+pub fn tool_mode(name: &str) -> Option<Mode> {
+    match name {
+        "search_docs" => Some(Mode::ReadOnly),
+        _ => None,
+    }
+}
+
+pub type EmbedderLoader =
+    Arc<dyn Fn() -> provisio_indexer::Result<Arc<dyn Embedder>> + Send + Sync>;
+
+/// Shared state: the knowledge base, opened on first use so startup stays fast.
+pub struct Shared {
+    pub data: DataDir,
+    pub loader: Option<EmbedderLoader>,
+    kb: OnceCell<Arc<KnowledgeBase>>,
+}
+
+impl Shared {
+    pub fn new(data: DataDir, loader: Option<EmbedderLoader>) -> Self {
+        Self {
+            data,
+            loader,
+            kb: OnceCell::new(),
+        }
+    }
+
+    /// The knowledge base (opened once, on a blocking thread).
+    pub async fn kb(&self) -> Result<Arc<KnowledgeBase>, String> {
+        self.kb
+            .get_or_try_init(|| async {
+                let data = self.data.clone();
+                let loader = self.loader.clone();
+                tokio::task::spawn_blocking(move || {
+                    let l: Option<Box<dyn Fn() -> provisio_indexer::Result<Arc<dyn Embedder>> + Send + Sync>> =
+                        loader.map(|l| Box::new(move || l()) as Box<_>);
+                    KnowledgeBase::open(&data, l).map(Arc::new).map_err(|e| e.to_string())
+                })
+                .await
+                .map_err(|e| e.to_string())?
+            })
+            .await
+            .cloned()
+    }
+}
+
+/// The MCP server handler.
+#[derive(Clone)]
+pub struct ProvisioServer {
+    pub shared: Arc<Shared>,
+    pub mode: Mode,
+    tool_router: ToolRouter<Self>,
+    prompt_router: PromptRouter<Self>,
+}
+
+impl ProvisioServer {
+    pub fn new(shared: Arc<Shared>, mode: Mode) -> Self {
+        Self {
+            shared,
+            mode,
+            tool_router: tools::router(),
+            prompt_router: prompts::router(),
+        }
+    }
+
+    fn allowed(&self, tool: &str) -> bool {
+        tool_mode(tool).is_some_and(|m| m <= self.mode)
+    }
+
+    /// Serve on stdin/stdout until the client disconnects.
+    pub async fn serve_stdio(self) -> Result<(), String> {
+        let running = self
+            .serve(rmcp::transport::stdio())
+            .await
+            .map_err(|e| e.to_string())?;
+        running.waiting().await.map_err(|e| e.to_string())?;
+        Ok(())
+    }
+}
+
+/// Guidance for clients that do not support prompts: the same flow the prompts encode.
+pub const INSTRUCTIONS: &str = "Provisio helps you act as a careful on-prem infrastructure engineer for Proxmox VE + Terraform + k3s. Work in three roles. COLLECTOR: validate the operator's request, ask back for anything missing (node, template, sizes, network, IPs), and ground every fact in the docs with `search_docs` (cite the returned URLs). ANALYSER: turn the request and facts into a structured plan (placement, VMIDs, sizes, network). BUILDER: draft manifests from the plan, lint them, fix and repeat, then hand the plan to the human for approval. Never invent provider arguments or PVE options: look them up with `search_docs` (use `kinds: [\"option\"]` for argument references, exact identifiers such as `pm_tls_insecure` work as queries). Nothing is applied without a human-approved plan. Tools not listed are not available in this server's mode.";
+
+#[prompt_handler(router = self.prompt_router)]
+impl ServerHandler for ProvisioServer {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_prompts()
+                .build(),
+        )
+        .with_server_info(Implementation::new("provisio", env!("CARGO_PKG_VERSION")))
+        .with_instructions(INSTRUCTIONS)
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        let tools = self
+            .tool_router
+            .list_all()
+            .into_iter()
+            .filter(|t| self.allowed(&t.name))
+            .collect();
+        Ok(ListToolsResult::with_all_items(tools))
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        // Enforced at call time, not only in tools/list.
+        if !self.allowed(&request.name) {
+            let why = match tool_mode(&request.name) {
+                Some(m) => format!(
+                    "tool `{}` needs server mode `{}`; this server runs in `{}` mode",
+                    request.name,
+                    m.as_str(),
+                    self.mode.as_str()
+                ),
+                None => format!("unknown tool `{}`", request.name),
+            };
+            return Err(ErrorData::invalid_params(why, None));
+        }
+        let span = tracing::info_span!("tool_call", tool = %request.name, request_id = ?context.id);
+        let _g = span.enter();
+        let t = std::time::Instant::now();
+        let tcc = ToolCallContext::new(self, request, context);
+        let r = self.tool_router.call(tcc).await;
+        tracing::info!(duration_ms = t.elapsed().as_secs_f64() * 1000.0, ok = r.is_ok(), "tool call done");
+        r
+    }
+}

@@ -1,0 +1,29 @@
+//! The tools, one module each. Each declares its input schema, an output schema, true
+//! annotations, and returns `structuredContent` plus a compact text rendering. Errors the model
+//! can act on come back as tool results with `isError` and a fix hint.
+pub mod search_docs;
+
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::model::{CallToolResult, ContentBlock};
+
+use crate::ProvisioServer;
+
+pub fn router() -> ToolRouter<ProvisioServer> {
+    ProvisioServer::search_docs_router()
+}
+
+/// A successful result: structured content and its short text rendering.
+pub fn structured(value: serde_json::Value, text: String) -> CallToolResult {
+    let mut r = CallToolResult::structured(value);
+    r.content = vec![ContentBlock::text(text)];
+    r
+}
+
+/// An error the model can act on: message plus fix hint, as a tool result with `isError`.
+pub fn tool_error(message: impl Into<String>, fix: impl Into<String>) -> CallToolResult {
+    let message = message.into();
+    let fix = fix.into();
+    let mut r = CallToolResult::structured_error(serde_json::json!({"error": message, "fix": fix}));
+    r.content = vec![ContentBlock::text(format!("error: {message}\nfix: {fix}"))];
+    r
+}

@@ -1,0 +1,89 @@
+//! `search_docs`: hybrid search over the indexed documentation (Proxmox VE, bpg and Telmate
+//! providers, OpenTofu, k3s, k3s-ansible, Kubernetes, MetalLB) with citations.
+use rmcp::handler::server::tool::schema_for_type;
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::model::CallToolResult;
+use rmcp::{tool, tool_router, ErrorData};
+
+use provisio_indexer::{Error as IndexError, SearchRequest, SearchResponse};
+
+use super::{structured, tool_error};
+use crate::ProvisioServer;
+
+/// Compact text rendering: one line per hit with its citation, then the snippet.
+pub fn render(r: &SearchResponse) -> String {
+    let mut out = format!(
+        "{} hits for {:?} (retrievers: {}{})\n",
+        r.hits.len(),
+        r.query,
+        r.retrievers.join("+"),
+        r.degraded
+            .as_ref()
+            .map(|d| format!("; degraded: {d}"))
+            .unwrap_or_default()
+    );
+    for h in &r.hits {
+        out.push_str(&format!(
+            "\n[{}] {} ({}, {}) {}\n{}\n",
+            h.rank,
+            h.heading,
+            h.kind.as_str(),
+            h.source,
+            h.url,
+            h.snippet
+        ));
+    }
+    out
+}
+
+#[tool_router(router = search_docs_router, vis = "pub(crate)")]
+impl ProvisioServer {
+    /// Search the operator documentation (Proxmox VE admin guide, bpg/proxmox and
+    /// Telmate/proxmox Terraform providers, OpenTofu language, k3s, k3s-ansible, Kubernetes,
+    /// MetalLB). Returns cited passages: heading path, snippet, URL at the pinned upstream
+    /// commit with line range. Use exact identifiers (`pm_tls_insecure`, `--cluster-init`)
+    /// or the operator's own words; filter with `sources` and `kinds` (`option` for argument
+    /// and option references).
+    #[tool(
+        name = "search_docs",
+        title = "Search the docs",
+        output_schema = schema_for_type::<SearchResponse>(),
+        annotations(
+            title = "Search the docs",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
+    pub async fn search_docs(
+        &self,
+        Parameters(req): Parameters<SearchRequest>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let kb = match self.shared.kb().await {
+            Ok(kb) => kb,
+            Err(e) => {
+                return Ok(tool_error(
+                    format!("the docs index cannot be opened: {e}"),
+                    "the operator must run `provisio index --corpus DIR` on the server host",
+                ))
+            }
+        };
+        let res = tokio::task::spawn_blocking(move || kb.search(&req))
+            .await
+            .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
+        match res {
+            Ok(r) => {
+                let text = render(&r);
+                let value = serde_json::to_value(&r)
+                    .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
+                Ok(structured(value, text))
+            }
+            Err(IndexError::InvalidRequest { field, message }) => Ok(tool_error(
+                format!("invalid `{field}`: {message}"),
+                format!("call search_docs again with a corrected `{field}`"),
+            )),
+            Err(e) => Ok(tool_error(e.to_string(), "retry; if it persists, the operator should rerun `provisio index`")),
+        }
+    }
+}

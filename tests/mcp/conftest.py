@@ -1,0 +1,47 @@
+"""Fixtures for the MCP client tests: the provisio binary and an indexed fixture corpus."""
+import json
+import os
+import pathlib
+import socket
+import subprocess
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "corpus" / "fixtures"
+
+
+def provisio_bin() -> str:
+    target = os.environ.get("CARGO_TARGET_DIR", str(ROOT / "target"))
+    path = os.environ.get("PROVISIO_BIN", os.path.join(target, "release", "provisio"))
+    if not os.path.exists(path):
+        pytest.fail(f"provisio binary not found at {path}; build with cargo build --release")
+    return path
+
+
+@pytest.fixture(scope="session")
+def bin_path() -> str:
+    return provisio_bin()
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory, bin_path) -> str:
+    """A data directory with the fixture corpus indexed (dense when the model is installed)."""
+    d = tmp_path_factory.mktemp("data")
+    args = [bin_path, "--data-dir", str(d), "index", "--corpus", str(FIXTURES / "corpus"),
+            "--sources", str(FIXTURES / "sources.toml"), "--json"]
+    r = subprocess.run(args, capture_output=True, text=True)
+    if r.returncode != 0:
+        if os.environ.get("PROVISIO_REQUIRE_MODEL") == "1":
+            pytest.fail(f"index failed: {r.stderr}")
+        r = subprocess.run(args + ["--lexical-only"], capture_output=True, text=True, check=True)
+    report = json.loads(r.stdout)
+    assert report["status"] == "built"
+    return str(d)
+
+
+@pytest.fixture()
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -1,0 +1,138 @@
+"""`provisio serve` driven by the official MCP Python SDK, over stdio and streamable HTTP.
+
+Checks: tools/list with output schemas and annotations, prompts/list and prompts/get,
+search_docs structuredContent validated against the declared outputSchema, a bad argument
+coming back as a tool result with isError, an unknown tool refused as a protocol error,
+HTTP bearer auth (401) and Origin validation (403), and time to the first tools/list answer.
+"""
+import asyncio
+import os
+import subprocess
+import time
+from contextlib import asynccontextmanager
+
+import httpx2
+import jsonschema
+import pytest
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+from mcp.client.streamable_http import streamable_http_client
+
+TOKEN = "test-token-0123456789"
+
+
+def dump(obj):
+    return obj.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+@asynccontextmanager
+async def stdio_session(bin_path, data_dir, mode="read-only"):
+    params = StdioServerParameters(
+        command=bin_path,
+        args=["--data-dir", data_dir, "serve", "--mode", mode],
+        env={**os.environ, "RUST_LOG": "warn"},
+    )
+    async with stdio_client(params) as (read, write):
+        async with ClientSession(read, write) as session:
+            await session.initialize()
+            yield session
+
+
+async def exercise(session):
+    """The same checks for every transport."""
+    tools = {t.name: dump(t) for t in (await session.list_tools()).tools}
+    assert sorted(tools) == ["search_docs"], tools.keys()
+    sd = tools["search_docs"]
+    assert sd["annotations"]["readOnlyHint"] is True
+    assert sd["annotations"]["destructiveHint"] is False
+    assert sd["annotations"]["openWorldHint"] is False
+    assert "query" in sd["inputSchema"]["properties"]
+    out_schema = sd["outputSchema"]
+
+    prompts = sorted(p.name for p in (await session.list_prompts()).prompts)
+    assert prompts == ["analyser", "builder", "collector", "provision_vm"]
+    p = dump(await session.get_prompt("collector", {"request": "create a webserver from template 100"}))
+    texts = " ".join(m["content"]["text"] for m in p["messages"])
+    assert "COLLECTOR" in texts and "template 100" in texts
+
+    res = dump(await session.call_tool("search_docs", {"query": "pm_tls_insecure", "k": 3}))
+    assert not res.get("isError")
+    sc = res["structuredContent"]
+    jsonschema.validate(sc, out_schema)
+    assert sc["hits"][0]["path"] == "lab-tf/provider.md"
+    assert sc["hits"][0]["url"].startswith("https://")
+    assert res["content"][0]["type"] == "text" and sc["hits"][0]["heading"] in res["content"][0]["text"]
+
+    bad = dump(await session.call_tool("search_docs", {"query": "x", "k": 0}))
+    assert bad["isError"] is True
+    assert "`k`" in bad["content"][0]["text"]
+
+    # A tool this server does not offer is refused as a protocol error, not run.
+    with pytest.raises(Exception):
+        r = await session.call_tool("apply_plan", {"action": "apply"})
+        if getattr(r, "isError", False):
+            raise RuntimeError("refused")
+    return tools
+
+
+def test_stdio_session(bin_path, data_dir):
+    async def main():
+        t0 = time.monotonic()
+        async with stdio_session(bin_path, data_dir) as s:
+            await s.list_tools()
+            first = (time.monotonic() - t0) * 1000
+            print(f"stdio: spawn + initialize + first tools/list: {first:.0f} ms")
+            await exercise(s)
+    asyncio.run(main())
+
+
+@pytest.fixture()
+def http_server(bin_path, data_dir, free_port):
+    proc = subprocess.Popen(
+        [bin_path, "--data-dir", data_dir, "serve", "--transport", "http",
+         "--listen", f"127.0.0.1:{free_port}", "--token", TOKEN],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    url = f"http://127.0.0.1:{free_port}/mcp"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            httpx2.get(url, timeout=0.5)
+            break
+        except Exception:
+            time.sleep(0.05)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_http_session(http_server):
+    async def main():
+        async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}) as http:
+            async with streamable_http_client(http_server, http_client=http) as streams:
+                async with ClientSession(streams[0], streams[1]) as s:
+                    await s.initialize()
+                    await exercise(s)
+    asyncio.run(main())
+
+
+INIT = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+    "protocolVersion": "2025-06-18", "capabilities": {},
+    "clientInfo": {"name": "raw", "version": "0"}}}
+HDRS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+
+
+def test_http_rejects_missing_token(http_server):
+    r = httpx2.post(http_server, json=INIT, headers=HDRS)
+    assert r.status_code == 401
+    r = httpx2.post(http_server, json=INIT, headers={**HDRS, "Authorization": "Bearer wrong"})
+    assert r.status_code == 401
+
+
+def test_http_rejects_bad_origin(http_server):
+    r = httpx2.post(http_server, json=INIT, headers={
+        **HDRS, "Authorization": f"Bearer {TOKEN}", "Origin": "https://evil.example"})
+    assert r.status_code == 403
+    ok = httpx2.post(http_server, json=INIT, headers={
+        **HDRS, "Authorization": f"Bearer {TOKEN}", "Origin": "http://localhost:3000"})
+    assert ok.status_code == 200
