@@ -12,6 +12,12 @@ export PROVISIO_REQUIRE_MODEL=1
 cargo build --release --locked --workspace --all-targets
 cargo test --release --locked --workspace
 
+# Real MCP clients: the official Python SDK (pinned) drives `provisio serve` over stdio and HTTP.
+VENV=${PROVISIO_TEST_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/provisio-test-venv}
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+"$VENV/bin/pip" install -q --disable-pip-version-check mcp==2.3.0 pytest==9.2.0 jsonschema==4.26.0
+"$VENV/bin/python" -m pytest -q tests/mcp
+
 if [ -d ../shared/corpus ] && [ "${PROVISIO_SKIP_FULL_EVAL:-0}" != 1 ]; then
   bash tests/retrieval_eval.sh
 fi

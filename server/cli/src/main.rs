@@ -50,7 +50,8 @@ fn main() -> std::process::ExitCode {
         .init();
     let cli = Cli::parse();
     let paths = paths::Paths::resolve(cli.data_dir.clone());
-    let mut out = std::io::stdout().lock();
+    // Not locked: `serve` writes the protocol to stdout from tokio tasks.
+    let mut out = std::io::stdout();
     let r = match cli.cmd {
         Cmd::Index(a) => commands::index(&paths, &a, &mut out),
         Cmd::Search(a) => commands::search(&paths, &a, &mut out),
