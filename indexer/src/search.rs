@@ -418,10 +418,13 @@ impl KnowledgeBase {
             .collect();
         if !ids.is_empty() {
             for (ord, s) in &mut ranked {
-                let Some(c) = self.chunks.get(*ord as usize) else { continue };
+                let Some(c) = self.chunks.get(*ord as usize) else {
+                    continue;
+                };
                 let lower = c.search_text.to_lowercase();
                 let found = ids.iter().filter(|i| lower.contains(i.as_str())).count();
-                s.0 += (0.5 * f.w_bm25.max(f.w_dense) / (f.rrf_k + 1.0)) * found as f32 / ids.len() as f32;
+                s.0 += (0.5 * f.w_bm25.max(f.w_dense) / (f.rrf_k + 1.0)) * found as f32
+                    / ids.len() as f32;
             }
         }
         if f.file_prior > 0.0 {
@@ -431,8 +434,16 @@ impl KnowledgeBase {
                     *by_file.entry(c.path.as_str()).or_default() += s.0;
                 }
             }
-            let max_file = by_file.values().copied().fold(0.0f32, f32::max).max(f32::EPSILON);
-            let max = ranked.iter().map(|x| x.1 .0).fold(0.0f32, f32::max).max(f32::EPSILON);
+            let max_file = by_file
+                .values()
+                .copied()
+                .fold(0.0f32, f32::max)
+                .max(f32::EPSILON);
+            let max = ranked
+                .iter()
+                .map(|x| x.1 .0)
+                .fold(0.0f32, f32::max)
+                .max(f32::EPSILON);
             for (ord, s) in &mut ranked {
                 if let Some(c) = self.chunks.get(*ord as usize) {
                     let fp = by_file.get(c.path.as_str()).copied().unwrap_or(0.0) / max_file;

@@ -68,7 +68,9 @@ fn shared(paths: &Paths) -> Arc<Shared> {
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
 }
 
 pub fn serve(paths: &Paths, a: &ServeArgs) -> Result<ExitCode> {
@@ -105,7 +107,8 @@ pub fn serve(paths: &Paths, a: &ServeArgs) -> Result<ExitCode> {
 /// gets), over an in-process duplex transport; print the structured result as JSON.
 pub fn call(paths: &Paths, a: &CallArgs, out: &mut dyn Write) -> Result<ExitCode> {
     let mode = parse_mode(&a.mode)?;
-    let args: serde_json::Value = serde_json::from_str(&a.args).context("--args is not valid JSON")?;
+    let args: serde_json::Value =
+        serde_json::from_str(&a.args).context("--args is not valid JSON")?;
     let Some(args) = args.as_object().cloned() else {
         bail!("--args must be a JSON object, e.g. '{{\"query\": \"...\"}}'");
     };
@@ -135,7 +138,11 @@ pub fn call(paths: &Paths, a: &CallArgs, out: &mut dyn Write) -> Result<ExitCode
             };
             serde_json::to_writer_pretty(&mut *out, &v)?;
             writeln!(out)?;
-            Ok(if is_error { ExitCode::from(1) } else { ExitCode::SUCCESS })
+            Ok(if is_error {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Err(e) => bail!("{e}"),
     }

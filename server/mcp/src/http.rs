@@ -74,9 +74,18 @@ pub fn effective_token(opts: &HttpOptions) -> std::io::Result<(Option<String>, b
 }
 
 /// Build the axum router for `/mcp`.
-pub fn router(shared: Arc<Shared>, mode: Mode, opts: &HttpOptions, token: Option<String>) -> axum::Router {
+pub fn router(
+    shared: Arc<Shared>,
+    mode: Mode,
+    opts: &HttpOptions,
+    token: Option<String>,
+) -> axum::Router {
     let mut cfg = StreamableHttpServerConfig::default();
-    let mut hosts = vec!["localhost".to_string(), "127.0.0.1".to_string(), "[::1]".to_string()];
+    let mut hosts = vec![
+        "localhost".to_string(),
+        "127.0.0.1".to_string(),
+        "[::1]".to_string(),
+    ];
     hosts.push(opts.listen.ip().to_string());
     hosts.extend(opts.allowed_hosts.iter().cloned());
     cfg.allowed_hosts = hosts;
@@ -89,11 +98,12 @@ pub fn router(shared: Arc<Shared>, mode: Mode, opts: &HttpOptions, token: Option
     origins.extend(opts.allowed_origins.iter().cloned());
     cfg.allowed_origins = origins;
     cfg.max_request_body_bytes = opts.max_body_bytes;
-    let service: StreamableHttpService<ProvisioServer, LocalSessionManager> = StreamableHttpService::new(
-        move || Ok(ProvisioServer::new(shared.clone(), mode)),
-        Default::default(),
-        cfg,
-    );
+    let service: StreamableHttpService<ProvisioServer, LocalSessionManager> =
+        StreamableHttpService::new(
+            move || Ok(ProvisioServer::new(shared.clone(), mode)),
+            Default::default(),
+            cfg,
+        );
     let auth = Auth {
         token: token.map(Arc::from),
     };
@@ -103,7 +113,12 @@ pub fn router(shared: Arc<Shared>, mode: Mode, opts: &HttpOptions, token: Option
 }
 
 /// Serve until Ctrl-C.
-pub async fn serve(shared: Arc<Shared>, mode: Mode, opts: HttpOptions, token: Option<String>) -> std::io::Result<()> {
+pub async fn serve(
+    shared: Arc<Shared>,
+    mode: Mode,
+    opts: HttpOptions,
+    token: Option<String>,
+) -> std::io::Result<()> {
     let app = router(shared, mode, &opts, token);
     let listener = tokio::net::TcpListener::bind(opts.listen).await?;
     tracing::info!(addr = %listener.local_addr()?, "listening (streamable HTTP at /mcp)");

@@ -23,7 +23,19 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::OnceCell;
 
 /// What the server may do. A tool outside the mode is neither listed nor callable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Default,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Mode {
     /// Read cluster state and docs only (default).
@@ -87,9 +99,12 @@ impl Shared {
                 let data = self.data.clone();
                 let loader = self.loader.clone();
                 tokio::task::spawn_blocking(move || {
-                    let l: Option<Box<dyn Fn() -> provisio_indexer::Result<Arc<dyn Embedder>> + Send + Sync>> =
-                        loader.map(|l| Box::new(move || l()) as Box<_>);
-                    KnowledgeBase::open(&data, l).map(Arc::new).map_err(|e| e.to_string())
+                    let l: Option<
+                        Box<dyn Fn() -> provisio_indexer::Result<Arc<dyn Embedder>> + Send + Sync>,
+                    > = loader.map(|l| Box::new(move || l()) as Box<_>);
+                    KnowledgeBase::open(&data, l)
+                        .map(Arc::new)
+                        .map_err(|e| e.to_string())
                 })
                 .await
                 .map_err(|e| e.to_string())?
@@ -186,7 +201,11 @@ impl ServerHandler for ProvisioServer {
         let t = std::time::Instant::now();
         let tcc = ToolCallContext::new(self, request, context);
         let r = self.tool_router.call(tcc).await;
-        tracing::info!(duration_ms = t.elapsed().as_secs_f64() * 1000.0, ok = r.is_ok(), "tool call done");
+        tracing::info!(
+            duration_ms = t.elapsed().as_secs_f64() * 1000.0,
+            ok = r.is_ok(),
+            "tool call done"
+        );
         r
     }
 }

@@ -83,7 +83,10 @@ impl ProvisioServer {
                 format!("invalid `{field}`: {message}"),
                 format!("call search_docs again with a corrected `{field}`"),
             )),
-            Err(e) => Ok(tool_error(e.to_string(), "retry; if it persists, the operator should rerun `provisio index`")),
+            Err(e) => Ok(tool_error(
+                e.to_string(),
+                "retry; if it persists, the operator should rerun `provisio index`",
+            )),
         }
     }
 }
