@@ -2,6 +2,7 @@
 //! function in its own module that writes to the writer it is given.
 mod bench;
 mod commands;
+mod doctor;
 mod mcp;
 mod paths;
 
@@ -20,6 +21,10 @@ struct Cli {
     /// (default: the user's data directory, e.g. ~/.local/share/provisio).
     #[arg(long, global = true, env = "PROVISIO_DATA_DIR")]
     data_dir: Option<PathBuf>,
+    /// Config file (Proxmox VE clusters); default: PROVISIO_CONFIG, else
+    /// ~/.config/provisio/config.toml if it exists. PROVISIO_PVE_* variables override it.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -36,6 +41,8 @@ enum Cmd {
     Serve(mcp::ServeArgs),
     /// Call one tool through the MCP handler and print its structured result as JSON.
     Call(mcp::CallArgs),
+    /// Check a cluster's endpoint, TLS (prints the fingerprint to pin), auth and privileges.
+    Doctor(doctor::DoctorArgs),
     /// Benchmarks: `bench index` (full index, no-op reindex, peak RSS), `bench search` (latency).
     Bench(bench::BenchArgs),
 }
@@ -49,7 +56,7 @@ fn main() -> std::process::ExitCode {
         )
         .init();
     let cli = Cli::parse();
-    let paths = paths::Paths::resolve(cli.data_dir.clone());
+    let paths = paths::Paths::resolve(cli.data_dir.clone(), cli.config.clone());
     // Not locked: `serve` writes the protocol to stdout from tokio tasks.
     let mut out = std::io::stdout();
     let r = match cli.cmd {
@@ -59,6 +66,7 @@ fn main() -> std::process::ExitCode {
         Cmd::Bench(a) => bench::run(&paths, &a, &mut out),
         Cmd::Serve(a) => mcp::serve(&paths, &a),
         Cmd::Call(a) => mcp::call(&paths, &a, &mut out),
+        Cmd::Doctor(a) => doctor::run(&paths, &a, &mut out),
     };
     match r {
         Ok(code) => code,

@@ -60,14 +60,19 @@ fn parse_mode(s: &str) -> Result<Mode> {
     Mode::parse(s).with_context(|| format!("--mode `{s}` is not one of read-only, plan, apply"))
 }
 
-fn shared(paths: &Paths) -> Arc<Shared> {
+fn shared(paths: &Paths) -> Result<Arc<Shared>> {
     let model = paths.model.clone();
     let loader: EmbedderLoader =
         Arc::new(move || Ok(Arc::new(FastEmbedder::load(&model)?) as Arc<dyn Embedder>));
-    Arc::new(Shared::new(paths.data.clone(), Some(loader)))
+    let pve = paths.pve_config()?;
+    Ok(Arc::new(Shared::with_pve(
+        paths.data.clone(),
+        Some(loader),
+        pve,
+    )))
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?)
@@ -75,7 +80,7 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 
 pub fn serve(paths: &Paths, a: &ServeArgs) -> Result<ExitCode> {
     let mode = parse_mode(&a.mode)?;
-    let shared = shared(paths);
+    let shared = shared(paths)?;
     let rt = runtime()?;
     match a.transport {
         Transport::Stdio => {
@@ -112,7 +117,7 @@ pub fn call(paths: &Paths, a: &CallArgs, out: &mut dyn Write) -> Result<ExitCode
     let Some(args) = args.as_object().cloned() else {
         bail!("--args must be a JSON object, e.g. '{{\"query\": \"...\"}}'");
     };
-    let server = ProvisioServer::new(shared(paths), mode);
+    let server = ProvisioServer::new(shared(paths)?, mode);
     let rt = runtime()?;
     let result = rt.block_on(async move {
         let (s, c) = tokio::io::duplex(1 << 20);

@@ -11,6 +11,8 @@ pub const ORT_FILE: &str = "libonnxruntime.so.1.32.0";
 pub struct Paths {
     pub data: DataDir,
     pub model: ModelPaths,
+    /// `--config` (else PROVISIO_CONFIG, else the user's config directory).
+    pub config: Option<PathBuf>,
 }
 
 /// The user's data directory for Provisio (`$XDG_DATA_HOME/provisio` on Linux).
@@ -21,7 +23,14 @@ pub fn default_home() -> PathBuf {
 }
 
 impl Paths {
-    pub fn resolve(data_dir: Option<PathBuf>) -> Self {
+    /// The Proxmox VE configuration: the config file, then PROVISIO_PVE_* variables.
+    pub fn pve_config(&self) -> anyhow::Result<provisio_pve::Config> {
+        provisio_pve::Config::load(self.config.as_deref()).map_err(|e| {
+            anyhow::anyhow!("{e}{}", e.hint().map(|h| format!("\n  hint: {h}")).unwrap_or_default())
+        })
+    }
+
+    pub fn resolve(data_dir: Option<PathBuf>, config: Option<PathBuf>) -> Self {
         let home = default_home();
         let data = DataDir::new(data_dir.unwrap_or_else(|| home.clone()));
         let model_dir = std::env::var_os("PROVISIO_MODEL_DIR")
@@ -34,6 +43,7 @@ impl Paths {
             .ok()
             .and_then(|t| t.parse().ok());
         Paths {
+            config,
             data,
             model: ModelPaths {
                 model_dir,

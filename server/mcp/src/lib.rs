@@ -68,7 +68,7 @@ impl Mode {
 /// The least mode each tool needs.
 pub fn tool_mode(name: &str) -> Option<Mode> {
     match name {
-        "search_docs" => Some(Mode::ReadOnly),
+        "search_docs" | "cluster_state" => Some(Mode::ReadOnly),
         _ => None,
     }
 }
@@ -76,20 +76,48 @@ pub fn tool_mode(name: &str) -> Option<Mode> {
 pub type EmbedderLoader =
     Arc<dyn Fn() -> provisio_indexer::Result<Arc<dyn Embedder>> + Send + Sync>;
 
-/// Shared state: the knowledge base, opened on first use so startup stays fast.
+/// Shared state: the knowledge base, opened on first use so startup stays fast, and one PVE
+/// client per configured cluster (kept, so connections are reused).
 pub struct Shared {
     pub data: DataDir,
     pub loader: Option<EmbedderLoader>,
     kb: OnceCell<Arc<KnowledgeBase>>,
+    pub pve: provisio_pve::Config,
+    clients: std::sync::Mutex<std::collections::BTreeMap<String, Arc<provisio_pve::PveClient>>>,
 }
 
 impl Shared {
     pub fn new(data: DataDir, loader: Option<EmbedderLoader>) -> Self {
+        Self::with_pve(data, loader, provisio_pve::Config::default())
+    }
+
+    pub fn with_pve(
+        data: DataDir,
+        loader: Option<EmbedderLoader>,
+        pve: provisio_pve::Config,
+    ) -> Self {
         Self {
             data,
             loader,
             kb: OnceCell::new(),
+            pve,
+            clients: Default::default(),
         }
+    }
+
+    /// The client for a cluster (the default one when `name` is None).
+    pub fn pve_client(
+        &self,
+        name: Option<&str>,
+    ) -> provisio_pve::Result<Arc<provisio_pve::PveClient>> {
+        let cfg = self.pve.cluster(name)?;
+        let mut g = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = g.get(&cfg.name) {
+            return Ok(c.clone());
+        }
+        let c = Arc::new(provisio_pve::PveClient::connect(cfg)?);
+        g.insert(cfg.name.clone(), c.clone());
+        Ok(c)
     }
 
     /// The knowledge base (opened once, on a blocking thread).

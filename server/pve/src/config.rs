@@ -118,7 +118,10 @@ impl Tls {
         match self {
             Tls::SystemCa => "verified against the system CA store".into(),
             Tls::CaFile { path } => format!("verified against CA file {}", path.display()),
-            Tls::Pinned { fingerprint } => format!("pinned certificate SHA-256 {fingerprint}"),
+            Tls::Pinned { fingerprint } => format!(
+                "pinned certificate (SHA-256 {}...)",
+                fingerprint.get(..23).unwrap_or(fingerprint)
+            ),
             Tls::Insecure => {
                 "INSECURE: certificate verification is disabled (insecure = true)".into()
             }

@@ -1,6 +1,7 @@
 //! The tools, one module each. Each declares its input schema, an output schema, true
 //! annotations, and returns `structuredContent` plus a compact text rendering. Errors the model
 //! can act on come back as tool results with `isError` and a fix hint.
+pub mod cluster_state;
 pub mod search_docs;
 
 use rmcp::handler::server::router::tool::ToolRouter;
@@ -9,7 +10,7 @@ use rmcp::model::{CallToolResult, ContentBlock};
 use crate::ProvisioServer;
 
 pub fn router() -> ToolRouter<ProvisioServer> {
-    ProvisioServer::search_docs_router()
+    ProvisioServer::search_docs_router() + ProvisioServer::cluster_state_router()
 }
 
 /// A successful result: structured content and its short text rendering.

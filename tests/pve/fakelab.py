@@ -1,0 +1,190 @@
+"""Serve the thesis lab on fakepve (PyPI `fakepve[crypto]`), for Provisio's tests and benchmarks.
+
+    python tests/pve/fakelab.py --info /tmp/lab.json [--scenario offline:pmox03] [--extra-guests 500]
+
+The lab: nodes pmox01..pmox03, template 100 "k3s-template" (disks on the shared RBD storage
+pmoxpool01, cloud-init drive, agent), storages local, local-lvm, pmoxpool01 (rbd, shared) and
+cephfs, bridge vmbr0, VMs 101 opnsense, 103 AI-server, 111-113 control-node-1..3 and 122-123
+worker-node-1..2 (pool k3s). A CA and a server certificate signed by it are made per run, so
+clients can test CA-file trust and fingerprint pinning.
+
+Once listening, the info file (JSON) holds: url, ca_file, fingerprint (SHA-256, PVE GUI style),
+token_id/token_secret (full access), limited_token_id/limited_token_secret (VM.Audit on /vms
+only), user/password (ticket login). The process serves until killed.
+
+Scenarios (repeatable): offline:NODE, noquorum, latency:SECONDS (added to every answer),
+ceph-down.
+"""
+
+import argparse
+import asyncio
+import datetime
+import hashlib
+import ipaddress
+import json
+import os
+import sys
+import tempfile
+
+from fakepve import FakePve
+from fakepve.shapes import PRIVILEGES
+
+TOKEN = ('provisio@pve!ci', '5e1f0c6e-0d55-4d2a-9e3b-6f1d1c0a7b42')
+LIMITED = ('auditor@pve!limited', '0b7c2b1e-4a51-4c55-8f0e-2a9d7d3c6e10')
+USER, PASSWORD = 'root@pam', 'lab-password'
+GiB = 1024 ** 3
+
+
+def make_pki(directory, host):
+    """A CA and a server certificate for host signed by it; returns (cert, key, ca, fingerprint)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'Provisio test lab CA')])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
+          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+          .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=30))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+          .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
+                                       data_encipherment=False, key_agreement=False, key_cert_sign=True,
+                                       crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
+          .sign(ca_key, hashes.SHA256()))
+    key = ec.generate_private_key(ec.SECP256R1())
+    names = [x509.DNSName('localhost')]
+    for h in {host, '127.0.0.1'}:
+        try:
+            names.append(x509.IPAddress(ipaddress.ip_address(h)))
+        except ValueError:
+            names.append(x509.DNSName(h))
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'pmox01.lab')]))
+            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.SubjectAlternativeName(names), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    paths = {}
+    for name, data in (('server.crt', cert.public_bytes(serialization.Encoding.PEM)),
+                       ('ca.crt', ca.public_bytes(serialization.Encoding.PEM)),
+                       ('server.key', key.private_bytes(serialization.Encoding.PEM,
+                                                        serialization.PrivateFormat.TraditionalOpenSSL,
+                                                        serialization.NoEncryption()))):
+        paths[name] = os.path.join(directory, name)
+        with open(paths[name], 'wb') as out:
+            out.write(data)
+    digest = hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest().upper()
+    fingerprint = ':'.join(digest[i:i + 2] for i in range(0, 64, 2))
+    return paths['server.crt'], paths['server.key'], paths['ca.crt'], fingerprint
+
+
+def vm_config(cores, memory, disk, size, ip=None, agent=False, cloudinit=True):
+    cfg = {'cores': cores, 'sockets': 1, 'memory': memory, 'ostype': 'l26', 'scsihw': 'virtio-scsi-single',
+           'scsi0': '{0},size={1}G'.format(disk, size), 'net0': 'virtio=BC:24:11:00:00:01,bridge=vmbr0'}
+    if cloudinit:
+        storage = disk.split(':')[0]
+        cfg['ide2'] = '{0}:vm-cloudinit,media=cdrom'.format(storage)
+        cfg['ipconfig0'] = 'ip={0}/24,gw=192.168.1.1'.format(ip) if ip else 'ip=dhcp'
+    if agent:
+        cfg['agent'] = '1'
+    return cfg
+
+
+def seed(pve, extra_guests=0):
+    pve.nodes.clear()
+    for n in ('pmox01', 'pmox02', 'pmox03'):
+        pve.add_node(n)
+    pve.cluster_name = 'homelab'
+    pve.storages['local-lvm']['avail'] = 400 * GiB
+    pve.add_ceph_storage('pmoxpool01', pool='pmoxpool01')
+    pve.storages['cephfs'] = {'type': 'cephfs', 'active': 1, 'content': 'iso,vztmpl,backup,snippets',
+                              'files': set(), 'shared': 1, 'path': '/mnt/pve/cephfs'}
+    tmpl = vm_config(2, 2048, 'pmoxpool01:base-100-disk-0', 32, agent=True)
+    tmpl['ide2'] = 'pmoxpool01:vm-100-cloudinit,media=cdrom'
+    pve.add_vm(100, 'k3s-template', node='pmox01', template=True, config=tmpl)
+    pve.add_vm(101, 'opnsense', node='pmox01', status='running',
+               config=vm_config(2, 4096, 'local-lvm:vm-101-disk-0', 32, cloudinit=False))
+    ai = pve.add_vm(103, 'AI-server', node='pmox02', status='running',
+                    config=vm_config(8, 16384, 'local-lvm:vm-103-disk-0', 200, ip='192.168.1.103', agent=True))
+    ai.agent = {'interfaces': [
+        {'name': 'lo', 'ip-addresses': [{'ip-address': '127.0.0.1', 'ip-address-type': 'ipv4', 'prefix': 8}]},
+        {'name': 'eth0', 'ip-addresses': [{'ip-address': '192.168.1.103', 'ip-address-type': 'ipv4', 'prefix': 24}]},
+        {'name': 'docker0', 'ip-addresses': [{'ip-address': '172.17.0.1', 'ip-address-type': 'ipv4', 'prefix': 16}]},
+    ]}
+    for i, node in enumerate(('pmox01', 'pmox02', 'pmox03'), 1):
+        cfg = vm_config(2, 4096, 'pmoxpool01:vm-11{0}-disk-0'.format(i), 32, ip='192.168.1.11{0}'.format(i))
+        cfg['tags'] = 'k3s;master'
+        pve.add_vm(110 + i, 'control-node-{0}'.format(i), node=node, status='running', config=cfg, pool='k3s')
+    for i, node in enumerate(('pmox02', 'pmox03'), 1):
+        cfg = vm_config(4, 8192, 'pmoxpool01:vm-12{0}-disk-0'.format(i + 1), 64, ip='192.168.1.12{0}'.format(i + 1))
+        cfg['tags'] = 'k3s;worker'
+        pve.add_vm(121 + i, 'worker-node-{0}'.format(i), node=node, status='running', config=cfg, pool='k3s')
+    pve.pool_info['k3s'] = {'comment': 'k3s cluster', 'storage': set()}
+    nodes = ('pmox01', 'pmox02', 'pmox03')
+    for k in range(extra_guests):
+        vmid = 1000 + k
+        ip = '10.{0}.{1}.{2}'.format(20 + k // 62500, (k // 250) % 250, k % 250 + 2)
+        cfg = vm_config(1 + k % 4, 1024 * (1 + k % 4), 'local-lvm:vm-{0}-disk-0'.format(vmid), 16, ip=ip)
+        cfg['tags'] = 'bench;' + ('web' if k % 2 else 'db')
+        pve.add_vm(vmid, 'bench-{0:04d}'.format(k), node=nodes[k % 3],
+                   status='running' if k % 5 else 'stopped', config=cfg)
+    pve.apitokens[TOKEN[0]] = TOKEN[1]
+    pve.apitokens[LIMITED[0]] = LIMITED[1]
+    # The full token and the ticket user hold everything; the limited one only VM.Audit on /vms.
+    pve.grant(TOKEN[0], '/', *PRIVILEGES)
+    pve.grant(LIMITED[0], '/vms', 'VM.Audit')
+
+
+async def serve(args):
+    host = args.host
+    tmp = tempfile.mkdtemp(prefix='provisio-fakelab-')
+    cert, key, ca, fingerprint = make_pki(tmp, host)
+    pve = FakePve(user=USER, password=PASSWORD, host=host, port=args.port)
+    pve.time_scale = 0
+    seed(pve, args.extra_guests)
+    for s in args.scenario:
+        name, _, value = s.partition(':')
+        if name == 'offline':
+            pve.set_node_offline(value)
+        elif name == 'noquorum':
+            pve.lose_quorum()
+        elif name == 'latency':
+            pve.time_scale = 1.0
+            pve.slow_network(float(value))
+        elif name == 'ceph-down':
+            pve.ceph_down()
+        else:
+            sys.exit('unknown scenario ' + s)
+    await pve.start(cert, key)
+    info = {'url': 'https://{0}:{1}'.format(host, pve.port), 'ca_file': ca, 'fingerprint': fingerprint,
+            'token_id': TOKEN[0], 'token_secret': TOKEN[1], 'limited_token_id': LIMITED[0],
+            'limited_token_secret': LIMITED[1], 'user': USER, 'password': PASSWORD,
+            'guests': len(pve.vms), 'pid': os.getpid()}
+    part = args.info + '.part'
+    with open(part, 'w') as out:
+        json.dump(info, out)
+    os.replace(part, args.info)
+    print('fakelab listening on ' + info['url'], flush=True)
+    await asyncio.Event().wait()
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--info', required=True, help='write connection details (JSON) here once listening')
+    p.add_argument('--host', default='127.0.0.1')
+    p.add_argument('--port', type=int, default=0, help='0: any free port')
+    p.add_argument('--extra-guests', type=int, default=0, help='add this many VMs (for benchmarks)')
+    p.add_argument('--scenario', action='append', default=[])
+    args = p.parse_args()
+    try:
+        asyncio.run(serve(args))
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == '__main__':
+    main()
