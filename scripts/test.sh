@@ -8,15 +8,21 @@ cd "$(dirname "$0")/.."
 eval "$(bash scripts/setup.sh)"
 export PROVISIO_REQUIRE_MODEL=1
 
+# Test peers from PyPI, pinned: fakepve (a fake PVE 9 API) and proxmoxer (a real Proxmox
+# client) for the Proxmox tests; the official MCP Python SDK as a real MCP client.
+VENV=${PROVISIO_TEST_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/provisio-test-venv}
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+"$VENV/bin/pip" install -q --disable-pip-version-check \
+  mcp==2.3.0 pytest==9.2.0 jsonschema==4.26.0 \
+  'fakepve[crypto]==0.5.0' aiohttp==3.14.5 cryptography==50.0.2 proxmoxer==2.3.0 requests==2.34.2
+export PROVISIO_TEST_PYTHON="$VENV/bin/python" PROVISIO_REQUIRE_FAKEPVE=1
+
 # One profile for build and tests: release (the benchmarks and the eval need it anyway).
 cargo build --release --locked --workspace --all-targets
 cargo test --release --locked --workspace
 
-# Real MCP clients: the official Python SDK (pinned) drives `provisio serve` over stdio and HTTP.
-VENV=${PROVISIO_TEST_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/provisio-test-venv}
-[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-"$VENV/bin/pip" install -q --disable-pip-version-check mcp==2.3.0 pytest==9.2.0 jsonschema==4.26.0
-"$VENV/bin/python" -m pytest -q tests/mcp
+# `provisio serve` over stdio and HTTP driven by the MCP Python SDK; proxmoxer cross-check.
+"$VENV/bin/python" -m pytest -q tests/mcp tests/pve
 
 if [ -d ../shared/corpus ] && [ "${PROVISIO_SKIP_FULL_EVAL:-0}" != 1 ]; then
   bash tests/retrieval_eval.sh

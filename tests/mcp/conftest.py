@@ -11,19 +11,6 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "corpus" / "fixtures"
 
 
-def provisio_bin() -> str:
-    target = os.environ.get("CARGO_TARGET_DIR", str(ROOT / "target"))
-    path = os.environ.get("PROVISIO_BIN", os.path.join(target, "release", "provisio"))
-    if not os.path.exists(path):
-        pytest.fail(f"provisio binary not found at {path}; build with cargo build --release")
-    return path
-
-
-@pytest.fixture(scope="session")
-def bin_path() -> str:
-    return provisio_bin()
-
-
 @pytest.fixture(scope="session")
 def data_dir(tmp_path_factory, bin_path) -> str:
     """A data directory with the fixture corpus indexed (dense when the model is installed)."""

@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 import httpx2
 import jsonschema
 import pytest
+from labutil import pve_env
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
@@ -26,11 +27,11 @@ def dump(obj):
 
 
 @asynccontextmanager
-async def stdio_session(bin_path, data_dir, mode="read-only"):
+async def stdio_session(bin_path, data_dir, lab, mode="read-only"):
     params = StdioServerParameters(
         command=bin_path,
         args=["--data-dir", data_dir, "serve", "--mode", mode],
-        env={**os.environ, "RUST_LOG": "warn"},
+        env=pve_env(lab, RUST_LOG="warn"),
     )
     async with stdio_client(params) as (read, write):
         async with ClientSession(read, write) as session:
@@ -41,7 +42,7 @@ async def stdio_session(bin_path, data_dir, mode="read-only"):
 async def exercise(session):
     """The same checks for every transport."""
     tools = {t.name: dump(t) for t in (await session.list_tools()).tools}
-    assert sorted(tools) == ["search_docs"], tools.keys()
+    assert sorted(tools) == ["cluster_state", "search_docs"], tools.keys()
     sd = tools["search_docs"]
     assert sd["annotations"]["readOnlyHint"] is True
     assert sd["annotations"]["destructiveHint"] is False
@@ -67,6 +68,25 @@ async def exercise(session):
     assert bad["isError"] is True
     assert "`k`" in bad["content"][0]["text"]
 
+    cs = tools["cluster_state"]
+    assert cs["annotations"]["readOnlyHint"] is True and cs["annotations"]["openWorldHint"] is True
+    assert "view" in cs["inputSchema"]["properties"]
+    res = dump(await session.call_tool("cluster_state", {}))
+    assert not res.get("isError"), res
+    sc = res["structuredContent"]
+    jsonschema.validate(sc, cs["outputSchema"])
+    assert sc["cluster"] == "default" and sc["view"] == "summary"
+    assert sc["templates"][0]["vmid"] == 100 and sc["templates"][0]["name"] == "k3s-template"
+    assert sc["next_vmid"] == 102
+    assert "cluster `default`" in res["content"][0]["text"]
+    res = dump(await session.call_tool("cluster_state", {"view": "guests", "tag": "worker"}))
+    jsonschema.validate(res["structuredContent"], cs["outputSchema"])
+    assert [g["name"] for g in res["structuredContent"]["guests"]] == ["worker-node-1", "worker-node-2"]
+    bad = dump(await session.call_tool("cluster_state", {"view": "guests", "limit": 0}))
+    assert bad["isError"] is True and "`limit`" in bad["content"][0]["text"]
+    bad = dump(await session.call_tool("cluster_state", {"cluster": "nope"}))
+    assert bad["isError"] is True and "`cluster`" in bad["content"][0]["text"]
+
     # A tool this server does not offer is refused as a protocol error, not run.
     with pytest.raises(Exception):
         r = await session.call_tool("apply_plan", {"action": "apply"})
@@ -75,10 +95,10 @@ async def exercise(session):
     return tools
 
 
-def test_stdio_session(bin_path, data_dir):
+def test_stdio_session(bin_path, data_dir, fakelab):
     async def main():
         t0 = time.monotonic()
-        async with stdio_session(bin_path, data_dir) as s:
+        async with stdio_session(bin_path, data_dir, fakelab) as s:
             await s.list_tools()
             first = (time.monotonic() - t0) * 1000
             print(f"stdio: spawn + initialize + first tools/list: {first:.0f} ms")
@@ -87,11 +107,11 @@ def test_stdio_session(bin_path, data_dir):
 
 
 @pytest.fixture()
-def http_server(bin_path, data_dir, free_port):
+def http_server(bin_path, data_dir, free_port, fakelab):
     proc = subprocess.Popen(
         [bin_path, "--data-dir", data_dir, "serve", "--transport", "http",
          "--listen", f"127.0.0.1:{free_port}", "--token", TOKEN],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=pve_env(fakelab),
     )
     url = f"http://127.0.0.1:{free_port}/mcp"
     deadline = time.monotonic() + 20

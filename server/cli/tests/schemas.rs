@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use provisio_indexer::eval::EvalSummary;
 use provisio_indexer::store::IndexReport;
 use provisio_indexer::{SearchRequest, SearchResponse};
+use provisio_pve::{ClusterState, ClusterStateRequest};
 
 fn check(name: &str, schema: schemars::Schema) {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -29,4 +30,6 @@ fn schemas_match_the_types() {
     check("search_docs.output", schemars::schema_for!(SearchResponse));
     check("index.report", schemars::schema_for!(IndexReport));
     check("eval.summary", schemars::schema_for!(EvalSummary));
+    check("cluster_state.input", schemars::schema_for!(ClusterStateRequest));
+    check("cluster_state.output", schemars::schema_for!(ClusterState));
 }

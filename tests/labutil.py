@@ -1,0 +1,48 @@
+"""Helpers: start the thesis lab on fakepve; the environment that points provisio at it."""
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def start_lab(*scenarios, extra_guests=0):
+    """Start tests/pve/fakelab.py; returns (process, info dict)."""
+    d = tempfile.mkdtemp(prefix="provisio-lab-")
+    info_path = os.path.join(d, "lab.json")
+    args = [sys.executable, str(ROOT / "tests" / "pve" / "fakelab.py"), "--info", info_path,
+            "--extra-guests", str(extra_guests)]
+    for s in scenarios:
+        args += ["--scenario", s]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while not os.path.exists(info_path):
+        if proc.poll() is not None:
+            pytest.fail("fakelab.py exited early")
+        if time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("fakelab.py did not start within 30 s")
+        time.sleep(0.05)
+    with open(info_path) as f:
+        return proc, json.load(f)
+
+
+def pve_env(info, **extra):
+    """Environment variables that make provisio use the lab as its default cluster."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVISIO_PVE_") and k != "PROVISIO_CONFIG"}
+    env.update({
+        # No user config file: only these variables.
+        "XDG_CONFIG_HOME": tempfile.mkdtemp(prefix="provisio-xdg-"),
+        "PROVISIO_PVE_URL": info["url"],
+        "PROVISIO_PVE_TOKEN_ID": info["token_id"],
+        "PROVISIO_PVE_TOKEN_SECRET": info["token_secret"],
+        "PROVISIO_PVE_FINGERPRINT": info["fingerprint"],
+    })
+    env.update(extra)
+    return env
