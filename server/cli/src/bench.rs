@@ -11,6 +11,7 @@ use std::time::Instant;
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use provisio_indexer::{eval, IndexOptions, Mode, SearchRequest};
+use provisio_pve::{ClusterStateRequest, View};
 use serde_json::json;
 
 use crate::commands::{load_embedder, load_sources, open_kb};
@@ -41,6 +42,16 @@ enum What {
         /// Passes over the question set.
         #[arg(long, default_value_t = 5)]
         rounds: usize,
+    },
+    /// Warm `cluster_state` latency and answer size per view against the configured cluster
+    /// (tests/pve/bench.sh runs it on fakepve with 3 nodes / 500 guests).
+    ClusterState {
+        /// Calls per view (after one warm-up call).
+        #[arg(long, default_value_t = 20)]
+        rounds: usize,
+        /// Cluster name (default: the default cluster).
+        #[arg(long)]
+        cluster: Option<String>,
     },
 }
 
@@ -147,6 +158,60 @@ pub fn run(paths: &Paths, a: &BenchArgs, out: &mut dyn Write) -> Result<ExitCode
             }
             results.insert("chunks".into(), json!(kb.chunks().len()));
             results.insert("peak_rss_mb".into(), json!(peak_rss_mb()));
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&serde_json::Value::Object(results))?
+            )?;
+        }
+        What::ClusterState { rounds, cluster } => {
+            let cfg = paths.pve_config()?;
+            let c = cfg
+                .cluster(cluster.as_deref())
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let client = provisio_pve::PveClient::connect(c).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let rt = crate::mcp::runtime()?;
+            let mut results = serde_json::Map::new();
+            for view in [
+                View::Summary,
+                View::Nodes,
+                View::Storage,
+                View::Templates,
+                View::Guests,
+                View::Network,
+                View::Ha,
+                View::Full,
+            ] {
+                let req = ClusterStateRequest {
+                    view,
+                    ..Default::default()
+                };
+                let first = Instant::now();
+                let s = rt
+                    .block_on(provisio_pve::cluster_state(&client, &req))
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                let cold_ms = first.elapsed().as_secs_f64() * 1000.0;
+                let mut lat = Vec::new();
+                for _ in 0..*rounds {
+                    let t = Instant::now();
+                    rt.block_on(provisio_pve::cluster_state(&client, &req))
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    lat.push(t.elapsed().as_secs_f64() * 1000.0);
+                }
+                lat.sort_by(|a, b| a.total_cmp(b));
+                results.insert(
+                    view.as_str().into(),
+                    json!({
+                        "bytes": serde_json::to_vec(&s)?.len(),
+                        "text_bytes": provisio_pve::state::view::render(&s).len(),
+                        "guests_total": s.guest_counts.as_ref().map(|g| g.vms + g.containers),
+                        "truncated": s.truncated.len(),
+                        "first_ms": cold_ms,
+                        "p50_ms": pct(&lat, 0.5),
+                        "p99_ms": pct(&lat, 0.99),
+                    }),
+                );
+            }
             writeln!(
                 out,
                 "{}",

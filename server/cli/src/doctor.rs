@@ -58,5 +58,9 @@ pub fn run(paths: &Paths, a: &DoctorArgs, out: &mut dyn Write) -> Result<ExitCod
             write!(out, "{}", report.render())?;
         }
     }
-    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

@@ -26,7 +26,12 @@ impl Paths {
     /// The Proxmox VE configuration: the config file, then PROVISIO_PVE_* variables.
     pub fn pve_config(&self) -> anyhow::Result<provisio_pve::Config> {
         provisio_pve::Config::load(self.config.as_deref()).map_err(|e| {
-            anyhow::anyhow!("{e}{}", e.hint().map(|h| format!("\n  hint: {h}")).unwrap_or_default())
+            anyhow::anyhow!(
+                "{e}{}",
+                e.hint()
+                    .map(|h| format!("\n  hint: {h}"))
+                    .unwrap_or_default()
+            )
         })
     }
 

@@ -30,6 +30,9 @@ fn schemas_match_the_types() {
     check("search_docs.output", schemars::schema_for!(SearchResponse));
     check("index.report", schemars::schema_for!(IndexReport));
     check("eval.summary", schemars::schema_for!(EvalSummary));
-    check("cluster_state.input", schemars::schema_for!(ClusterStateRequest));
+    check(
+        "cluster_state.input",
+        schemars::schema_for!(ClusterStateRequest),
+    );
     check("cluster_state.output", schemars::schema_for!(ClusterState));
 }

@@ -81,7 +81,11 @@ impl std::fmt::Debug for HttpRequest {
             .field("url", &self.url)
             .field(
                 "headers",
-                &self.headers.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
+                &self
+                    .headers
+                    .iter()
+                    .map(|(k, _)| k.as_str())
+                    .collect::<Vec<_>>(),
             )
             .finish()
     }
@@ -111,7 +115,10 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Sends one HTTP request. Swap it in tests.
 pub trait Transport: Send + Sync {
-    fn send(&self, req: HttpRequest) -> BoxFuture<'_, std::result::Result<HttpResponse, TransportFailure>>;
+    fn send(
+        &self,
+        req: HttpRequest,
+    ) -> BoxFuture<'_, std::result::Result<HttpResponse, TransportFailure>>;
     /// SHA-256 fingerprint of the certificate the server presented last, if known.
     fn seen_fingerprint(&self) -> Option<String> {
         None
@@ -157,7 +164,10 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 }
 
 impl Transport for HttpTransport {
-    fn send(&self, req: HttpRequest) -> BoxFuture<'_, std::result::Result<HttpResponse, TransportFailure>> {
+    fn send(
+        &self,
+        req: HttpRequest,
+    ) -> BoxFuture<'_, std::result::Result<HttpResponse, TransportFailure>> {
         Box::pin(async move {
             let method = match req.method {
                 Method::Get => reqwest::Method::GET,
@@ -175,7 +185,10 @@ impl Transport for HttpTransport {
             let resp = b.send().await.map_err(|e| {
                 let chain = error_chain(&e);
                 let lower = chain.to_ascii_lowercase();
-                if lower.contains("certificate") || lower.contains("invalidcertificate") || lower.contains("tls handshake") {
+                if lower.contains("certificate")
+                    || lower.contains("invalidcertificate")
+                    || lower.contains("tls handshake")
+                {
                     TransportFailure::Tls {
                         message: chain,
                         seen_fingerprint: self.seen.get(),
@@ -239,7 +252,9 @@ fn form_encode(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -253,9 +268,16 @@ fn encode_path(path: &str) -> String {
             let mut out = String::new();
             for b in seg.bytes() {
                 match b {
-                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' | b'@' | b'!' => {
-                        out.push(b as char)
-                    }
+                    b'A'..=b'Z'
+                    | b'a'..=b'z'
+                    | b'0'..=b'9'
+                    | b'-'
+                    | b'_'
+                    | b'.'
+                    | b'~'
+                    | b':'
+                    | b'@'
+                    | b'!' => out.push(b as char),
                     _ => out.push_str(&format!("%{b:02X}")),
                 }
             }
@@ -311,7 +333,10 @@ impl PveClient {
 
     async fn login(&self) -> Result<Ticket> {
         let Auth::Ticket { username, password } = &self.cluster.auth else {
-            return Err(Error::config("auth", "login() needs username/password auth"));
+            return Err(Error::config(
+                "auth",
+                "login() needs username/password auth",
+            ));
         };
         let req = ApiRequest::post("/access/ticket")
             .form("username", username)
@@ -321,12 +346,15 @@ impl PveClient {
         if resp.status != 200 {
             return Err(self.api_error(&req, &resp));
         }
-        let v: serde_json::Value = serde_json::from_slice(&resp.body).map_err(|e| Error::Decode {
-            path: req.path.clone(),
-            message: e.to_string(),
-        })?;
+        let v: serde_json::Value =
+            serde_json::from_slice(&resp.body).map_err(|e| Error::Decode {
+                path: req.path.clone(),
+                message: e.to_string(),
+            })?;
         let d = &v["data"];
-        if d.get("NeedTFA").is_some_and(|x| x.as_i64() == Some(1) || x.as_bool() == Some(true)) {
+        if d.get("NeedTFA")
+            .is_some_and(|x| x.as_i64() == Some(1) || x.as_bool() == Some(true))
+        {
             return Err(Error::config(
                 "username",
                 "this user has two-factor authentication: use an API token instead (token_id + token_secret_env)",
@@ -344,12 +372,21 @@ impl PveClient {
         }
     }
 
-    async fn send_once(&self, method: &'static str, path: &str, http: HttpRequest) -> Result<HttpResponse> {
+    async fn send_once(
+        &self,
+        method: &'static str,
+        path: &str,
+        http: HttpRequest,
+    ) -> Result<HttpResponse> {
         let t = Instant::now();
         let r = self.transport.send(http).await;
         match &r {
-            Ok(resp) => tracing::debug!(cluster = %self.cluster.name, method, path, status = resp.status, ms = t.elapsed().as_secs_f64() * 1e3, "pve request"),
-            Err(e) => tracing::debug!(cluster = %self.cluster.name, method, path, error = ?e, "pve request failed"),
+            Ok(resp) => {
+                tracing::debug!(cluster = %self.cluster.name, method, path, status = resp.status, ms = t.elapsed().as_secs_f64() * 1e3, "pve request")
+            }
+            Err(e) => {
+                tracing::debug!(cluster = %self.cluster.name, method, path, error = ?e, "pve request failed")
+            }
         }
         r.map_err(|f| self.transport_error(f))
     }
@@ -382,7 +419,8 @@ impl PveClient {
     }
 
     fn api_error(&self, req: &ApiRequest, resp: &HttpResponse) -> Error {
-        let body: serde_json::Value = serde_json::from_slice(&resp.body).unwrap_or(serde_json::Value::Null);
+        let body: serde_json::Value =
+            serde_json::from_slice(&resp.body).unwrap_or(serde_json::Value::Null);
         let mut message = body["message"]
             .as_str()
             .map(|s| s.trim().to_string())
@@ -416,7 +454,11 @@ impl PveClient {
     /// Send one API request; returns its `data`.
     pub async fn call(&self, req: &ApiRequest) -> Result<serde_json::Value> {
         let idempotent = req.method == Method::Get;
-        let attempts = if idempotent { 1 + self.cluster.retries } else { 1 };
+        let attempts = if idempotent {
+            1 + self.cluster.retries
+        } else {
+            1
+        };
         let mut relogged = false;
         let mut attempt = 0;
         loop {
@@ -433,9 +475,11 @@ impl PveClient {
                         *g = Some(self.login().await?);
                     }
                     if let Some(t) = g.as_ref() {
-                        http.headers.push(("Cookie".into(), format!("PVEAuthCookie={}", t.cookie)));
+                        http.headers
+                            .push(("Cookie".into(), format!("PVEAuthCookie={}", t.cookie)));
                         if req.method != Method::Get {
-                            http.headers.push(("CSRFPreventionToken".into(), t.csrf.clone()));
+                            http.headers
+                                .push(("CSRFPreventionToken".into(), t.csrf.clone()));
                         }
                     }
                 }
@@ -463,11 +507,15 @@ impl PveClient {
             if !(200..300).contains(&resp.status) {
                 return Err(self.api_error(req, &resp));
             }
-            let mut v: serde_json::Value = serde_json::from_slice(&resp.body).map_err(|e| Error::Decode {
-                path: req.path.clone(),
-                message: e.to_string(),
-            })?;
-            return Ok(v.get_mut("data").map(serde_json::Value::take).unwrap_or_default());
+            let mut v: serde_json::Value =
+                serde_json::from_slice(&resp.body).map_err(|e| Error::Decode {
+                    path: req.path.clone(),
+                    message: e.to_string(),
+                })?;
+            return Ok(v
+                .get_mut("data")
+                .map(serde_json::Value::take)
+                .unwrap_or_default());
         }
     }
 
@@ -499,7 +547,10 @@ mod tests {
     }
 
     impl Transport for Scripted {
-        fn send(&self, req: HttpRequest) -> BoxFuture<'_, std::result::Result<HttpResponse, TransportFailure>> {
+        fn send(
+            &self,
+            req: HttpRequest,
+        ) -> BoxFuture<'_, std::result::Result<HttpResponse, TransportFailure>> {
             self.sent.lock().unwrap().push(req);
             let a = self.answers.lock().unwrap().remove(0);
             Box::pin(async move { a })
@@ -507,7 +558,11 @@ mod tests {
     }
 
     fn ok(body: &str) -> std::result::Result<HttpResponse, TransportFailure> {
-        Ok(HttpResponse { status: 200, reason: None, body: body.as_bytes().to_vec() })
+        Ok(HttpResponse {
+            status: 200,
+            reason: None,
+            body: body.as_bytes().to_vec(),
+        })
     }
 
     fn cluster(auth: Auth) -> ClusterConfig {
@@ -522,7 +577,10 @@ mod tests {
     }
 
     fn token() -> Auth {
-        Auth::Token { id: "a@pve!t".into(), secret: Secret::new("sec") }
+        Auth::Token {
+            id: "a@pve!t".into(),
+            secret: Secret::new("sec"),
+        }
     }
 
     #[tokio::test]
@@ -530,7 +588,11 @@ mod tests {
         let t = Arc::new(Scripted {
             answers: Mutex::new(vec![
                 Err(TransportFailure::Connect("refused".into())),
-                Ok(HttpResponse { status: 503, reason: None, body: vec![] }),
+                Ok(HttpResponse {
+                    status: 503,
+                    reason: None,
+                    body: vec![],
+                }),
                 ok(r#"{"data":[1,2]}"#),
                 Err(TransportFailure::Timeout("slow".into())),
             ]),
@@ -540,13 +602,22 @@ mod tests {
         let v: Vec<u32> = c.get("/nodes").await.unwrap();
         assert_eq!(v, vec![1, 2]);
         assert_eq!(t.sent.lock().unwrap().len(), 3);
-        let e = c.call(&ApiRequest::post("/pools").form("poolid", "x")).await.unwrap_err();
+        let e = c
+            .call(&ApiRequest::post("/pools").form("poolid", "x"))
+            .await
+            .unwrap_err();
         assert!(matches!(e, Error::Transport { .. }), "{e}");
         assert_eq!(t.sent.lock().unwrap().len(), 4, "POST must not be retried");
         let sent = t.sent.lock().unwrap();
         assert_eq!(sent[0].url, "https://pve:8006/api2/json/nodes");
-        assert!(sent[0].headers.iter().any(|(k, v)| k == "Authorization" && v == "PVEAPIToken=a@pve!t=sec"));
-        assert!(!format!("{:?}", sent[0]).contains("sec"), "Debug must not show secrets");
+        assert!(sent[0]
+            .headers
+            .iter()
+            .any(|(k, v)| k == "Authorization" && v == "PVEAPIToken=a@pve!t=sec"));
+        assert!(
+            !format!("{:?}", sent[0]).contains("sec"),
+            "Debug must not show secrets"
+        );
     }
 
     #[tokio::test]
@@ -560,10 +631,19 @@ mod tests {
             sent: Mutex::new(vec![]),
         });
         let c = PveClient::with_transport(cluster(token()), t);
-        let e = c.call(&ApiRequest::get("/nodes/pve/qemu/100/config")).await.unwrap_err();
+        let e = c
+            .call(&ApiRequest::get("/nodes/pve/qemu/100/config"))
+            .await
+            .unwrap_err();
         let s = e.to_string();
-        assert!(s.contains("HTTP 403") && s.contains("VM.Audit") && s.contains("privilege separation"), "{s}");
-        assert!(s.contains("pveum acl modify /vms/100 --tokens 'a@pve!t'"), "{s}");
+        assert!(
+            s.contains("HTTP 403") && s.contains("VM.Audit") && s.contains("privilege separation"),
+            "{s}"
+        );
+        assert!(
+            s.contains("pveum acl modify /vms/100 --tokens 'a@pve!t'"),
+            "{s}"
+        );
     }
 
     #[tokio::test]
@@ -577,16 +657,30 @@ mod tests {
             sent: Mutex::new(vec![]),
         });
         let c = PveClient::with_transport(
-            cluster(Auth::Ticket { username: "root@pam".into(), password: Secret::new("pw") }),
+            cluster(Auth::Ticket {
+                username: "root@pam".into(),
+                password: Secret::new("pw"),
+            }),
             t.clone(),
         );
-        c.call(&ApiRequest::post("/pools").form("poolid", "p")).await.unwrap();
+        c.call(&ApiRequest::post("/pools").form("poolid", "p"))
+            .await
+            .unwrap();
         let v: String = c.get("/version").await.unwrap();
         assert_eq!(v, "v");
         let sent = t.sent.lock().unwrap();
         assert_eq!(sent.len(), 3, "one login for both calls");
         assert!(sent[0].url.ends_with("/access/ticket"));
-        assert!(sent[1].headers.iter().any(|(k, v)| k == "CSRFPreventionToken" && v == "C1"));
-        assert!(!sent[2].headers.iter().any(|(k, _)| k == "CSRFPreventionToken"), "no CSRF on GET");
+        assert!(sent[1]
+            .headers
+            .iter()
+            .any(|(k, v)| k == "CSRFPreventionToken" && v == "C1"));
+        assert!(
+            !sent[2]
+                .headers
+                .iter()
+                .any(|(k, _)| k == "CSRFPreventionToken"),
+            "no CSRF on GET"
+        );
     }
 }

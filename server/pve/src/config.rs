@@ -195,7 +195,10 @@ fn parse_bool(field: &str, v: &str) -> Result<bool> {
     match v.to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Ok(true),
         "0" | "false" | "no" | "off" | "" => Ok(false),
-        _ => Err(Error::config(field, format!("`{v}` is not a boolean (use true or false)"))),
+        _ => Err(Error::config(
+            field,
+            format!("`{v}` is not a boolean (use true or false)"),
+        )),
     }
 }
 
@@ -207,7 +210,10 @@ impl Config {
     }
 
     /// As [`Config::load`] with an injectable environment (for tests).
-    pub fn load_with(explicit: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
+    pub fn load_with(
+        explicit: Option<&Path>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self> {
         let (path, required) = match (explicit, env("PROVISIO_CONFIG")) {
             (Some(p), _) => (Some(p.to_path_buf()), true),
             (None, Some(p)) if !p.is_empty() => (Some(PathBuf::from(p)), true),
@@ -282,7 +288,10 @@ impl Config {
             }
             if let Some(v) = env_nonempty("PROVISIO_PVE_TIMEOUT") {
                 c.timeout_secs = Some(v.parse().map_err(|_| {
-                    Error::config("PROVISIO_PVE_TIMEOUT", format!("`{v}` is not a number of seconds"))
+                    Error::config(
+                        "PROVISIO_PVE_TIMEOUT",
+                        format!("`{v}` is not a number of seconds"),
+                    )
                 })?);
             }
         }
@@ -341,26 +350,36 @@ fn resolve_cluster(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<ClusterConfig> {
     let f = |k: &str| format!("clusters.{name}.{k}");
-    let url = c
-        .url
-        .ok_or_else(|| Error::config(f("url"), "missing: the API endpoint, e.g. https://pmox01.lab:8006 (or PROVISIO_PVE_URL)"))?;
-    let url = url.trim_end_matches('/').trim_end_matches("/api2/json").to_string();
+    let url = c.url.ok_or_else(|| {
+        Error::config(
+            f("url"),
+            "missing: the API endpoint, e.g. https://pmox01.lab:8006 (or PROVISIO_PVE_URL)",
+        )
+    })?;
+    let url = url
+        .trim_end_matches('/')
+        .trim_end_matches("/api2/json")
+        .to_string();
     if !url.starts_with("https://") {
         return Err(Error::config(
             f("url"),
             format!("`{url}` must start with https:// (PVE serves its API over TLS on port 8006)"),
         ));
     }
-    let secret_from = |inline: Option<Secret>, var: Option<String>, field: &str| -> Result<Option<Secret>> {
-        match (inline, var) {
-            (Some(s), _) if !s.is_empty() => Ok(Some(s)),
-            (_, Some(v)) => match env(&v) {
-                Some(s) if !s.is_empty() => Ok(Some(Secret(s))),
-                _ => Err(Error::config(f(field), format!("environment variable `{v}` is not set"))),
-            },
-            _ => Ok(None),
-        }
-    };
+    let secret_from =
+        |inline: Option<Secret>, var: Option<String>, field: &str| -> Result<Option<Secret>> {
+            match (inline, var) {
+                (Some(s), _) if !s.is_empty() => Ok(Some(s)),
+                (_, Some(v)) => match env(&v) {
+                    Some(s) if !s.is_empty() => Ok(Some(Secret(s))),
+                    _ => Err(Error::config(
+                        f(field),
+                        format!("environment variable `{v}` is not set"),
+                    )),
+                },
+                _ => Ok(None),
+            }
+        };
     let auth = match (c.token_id, c.username) {
         (Some(id), None) => {
             if !id.contains('@') || !id.contains('!') {
@@ -410,7 +429,10 @@ fn resolve_cluster(
     };
     let timeout = c.timeout_secs.unwrap_or(10.0);
     if !(timeout > 0.0 && timeout <= 600.0) {
-        return Err(Error::config(f("timeout_secs"), "must be between 0 and 600 seconds"));
+        return Err(Error::config(
+            f("timeout_secs"),
+            "must be between 0 and 600 seconds",
+        ));
     }
     Ok(ClusterConfig {
         name: name.to_string(),
@@ -427,7 +449,12 @@ mod tests {
     use super::*;
 
     fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
     }
 
     #[test]
@@ -446,7 +473,10 @@ mod tests {
         assert_eq!(d.name, "default");
         assert_eq!(d.url, "https://pve:8006");
         assert!(matches!(&d.tls, Tls::Pinned { fingerprint } if fingerprint.starts_with("AB:AB:")));
-        assert!(!format!("{d:?}").contains("\"s\""), "secret must not be in Debug");
+        assert!(
+            !format!("{d:?}").contains("\"s\""),
+            "secret must not be in Debug"
+        );
     }
 
     #[test]
@@ -478,13 +508,22 @@ password_env = "PROD_PW"
     fn errors_name_the_field() {
         let bad: std::result::Result<ConfigFile, _> = toml::from_str("[clusters.a]\nurll = \"x\"");
         assert!(bad.unwrap_err().to_string().contains("url"));
-        let file: ConfigFile =
-            toml::from_str("[clusters.a]\nurl = \"https://a:8006\"\ntoken_id = \"nobang\"\ntoken_secret=\"s\"").unwrap();
-        let e = Config::from_file(file, None, &|_| None).unwrap_err().to_string();
-        assert!(e.contains("clusters.a.token_id") && e.contains("user@realm!tokenid"), "{e}");
+        let file: ConfigFile = toml::from_str(
+            "[clusters.a]\nurl = \"https://a:8006\"\ntoken_id = \"nobang\"\ntoken_secret=\"s\"",
+        )
+        .unwrap();
+        let e = Config::from_file(file, None, &|_| None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("clusters.a.token_id") && e.contains("user@realm!tokenid"),
+            "{e}"
+        );
         let file: ConfigFile =
             toml::from_str("[clusters.a]\nurl = \"https://a:8006\"\ntoken_id = \"a@pve!t\"\ntoken_secret=\"s\"\nfingerprint=\"zz\"").unwrap();
-        let e = Config::from_file(file, None, &|_| None).unwrap_err().to_string();
+        let e = Config::from_file(file, None, &|_| None)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("clusters.a.fingerprint"), "{e}");
         let e = Config::from_file(ConfigFile::default(), None, &|_| None)
             .unwrap()

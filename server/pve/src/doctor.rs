@@ -11,9 +11,21 @@ use crate::error::Error;
 
 /// Privileges each capability needs: (ACL path, privilege, who needs it).
 pub const READ_PRIVILEGES: &[(&str, &str, &str)] = &[
-    ("/", "Sys.Audit", "cluster_state: nodes, cluster status, network, Ceph"),
-    ("/vms", "VM.Audit", "cluster_state: guests, templates and their configs"),
-    ("/storage", "Datastore.Audit", "cluster_state: storages and free space"),
+    (
+        "/",
+        "Sys.Audit",
+        "cluster_state: nodes, cluster status, network, Ceph",
+    ),
+    (
+        "/vms",
+        "VM.Audit",
+        "cluster_state: guests, templates and their configs",
+    ),
+    (
+        "/storage",
+        "Datastore.Audit",
+        "cluster_state: storages and free space",
+    ),
     ("/pool", "Pool.Audit", "cluster_state: pools"),
     ("/sdn", "SDN.Audit", "cluster_state: SDN zones and vnets"),
 ];
@@ -26,10 +38,22 @@ pub const APPLY_PRIVILEGES: &[(&str, &str, &str)] = &[
     ("/vms", "VM.Config.Memory", "apply_plan: set memory"),
     ("/vms", "VM.Config.Network", "apply_plan: set NICs"),
     ("/vms", "VM.Config.Cloudinit", "apply_plan: set cloud-init"),
-    ("/vms", "VM.Config.Options", "apply_plan: set name, tags, onboot"),
+    (
+        "/vms",
+        "VM.Config.Options",
+        "apply_plan: set name, tags, onboot",
+    ),
     ("/vms", "VM.PowerMgmt", "apply_plan: start VMs"),
-    ("/storage", "Datastore.AllocateSpace", "apply_plan: allocate disks"),
-    ("/sdn/zones", "SDN.Use", "apply_plan: attach NICs to bridges/vnets"),
+    (
+        "/storage",
+        "Datastore.AllocateSpace",
+        "apply_plan: allocate disks",
+    ),
+    (
+        "/sdn/zones",
+        "SDN.Use",
+        "apply_plan: attach NICs to bridges/vnets",
+    ),
 ];
 
 #[derive(Debug, Clone, Serialize)]
@@ -64,21 +88,36 @@ impl DoctorReport {
             o.push_str(&format!("server certificate SHA-256: {fp}\n"));
         }
         for c in &self.checks {
-            o.push_str(&format!("[{}] {}: {}\n", if c.ok { " ok " } else { "FAIL" }, c.name, c.detail));
+            o.push_str(&format!(
+                "[{}] {}: {}\n",
+                if c.ok { " ok " } else { "FAIL" },
+                c.name,
+                c.detail
+            ));
             if let Some(f) = &c.fix {
                 o.push_str(&format!("       fix: {f}\n"));
             }
         }
-        o.push_str(if self.ok { "all checks passed\n" } else { "some checks FAILED\n" });
+        o.push_str(if self.ok {
+            "all checks passed\n"
+        } else {
+            "some checks FAILED\n"
+        });
         o
     }
 }
 
 /// Does a permission map (`/access/permissions`) grant `privilege` on `path` (ACLs propagate)?
-pub fn holds(perms: &BTreeMap<String, BTreeMap<String, serde_json::Value>>, path: &str, privilege: &str) -> bool {
+pub fn holds(
+    perms: &BTreeMap<String, BTreeMap<String, serde_json::Value>>,
+    path: &str,
+    privilege: &str,
+) -> bool {
     perms.iter().any(|(p, privs)| {
         (p == "/" || p == path || path.starts_with(&format!("{p}/")))
-            && privs.get(privilege).is_some_and(|v| v.as_i64().unwrap_or(1) != 0)
+            && privs
+                .get(privilege)
+                .is_some_and(|v| v.as_i64().unwrap_or(1) != 0)
     })
 }
 
@@ -87,7 +126,10 @@ fn host_port(url: &str) -> Option<(String, u16)> {
     let authority = rest.split('/').next()?;
     if let Some(stripped) = authority.strip_prefix('[') {
         let (h, p) = stripped.split_once(']')?;
-        let port = p.strip_prefix(':').and_then(|p| p.parse().ok()).unwrap_or(8006);
+        let port = p
+            .strip_prefix(':')
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(8006);
         return Some((h.to_string(), port));
     }
     match authority.rsplit_once(':') {
@@ -112,13 +154,41 @@ pub async fn doctor(cluster: &ClusterConfig, apply: bool) -> DoctorReport {
     let reach = match host_port(&cluster.url) {
         Some((h, p)) => {
             let addr = format!("{h}:{p}");
-            match tokio::time::timeout(Duration::from_secs(5), tokio::net::TcpStream::connect(&addr)).await {
-                Ok(Ok(_)) => Check { name: "reachable".into(), ok: true, detail: format!("TCP connect to {addr}"), fix: None },
-                Ok(Err(e)) => Check { name: "reachable".into(), ok: false, detail: format!("{addr}: {e}"), fix: Some("check the URL and port (PVE: 8006), that pveproxy runs, and firewalls".into()) },
-                Err(_) => Check { name: "reachable".into(), ok: false, detail: format!("{addr}: no answer within 5 s"), fix: Some("check the network path and firewalls to port 8006".into()) },
+            match tokio::time::timeout(
+                Duration::from_secs(5),
+                tokio::net::TcpStream::connect(&addr),
+            )
+            .await
+            {
+                Ok(Ok(_)) => Check {
+                    name: "reachable".into(),
+                    ok: true,
+                    detail: format!("TCP connect to {addr}"),
+                    fix: None,
+                },
+                Ok(Err(e)) => Check {
+                    name: "reachable".into(),
+                    ok: false,
+                    detail: format!("{addr}: {e}"),
+                    fix: Some(
+                        "check the URL and port (PVE: 8006), that pveproxy runs, and firewalls"
+                            .into(),
+                    ),
+                },
+                Err(_) => Check {
+                    name: "reachable".into(),
+                    ok: false,
+                    detail: format!("{addr}: no answer within 5 s"),
+                    fix: Some("check the network path and firewalls to port 8006".into()),
+                },
             }
         }
-        None => Check { name: "reachable".into(), ok: false, detail: format!("cannot parse host and port from {}", cluster.url), fix: Some("set url = \"https://HOST:8006\"".into()) },
+        None => Check {
+            name: "reachable".into(),
+            ok: false,
+            detail: format!("cannot parse host and port from {}", cluster.url),
+            fix: Some("set url = \"https://HOST:8006\"".into()),
+        },
     };
     let reachable = reach.ok;
     checks.push(reach);
@@ -129,7 +199,12 @@ pub async fn doctor(cluster: &ClusterConfig, apply: bool) -> DoctorReport {
     let client = match PveClient::connect(cluster) {
         Ok(c) => c,
         Err(e) => {
-            checks.push(Check { name: "tls".into(), ok: false, detail: e.to_string(), fix: e.hint() });
+            checks.push(Check {
+                name: "tls".into(),
+                ok: false,
+                detail: e.to_string(),
+                fix: e.hint(),
+            });
             report.checks = checks;
             return report;
         }
@@ -139,12 +214,22 @@ pub async fn doctor(cluster: &ClusterConfig, apply: bool) -> DoctorReport {
     report.fingerprint = client.seen_fingerprint();
     match &version {
         Err(e @ Error::Tls { .. }) => {
-            checks.push(Check { name: "tls".into(), ok: false, detail: e.to_string(), fix: e.hint() });
+            checks.push(Check {
+                name: "tls".into(),
+                ok: false,
+                detail: e.to_string(),
+                fix: e.hint(),
+            });
             report.checks = checks;
             return report;
         }
         Err(e @ Error::Transport { .. }) => {
-            checks.push(Check { name: "tls".into(), ok: false, detail: e.to_string(), fix: e.hint() });
+            checks.push(Check {
+                name: "tls".into(),
+                ok: false,
+                detail: e.to_string(),
+                fix: e.hint(),
+            });
             report.checks = checks;
             return report;
         }
@@ -156,10 +241,12 @@ pub async fn doctor(cluster: &ClusterConfig, apply: bool) -> DoctorReport {
             checks.push(Check {
                 name: "tls".into(),
                 ok: !matches!(cluster.tls, Tls::Insecure),
-                fix: matches!(cluster.tls, Tls::Insecure).then(|| format!(
+                fix: matches!(cluster.tls, Tls::Insecure).then(|| {
+                    format!(
                     "set PROVISIO_PVE_FINGERPRINT={} (or `fingerprint = ...`) and drop insecure",
                     report.fingerprint.clone().unwrap_or_default()
-                )),
+                )
+                }),
                 detail,
             });
         }
@@ -176,7 +263,12 @@ pub async fn doctor(cluster: &ClusterConfig, apply: bool) -> DoctorReport {
             fix: None,
         }),
         Err(e) => {
-            checks.push(Check { name: "auth".into(), ok: false, detail: e.to_string(), fix: e.hint() });
+            checks.push(Check {
+                name: "auth".into(),
+                ok: false,
+                detail: e.to_string(),
+                fix: e.hint(),
+            });
             report.checks = checks;
             return report;
         }
@@ -187,7 +279,9 @@ pub async fn doctor(cluster: &ClusterConfig, apply: bool) -> DoctorReport {
         Auth::Ticket { username, .. } => format!("--users '{username}'"),
     };
     match client
-        .request::<BTreeMap<String, BTreeMap<String, serde_json::Value>>>(&crate::ApiRequest::get("/access/permissions"))
+        .request::<BTreeMap<String, BTreeMap<String, serde_json::Value>>>(&crate::ApiRequest::get(
+            "/access/permissions",
+        ))
         .await
     {
         Ok(perms) => {
@@ -200,15 +294,30 @@ pub async fn doctor(cluster: &ClusterConfig, apply: bool) -> DoctorReport {
                 checks.push(Check {
                     name: format!("privilege {privilege} on {path}"),
                     ok,
-                    detail: if ok { format!("held ({why})") } else { format!("MISSING: needed by {why}") },
-                    fix: (!ok).then(|| format!(
-                        "pveum acl modify {path} {who} --roles {}",
-                        if apply && APPLY_PRIVILEGES.iter().any(|(_, p, _)| p == privilege) { "PVEVMAdmin" } else { "PVEAuditor" }
-                    )),
+                    detail: if ok {
+                        format!("held ({why})")
+                    } else {
+                        format!("MISSING: needed by {why}")
+                    },
+                    fix: (!ok).then(|| {
+                        format!(
+                            "pveum acl modify {path} {who} --roles {}",
+                            if apply && APPLY_PRIVILEGES.iter().any(|(_, p, _)| p == privilege) {
+                                "PVEVMAdmin"
+                            } else {
+                                "PVEAuditor"
+                            }
+                        )
+                    }),
                 });
             }
         }
-        Err(e) => checks.push(Check { name: "privileges".into(), ok: false, detail: e.to_string(), fix: e.hint() }),
+        Err(e) => checks.push(Check {
+            name: "privileges".into(),
+            ok: false,
+            detail: e.to_string(),
+            fix: e.hint(),
+        }),
     }
     report.ok = checks.iter().all(|c| c.ok);
     report.checks = checks;
@@ -221,8 +330,10 @@ mod tests {
 
     #[test]
     fn privilege_propagation() {
-        let perms: BTreeMap<String, BTreeMap<String, serde_json::Value>> =
-            serde_json::from_str(r#"{"/vms":{"VM.Audit":1},"/storage/local":{"Datastore.Audit":1}}"#).unwrap();
+        let perms: BTreeMap<String, BTreeMap<String, serde_json::Value>> = serde_json::from_str(
+            r#"{"/vms":{"VM.Audit":1},"/storage/local":{"Datastore.Audit":1}}"#,
+        )
+        .unwrap();
         assert!(holds(&perms, "/vms", "VM.Audit"));
         assert!(holds(&perms, "/vms/100", "VM.Audit"));
         assert!(!holds(&perms, "/storage", "Datastore.Audit"));

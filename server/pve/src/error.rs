@@ -44,7 +44,9 @@ pub enum Error {
 }
 
 fn hint_suffix(h: &Option<String>) -> String {
-    h.as_ref().map(|h| format!(" (hint: {h})")).unwrap_or_default()
+    h.as_ref()
+        .map(|h| format!(" (hint: {h})"))
+        .unwrap_or_default()
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

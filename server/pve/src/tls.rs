@@ -142,7 +142,8 @@ pub fn client_config(tls: &Tls) -> Result<(rustls::ClientConfig, SeenCert)> {
             let certs = CertificateDer::pem_file_iter(path)
                 .map_err(|e| Error::config("ca_file", format!("{}: {e}", path.display())))?;
             for c in certs {
-                let c = c.map_err(|e| Error::config("ca_file", format!("{}: {e}", path.display())))?;
+                let c =
+                    c.map_err(|e| Error::config("ca_file", format!("{}: {e}", path.display())))?;
                 roots
                     .add(c)
                     .map_err(|e| Error::config("ca_file", format!("{}: {e}", path.display())))?;

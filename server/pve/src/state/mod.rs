@@ -231,9 +231,19 @@ async fn guest_ips(
                 let mut warn = None;
                 match cfg {
                     Ok(cfg) => {
-                        ips.extend(config_ips(&g.kind, &cfg).into_iter().map(|(ip, s)| (ip, s.to_string())));
-                        if g.kind == "qemu" && g.status == "running" && parse::agent_enabled(&cfg["agent"]) {
-                            let path = format!("/nodes/{}/qemu/{}/agent/network-get-interfaces", g.node, g.vmid);
+                        ips.extend(
+                            config_ips(&g.kind, &cfg)
+                                .into_iter()
+                                .map(|(ip, s)| (ip, s.to_string())),
+                        );
+                        if g.kind == "qemu"
+                            && g.status == "running"
+                            && parse::agent_enabled(&cfg["agent"])
+                        {
+                            let path = format!(
+                                "/nodes/{}/qemu/{}/agent/network-get-interfaces",
+                                g.node, g.vmid
+                            );
                             if let Ok(v) = client.call(&crate::ApiRequest::get(path)).await {
                                 for ip in agent_ips(&v) {
                                     if !ips.iter().any(|(i, _)| *i == ip) {
@@ -257,7 +267,10 @@ async fn guest_ips(
     if warnings.len() > 3 {
         let n = warnings.len();
         warnings.truncate(3);
-        warnings.push(format!("... and {} more guest configs could not be read", n - 3));
+        warnings.push(format!(
+            "... and {} more guest configs could not be read",
+            n - 3
+        ));
     }
     (map, warnings)
 }
@@ -287,36 +300,66 @@ async fn gather(client: &PveClient, n: Needs) -> Result<Raw> {
     let w = &mut raw.warnings;
     // The resources list is the backbone: without it there is no answer.
     raw.resources = list(resources?);
-    raw.status = soft("cluster status", status, w).map(list).unwrap_or_default();
+    raw.status = soft("cluster status", status, w)
+        .map(list)
+        .unwrap_or_default();
     raw.version = soft("version", version, w).and_then(|v| string(&v["version"]));
-    raw.storage_cfg = storage_cfg.and_then(|r| soft("storage config", r, w)).map(list).unwrap_or_default();
+    raw.storage_cfg = storage_cfg
+        .and_then(|r| soft("storage config", r, w))
+        .map(list)
+        .unwrap_or_default();
     raw.nextid = nextid
         .and_then(|r| soft("next VMID", r, w))
         .and_then(|v| int(&v))
         .map(|x| x as u32);
-    raw.pools = pools.and_then(|r| soft("pools", r, w)).map(list).unwrap_or_default();
+    raw.pools = pools
+        .and_then(|r| soft("pools", r, w))
+        .map(list)
+        .unwrap_or_default();
     // PVE 9 replaced HA groups by rules; a missing endpoint is not a problem.
     raw.ha_groups = match ha_groups {
-        Some(Err(Error::Api { status: 404 | 501, .. })) | None => Vec::new(),
+        Some(Err(Error::Api {
+            status: 404 | 501, ..
+        }))
+        | None => Vec::new(),
         Some(r) => soft("HA groups", r, w).map(list).unwrap_or_default(),
     };
-    raw.ha_resources = ha_res.and_then(|r| soft("HA resources", r, w)).map(list).unwrap_or_default();
-    raw.sdn_zones = zones.and_then(|r| soft("SDN zones", r, w)).map(list).unwrap_or_default();
-    raw.vnets = vnets.and_then(|r| soft("SDN vnets", r, w)).map(list).unwrap_or_default();
+    raw.ha_resources = ha_res
+        .and_then(|r| soft("HA resources", r, w))
+        .map(list)
+        .unwrap_or_default();
+    raw.sdn_zones = zones
+        .and_then(|r| soft("SDN zones", r, w))
+        .map(list)
+        .unwrap_or_default();
+    raw.vnets = vnets
+        .and_then(|r| soft("SDN vnets", r, w))
+        .map(list)
+        .unwrap_or_default();
 
     // Second stage: what depends on the first.
     let nodes = node_names(&raw);
-    let online: Vec<String> = nodes.iter().filter(|(_, on)| *on).map(|(n, _)| n.clone()).collect();
+    let online: Vec<String> = nodes
+        .iter()
+        .filter(|(_, on)| *on)
+        .map(|(n, _)| n.clone())
+        .collect();
     for (name, on) in &nodes {
         if !on {
             raw.warnings.push(format!(
                 "node {name} is offline: its guests show status `unknown`{}",
-                if n.bridges || n.all_guest_ips { "; its network and guest configs were not read" } else { "" }
+                if n.bridges || n.all_guest_ips {
+                    "; its network and guest configs were not read"
+                } else {
+                    ""
+                }
             ));
         }
     }
     let nets = join_all(online.iter().filter(|_| n.bridges).map(|node| async move {
-        let r = client.call(&crate::ApiRequest::get(format!("/nodes/{node}/network"))).await;
+        let r = client
+            .call(&crate::ApiRequest::get(format!("/nodes/{node}/network")))
+            .await;
         (node.clone(), r)
     }));
     let templates: Vec<RGuest> = if n.templates {
@@ -329,14 +372,23 @@ async fn gather(client: &PveClient, n: Needs) -> Result<Raw> {
     };
     let tcfgs = join_all(templates.iter().map(|t| async move {
         let r = client
-            .call(&crate::ApiRequest::get(format!("/nodes/{}/qemu/{}/config", t.node, t.vmid)))
+            .call(&crate::ApiRequest::get(format!(
+                "/nodes/{}/qemu/{}/config",
+                t.node, t.vmid
+            )))
             .await;
         (t.vmid, r)
     }));
-    let vnet_names: Vec<String> = raw.vnets.iter().filter_map(|v| string(&v["vnet"])).collect();
+    let vnet_names: Vec<String> = raw
+        .vnets
+        .iter()
+        .filter_map(|v| string(&v["vnet"]))
+        .collect();
     let subnets = join_all(vnet_names.iter().map(|v| async move {
         let r = client
-            .call(&crate::ApiRequest::get(format!("/cluster/sdn/vnets/{v}/subnets")))
+            .call(&crate::ApiRequest::get(format!(
+                "/cluster/sdn/vnets/{v}/subnets"
+            )))
             .await;
         (v.clone(), r)
     }));
@@ -369,12 +421,16 @@ async fn gather(client: &PveClient, n: Needs) -> Result<Raw> {
             Ok(v) => {
                 raw.subnets.insert(vnet, list(v));
             }
-            Err(Error::Api { status: 404 | 501, .. }) => {}
+            Err(Error::Api {
+                status: 404 | 501, ..
+            }) => {}
             Err(e) => raw.warnings.push(format!("subnets of vnet {vnet}: {e}")),
         }
     }
     raw.ceph = match ceph {
-        Some(Ok(v)) => string(&v["health"]["status"]).or_else(|| string(&v["health"]["overall_status"])),
+        Some(Ok(v)) => {
+            string(&v["health"]["status"]).or_else(|| string(&v["health"]["overall_status"]))
+        }
         Some(Err(e)) => Some(format!("unreachable: {}", first_line(&e.to_string()))),
         None => None,
     };
@@ -408,7 +464,10 @@ fn node_names(raw: &Raw) -> Vec<(String, bool)> {
 
 fn health(raw: &Raw) -> Health {
     let nodes = node_names(raw);
-    let cluster = raw.status.iter().find(|s| s["type"].as_str() == Some("cluster"));
+    let cluster = raw
+        .status
+        .iter()
+        .find(|s| s["type"].as_str() == Some("cluster"));
     Health {
         name: cluster.and_then(|c| string(&c["name"])),
         // A standalone node has no cluster entry and is always quorate.
@@ -426,8 +485,14 @@ fn storages(raw: &Raw, detailed: bool) -> Vec<Storage> {
         .filter_map(|s| Some((string(&s["storage"])?, s)))
         .collect();
     let mut by: BTreeMap<String, Storage> = BTreeMap::new();
-    for r in raw.resources.iter().filter(|r| r["type"].as_str() == Some("storage")) {
-        let Some(name) = string(&r["storage"]) else { continue };
+    for r in raw
+        .resources
+        .iter()
+        .filter(|r| r["type"].as_str() == Some("storage"))
+    {
+        let Some(name) = string(&r["storage"]) else {
+            continue;
+        };
         let c = cfg.get(&name);
         let content: Vec<String> = string(&r["content"])
             .or_else(|| c.and_then(|c| string(&c["content"])))
@@ -487,12 +552,8 @@ fn storages(raw: &Raw, detailed: bool) -> Vec<Storage> {
     }
     by.into_values()
         .map(|mut s| {
-            let active: Vec<&StorageOnNode> = s
-                .per_node
-                .iter()
-                .flatten()
-                .filter(|p| p.active)
-                .collect();
+            let active: Vec<&StorageOnNode> =
+                s.per_node.iter().flatten().filter(|p| p.active).collect();
             if !active.is_empty() {
                 let pick = active
                     .iter()
@@ -521,27 +582,58 @@ fn nodes(raw: &Raw, guests: &[RGuest], stores: &[Storage], detailed: bool) -> Ve
                 .resources
                 .iter()
                 .find(|r| r["type"].as_str() == Some("node") && r["node"].as_str() == Some(&name));
-            let on_node: Vec<&RGuest> = guests.iter().filter(|g| g.node == name && !g.template).collect();
+            let on_node: Vec<&RGuest> = guests
+                .iter()
+                .filter(|g| g.node == name && !g.template)
+                .collect();
             let running: Vec<&&RGuest> = on_node.iter().filter(|g| g.status == "running").collect();
             let vcpus: u32 = running.iter().filter_map(|g| g.vcpus).sum();
             let mem_alloc: u64 = running.iter().filter_map(|g| g.maxmem).sum::<u64>();
             let mem_all: u64 = on_node.iter().filter_map(|g| g.maxmem).sum::<u64>();
-            let cpus = r.and_then(|r| int(&r["maxcpu"])).map(|x| x as u32).filter(|x| *x > 0);
+            let cpus = r
+                .and_then(|r| int(&r["maxcpu"]))
+                .map(|x| x as u32)
+                .filter(|x| *x > 0);
             let mem_total = r.and_then(|r| int(&r["maxmem"])).filter(|x| *x > 0);
             let round2 = |x: f64| (x * 100.0).round() / 100.0;
             Node {
                 cpus,
-                cpu_load: if detailed { r.and_then(|r| num(&r["cpu"])).map(round2) } else { None },
+                cpu_load: if detailed {
+                    r.and_then(|r| num(&r["cpu"])).map(round2)
+                } else {
+                    None
+                },
                 vcpus_allocated: vcpus,
-                cpu_overcommit: if detailed { cpus.map(|c| round2(vcpus as f64 / c as f64)) } else { None },
+                cpu_overcommit: if detailed {
+                    cpus.map(|c| round2(vcpus as f64 / c as f64))
+                } else {
+                    None
+                },
                 mem_total_mib: mem_total.map(parse::mib),
-                mem_used_mib: if detailed { r.and_then(|r| int(&r["mem"])).map(parse::mib) } else { None },
+                mem_used_mib: if detailed {
+                    r.and_then(|r| int(&r["mem"])).map(parse::mib)
+                } else {
+                    None
+                },
                 mem_allocated_mib: parse::mib(mem_alloc),
                 mem_allocated_all_mib: detailed.then_some(parse::mib(mem_all)),
-                mem_free_mib: mem_total.map(|t| parse::mib(t) as i64 - parse::mib(mem_alloc) as i64),
-                mem_overcommit: if detailed { mem_total.map(|t| round2(mem_alloc as f64 / t as f64)) } else { None },
-                rootfs_total_gib: if detailed { r.and_then(|r| int(&r["maxdisk"])).map(parse::gib) } else { None },
-                rootfs_used_gib: if detailed { r.and_then(|r| int(&r["disk"])).map(parse::gib) } else { None },
+                mem_free_mib: mem_total
+                    .map(|t| parse::mib(t) as i64 - parse::mib(mem_alloc) as i64),
+                mem_overcommit: if detailed {
+                    mem_total.map(|t| round2(mem_alloc as f64 / t as f64))
+                } else {
+                    None
+                },
+                rootfs_total_gib: if detailed {
+                    r.and_then(|r| int(&r["maxdisk"])).map(parse::gib)
+                } else {
+                    None
+                },
+                rootfs_used_gib: if detailed {
+                    r.and_then(|r| int(&r["disk"])).map(parse::gib)
+                } else {
+                    None
+                },
                 guests_running: running.len() as u32,
                 guests_total: on_node.len() as u32,
                 image_storages: stores
@@ -557,7 +649,11 @@ fn nodes(raw: &Raw, guests: &[RGuest], stores: &[Storage], detailed: bool) -> Ve
 }
 
 fn templates(raw: &Raw, guests: &[RGuest], stores: &[Storage]) -> Vec<Template> {
-    let shared: BTreeSet<&str> = stores.iter().filter(|s| s.shared).map(|s| s.name.as_str()).collect();
+    let shared: BTreeSet<&str> = stores
+        .iter()
+        .filter(|s| s.shared)
+        .map(|s| s.name.as_str())
+        .collect();
     guests
         .iter()
         .filter(|g| g.template && g.kind == "qemu")
@@ -620,7 +716,9 @@ fn network(raw: &Raw, with_sdn: bool, detailed: bool) -> Network {
             if !matches!(i["type"].as_str(), Some("bridge" | "OVSBridge")) {
                 continue;
             }
-            let Some(name) = string(&i["iface"]) else { continue };
+            let Some(name) = string(&i["iface"]) else {
+                continue;
+            };
             let b = bridges.entry(name.clone()).or_insert_with(|| Bridge {
                 name,
                 ..Default::default()
@@ -670,7 +768,11 @@ fn network(raw: &Raw, with_sdn: bool, detailed: bool) -> Network {
                                         string(&s["subnet"]).map(|x| {
                                             // "zone-10.0.0.0-24" -> "10.0.0.0/24"
                                             let parts: Vec<&str> = x.rsplitn(3, '-').collect();
-                                            if parts.len() == 3 { format!("{}/{}", parts[1], parts[0]) } else { x }
+                                            if parts.len() == 3 {
+                                                format!("{}/{}", parts[1], parts[0])
+                                            } else {
+                                                x
+                                            }
                                         })
                                     })?,
                                     gateway: string(&s["gateway"]),
@@ -741,21 +843,32 @@ fn guest_filter(req: &ClusterStateRequest) -> Result<impl Fn(&RGuest) -> bool + 
             globset::GlobBuilder::new(p)
                 .case_insensitive(true)
                 .build()
-                .map_err(|e| Error::invalid("name", format!("`{p}` is not a glob pattern: {e}; use e.g. `worker-*`")))?
+                .map_err(|e| {
+                    Error::invalid(
+                        "name",
+                        format!("`{p}` is not a glob pattern: {e}; use e.g. `worker-*`"),
+                    )
+                })?
                 .compile_matcher(),
         ),
         None => None,
     };
     if let Some(s) = &req.status {
         if !matches!(s.as_str(), "running" | "stopped" | "paused" | "unknown") {
-            return Err(Error::invalid("status", format!("`{s}` is not one of running, stopped, paused, unknown")));
+            return Err(Error::invalid(
+                "status",
+                format!("`{s}` is not one of running, stopped, paused, unknown"),
+            ));
         }
     }
     Ok(move |g: &RGuest| {
         !g.template
             && req.node.as_ref().is_none_or(|n| g.node == *n)
             && req.status.as_ref().is_none_or(|s| g.status == *s)
-            && req.tag.as_ref().is_none_or(|t| g.tags.iter().any(|x| x.eq_ignore_ascii_case(t)))
+            && req
+                .tag
+                .as_ref()
+                .is_none_or(|t| g.tags.iter().any(|x| x.eq_ignore_ascii_case(t)))
             && pattern.as_ref().is_none_or(|p| p.is_match(&g.name))
     })
 }
@@ -776,11 +889,21 @@ fn parse_cursor(c: &Option<String>) -> Result<u32> {
 pub async fn cluster_state(client: &PveClient, req: &ClusterStateRequest) -> Result<ClusterState> {
     let limit = req.limit.unwrap_or(50);
     if limit == 0 || limit > MAX_LIMIT {
-        return Err(Error::invalid("limit", format!("{limit} is out of range: use 1..={MAX_LIMIT}")));
+        return Err(Error::invalid(
+            "limit",
+            format!("{limit} is out of range: use 1..={MAX_LIMIT}"),
+        ));
     }
-    let max_bytes = req.max_bytes.unwrap_or(if req.view == View::Summary { 8192 } else { 24576 });
+    let max_bytes = req.max_bytes.unwrap_or(if req.view == View::Summary {
+        8192
+    } else {
+        24576
+    });
     if !(1024..=262144).contains(&max_bytes) {
-        return Err(Error::invalid("max_bytes", format!("{max_bytes} is out of range: use 1024..=262144")));
+        return Err(Error::invalid(
+            "max_bytes",
+            format!("{max_bytes} is out of range: use 1024..=262144"),
+        ));
     }
     let offset = parse_cursor(&req.cursor)?;
     let filter = guest_filter(req)?;
@@ -803,7 +926,11 @@ pub async fn cluster_state(client: &PveClient, req: &ClusterStateRequest) -> Res
     let guests = guests_of(&raw.resources);
     let detailed = view != View::Summary;
     let stores = storages(&raw, detailed);
-    let offline: BTreeSet<String> = node_names(&raw).into_iter().filter(|(_, on)| !on).map(|(n, _)| n).collect();
+    let offline: BTreeSet<String> = node_names(&raw)
+        .into_iter()
+        .filter(|(_, on)| !on)
+        .map(|(n, _)| n)
+        .collect();
 
     if matches!(view, View::Summary | View::Nodes | View::Full) {
         out.nodes = Some(nodes(&raw, &guests, &stores, detailed));
@@ -815,7 +942,8 @@ pub async fn cluster_state(client: &PveClient, req: &ClusterStateRequest) -> Res
         let mut t = templates(&raw, &guests, &stores);
         if view == View::Summary {
             for t in &mut t {
-                t.disks.retain(|d| d.key != "efidisk0" && d.key != "tpmstate0");
+                t.disks
+                    .retain(|d| d.key != "efidisk0" && d.key != "tpmstate0");
             }
         }
         out.templates = Some(t);
@@ -848,7 +976,10 @@ pub async fn cluster_state(client: &PveClient, req: &ClusterStateRequest) -> Res
             .iter()
             .map(|g| {
                 let mut x = to_guest(g);
-                x.ipv4 = ips.get(&g.vmid).map(|v| v.iter().map(|(ip, _)| ip.clone()).collect()).unwrap_or_default();
+                x.ipv4 = ips
+                    .get(&g.vmid)
+                    .map(|v| v.iter().map(|(ip, _)| ip.clone()).collect())
+                    .unwrap_or_default();
                 x
             })
             .collect();
@@ -874,20 +1005,34 @@ pub async fn cluster_state(client: &PveClient, req: &ClusterStateRequest) -> Res
             .into_iter()
             .flat_map(|(vmid, v)| {
                 let name = names.get(&vmid).copied().unwrap_or("").to_string();
-                v.into_iter().map(move |(ip, source)| IpUse { ip, vmid, name: name.clone(), source })
+                v.into_iter().map(move |(ip, source)| IpUse {
+                    ip,
+                    vmid,
+                    name: name.clone(),
+                    source,
+                })
             })
             .collect();
-        all.sort_by_key(|u| u.ip.parse::<std::net::Ipv4Addr>().map(u32::from).unwrap_or(0));
+        all.sort_by_key(|u| {
+            u.ip.parse::<std::net::Ipv4Addr>()
+                .map(u32::from)
+                .unwrap_or(0)
+        });
         if view == View::Network {
             let total = all.len() as u32;
-            let page: Vec<IpUse> = all.into_iter().skip(offset as usize).take(limit as usize).collect();
+            let page: Vec<IpUse> = all
+                .into_iter()
+                .skip(offset as usize)
+                .take(limit as usize)
+                .collect();
             let returned = page.len() as u32;
             out.page = Some(Page {
                 list: "used_ipv4".into(),
                 total,
                 offset,
                 returned,
-                next_cursor: (offset + returned < total).then(|| format!("o:{}", offset + returned)),
+                next_cursor: (offset + returned < total)
+                    .then(|| format!("o:{}", offset + returned)),
             });
             out.used_ipv4 = Some(page);
         } else {
@@ -947,7 +1092,9 @@ fn next_vmid(api: Option<u32>, used: &[u32], warnings: &mut Vec<String>) -> Opti
         id += 1;
     }
     if api.is_some() && id != start {
-        warnings.push(format!("PVE's /cluster/nextid said {start}, which is in use; {id} is the next free VMID"));
+        warnings.push(format!(
+            "PVE's /cluster/nextid said {start}, which is in use; {id} is the next free VMID"
+        ));
     }
     Some(id)
 }

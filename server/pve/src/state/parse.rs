@@ -82,7 +82,9 @@ pub fn is_disk_key(k: &str) -> bool {
 /// A disk slot value: `(storage, size_gib, is_cloudinit, is_cdrom)`; None for empty drives.
 pub fn disk(v: &str) -> Option<(String, Option<f64>, bool, bool)> {
     let ps = props(v);
-    let vol = ps.first().map(|(k, v)| if k.is_empty() { v.as_str() } else { "" })?;
+    let vol = ps
+        .first()
+        .map(|(k, v)| if k.is_empty() { v.as_str() } else { "" })?;
     if vol.is_empty() || vol == "none" {
         return None;
     }
@@ -101,7 +103,9 @@ pub fn static_ipv4(v: &str) -> Option<String> {
         return None;
     }
     let addr = ip.split('/').next()?;
-    addr.parse::<std::net::Ipv4Addr>().ok().map(|a| a.to_string())
+    addr.parse::<std::net::Ipv4Addr>()
+        .ok()
+        .map(|a| a.to_string())
 }
 
 /// The bridge of a `netN` value.
@@ -161,14 +165,30 @@ mod tests {
             Some(("local-lvm".into(), None, true, true))
         );
         assert_eq!(disk("none,media=cdrom"), None);
-        assert_eq!(static_ipv4("ip=10.0.0.5/24,gw=10.0.0.1").as_deref(), Some("10.0.0.5"));
+        assert_eq!(
+            static_ipv4("ip=10.0.0.5/24,gw=10.0.0.1").as_deref(),
+            Some("10.0.0.5")
+        );
         assert_eq!(static_ipv4("ip=dhcp"), None);
-        assert_eq!(bridge("virtio=AA:BB,bridge=vmbr0,tag=20").as_deref(), Some("vmbr0"));
-        assert!(agent_enabled(&Value::String("enabled=1,fstrim_cloned_disks=1".into())));
+        assert_eq!(
+            bridge("virtio=AA:BB,bridge=vmbr0,tag=20").as_deref(),
+            Some("vmbr0")
+        );
+        assert!(agent_enabled(&Value::String(
+            "enabled=1,fstrim_cloned_disks=1".into()
+        )));
         assert!(agent_enabled(&Value::String("1".into())));
         assert!(!agent_enabled(&Value::String("0".into())));
         assert_eq!(size_gib("512M"), Some(0.5));
-        assert!(is_disk_key("scsi0") && is_disk_key("efidisk0") && !is_disk_key("net0") && !is_disk_key("scsihw"));
-        assert_eq!(ranges(&[103, 100, 101, 111, 112, 113, 122]), "100-101,103,111-113,122");
+        assert!(
+            is_disk_key("scsi0")
+                && is_disk_key("efidisk0")
+                && !is_disk_key("net0")
+                && !is_disk_key("scsihw")
+        );
+        assert_eq!(
+            ranges(&[103, 100, 101, 111, 112, 113, 122]),
+            "100-101,103,111-113,122"
+        );
     }
 }

@@ -19,7 +19,9 @@ fn fit_page<T: Clone>(
     max: usize,
     get: fn(&mut ClusterState) -> Option<&mut Vec<T>>,
 ) {
-    let Some(full) = get(s).map(|v| v.clone()) else { return };
+    let Some(full) = get(s).map(|v| v.clone()) else {
+        return;
+    };
     let Some(page) = s.page.clone() else { return };
     let set = |s: &mut ClusterState, k: usize| {
         if let Some(v) = get(s) {
@@ -27,7 +29,8 @@ fn fit_page<T: Clone>(
         }
         if let Some(p) = s.page.as_mut() {
             p.returned = k as u32;
-            p.next_cursor = (page.offset + (k as u32) < page.total).then(|| format!("o:{}", page.offset + k as u32));
+            p.next_cursor = (page.offset + (k as u32) < page.total)
+                .then(|| format!("o:{}", page.offset + k as u32));
         }
         note(
             s,
@@ -56,7 +59,12 @@ fn fit_page<T: Clone>(
 }
 
 /// Halve a secondary list until the answer fits (or the list is empty).
-fn shrink<T>(s: &mut ClusterState, max: usize, label: &str, get: fn(&mut ClusterState) -> Option<&mut Vec<T>>) {
+fn shrink<T>(
+    s: &mut ClusterState,
+    max: usize,
+    label: &str,
+    get: fn(&mut ClusterState) -> Option<&mut Vec<T>>,
+) {
     let total = match get(s) {
         Some(v) => v.len(),
         None => return,
@@ -66,7 +74,11 @@ fn shrink<T>(s: &mut ClusterState, max: usize, label: &str, get: fn(&mut Cluster
         if v.is_empty() {
             return;
         }
-        let keep = if v.len() <= 4 { v.len() - 1 } else { v.len() / 2 };
+        let keep = if v.len() <= 4 {
+            v.len() - 1
+        } else {
+            v.len() / 2
+        };
         v.truncate(keep);
         note(s, label, format!("kept {keep} of {total} to stay within max_bytes; ask for a narrower view or a larger max_bytes"));
     }
@@ -85,14 +97,24 @@ pub fn fit(s: &mut ClusterState, max_bytes: u32) -> Result<()> {
     }
     shrink(s, max, "used_ipv4", |s| s.used_ipv4.as_mut());
     shrink(s, max, "guests", |s| s.guests.as_mut());
-    shrink(s, max, "network.vnets", |s| s.network.as_mut().map(|n| &mut n.vnets));
-    shrink(s, max, "network.sdn_zones", |s| s.network.as_mut().map(|n| &mut n.sdn_zones));
-    shrink(s, max, "ha.resources", |s| s.ha.as_mut().map(|h| &mut h.resources));
+    shrink(s, max, "network.vnets", |s| {
+        s.network.as_mut().map(|n| &mut n.vnets)
+    });
+    shrink(s, max, "network.sdn_zones", |s| {
+        s.network.as_mut().map(|n| &mut n.sdn_zones)
+    });
+    shrink(s, max, "ha.resources", |s| {
+        s.ha.as_mut().map(|h| &mut h.resources)
+    });
     shrink(s, max, "templates", |s| s.templates.as_mut());
     shrink(s, max, "storages", |s| s.storages.as_mut());
     shrink(s, max, "pools", |s| s.pools.as_mut());
-    shrink(s, max, "network.bridges", |s| s.network.as_mut().map(|n| &mut n.bridges));
-    shrink(s, max, "ha.groups", |s| s.ha.as_mut().map(|h| &mut h.groups));
+    shrink(s, max, "network.bridges", |s| {
+        s.network.as_mut().map(|n| &mut n.bridges)
+    });
+    shrink(s, max, "ha.groups", |s| {
+        s.ha.as_mut().map(|h| &mut h.groups)
+    });
     shrink(s, max, "nodes", |s| s.nodes.as_mut());
     if size(s) > max && s.warnings.len() > 1 {
         let n = s.warnings.len();
@@ -122,11 +144,17 @@ pub fn render(s: &ClusterState) -> String {
         s.endpoint,
         s.view.as_str(),
         s.tls,
-        h.name.as_ref().map(|n| format!("corosync cluster {n}; ")).unwrap_or_default(),
+        h.name
+            .as_ref()
+            .map(|n| format!("corosync cluster {n}; "))
+            .unwrap_or_default(),
         if h.quorate { "yes" } else { "NO" },
         h.nodes_online,
         h.nodes_total,
-        h.pve_version.as_ref().map(|v| format!("; PVE {v}")).unwrap_or_default()
+        h.pve_version
+            .as_ref()
+            .map(|v| format!("; PVE {v}"))
+            .unwrap_or_default()
     );
     if let Some(nodes) = &s.nodes {
         o.push_str("nodes:\n");
@@ -158,7 +186,11 @@ pub fn render(s: &ClusterState) -> String {
                 if x.shared { " shared" } else { "" },
                 x.content.join(","),
                 gib(x.avail_gib),
-                if x.nodes.is_empty() { "-".into() } else { x.nodes.join(",") }
+                if x.nodes.is_empty() {
+                    "-".into()
+                } else {
+                    x.nodes.join(",")
+                }
             ));
         }
     }
@@ -202,8 +234,16 @@ pub fn render(s: &ClusterState) -> String {
                 g.kind,
                 g.node,
                 g.status,
-                if g.tags.is_empty() { String::new() } else { format!(" tags {}", g.tags.join(";")) },
-                if g.ipv4.is_empty() { String::new() } else { format!(" ip {}", g.ipv4.join(",")) }
+                if g.tags.is_empty() {
+                    String::new()
+                } else {
+                    format!(" tags {}", g.tags.join(";"))
+                },
+                if g.ipv4.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ip {}", g.ipv4.join(","))
+                }
             ));
         }
     }
@@ -212,7 +252,12 @@ pub fn render(s: &ClusterState) -> String {
             "bridges: {}\n",
             n.bridges
                 .iter()
-                .map(|b| format!("{}{} ({})", b.name, if b.vlan_aware { " vlan-aware" } else { "" }, b.nodes.join(",")))
+                .map(|b| format!(
+                    "{}{} ({})",
+                    b.name,
+                    if b.vlan_aware { " vlan-aware" } else { "" },
+                    b.nodes.join(",")
+                ))
                 .collect::<Vec<_>>()
                 .join("; ")
         ));
@@ -222,25 +267,46 @@ pub fn render(s: &ClusterState) -> String {
                 v.vnet,
                 v.zone,
                 v.tag.map(|t| format!(" tag {t}")).unwrap_or_default(),
-                v.subnets.iter().map(|s| s.cidr.clone()).collect::<Vec<_>>().join(",")
+                v.subnets
+                    .iter()
+                    .map(|s| s.cidr.clone())
+                    .collect::<Vec<_>>()
+                    .join(",")
             ));
         }
     }
     if let Some(ips) = &s.used_ipv4 {
         o.push_str(&format!(
             "used IPv4: {}\n",
-            ips.iter().map(|u| format!("{} ({})", u.ip, u.vmid)).collect::<Vec<_>>().join(", ")
+            ips.iter()
+                .map(|u| format!("{} ({})", u.ip, u.vmid))
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     if let Some(h) = &s.ha {
         o.push_str(&format!(
             "HA: groups {}; resources {}\n",
-            h.groups.iter().map(|g| g.group.clone()).collect::<Vec<_>>().join(","),
-            h.resources.iter().map(|r| format!("{}={}", r.sid, r.state.clone().unwrap_or_default())).collect::<Vec<_>>().join(",")
+            h.groups
+                .iter()
+                .map(|g| g.group.clone())
+                .collect::<Vec<_>>()
+                .join(","),
+            h.resources
+                .iter()
+                .map(|r| format!("{}={}", r.sid, r.state.clone().unwrap_or_default()))
+                .collect::<Vec<_>>()
+                .join(",")
         ));
     }
     if let Some(p) = &s.pools {
-        o.push_str(&format!("pools: {}\n", p.iter().map(|p| p.name.clone()).collect::<Vec<_>>().join(", ")));
+        o.push_str(&format!(
+            "pools: {}\n",
+            p.iter()
+                .map(|p| p.name.clone())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
     }
     if let Some(c) = &s.ceph {
         o.push_str(&format!("ceph: {c}\n"));
@@ -252,7 +318,10 @@ pub fn render(s: &ClusterState) -> String {
             p.offset,
             p.offset + p.returned,
             p.total,
-            p.next_cursor.as_ref().map(|c| format!("; next cursor {c}")).unwrap_or_default()
+            p.next_cursor
+                .as_ref()
+                .map(|c| format!("; next cursor {c}"))
+                .unwrap_or_default()
         ));
     }
     for t in &s.truncated {

@@ -59,34 +59,55 @@ impl Lab {
         loop {
             if let Ok(text) = std::fs::read_to_string(&info_path) {
                 let info: serde_json::Value = serde_json::from_str(&text).expect("lab info JSON");
-                return Some(Lab { child, _dir: dir, info });
+                return Some(Lab {
+                    child,
+                    _dir: dir,
+                    info,
+                });
             }
             if let Ok(Some(st)) = child.try_wait() {
                 panic!("fakelab.py exited early: {st}");
             }
-            assert!(t.elapsed() < Duration::from_secs(30), "fakelab did not start within 30 s");
+            assert!(
+                t.elapsed() < Duration::from_secs(30),
+                "fakelab did not start within 30 s"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
 
     pub fn s(&self, k: &str) -> String {
-        self.info[k].as_str().unwrap_or_else(|| panic!("lab info has no {k}")).to_string()
+        self.info[k]
+            .as_str()
+            .unwrap_or_else(|| panic!("lab info has no {k}"))
+            .to_string()
     }
 
     pub fn token(&self) -> Auth {
-        Auth::Token { id: self.s("token_id"), secret: Secret::new(self.s("token_secret")) }
+        Auth::Token {
+            id: self.s("token_id"),
+            secret: Secret::new(self.s("token_secret")),
+        }
     }
 
     pub fn limited_token(&self) -> Auth {
-        Auth::Token { id: self.s("limited_token_id"), secret: Secret::new(self.s("limited_token_secret")) }
+        Auth::Token {
+            id: self.s("limited_token_id"),
+            secret: Secret::new(self.s("limited_token_secret")),
+        }
     }
 
     pub fn ticket(&self) -> Auth {
-        Auth::Ticket { username: self.s("user"), password: Secret::new(self.s("password")) }
+        Auth::Ticket {
+            username: self.s("user"),
+            password: Secret::new(self.s("password")),
+        }
     }
 
     pub fn pinned(&self) -> Tls {
-        Tls::Pinned { fingerprint: self.s("fingerprint") }
+        Tls::Pinned {
+            fingerprint: self.s("fingerprint"),
+        }
     }
 
     pub fn cluster(&self, auth: Auth, tls: Tls) -> ClusterConfig {
