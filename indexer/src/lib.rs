@@ -14,8 +14,9 @@ pub mod search;
 pub mod sources;
 pub mod store;
 pub mod text;
+pub mod uri;
 pub mod vector;
 
 pub use error::{Error, Result};
-pub use search::{Hit, KnowledgeBase, Mode, SearchRequest, SearchResponse};
+pub use search::{Hit, KnowledgeBase, Mode, SearchRequest, SearchResponse, Section};
 pub use store::{index, DataDir, IndexOptions, IndexReport};

@@ -80,6 +80,19 @@ impl SearchRequest {
     }
 }
 
+/// A documentation section read whole (the `provisio://docs/...` resource).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct Section {
+    pub source: String,
+    pub path: String,
+    pub heading: String,
+    pub start_line: u32,
+    pub end_line: u32,
+    /// Citation URL of the section's first chunk.
+    pub url: String,
+    pub text: String,
+}
+
 /// One search hit.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Hit {
@@ -96,6 +109,8 @@ pub struct Hit {
     pub end_line: u32,
     /// Citation URL (upstream repository at the pinned commit, with line range).
     pub url: String,
+    /// MCP resource with the whole section (`resources/read`).
+    pub resource: String,
     /// The most relevant lines of the chunk.
     pub snippet: String,
     /// Rank in the BM25 list, if it was there.
@@ -248,6 +263,51 @@ impl KnowledgeBase {
 
     pub fn chunks(&self) -> &[Chunk] {
         &self.chunks
+    }
+
+    /// A whole section: the chunks of `source`/`path` under `heading` (a heading path `A > B`,
+    /// its subsections included; empty for the whole file), in line order without repeated
+    /// lines. None when nothing matches.
+    pub fn section(&self, source: &str, path: &str, heading: &str) -> Option<Section> {
+        let sub = format!("{heading} > ");
+        let mut parts: Vec<&Chunk> = self
+            .chunks
+            .iter()
+            .filter(|c| c.source == source && c.path == path)
+            .filter(|c| {
+                let h = c.heading_display();
+                heading.is_empty() || h == heading || h.starts_with(&sub)
+            })
+            .collect();
+        if parts.is_empty() {
+            return None;
+        }
+        parts.sort_by_key(|c| (c.start_line, c.end_line));
+        let mut text = String::new();
+        let mut last_end = 0u32;
+        for c in &parts {
+            if c.end_line <= last_end {
+                continue;
+            }
+            let skip = last_end
+                .saturating_sub(c.start_line)
+                .saturating_add(if last_end >= c.start_line { 1 } else { 0 });
+            for line in c.text.lines().skip(skip as usize) {
+                text.push_str(line);
+                text.push('\n');
+            }
+            last_end = c.end_line;
+        }
+        let first = parts[0];
+        Some(Section {
+            source: source.to_string(),
+            path: path.to_string(),
+            heading: heading.to_string(),
+            start_line: first.start_line,
+            end_line: last_end,
+            url: first.url.clone(),
+            text,
+        })
     }
 
     pub fn chunk_by_id(&self, id: &str) -> Option<&Chunk> {
@@ -527,6 +587,7 @@ impl KnowledgeBase {
                     start_line: c.start_line,
                     end_line: c.end_line,
                     url: c.url.clone(),
+                    resource: crate::uri::doc_uri(&c.source, &c.path, &c.heading_display()),
                     snippet: snippet(&c.text, &terms, 360),
                     bm25_rank: rc.bm25_rank,
                     dense_rank: rc.dense_rank,

@@ -6,6 +6,7 @@ coming back as a tool result with isError, an unknown tool refused as a protocol
 HTTP bearer auth (401) and Origin validation (403), and time to the first tools/list answer.
 """
 import asyncio
+import json
 import os
 import subprocess
 import time
@@ -61,6 +62,7 @@ async def exercise(session):
     sc = res["structuredContent"]
     jsonschema.validate(sc, out_schema)
     assert sc["hits"][0]["path"] == "lab-tf/provider.md"
+    sc_hit = sc["hits"][0]
     assert sc["hits"][0]["url"].startswith("https://")
     assert res["content"][0]["type"] == "text" and sc["hits"][0]["heading"] in res["content"][0]["text"]
 
@@ -86,6 +88,20 @@ async def exercise(session):
     assert bad["isError"] is True and "`limit`" in bad["content"][0]["text"]
     bad = dump(await session.call_tool("cluster_state", {"cluster": "nope"}))
     assert bad["isError"] is True and "`cluster`" in bad["content"][0]["text"]
+
+    # Resources: the cluster summary and a docs section from a search hit.
+    listed = [r.uri for r in (await session.list_resources()).resources]
+    assert [str(u) for u in listed] == ["provisio://clusters/default/summary"]
+    templates = [t.uri_template for t in (await session.list_resource_templates()).resource_templates]
+    assert "provisio://docs/{source}/{path}#{heading}" in templates
+    summary = (await session.read_resource("provisio://clusters/default/summary")).contents[0]
+    assert summary.mime_type == "application/json"
+    assert json.loads(summary.text)["templates"][0]["name"] == "k3s-template"
+    hit = sc_hit
+    section = (await session.read_resource(hit["resource"])).contents[0]
+    assert hit["heading"] in section.text and hit["url"].split("#")[0] in section.text
+    with pytest.raises(Exception):
+        await session.read_resource("provisio://docs/nope/nothing.md#x")
 
     # A tool this server does not offer is refused as a protocol error, not run.
     with pytest.raises(Exception):
