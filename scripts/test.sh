@@ -16,6 +16,11 @@ VENV=${PROVISIO_TEST_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/provisio-test-venv}
   mcp==2.3.0 pytest==9.2.0 jsonschema==4.26.0 \
   'fakepve[crypto]==0.5.0' aiohttp==3.14.5 cryptography==50.0.2 proxmoxer==2.3.0 requests==2.34.2
 export PROVISIO_TEST_PYTHON="$VENV/bin/python" PROVISIO_REQUIRE_FAKEPVE=1
+# A second MCP client: the MCP Inspector CLI (npm, pinned).
+INSPECTOR_DIR=${XDG_CACHE_HOME:-$HOME/.cache}/provisio-inspector
+[ -x "$INSPECTOR_DIR/node_modules/.bin/mcp-inspector" ] ||
+  npm install --prefix "$INSPECTOR_DIR" --no-audit --no-fund --loglevel=error @modelcontextprotocol/inspector@2.12.0
+export PROVISIO_INSPECTOR="$INSPECTOR_DIR/node_modules/.bin/mcp-inspector" PROVISIO_REQUIRE_INSPECTOR=1
 
 # One profile for build and tests: release (the benchmarks and the eval need it anyway).
 cargo build --release --locked --workspace --all-targets

@@ -9,6 +9,9 @@ import time
 
 import pytest
 
+# Bearer token the HTTP tests serve with.
+TOKEN = "test-token-0123456789"
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 

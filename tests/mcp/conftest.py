@@ -4,8 +4,13 @@ import os
 import pathlib
 import socket
 import subprocess
+import time
 
 import pytest
+
+import httpx2
+
+from labutil import TOKEN, pve_env
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "corpus" / "fixtures"
@@ -32,3 +37,24 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+
+@pytest.fixture()
+def http_server(bin_path, data_dir, free_port, fakelab):
+    proc = subprocess.Popen(
+        [bin_path, "--data-dir", data_dir, "serve", "--transport", "http",
+         "--listen", f"127.0.0.1:{free_port}", "--token", TOKEN],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=pve_env(fakelab),
+    )
+    url = f"http://127.0.0.1:{free_port}/mcp"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            httpx2.get(url, timeout=0.5)
+            break
+        except Exception:
+            time.sleep(0.05)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)

@@ -15,12 +15,11 @@ from contextlib import asynccontextmanager
 import httpx2
 import jsonschema
 import pytest
-from labutil import pve_env
+from labutil import TOKEN, pve_env
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
-TOKEN = "test-token-0123456789"
 
 
 def dump(obj):
@@ -122,26 +121,6 @@ def test_stdio_session(bin_path, data_dir, fakelab):
     asyncio.run(main())
 
 
-@pytest.fixture()
-def http_server(bin_path, data_dir, free_port, fakelab):
-    proc = subprocess.Popen(
-        [bin_path, "--data-dir", data_dir, "serve", "--transport", "http",
-         "--listen", f"127.0.0.1:{free_port}", "--token", TOKEN],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=pve_env(fakelab),
-    )
-    url = f"http://127.0.0.1:{free_port}/mcp"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            httpx2.get(url, timeout=0.5)
-            break
-        except Exception:
-            time.sleep(0.05)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
-
-
 def test_http_session(http_server):
     async def main():
         async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}) as http:
@@ -172,3 +151,11 @@ def test_http_rejects_bad_origin(http_server):
     ok = httpx2.post(http_server, json=INIT, headers={
         **HDRS, "Authorization": f"Bearer {TOKEN}", "Origin": "http://localhost:3000"})
     assert ok.status_code == 200
+
+
+def test_fifty_concurrent_http_clients(bin_path, data_dir, monkeypatch):
+    """50 MCP sessions at once over HTTP, each calling search_docs: no errors."""
+    import load_http
+    r = load_http.main(["--bin", bin_path, "--data-dir", data_dir, "--clients", "50", "--calls", "4"])
+    assert r["errors"] == 0, r["error_samples"]
+    assert r["calls"] == 200

@@ -1,0 +1,58 @@
+"""MCP Inspector CLI (npm @modelcontextprotocol/inspector, pinned in scripts/test.sh) as a second,
+independent MCP client: tools/list, prompts/list, resources/list and tools/call over stdio, and
+tools/list over streamable HTTP with a bearer token."""
+import json
+import os
+import subprocess
+
+import pytest
+
+from labutil import TOKEN, pve_env
+
+
+def inspector():
+    path = os.environ.get("PROVISIO_INSPECTOR")
+    if not path:
+        if os.environ.get("PROVISIO_REQUIRE_INSPECTOR") == "1":
+            pytest.fail("PROVISIO_REQUIRE_INSPECTOR=1 but PROVISIO_INSPECTOR is not set")
+        pytest.skip("PROVISIO_INSPECTOR (path to mcp-inspector) is not set; scripts/test.sh installs it")
+    return path
+
+
+def run(args, env):
+    r = subprocess.run([inspector(), "--cli", *args], capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:] + r.stdout[-2000:]
+    return json.loads(r.stdout)
+
+
+def stdio(bin_path, data_dir, lab, *method):
+    env = pve_env(lab)
+    # The Inspector passes -e variables to the server it spawns.
+    evars = []
+    for k in ("PROVISIO_PVE_URL", "PROVISIO_PVE_TOKEN_ID", "PROVISIO_PVE_TOKEN_SECRET",
+              "PROVISIO_PVE_FINGERPRINT", "XDG_CONFIG_HOME"):
+        evars += ["-e", f"{k}={env[k]}"]
+    return run([*evars, bin_path, "--data-dir", data_dir, "serve", *method], env)
+
+
+def test_inspector_over_stdio(bin_path, data_dir, fakelab):
+    tools = stdio(bin_path, data_dir, fakelab, "--method", "tools/list")["tools"]
+    assert sorted(t["name"] for t in tools) == ["cluster_state", "search_docs"]
+    assert all("outputSchema" in t and t["annotations"]["readOnlyHint"] for t in tools)
+    prompts = stdio(bin_path, data_dir, fakelab, "--method", "prompts/list")["prompts"]
+    assert sorted(p["name"] for p in prompts) == ["analyser", "builder", "collector", "provision_vm"]
+    res = stdio(bin_path, data_dir, fakelab, "--method", "resources/list")["resources"]
+    assert [r["uri"] for r in res] == ["provisio://clusters/default/summary"]
+    out = stdio(bin_path, data_dir, fakelab, "--method", "tools/call", "--tool-name", "cluster_state",
+                "--tool-arg", "view=templates")
+    assert not out.get("isError")
+    assert out["structuredContent"]["templates"][0]["name"] == "k3s-template"
+    out = stdio(bin_path, data_dir, fakelab, "--method", "tools/call", "--tool-name", "search_docs",
+                "--tool-arg", "query=pm_tls_insecure", "k=2")
+    assert out["structuredContent"]["hits"][0]["path"] == "lab-tf/provider.md"
+
+
+def test_inspector_over_http(http_server, fakelab):
+    out = run(["--transport", "http", "--server-url", http_server, "--header",
+               f"Authorization: Bearer {TOKEN}", "--method", "tools/list"], os.environ.copy())
+    assert sorted(t["name"] for t in out["tools"]) == ["cluster_state", "search_docs"]
