@@ -16,3 +16,13 @@ for q in "create a VM from template 100 with cloud-init and a static IP" \
   echo; echo "## $q"
   "$B" search "$q" -k 3
 done
+
+# With a Proxmox VE cluster configured (config file or PROVISIO_PVE_* variables): check it and
+# show its summary, as the Collector would see it.
+if [ -n "${PROVISIO_PVE_URL:-}" ] || [ -f "${PROVISIO_CONFIG:-${XDG_CONFIG_HOME:-$HOME/.config}/provisio/config.toml}" ]; then
+  echo; echo "## provisio doctor"
+  "$B" doctor || true
+  echo; echo "## cluster_state (summary)"
+  "$B" call cluster_state --args '{}' || true
+fi
+echo; echo "Serve it to an MCP client: $B serve   (see README: Client configuration)"

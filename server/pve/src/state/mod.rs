@@ -675,7 +675,7 @@ fn templates(raw: &Raw, guests: &[RGuest], stores: &[Storage]) -> Vec<Template> 
                 t.cores = Some((cores * sockets) as u32);
                 t.memory_mib = cfg
                     .get("memory")
-                    .and_then(|m| string(m))
+                    .and_then(string)
                     .and_then(|m| m.rsplit('=').next().and_then(|x| x.parse().ok()))
                     .or(t.memory_mib);
                 for (k, v) in cfg {
