@@ -313,6 +313,12 @@ async fn ca_file_and_wrong_fingerprint() {
     }
     assert!(e.hint().unwrap().contains("PROVISIO_PVE_FINGERPRINT"));
 
+    // Insecure is an explicit opt-in, and every answer says so.
+    let c = PveClient::connect(&lab.cluster(lab.token(), Tls::Insecure)).unwrap();
+    let s = cluster_state(&c, &req(View::Summary)).await.unwrap();
+    assert!(s.tls.starts_with("INSECURE"), "{}", s.tls);
+    assert!(provisio_pve::state::view::render(&s).contains("TLS: INSECURE"));
+
     // The system CA store does not know the lab's CA.
     if let Ok(c) = PveClient::connect(&lab.cluster(lab.token(), Tls::SystemCa)) {
         let e = c.call(&ApiRequest::get("/version")).await.unwrap_err();
