@@ -267,3 +267,49 @@ pub fn eval(paths: &Paths, a: &EvalArgs, out: &mut dyn Write) -> Result<ExitCode
     }
     Ok(ExitCode::SUCCESS)
 }
+
+#[derive(clap::Args, Debug)]
+pub struct CheckPlanArgs {
+    /// Plan file (JSON).
+    pub file: PathBuf,
+    /// Print the problems as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `provisio check-plan FILE`: parse and validate a plan.
+pub fn check_plan(a: &CheckPlanArgs, out: &mut dyn Write) -> Result<ExitCode> {
+    let text = std::fs::read_to_string(&a.file)
+        .with_context(|| format!("cannot read {}", a.file.display()))?;
+    let plan =
+        provisio_plan::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", a.file.display()))?;
+    let problems = provisio_plan::validate(&plan);
+    if a.json {
+        serde_json::to_writer_pretty(&mut *out, &problems)?;
+        writeln!(out)?;
+    } else if problems.is_empty() {
+        writeln!(
+            out,
+            "{}: plan `{}` is valid ({} items)",
+            a.file.display(),
+            plan.name,
+            plan.items.len()
+        )?;
+    } else {
+        for p in &problems {
+            writeln!(
+                out,
+                "{}: {}: {}\n  fix: {}",
+                a.file.display(),
+                p.field,
+                p.message,
+                p.fix
+            )?;
+        }
+    }
+    Ok(if problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

@@ -41,6 +41,9 @@ enum Cmd {
     Serve(mcp::ServeArgs),
     /// Call one tool through the MCP handler and print its structured result as JSON.
     Call(mcp::CallArgs),
+    /// Check a plan file (JSON, schemas/plan.schema.json): prints each problem with its field
+    /// and fix; exit 1 when there is any.
+    CheckPlan(commands::CheckPlanArgs),
     /// Check a cluster's endpoint, TLS (prints the fingerprint to pin), auth and privileges.
     Doctor(doctor::DoctorArgs),
     /// Benchmarks: `bench index` (full index, no-op reindex, peak RSS), `bench search` (latency).
@@ -67,6 +70,7 @@ fn main() -> std::process::ExitCode {
         Cmd::Serve(a) => mcp::serve(&paths, &a),
         Cmd::Call(a) => mcp::call(&paths, &a, &mut out),
         Cmd::Doctor(a) => doctor::run(&paths, &a, &mut out),
+        Cmd::CheckPlan(a) => commands::check_plan(&a, &mut out),
     };
     match r {
         Ok(code) => code,

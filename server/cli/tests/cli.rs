@@ -218,3 +218,40 @@ fn hybrid_with_the_real_model() {
     assert_eq!(e["mode"], "hybrid");
     assert!(e["recall_at_5"].as_f64().expect("num") >= 0.99, "{e}");
 }
+
+#[test]
+fn check_plan_accepts_the_example_plans_and_names_bad_fields() {
+    let data = tempfile::tempdir().unwrap();
+    for f in ["webserver.json", "k3s-lab.json", "nginx-app.json"] {
+        let p = fixtures().join("plans").join(f);
+        let out = provisio(data.path(), &["check-plan", p.to_str().unwrap()]);
+        assert!(
+            out.status.success(),
+            "{f}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    let good = std::fs::read_to_string(fixtures().join("plans/k3s-lab.json")).unwrap();
+    let bad = good
+        .replace("\"masters\": 3", "\"masters\": 4")
+        .replace("192.168.1.100", "10.9.9.9");
+    let path = data.path().join("bad.json");
+    std::fs::write(&path, bad).unwrap();
+    let out = provisio(
+        data.path(),
+        &["check-plan", path.to_str().unwrap(), "--json"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let fields: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["items[0].masters", "items[0].api_vip"]);
+    std::fs::write(&path, good.replace("\"workers\"", "\"worker\"")).unwrap();
+    let out = provisio(data.path(), &["check-plan", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown field `worker`"));
+}

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use provisio_indexer::eval::EvalSummary;
 use provisio_indexer::store::IndexReport;
 use provisio_indexer::{SearchRequest, SearchResponse};
+use provisio_plan::{Plan, Problem};
 use provisio_pve::{ClusterState, ClusterStateRequest};
 
 fn check(name: &str, schema: schemars::Schema) {
@@ -35,4 +36,6 @@ fn schemas_match_the_types() {
         schemars::schema_for!(ClusterStateRequest),
     );
     check("cluster_state.output", schemars::schema_for!(ClusterState));
+    check("plan", schemars::schema_for!(Plan));
+    check("plan.problems", schemars::schema_for!(Vec<Problem>));
 }
