@@ -94,7 +94,17 @@ def vm_config(cores, memory, disk, size, ip=None, agent=False, cloudinit=True):
     return cfg
 
 
+def node_stats(online):
+    """The lab's node size (fakepve's default node is 4 CPUs / 8 GiB): 16 threads, 64 GiB."""
+    if not online:
+        return {}
+    return {'cpu': 0.05, 'maxcpu': 16, 'mem': 12 * GiB, 'maxmem': 64 * GiB, 'disk': 8 * GiB,
+            'maxdisk': 100 * GiB, 'uptime': 86400}
+
+
 def seed(pve, extra_guests=0):
+    # Our lab's nodes are bigger than fakepve's default; /nodes and /cluster/resources read this.
+    type(pve)._node_stats = staticmethod(node_stats)
     pve.nodes.clear()
     for n in ('pmox01', 'pmox02', 'pmox03'):
         pve.add_node(n)

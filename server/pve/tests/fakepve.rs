@@ -41,7 +41,8 @@ async fn summary_of_the_thesis_lab_with_token_and_pinned_certificate() {
     let p2 = &nodes[1];
     assert_eq!(p2.vcpus_allocated, 14);
     assert_eq!(p2.mem_allocated_mib, 16384 + 4096 + 8192);
-    assert_eq!(p2.mem_free_mib, Some(8192 - 28672));
+    assert_eq!(p2.mem_free_mib, Some(65536 - 28672));
+    assert_eq!(p2.cpus, Some(16));
     assert!(
         p2.image_storages.contains(&"pmoxpool01".to_string())
             && p2.image_storages.contains(&"local-lvm".to_string())

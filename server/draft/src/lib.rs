@@ -1,0 +1,107 @@
+//! `draft_manifest`: a [`Plan`] plus the cluster's state (a `cluster_state` answer, view `full`)
+//! into Terraform files for bpg/proxmox or Telmate/proxmox. Grounding decisions come back with
+//! their reasons; what cannot be decided comes back as questions and no files. The same plan
+//! and state give byte-identical files.
+pub mod ground;
+pub mod hclfmt;
+pub mod terraform;
+
+use std::collections::BTreeSet;
+
+use provisio_plan::{Item, Plan, Problem};
+use provisio_pve::ClusterState;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+pub use ground::{Decision, Question};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The plan itself is invalid (see `provisio check-plan`).
+    #[error("the plan has {} problem(s): {}", .0.len(), .0.iter().map(|p| format!("{}: {}", p.field, p.message)).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<Problem>),
+    /// A plan item kind whose drafting is not built yet.
+    #[error("`{field}`: drafting a `{kind}` item is not built yet (only `vm` items are)")]
+    NotBuilt { field: String, kind: &'static str },
+}
+
+/// One generated file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct DraftFile {
+    pub path: String,
+    pub content: String,
+}
+
+/// What `draft_manifest` returns.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Draft {
+    pub plan: String,
+    pub cluster: String,
+    /// Terraform provider the files are for.
+    pub provider: String,
+    /// The files; empty when there are questions.
+    pub files: Vec<DraftFile>,
+    /// Every choice made, with its reason.
+    pub decisions: Vec<Decision>,
+    /// What the plan must settle first (then draft again).
+    pub questions: Vec<Question>,
+}
+
+/// Draft the files for a plan against a cluster state.
+pub fn draft(plan: &Plan, state: &ClusterState) -> Result<Draft, Error> {
+    let problems = provisio_plan::validate(plan);
+    if !problems.is_empty() {
+        return Err(Error::Invalid(problems));
+    }
+    let mut facts = ground::Facts::new(state);
+    let (mut decisions, mut questions) = (Vec::new(), Vec::new());
+    let (mut vmids, mut ips) = (BTreeSet::new(), BTreeSet::new());
+    let mut vms = Vec::new();
+    for (i, item) in plan.items.iter().enumerate() {
+        let field = format!("items[{i}]");
+        match item {
+            Item::Vm(v) => vms.extend(ground::ground_vm(
+                &mut facts,
+                &field,
+                v,
+                &mut vmids,
+                &mut ips,
+                &mut decisions,
+                &mut questions,
+            )),
+            Item::K3sCluster(_) => {
+                return Err(Error::NotBuilt {
+                    field,
+                    kind: "k3s_cluster",
+                })
+            }
+            Item::K8sApp(_) => {
+                return Err(Error::NotBuilt {
+                    field,
+                    kind: "k8s_app",
+                })
+            }
+        }
+    }
+    let files = if questions.is_empty() {
+        terraform::files(plan.provider, &vms)
+            .into_iter()
+            .map(|(path, content)| DraftFile { path, content })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(Draft {
+        plan: plan.name.clone(),
+        cluster: state.cluster.clone(),
+        provider: match plan.provider {
+            provisio_plan::Provider::Bpg => format!("bpg/proxmox {}", terraform::BPG_VERSION),
+            provisio_plan::Provider::Telmate => {
+                format!("telmate/proxmox {}", terraform::TELMATE_VERSION)
+            }
+        },
+        files,
+        decisions,
+        questions,
+    })
+}

@@ -1,0 +1,188 @@
+//! draft_manifest on the thesis lab's state (`corpus/fixtures/state/lab.json`, a `cluster_state`
+//! full view of tests/pve/fakelab.py): grounding decisions, questions instead of guesses, files
+//! snapshot-tested, parsed back, and `terraform fmt`-clean where terraform is installed.
+use std::path::PathBuf;
+
+use provisio_draft::{draft, Draft};
+use provisio_plan::{parse, Plan, Provider};
+use provisio_pve::ClusterState;
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../corpus/fixtures")
+}
+
+fn state() -> ClusterState {
+    serde_json::from_str(&std::fs::read_to_string(fixtures().join("state/lab.json")).unwrap())
+        .unwrap()
+}
+
+fn plan(name: &str) -> Plan {
+    parse(&std::fs::read_to_string(fixtures().join("plans").join(name)).unwrap()).unwrap()
+}
+
+fn files_text(d: &Draft) -> String {
+    d.files
+        .iter()
+        .map(|f| format!("### {}\n{}", f.path, f.content))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Every .tf file parses back and `terraform fmt` leaves it unchanged.
+fn check_terraform(d: &Draft) {
+    for f in d.files.iter().filter(|f| f.path.ends_with(".tf")) {
+        hcl::parse(&f.content)
+            .unwrap_or_else(|e| panic!("{} does not parse back: {e}\n{}", f.path, f.content));
+        assert!(
+            !f.content.contains("CHANGE-ME"),
+            "no placeholder secret in {}",
+            f.path
+        );
+    }
+    let Ok(out) = std::process::Command::new("terraform")
+        .arg("version")
+        .output()
+    else {
+        eprintln!("SKIPPED terraform fmt check: no terraform on PATH");
+        return;
+    };
+    assert!(out.status.success());
+    let dir = tempfile_dir();
+    for f in &d.files {
+        std::fs::write(dir.join(&f.path), &f.content).unwrap();
+    }
+    let out = std::process::Command::new("terraform")
+        .args(["fmt", "-check", "-diff", "-no-color"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "terraform fmt would change:\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn tempfile_dir() -> PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "provisio-draft-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn webserver_from_template_100_bpg() {
+    let d = draft(&plan("webserver.json"), &state()).unwrap();
+    assert!(d.questions.is_empty(), "{:?}", d.questions);
+    let about: Vec<(&str, &str)> = d
+        .decisions
+        .iter()
+        .map(|x| (x.about.as_str(), x.value.as_str()))
+        .collect();
+    // VMID 102 is the lowest free one; 192.168.1.2 the lowest free address (.1 is the gateway).
+    assert!(about.contains(&("web-1.vmid", "102")), "{about:?}");
+    assert!(
+        about.contains(&("web-1.ipv4", "192.168.1.2/24")),
+        "{about:?}"
+    );
+    assert!(
+        about.contains(&("web-1.scsi0.storage", "pmoxpool01")),
+        "{about:?}"
+    );
+    assert_eq!(
+        d.files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(),
+        [
+            "providers.tf",
+            "variables.tf",
+            "main.tf",
+            "terraform.tfvars.example"
+        ]
+    );
+    check_terraform(&d);
+    insta::assert_snapshot!("webserver_bpg", files_text(&d));
+    insta::assert_yaml_snapshot!("webserver_bpg_decisions", d.decisions);
+    // Deterministic.
+    assert_eq!(draft(&plan("webserver.json"), &state()).unwrap(), d);
+}
+
+#[test]
+fn webserver_telmate_with_password_variable() {
+    let mut p = plan("webserver.json");
+    p.provider = Provider::Telmate;
+    if let provisio_plan::Item::Vm(v) = &mut p.items[0] {
+        v.cloud_init.as_mut().unwrap().password_variable = Some("vm_password".into());
+        v.count = 2;
+        v.name = "web-{n}".into();
+    }
+    let d = draft(&p, &state()).unwrap();
+    assert!(d.questions.is_empty(), "{:?}", d.questions);
+    let nodes: Vec<&str> = d
+        .decisions
+        .iter()
+        .filter(|x| x.about.ends_with(".node"))
+        .map(|x| x.value.as_str())
+        .collect();
+    assert_eq!(nodes.len(), 2);
+    assert_ne!(nodes[0], nodes[1], "spread across nodes");
+    let vars = &d
+        .files
+        .iter()
+        .find(|f| f.path == "variables.tf")
+        .unwrap()
+        .content;
+    assert!(
+        vars.contains("variable \"vm_password\"") && vars.contains("sensitive   = true"),
+        "{vars}"
+    );
+    let main = &d
+        .files
+        .iter()
+        .find(|f| f.path == "main.tf")
+        .unwrap()
+        .content;
+    assert!(
+        main.contains("cipassword") && main.contains("var.vm_password"),
+        "{main}"
+    );
+    check_terraform(&d);
+    insta::assert_snapshot!("webserver_telmate", files_text(&d));
+}
+
+#[test]
+fn questions_instead_of_guesses() {
+    let base = std::fs::read_to_string(fixtures().join("plans/webserver.json")).unwrap();
+    let cases = [
+        (base.replace("\"vmid\": 100", "\"vmid\": 999"), "items[0].source"),
+        (base.replace("\"placement\": {\"mode\": \"auto\"}", "\"placement\": {\"mode\": \"node\", \"node\": \"pmox09\"}"), "items[0].placement.node"),
+        (base.replace("{\"bridge\": \"vmbr0\"}", "{\"bridge\": \"vmbr7\"}"), "items[0].placement"),
+        (base.replace("{\"size_gib\": 32}", "{\"size_gib\": 32, \"storage\": \"cephfs\"}"), "items[0].disks[0].storage"),
+        (base.replace("{\"size_gib\": 32}", "{\"size_gib\": 8}"), "items[0].disks[0].size_gib"),
+        (
+            base.replace("\"placement\"", "\"vmid\": 111, \"placement\""),
+            "items[0].vmid",
+        ),
+        (
+            base.replace("{\"mode\": \"auto\", \"subnet\": \"192.168.1.0/24\", \"gateway\": \"192.168.1.1\"}", "{\"mode\": \"static\", \"cidr\": \"192.168.1.112/24\", \"gateway\": \"192.168.1.1\"}"),
+            "items[0].ip.cidr",
+        ),
+        (base.replace("\"memory_mib\": 2048", "\"memory_mib\": 262144"), "items[0].placement"),
+    ];
+    for (json, field) in cases {
+        let d = draft(&parse(&json).unwrap(), &state()).unwrap();
+        assert!(d.files.is_empty(), "{field}: no files with open questions");
+        assert!(
+            d.questions.iter().any(|q| q.field == field),
+            "{field}: {:?}",
+            d.questions
+        );
+    }
+    let k3s = plan("k3s-lab.json");
+    assert!(draft(&k3s, &state())
+        .unwrap_err()
+        .to_string()
+        .contains("not built"));
+}
