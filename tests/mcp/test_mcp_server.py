@@ -102,12 +102,43 @@ async def exercise(session):
     with pytest.raises(Exception):
         await session.read_resource("provisio://docs/nope/nothing.md#x")
 
-    # A tool this server does not offer is refused as a protocol error, not run.
-    with pytest.raises(Exception):
-        r = await session.call_tool("apply_plan", {"action": "apply"})
-        if getattr(r, "isError", False):
-            raise RuntimeError("refused")
+    # A tool outside this server's mode (draft_manifest needs mode `plan`) is refused at call
+    # time as a protocol error, not only hidden from tools/list; so is an unknown tool.
+    for name in ("draft_manifest", "apply_plan"):
+        with pytest.raises(Exception) as refused:
+            await session.call_tool(name, {"plan": {"name": "x", "items": []}})
+        assert "mode" in str(refused.value) or "unknown" in str(refused.value)
     return tools
+
+
+def test_plan_mode_drafts_against_the_live_lab(bin_path, data_dir, fakelab):
+    plan = json.load(open(os.path.join(os.path.dirname(__file__), "..", "..", "corpus", "fixtures", "plans",
+                                       "webserver.json")))
+
+    async def main():
+        async with stdio_session(bin_path, data_dir, fakelab, mode="plan") as s:
+            tools = {t.name: dump(t) for t in (await s.list_tools()).tools}
+            assert sorted(tools) == ["cluster_state", "draft_manifest", "search_docs"]
+            res = dump(await s.call_tool("draft_manifest", {"plan": plan}))
+            assert not res.get("isError"), res
+            sc = res["structuredContent"]
+            jsonschema.validate(sc, tools["draft_manifest"]["outputSchema"])
+            assert sc["questions"] == []
+            decided = {d["about"]: d["value"] for d in sc["decisions"]}
+            assert decided["web-1.vmid"] == "102" and decided["web-1.ipv4"] == "192.168.1.2/24"
+            main_tf = next(f["content"] for f in sc["files"] if f["path"] == "main.tf")
+            assert 'resource "proxmox_virtual_environment_vm" "web_1"' in main_tf
+            assert fakelab["token_secret"] not in json.dumps(sc)
+            # A plan error comes back as a tool result with isError naming the field.
+            bad = dict(plan, items=[dict(plan["items"][0], cores=0)])
+            res = dump(await s.call_tool("draft_manifest", {"plan": bad}))
+            assert res["isError"] is True and "items[0].cores" in res["content"][0]["text"]
+            # A question (template 999 does not exist) is an answer, not an error.
+            q = dict(plan, items=[dict(plan["items"][0], source={"type": "template", "vmid": 999})])
+            res = dump(await s.call_tool("draft_manifest", {"plan": q}))
+            assert not res.get("isError") and res["structuredContent"]["files"] == []
+            assert res["structuredContent"]["questions"][0]["field"] == "items[0].source"
+    asyncio.run(main())
 
 
 def test_stdio_session(bin_path, data_dir, fakelab):

@@ -3,6 +3,7 @@
 mod bench;
 mod commands;
 mod doctor;
+mod draft;
 mod mcp;
 mod paths;
 
@@ -44,6 +45,8 @@ enum Cmd {
     /// Check a plan file (JSON, schemas/plan.schema.json): prints each problem with its field
     /// and fix; exit 1 when there is any.
     CheckPlan(commands::CheckPlanArgs),
+    /// Draft Terraform from a plan and the cluster's state (live, or `--state FILE`).
+    Draft(draft::DraftArgs),
     /// Check a cluster's endpoint, TLS (prints the fingerprint to pin), auth and privileges.
     Doctor(doctor::DoctorArgs),
     /// Benchmarks: `bench index` (full index, no-op reindex, peak RSS), `bench search` (latency).
@@ -71,6 +74,7 @@ fn main() -> std::process::ExitCode {
         Cmd::Call(a) => mcp::call(&paths, &a, &mut out),
         Cmd::Doctor(a) => doctor::run(&paths, &a, &mut out),
         Cmd::CheckPlan(a) => commands::check_plan(&a, &mut out),
+        Cmd::Draft(a) => draft::run(&paths, &a, &mut out),
     };
     match r {
         Ok(code) => code,

@@ -2,9 +2,11 @@
 //! drift. Regenerate with `PROVISIO_UPDATE_SCHEMAS=1 cargo test --release -p provisio --test schemas`.
 use std::path::PathBuf;
 
+use provisio_draft::Draft;
 use provisio_indexer::eval::EvalSummary;
 use provisio_indexer::store::IndexReport;
 use provisio_indexer::{SearchRequest, SearchResponse};
+use provisio_mcp::tools::draft_manifest::DraftRequest;
 use provisio_plan::{Plan, Problem};
 use provisio_pve::{ClusterState, ClusterStateRequest};
 
@@ -37,5 +39,7 @@ fn schemas_match_the_types() {
     );
     check("cluster_state.output", schemars::schema_for!(ClusterState));
     check("plan", schemars::schema_for!(Plan));
+    check("draft_manifest.input", schemars::schema_for!(DraftRequest));
+    check("draft_manifest.output", schemars::schema_for!(Draft));
     check("plan.problems", schemars::schema_for!(Vec<Problem>));
 }

@@ -71,6 +71,7 @@ impl Mode {
 pub fn tool_mode(name: &str) -> Option<Mode> {
     match name {
         "search_docs" | "cluster_state" => Some(Mode::ReadOnly),
+        "draft_manifest" => Some(Mode::Plan),
         _ => None,
     }
 }

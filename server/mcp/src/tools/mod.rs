@@ -2,6 +2,7 @@
 //! annotations, and returns `structuredContent` plus a compact text rendering. Errors the model
 //! can act on come back as tool results with `isError` and a fix hint.
 pub mod cluster_state;
+pub mod draft_manifest;
 pub mod search_docs;
 
 use rmcp::handler::server::router::tool::ToolRouter;
@@ -10,7 +11,9 @@ use rmcp::model::{CallToolResult, ContentBlock};
 use crate::ProvisioServer;
 
 pub fn router() -> ToolRouter<ProvisioServer> {
-    ProvisioServer::search_docs_router() + ProvisioServer::cluster_state_router()
+    ProvisioServer::search_docs_router()
+        + ProvisioServer::cluster_state_router()
+        + ProvisioServer::draft_manifest_router()
 }
 
 /// A successful result: structured content and its short text rendering.
