@@ -43,6 +43,15 @@ enum What {
         #[arg(long, default_value_t = 5)]
         rounds: usize,
     },
+    /// draft_manifest time for a plan against a saved cluster state.
+    Draft {
+        #[arg(long)]
+        plan: PathBuf,
+        #[arg(long)]
+        state: PathBuf,
+        #[arg(long, default_value_t = 200)]
+        rounds: usize,
+    },
     /// Warm `cluster_state` latency and answer size per view against the configured cluster
     /// (tests/pve/bench.sh runs it on fakepve with 3 nodes / 500 guests).
     ClusterState {
@@ -163,6 +172,27 @@ pub fn run(paths: &Paths, a: &BenchArgs, out: &mut dyn Write) -> Result<ExitCode
                 "{}",
                 serde_json::to_string_pretty(&serde_json::Value::Object(results))?
             )?;
+        }
+        What::Draft {
+            plan,
+            state,
+            rounds,
+        } => {
+            let plan = provisio_plan::parse(&std::fs::read_to_string(plan)?)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let state: provisio_pve::ClusterState =
+                serde_json::from_str(&std::fs::read_to_string(state)?)?;
+            let mut lat = Vec::new();
+            let mut bytes = 0;
+            for _ in 0..*rounds {
+                let t = Instant::now();
+                let d = provisio_draft::draft(&plan, &state).map_err(|e| anyhow::anyhow!("{e}"))?;
+                lat.push(t.elapsed().as_secs_f64() * 1000.0);
+                bytes = d.files.iter().map(|f| f.content.len()).sum::<usize>();
+            }
+            lat.sort_by(|a, b| a.total_cmp(b));
+            let v = json!({"bench": "draft", "rounds": rounds, "file_bytes": bytes, "p50_ms": pct(&lat, 0.5), "p99_ms": pct(&lat, 0.99)});
+            writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
         }
         What::ClusterState { rounds, cluster } => {
             let cfg = paths.pve_config()?;
