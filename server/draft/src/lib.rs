@@ -4,6 +4,7 @@
 //! and state give byte-identical files.
 pub mod ground;
 pub mod hclfmt;
+pub mod k3s;
 pub mod terraform;
 
 use std::collections::BTreeSet;
@@ -21,7 +22,9 @@ pub enum Error {
     #[error("the plan has {} problem(s): {}", .0.len(), .0.iter().map(|p| format!("{}: {}", p.field, p.message)).collect::<Vec<_>>().join("; "))]
     Invalid(Vec<Problem>),
     /// A plan item kind whose drafting is not built yet.
-    #[error("`{field}`: drafting a `{kind}` item is not built yet (only `vm` items are)")]
+    #[error(
+        "`{field}`: drafting a `{kind}` item is not built yet (`vm` and `k3s_cluster` items are)"
+    )]
     NotBuilt { field: String, kind: &'static str },
 }
 
@@ -57,6 +60,7 @@ pub fn draft(plan: &Plan, state: &ClusterState) -> Result<Draft, Error> {
     let (mut decisions, mut questions) = (Vec::new(), Vec::new());
     let (mut vmids, mut ips) = (BTreeSet::new(), BTreeSet::new());
     let mut vms = Vec::new();
+    let mut extra: Vec<(String, String)> = Vec::new();
     for (i, item) in plan.items.iter().enumerate() {
         let field = format!("items[{i}]");
         match item {
@@ -69,11 +73,28 @@ pub fn draft(plan: &Plan, state: &ClusterState) -> Result<Draft, Error> {
                 &mut decisions,
                 &mut questions,
             )),
-            Item::K3sCluster(_) => {
-                return Err(Error::NotBuilt {
-                    field,
-                    kind: "k3s_cluster",
-                })
+            Item::K3sCluster(k) => {
+                k3s::check_static(&field, k, &mut questions);
+                ips.extend(k3s::reserved(k));
+                let mut groups = Vec::new();
+                for v in k3s::vm_items(k) {
+                    groups.push(ground::ground_vm(
+                        &mut facts,
+                        &field,
+                        &v,
+                        &mut vmids,
+                        &mut ips,
+                        &mut decisions,
+                        &mut questions,
+                    ));
+                }
+                let masters = groups.first().cloned().unwrap_or_default();
+                let workers = groups.get(1).cloned().unwrap_or_default();
+                if questions.is_empty() {
+                    extra.extend(k3s::inventory(k, &masters, &workers, &mut decisions));
+                }
+                vms.extend(masters);
+                vms.extend(workers);
             }
             Item::K8sApp(_) => {
                 return Err(Error::NotBuilt {
@@ -86,6 +107,7 @@ pub fn draft(plan: &Plan, state: &ClusterState) -> Result<Draft, Error> {
     let files = if questions.is_empty() {
         terraform::files(plan.provider, &vms)
             .into_iter()
+            .chain(extra)
             .map(|(path, content)| DraftFile { path, content })
             .collect()
     } else {

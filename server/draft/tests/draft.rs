@@ -48,7 +48,7 @@ fn check_terraform(d: &Draft) {
     };
     assert!(out.status.success());
     let dir = tempfile_dir();
-    for f in &d.files {
+    for f in d.files.iter().filter(|f| f.path.ends_with(".tf")) {
         std::fs::write(dir.join(&f.path), &f.content).unwrap();
     }
     let out = std::process::Command::new("terraform")
@@ -180,9 +180,94 @@ fn questions_instead_of_guesses() {
             d.questions
         );
     }
-    let k3s = plan("k3s-lab.json");
-    assert!(draft(&k3s, &state())
+    let app = plan("nginx-app.json");
+    assert!(draft(&app, &state())
         .unwrap_err()
         .to_string()
         .contains("not built"));
+}
+
+#[test]
+fn k3s_cluster_three_masters_two_workers() {
+    let d = draft(&plan("k3s-lab.json"), &state()).unwrap();
+    // The lab's own 111-113/122-123 hold 192.168.1.111-113 and .122-.123: the plan's static
+    // range starting at .111 collides, so the draft asks instead of guessing.
+    assert!(d.files.is_empty());
+    assert!(
+        d.questions
+            .iter()
+            .any(|q| q.field == "items[0].ip.cidr" && q.question.contains("192.168.1.111")),
+        "{:?}",
+        d.questions
+    );
+
+    let text = std::fs::read_to_string(fixtures().join("plans/k3s-lab.json"))
+        .unwrap()
+        .replace(
+            "\"cidr\": \"192.168.1.111/24\"",
+            "\"cidr\": \"192.168.1.131/24\"",
+        );
+    let d = draft(&parse(&text).unwrap(), &state()).unwrap();
+    assert!(d.questions.is_empty(), "{:?}", d.questions);
+    let masters: Vec<&str> = d
+        .decisions
+        .iter()
+        .filter(|x| x.about.contains("-master-") && x.about.ends_with(".node"))
+        .map(|x| x.value.as_str())
+        .collect();
+    let mut distinct = masters.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(
+        distinct.len(),
+        3,
+        "three masters on three nodes: {masters:?}"
+    );
+    let paths: Vec<&str> = d.files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "providers.tf",
+            "variables.tf",
+            "main.tf",
+            "terraform.tfvars.example",
+            "inventory/hosts.ini",
+            "inventory/group_vars/all.yml"
+        ]
+    );
+    let hosts = &d.files[4].content;
+    assert!(hosts.starts_with("[master]\n192.168.1.131\n192.168.1.132\n192.168.1.133\n\n[node]\n192.168.1.134\n192.168.1.135\n"), "{hosts}");
+    let all = &d.files[5].content;
+    assert!(
+        all.contains("apiserver_endpoint: \"192.168.1.100\"")
+            && all.contains("metal_lb_ip_range: \"192.168.1.220-192.168.1.239\""),
+        "{all}"
+    );
+    assert!(
+        all.contains("K3S_TOKEN") && !all.contains("k3s_token: \"some"),
+        "the token is not a literal"
+    );
+    check_terraform(&d);
+    insta::assert_snapshot!("k3s_lab", files_text(&d));
+
+    // k3s-io flavor, addresses allocated: never the VIP or the MetalLB range.
+    let auto = text
+        .replace("\"ip\": {\"mode\": \"static\", \"cidr\": \"192.168.1.131/24\", \"gateway\": \"192.168.1.1\"}", "\"ip\": {\"mode\": \"auto\", \"subnet\": \"192.168.1.0/24\", \"gateway\": \"192.168.1.1\"}")
+        .replace("\"techno_tim\"", "\"k3s_io\"")
+        .replace("192.168.1.100", "192.168.1.3");
+    let d = draft(&parse(&auto).unwrap(), &state()).unwrap();
+    assert!(d.questions.is_empty(), "{:?}", d.questions);
+    let inv = &d
+        .files
+        .iter()
+        .find(|f| f.path == "inventory.yml")
+        .unwrap()
+        .content;
+    assert!(
+        inv.contains("192.168.1.2:")
+            && inv.contains("192.168.1.4:")
+            && !inv.contains("192.168.1.3:"),
+        "{inv}"
+    );
+    assert!(inv.contains("api_endpoint: \"192.168.1.3\""), "{inv}");
 }

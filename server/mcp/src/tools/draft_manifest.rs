@@ -123,7 +123,7 @@ impl ProvisioServer {
             )),
             Err(e @ DraftError::NotBuilt { .. }) => Ok(tool_error(
                 e.to_string(),
-                "draft only `vm` items for now; write the k3s nodes as `vm` items",
+                "draft `vm` and `k3s_cluster` items for now; write the Kubernetes manifests by hand and review them against the docs",
             )),
         }
     }
