@@ -13,7 +13,7 @@ export PROVISIO_REQUIRE_MODEL=1
 VENV=${PROVISIO_TEST_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/provisio-test-venv}
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 "$VENV/bin/pip" install -q --disable-pip-version-check \
-  mcp==2.3.0 pytest==9.2.0 jsonschema==4.26.0 \
+  mcp==2.3.0 pytest==9.2.0 jsonschema==4.26.0 pyyaml==6.0.3 \
   'fakepve[crypto]==0.5.0' aiohttp==3.14.5 cryptography==50.0.2 proxmoxer==2.3.0 requests==2.34.2
 export PROVISIO_TEST_PYTHON="$VENV/bin/python" PROVISIO_REQUIRE_FAKEPVE=1
 # A second MCP client: the MCP Inspector CLI (npm, pinned).

@@ -80,7 +80,11 @@ pub fn run(paths: &Paths, a: &DraftArgs, out: &mut dyn Write) -> Result<ExitCode
             }
         }
         for f in &d.files {
-            std::fs::write(dir.join(&f.path), &f.content)?;
+            let p = dir.join(&f.path);
+            if let Some(parent) = p.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(&p, &f.content)?;
             if !a.json {
                 writeln!(out, "wrote {}", dir.join(&f.path).display())?;
             }

@@ -5,6 +5,7 @@
 pub mod ground;
 pub mod hclfmt;
 pub mod k3s;
+pub mod k8s;
 pub mod terraform;
 
 use std::collections::BTreeSet;
@@ -96,11 +97,22 @@ pub fn draft(plan: &Plan, state: &ClusterState) -> Result<Draft, Error> {
                 vms.extend(masters);
                 vms.extend(workers);
             }
-            Item::K8sApp(_) => {
-                return Err(Error::NotBuilt {
-                    field,
-                    kind: "k8s_app",
-                })
+            Item::K8sApp(a) => {
+                // The MetalLB range of a k3s cluster in the same plan, if any.
+                let range = plan.items.iter().find_map(|it| match it {
+                    Item::K3sCluster(k) => k
+                        .metallb_range
+                        .as_deref()
+                        .and_then(provisio_plan::validate::parse_range),
+                    _ => None,
+                });
+                extra.extend(k8s::app_files(
+                    &field,
+                    a,
+                    range,
+                    &mut decisions,
+                    &mut questions,
+                ));
             }
         }
     }

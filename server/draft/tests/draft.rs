@@ -180,11 +180,6 @@ fn questions_instead_of_guesses() {
             d.questions
         );
     }
-    let app = plan("nginx-app.json");
-    assert!(draft(&app, &state())
-        .unwrap_err()
-        .to_string()
-        .contains("not built"));
 }
 
 #[test]
@@ -270,4 +265,48 @@ fn k3s_cluster_three_masters_two_workers() {
         "{inv}"
     );
     assert!(inv.contains("api_endpoint: \"192.168.1.3\""), "{inv}");
+}
+
+#[test]
+fn nginx_app_with_a_load_balancer() {
+    let d = draft(&plan("nginx-app.json"), &state()).unwrap();
+    assert!(d.questions.is_empty(), "{:?}", d.questions);
+    let y = &d
+        .files
+        .iter()
+        .find(|f| f.path == "k8s/nginx.yaml")
+        .unwrap()
+        .content;
+    for want in [
+        "apiVersion: apps/v1",
+        "kind: Deployment",
+        "image: nginx:1.27",
+        "kind: Service",
+        "type: LoadBalancer",
+        "metallb.io/loadBalancerIPs: 192.168.1.220",
+        "readinessProbe:",
+    ] {
+        assert!(y.contains(want), "missing {want}:\n{y}");
+    }
+    insta::assert_snapshot!("nginx_app", y);
+
+    // With a k3s cluster in the same plan, the IP is checked against its MetalLB range.
+    let mut p = plan("k3s-lab.json");
+    let text = std::fs::read_to_string(fixtures().join("plans/k3s-lab.json"))
+        .unwrap()
+        .replace("192.168.1.111/24", "192.168.1.131/24");
+    p.items = parse(&text).unwrap().items;
+    let mut app = plan("nginx-app.json").items.remove(0);
+    if let provisio_plan::Item::K8sApp(a) = &mut app {
+        a.service.load_balancer_ip = Some("192.168.1.50".into());
+    }
+    p.items.push(app);
+    let d = draft(&p, &state()).unwrap();
+    assert!(
+        d.questions
+            .iter()
+            .any(|q| q.field == "items[1].service.load_balancer_ip"),
+        "{:?}",
+        d.questions
+    );
 }
