@@ -121,6 +121,15 @@ pub fn holds(
     })
 }
 
+/// The error text without its hint (the hint goes in `fix`).
+fn bare(e: &Error) -> String {
+    let s = e.to_string();
+    match e.hint() {
+        Some(h) => s.replace(&format!(" (hint: {h})"), ""),
+        None => s,
+    }
+}
+
 fn host_port(url: &str) -> Option<(String, u16)> {
     let rest = url.strip_prefix("https://")?;
     let authority = rest.split('/').next()?;
@@ -202,7 +211,7 @@ pub async fn doctor(cluster: &ClusterConfig, apply: bool) -> DoctorReport {
             checks.push(Check {
                 name: "tls".into(),
                 ok: false,
-                detail: e.to_string(),
+                detail: bare(&e),
                 fix: e.hint(),
             });
             report.checks = checks;
@@ -217,7 +226,7 @@ pub async fn doctor(cluster: &ClusterConfig, apply: bool) -> DoctorReport {
             checks.push(Check {
                 name: "tls".into(),
                 ok: false,
-                detail: e.to_string(),
+                detail: bare(&e),
                 fix: e.hint(),
             });
             report.checks = checks;
@@ -227,7 +236,7 @@ pub async fn doctor(cluster: &ClusterConfig, apply: bool) -> DoctorReport {
             checks.push(Check {
                 name: "tls".into(),
                 ok: false,
-                detail: e.to_string(),
+                detail: bare(&e),
                 fix: e.hint(),
             });
             report.checks = checks;
@@ -266,7 +275,7 @@ pub async fn doctor(cluster: &ClusterConfig, apply: bool) -> DoctorReport {
             checks.push(Check {
                 name: "auth".into(),
                 ok: false,
-                detail: e.to_string(),
+                detail: bare(&e),
                 fix: e.hint(),
             });
             report.checks = checks;
@@ -315,7 +324,7 @@ pub async fn doctor(cluster: &ClusterConfig, apply: bool) -> DoctorReport {
         Err(e) => checks.push(Check {
             name: "privileges".into(),
             ok: false,
-            detail: e.to_string(),
+            detail: bare(&e),
             fix: e.hint(),
         }),
     }
