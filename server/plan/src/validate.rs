@@ -386,7 +386,7 @@ fn check_k3s(c: &mut Ctx, f: &str, k: &K3sClusterSpec) {
             "use a DNS label, e.g. k3s",
         );
     }
-    if k.masters == 0 || (k.masters > 1 && k.masters % 2 == 0) {
+    if k.masters == 0 || (k.masters > 1 && k.masters.is_multiple_of(2)) {
         c.push(
             format!("{f}.masters"),
             format!("{} masters cannot keep etcd quorum", k.masters),
@@ -624,7 +624,7 @@ fn check_app(c: &mut Ctx, f: &str, a: &K8sAppSpec) {
             }
         }
     }
-    for (k, _) in &a.env {
+    for k in a.env.keys() {
         if !is_ident(k) {
             c.push(
                 format!("{f}.env.{k}"),

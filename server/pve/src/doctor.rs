@@ -226,7 +226,7 @@ pub async fn doctor(cluster: &ClusterConfig, apply: bool) -> DoctorReport {
             checks.push(Check {
                 name: "tls".into(),
                 ok: false,
-                detail: bare(&e),
+                detail: bare(e),
                 fix: e.hint(),
             });
             report.checks = checks;
@@ -236,7 +236,7 @@ pub async fn doctor(cluster: &ClusterConfig, apply: bool) -> DoctorReport {
             checks.push(Check {
                 name: "tls".into(),
                 ok: false,
-                detail: bare(&e),
+                detail: bare(e),
                 fix: e.hint(),
             });
             report.checks = checks;
