@@ -202,16 +202,7 @@ pub fn run(paths: &Paths, a: &BenchArgs, out: &mut dyn Write) -> Result<ExitCode
             let client = provisio_pve::PveClient::connect(c).map_err(|e| anyhow::anyhow!("{e}"))?;
             let rt = crate::mcp::runtime()?;
             let mut results = serde_json::Map::new();
-            for view in [
-                View::Summary,
-                View::Nodes,
-                View::Storage,
-                View::Templates,
-                View::Guests,
-                View::Network,
-                View::Ha,
-                View::Full,
-            ] {
+            for view in View::ALL {
                 let req = ClusterStateRequest {
                     view,
                     ..Default::default()

@@ -121,6 +121,16 @@ pub fn holds(
     })
 }
 
+/// A failed check from an error: its text as the detail, its hint as the fix.
+fn failed(name: &str, e: &Error) -> Check {
+    Check {
+        name: name.into(),
+        ok: false,
+        detail: bare(e),
+        fix: e.hint(),
+    }
+}
+
 /// The error text without its hint (the hint goes in `fix`).
 fn bare(e: &Error) -> String {
     let s = e.to_string();
@@ -208,12 +218,7 @@ pub async fn doctor(cluster: &ClusterConfig, apply: bool) -> DoctorReport {
     let client = match PveClient::connect(cluster) {
         Ok(c) => c,
         Err(e) => {
-            checks.push(Check {
-                name: "tls".into(),
-                ok: false,
-                detail: bare(&e),
-                fix: e.hint(),
-            });
+            checks.push(failed("tls", &e));
             report.checks = checks;
             return report;
         }
@@ -223,22 +228,12 @@ pub async fn doctor(cluster: &ClusterConfig, apply: bool) -> DoctorReport {
     report.fingerprint = client.seen_fingerprint();
     match &version {
         Err(e @ Error::Tls { .. }) => {
-            checks.push(Check {
-                name: "tls".into(),
-                ok: false,
-                detail: bare(e),
-                fix: e.hint(),
-            });
+            checks.push(failed("tls", &e));
             report.checks = checks;
             return report;
         }
         Err(e @ Error::Transport { .. }) => {
-            checks.push(Check {
-                name: "tls".into(),
-                ok: false,
-                detail: bare(e),
-                fix: e.hint(),
-            });
+            checks.push(failed("tls", &e));
             report.checks = checks;
             return report;
         }
@@ -272,12 +267,7 @@ pub async fn doctor(cluster: &ClusterConfig, apply: bool) -> DoctorReport {
             fix: None,
         }),
         Err(e) => {
-            checks.push(Check {
-                name: "auth".into(),
-                ok: false,
-                detail: bare(&e),
-                fix: e.hint(),
-            });
+            checks.push(failed("auth", &e));
             report.checks = checks;
             return report;
         }
@@ -321,12 +311,7 @@ pub async fn doctor(cluster: &ClusterConfig, apply: bool) -> DoctorReport {
                 });
             }
         }
-        Err(e) => checks.push(Check {
-            name: "privileges".into(),
-            ok: false,
-            detail: bare(&e),
-            fix: e.hint(),
-        }),
+        Err(e) => checks.push(failed("privileges", &e)),
     }
     report.ok = checks.iter().all(|c| c.ok);
     report.checks = checks;

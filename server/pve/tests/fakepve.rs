@@ -88,16 +88,7 @@ async fn every_view_answers_within_its_budget() {
         return;
     };
     let c = PveClient::connect(&lab.cluster(lab.token(), lab.pinned())).unwrap();
-    for view in [
-        View::Summary,
-        View::Nodes,
-        View::Storage,
-        View::Templates,
-        View::Guests,
-        View::Network,
-        View::Ha,
-        View::Full,
-    ] {
+    for view in View::ALL {
         let s = cluster_state(&c, &req(view)).await.unwrap();
         let n = size(&s);
         eprintln!("view {:<9} {n:>6} bytes", view.as_str());

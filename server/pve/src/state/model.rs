@@ -28,6 +28,18 @@ pub enum View {
 }
 
 impl View {
+    /// Every view, in the order the docs list them.
+    pub const ALL: [View; 8] = [
+        View::Summary,
+        View::Nodes,
+        View::Storage,
+        View::Templates,
+        View::Guests,
+        View::Network,
+        View::Ha,
+        View::Full,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             View::Summary => "summary",
