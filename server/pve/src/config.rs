@@ -64,6 +64,61 @@ pub struct ClusterFile {
     pub insecure: bool,
     pub timeout_secs: Option<f64>,
     pub retries: Option<u32>,
+    /// Facts about the site that Proxmox does not hold (k3s VIP, MetalLB pools, SDN subnets).
+    #[serde(default)]
+    pub facts: SiteFacts,
+}
+
+/// Facts about a cluster's site that Proxmox does not hold, kept in the cluster's
+/// `[clusters.NAME.facts]` section: the k3s API VIP, MetalLB address pools, reserved addresses,
+/// and SDN vnets/subnets where the API cannot report them. The linter and drafts merge them
+/// with the live state.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SiteFacts {
+    /// Virtual IP of the k3s API server (kube-vip).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub k3s_api_vip: Option<String>,
+    /// MetalLB address pools: `A.B.C.D-E.F.G.H` ranges or CIDRs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub metallb_pools: Vec<String>,
+    /// Addresses no VM may take: gateways, VIPs, DHCP ranges, ...
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reserved_ipv4: Vec<ReservedIpv4>,
+    /// SDN vnets (or bridges) with their subnets; merged with what the API reports.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vnets: Vec<VnetFact>,
+    /// Kubernetes namespaces that exist (for warnings about unknown namespaces).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub namespaces: Vec<String>,
+}
+
+/// Reserved IPv4 addresses: one address, a `first-last` range, or a CIDR.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReservedIpv4 {
+    pub addresses: String,
+    pub purpose: String,
+}
+
+/// An SDN vnet (or a bridge) with its IPv4 subnets.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VnetFact {
+    pub name: String,
+    /// Nodes where it exists (all nodes when empty).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subnets: Vec<SubnetFact>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubnetFact {
+    pub cidr: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<String>,
 }
 
 /// The config file.
@@ -140,6 +195,8 @@ pub struct ClusterConfig {
     pub timeout: std::time::Duration,
     /// Retries of idempotent GETs after a transport error or 502/503/504.
     pub retries: u32,
+    /// Site facts from `[clusters.NAME.facts]`.
+    pub facts: SiteFacts,
 }
 
 /// All clusters plus which is the default.
@@ -441,6 +498,7 @@ fn resolve_cluster(
         tls,
         timeout: std::time::Duration::from_secs_f64(timeout),
         retries: c.retries.unwrap_or(2).min(10),
+        facts: c.facts.clone(),
     })
 }
 

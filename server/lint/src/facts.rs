@@ -1,0 +1,310 @@
+//! What the cluster-aware rules know about the cluster: the live state (a `cluster_state`
+//! answer, view `full`) merged with the site facts Proxmox does not hold (config
+//! `[clusters.NAME.facts]`).
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::Ipv4Addr;
+
+use provisio_pve::{ClusterState, SiteFacts};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// An inclusive IPv4 range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Range {
+    pub first: Ipv4Addr,
+    pub last: Ipv4Addr,
+}
+
+impl Range {
+    pub fn contains(&self, ip: Ipv4Addr) -> bool {
+        self.first <= ip && ip <= self.last
+    }
+
+    /// `10.0.0.1`, `10.0.0.10-10.0.0.20` or `10.0.0.0/24`.
+    pub fn parse(s: &str) -> Option<Range> {
+        let s = s.trim();
+        if let Some((a, b)) = s.split_once('-') {
+            let (a, b) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
+            return (a <= b).then_some(Range { first: a, last: b });
+        }
+        if let Some(c) = Cidr::parse(s) {
+            return Some(c.range());
+        }
+        let ip: Ipv4Addr = s.parse().ok()?;
+        Some(Range { first: ip, last: ip })
+    }
+}
+
+impl std::fmt::Display for Range {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.first == self.last {
+            write!(f, "{}", self.first)
+        } else {
+            write!(f, "{}-{}", self.first, self.last)
+        }
+    }
+}
+
+/// An IPv4 address with prefix: `192.168.0.10/16`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    pub ip: Ipv4Addr,
+    pub prefix: u8,
+}
+
+impl Cidr {
+    pub fn parse(s: &str) -> Option<Cidr> {
+        let (ip, p) = s.trim().split_once('/')?;
+        let prefix: u8 = p.parse().ok()?;
+        (prefix <= 32).then_some(())?;
+        Some(Cidr { ip: ip.parse().ok()?, prefix })
+    }
+    fn mask(&self) -> u32 {
+        if self.prefix == 0 { 0 } else { u32::MAX << (32 - self.prefix) }
+    }
+    pub fn range(&self) -> Range {
+        let net = u32::from(self.ip) & self.mask();
+        Range { first: Ipv4Addr::from(net), last: Ipv4Addr::from(net | !self.mask()) }
+    }
+    pub fn network(&self) -> Ipv4Addr {
+        Ipv4Addr::from(u32::from(self.ip) & self.mask())
+    }
+    pub fn broadcast(&self) -> Ipv4Addr {
+        Ipv4Addr::from(u32::from(self.ip) | !self.mask())
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+pub struct NodeFacts {
+    pub name: String,
+    pub online: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpus: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mem_total_mib: Option<u64>,
+    /// Memory left after the running guests' allocations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mem_free_mib: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+pub struct StorageFacts {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub content: Vec<String>,
+    pub nodes: Vec<String>,
+    pub shared: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+pub struct GuestFacts {
+    pub vmid: u32,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub node: String,
+    pub template: bool,
+    /// Templates: QEMU guest agent enabled in the template.
+    #[serde(default)]
+    pub agent: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+pub struct NetFacts {
+    pub name: String,
+    /// `bridge` or `vnet`.
+    pub kind: String,
+    /// Nodes where it exists (empty: all).
+    pub nodes: Vec<String>,
+    /// (cidr, gateway)
+    pub subnets: Vec<(String, Option<String>)>,
+}
+
+/// Everything the cluster-aware rules use. Serializable so tests and the MCP tool can show
+/// what the linter knew.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+pub struct ClusterFacts {
+    pub cluster: String,
+    pub nodes: Vec<NodeFacts>,
+    pub storages: Vec<StorageFacts>,
+    /// Templates and guests (VMs and containers) by VMID.
+    pub guests: Vec<GuestFacts>,
+    /// VMIDs in use (may include guests not listed in `guests`).
+    pub used_vmids: BTreeSet<u32>,
+    pub networks: Vec<NetFacts>,
+    /// Address → who uses it.
+    pub used_ipv4: BTreeMap<String, String>,
+    /// Reserved ranges with their purpose (gateways, k3s VIP, MetalLB pools, config).
+    pub reserved: Vec<(String, String)>,
+    /// MetalLB pools (ranges).
+    pub metallb_pools: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub k3s_api_vip: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub namespaces: Vec<String>,
+}
+
+fn parse_vmid_ranges(s: &str) -> BTreeSet<u32> {
+    let mut out = BTreeSet::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match part.split_once('-') {
+            Some((a, b)) => {
+                if let (Ok(a), Ok(b)) = (a.parse::<u32>(), b.parse::<u32>()) {
+                    out.extend(a..=b.min(a.saturating_add(1_000_000)));
+                }
+            }
+            None => {
+                if let Ok(x) = part.parse() {
+                    out.insert(x);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn bad(field: String, message: impl Into<String>) -> Error {
+    Error::Facts { field, message: message.into() }
+}
+
+impl ClusterFacts {
+    /// From a `cluster_state` answer (view `full` gives everything; other views give less and
+    /// the rules that need the missing parts stay quiet) and the site facts.
+    pub fn from_state(state: &ClusterState, site: &SiteFacts) -> Result<ClusterFacts> {
+        let mut f = ClusterFacts { cluster: state.cluster.clone(), ..Default::default() };
+        for n in state.nodes.iter().flatten() {
+            f.nodes.push(NodeFacts {
+                name: n.name.clone(),
+                online: n.online,
+                cpus: n.cpus,
+                mem_total_mib: n.mem_total_mib,
+                mem_free_mib: n.mem_free_mib,
+            });
+        }
+        for s in state.storages.iter().flatten() {
+            f.storages.push(StorageFacts {
+                name: s.name.clone(),
+                kind: s.kind.clone(),
+                content: s.content.clone(),
+                nodes: s.nodes.clone(),
+                shared: s.shared,
+            });
+        }
+        for t in state.templates.iter().flatten() {
+            f.guests.push(GuestFacts { vmid: t.vmid, name: t.name.clone(), node: t.node.clone(), template: true, agent: t.agent });
+        }
+        for g in state.guests.iter().flatten() {
+            if !f.guests.iter().any(|x| x.vmid == g.vmid) {
+                f.guests.push(GuestFacts { vmid: g.vmid, name: g.name.clone(), node: g.node.clone(), template: false, agent: false });
+            }
+            for ip in &g.ipv4 {
+                f.used_ipv4.insert(ip.clone(), format!("{} ({})", g.name, g.vmid));
+            }
+        }
+        f.used_vmids = state.used_vmids.as_deref().map(parse_vmid_ranges).unwrap_or_default();
+        f.used_vmids.extend(f.guests.iter().map(|g| g.vmid));
+        for u in state.used_ipv4.iter().flatten() {
+            f.used_ipv4.entry(u.ip.clone()).or_insert_with(|| format!("{} ({})", u.name, u.vmid));
+        }
+        if let Some(net) = &state.network {
+            for b in &net.bridges {
+                f.networks.push(NetFacts { name: b.name.clone(), kind: "bridge".into(), nodes: b.nodes.clone(), subnets: vec![] });
+            }
+            for v in &net.vnets {
+                f.networks.push(NetFacts {
+                    name: v.vnet.clone(),
+                    kind: "vnet".into(),
+                    nodes: vec![],
+                    subnets: v.subnets.iter().map(|s| (s.cidr.clone(), s.gateway.clone())).collect(),
+                });
+            }
+        }
+        f.merge_site(site)?;
+        Ok(f)
+    }
+
+    /// Add the site facts; they are checked here so a typo in the config names its field.
+    pub fn merge_site(&mut self, site: &SiteFacts) -> Result<()> {
+        for (i, v) in site.vnets.iter().enumerate() {
+            let mut subnets = Vec::new();
+            for (j, s) in v.subnets.iter().enumerate() {
+                if Cidr::parse(&s.cidr).is_none() {
+                    return Err(bad(format!("facts.vnets[{i}].subnets[{j}].cidr"), format!("`{}` is not an IPv4 CIDR like 192.168.0.0/16", s.cidr)));
+                }
+                if let Some(g) = &s.gateway {
+                    if g.parse::<Ipv4Addr>().is_err() {
+                        return Err(bad(format!("facts.vnets[{i}].subnets[{j}].gateway"), format!("`{g}` is not an IPv4 address")));
+                    }
+                }
+                subnets.push((s.cidr.clone(), s.gateway.clone()));
+            }
+            match self.networks.iter_mut().find(|n| n.name == v.name) {
+                Some(n) => {
+                    for s in subnets {
+                        if !n.subnets.contains(&s) {
+                            n.subnets.push(s);
+                        }
+                    }
+                }
+                None => self.networks.push(NetFacts { name: v.name.clone(), kind: "vnet".into(), nodes: v.nodes.clone(), subnets }),
+            }
+        }
+        if let Some(vip) = &site.k3s_api_vip {
+            if vip.parse::<Ipv4Addr>().is_err() {
+                return Err(bad("facts.k3s_api_vip".into(), format!("`{vip}` is not an IPv4 address")));
+            }
+            self.k3s_api_vip = Some(vip.clone());
+            self.reserved.push((vip.clone(), "the k3s API virtual IP".into()));
+        }
+        for (i, p) in site.metallb_pools.iter().enumerate() {
+            if Range::parse(p).is_none() {
+                return Err(bad(format!("facts.metallb_pools[{i}]"), format!("`{p}` is not a range like 192.168.0.240-192.168.0.250 or a CIDR")));
+            }
+            self.metallb_pools.push(p.clone());
+            self.reserved.push((p.clone(), "the MetalLB address pool (LoadBalancer services only)".into()));
+        }
+        for (i, r) in site.reserved_ipv4.iter().enumerate() {
+            if Range::parse(&r.addresses).is_none() {
+                return Err(bad(format!("facts.reserved_ipv4[{i}].addresses"), format!("`{}` is not an address, range or CIDR", r.addresses)));
+            }
+            if !self.reserved.iter().any(|(a, _)| a == &r.addresses) {
+                self.reserved.push((r.addresses.clone(), r.purpose.clone()));
+            }
+        }
+        for n in &self.networks {
+            for (cidr, gw) in &n.subnets {
+                if let Some(g) = gw {
+                    if !self.reserved.iter().any(|(a, _)| a == g) {
+                        self.reserved.push((g.clone(), format!("the gateway of {} ({cidr})", n.name)));
+                    }
+                }
+            }
+        }
+        self.namespaces.extend(site.namespaces.iter().cloned());
+        Ok(())
+    }
+
+    pub fn node(&self, name: &str) -> Option<&NodeFacts> {
+        self.nodes.iter().find(|n| n.name == name)
+    }
+    pub fn storage(&self, name: &str) -> Option<&StorageFacts> {
+        self.storages.iter().find(|s| s.name == name)
+    }
+    pub fn guest(&self, vmid: u32) -> Option<&GuestFacts> {
+        self.guests.iter().find(|g| g.vmid == vmid)
+    }
+    pub fn network(&self, name: &str) -> Option<&NetFacts> {
+        self.networks.iter().find(|n| n.name == name)
+    }
+    /// Why this address is reserved, if it is.
+    pub fn reserved_for(&self, ip: Ipv4Addr) -> Option<String> {
+        self.reserved.iter().find(|(r, _)| Range::parse(r).is_some_and(|r| r.contains(ip))).map(|(r, why)| {
+            if r.contains('-') || r.contains('/') { format!("{why}, {r}") } else { why.clone() }
+        })
+    }
+    pub fn in_metallb_pool(&self, ip: Ipv4Addr) -> bool {
+        self.metallb_pools.iter().any(|p| Range::parse(p).is_some_and(|r| r.contains(ip)))
+    }
+}

@@ -1,0 +1,408 @@
+//! Kubernetes YAML: objects checked against schemas generated from k8s-openapi's typed models
+//! (Kubernetes 1.37), plus workload and Service rules; LoadBalancer IPs against the MetalLB
+//! pools in the cluster facts.
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::Ipv4Addr;
+use std::sync::OnceLock;
+
+use k8s_openapi::api::{apps, autoscaling, batch, core, networking, policy, rbac};
+use serde_json::{Map, Value};
+
+use crate::facts::ClusterFacts;
+use crate::finding::{Finding, Sink};
+use crate::schema::did_you_mean;
+use crate::yaml::{self, N, Y};
+
+type Schemas = BTreeMap<(String, String), Value>;
+
+fn gen<T: schemars::JsonSchema>() -> Value {
+    let s = schemars::generate::SchemaSettings::draft2020_12().into_generator().into_root_schema_for::<T>();
+    serde_json::to_value(s).unwrap_or(Value::Null)
+}
+
+/// Built-in kinds with their schemas (apiVersion, kind).
+fn schemas() -> &'static Schemas {
+    static S: OnceLock<Schemas> = OnceLock::new();
+    S.get_or_init(|| {
+        let mut m = Schemas::new();
+        let mut add = |api: &str, kind: &str, v: Value| {
+            m.insert((api.to_string(), kind.to_string()), v);
+        };
+        add("v1", "ConfigMap", gen::<core::v1::ConfigMap>());
+        add("v1", "Secret", gen::<core::v1::Secret>());
+        add("v1", "Service", gen::<core::v1::Service>());
+        add("v1", "Namespace", gen::<core::v1::Namespace>());
+        add("v1", "Pod", gen::<core::v1::Pod>());
+        add("v1", "PersistentVolumeClaim", gen::<core::v1::PersistentVolumeClaim>());
+        add("v1", "ServiceAccount", gen::<core::v1::ServiceAccount>());
+        add("apps/v1", "Deployment", gen::<apps::v1::Deployment>());
+        add("apps/v1", "StatefulSet", gen::<apps::v1::StatefulSet>());
+        add("apps/v1", "DaemonSet", gen::<apps::v1::DaemonSet>());
+        add("apps/v1", "ReplicaSet", gen::<apps::v1::ReplicaSet>());
+        add("batch/v1", "Job", gen::<batch::v1::Job>());
+        add("batch/v1", "CronJob", gen::<batch::v1::CronJob>());
+        add("networking.k8s.io/v1", "Ingress", gen::<networking::v1::Ingress>());
+        add("networking.k8s.io/v1", "NetworkPolicy", gen::<networking::v1::NetworkPolicy>());
+        add("policy/v1", "PodDisruptionBudget", gen::<policy::v1::PodDisruptionBudget>());
+        add("autoscaling/v2", "HorizontalPodAutoscaler", gen::<autoscaling::v2::HorizontalPodAutoscaler>());
+        add("rbac.authorization.k8s.io/v1", "Role", gen::<rbac::v1::Role>());
+        add("rbac.authorization.k8s.io/v1", "RoleBinding", gen::<rbac::v1::RoleBinding>());
+        add("rbac.authorization.k8s.io/v1", "ClusterRole", gen::<rbac::v1::ClusterRole>());
+        add("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", gen::<rbac::v1::ClusterRoleBinding>());
+        m
+    })
+}
+
+/// Build the schemas now (the first lint call otherwise pays for it).
+pub fn warm() {
+    let _ = schemas();
+}
+
+fn plain_kind(s: &str) -> &'static str {
+    if s.is_empty() || s == "~" || s == "null" {
+        "null"
+    } else if s == "true" || s == "false" {
+        "bool"
+    } else if s.parse::<i64>().is_ok() {
+        "integer"
+    } else if s.parse::<f64>().is_ok() {
+        "number"
+    } else {
+        "string"
+    }
+}
+
+struct Validator<'a, 'b> {
+    defs: &'a Map<String, Value>,
+    sink: &'a mut Sink<'b>,
+}
+
+fn resolve<'s>(defs: &'s Map<String, Value>, s: &'s Value) -> &'s Value {
+    let mut cur = s;
+    for _ in 0..16 {
+        match cur.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/$defs/")) {
+            Some(name) => match defs.get(name) {
+                Some(d) => cur = d,
+                None => return cur,
+            },
+            None => return cur,
+        }
+    }
+    cur
+}
+
+impl<'a> Validator<'a, '_> {
+
+    fn err(&mut self, n: &N, msg: String, fix: Option<String>) {
+        self.sink.push("PV100", n.span(), msg, fix);
+    }
+
+    fn check(&mut self, n: &N, schema: &'a Value, path: &str) {
+        let defs: &'a Map<String, Value> = self.defs;
+        let s = resolve(defs, schema);
+        if matches!(n.y, Y::Alias) || n.is_null() {
+            return;
+        }
+        if s.get("x-kubernetes-int-or-string").and_then(Value::as_bool) == Some(true) {
+            if !matches!(n.y, Y::Scalar(..)) {
+                self.err(n, format!("`{path}` must be an integer or a string"), None);
+            }
+            return;
+        }
+        let ty = s.get("type").and_then(|t| t.as_str().or_else(|| t.as_array().and_then(|a| a.iter().find_map(|x| x.as_str().filter(|x| *x != "null")))));
+        match ty {
+            Some("object") => {
+                let Y::Map(entries) = &n.y else {
+                    self.err(n, format!("`{path}` must be a mapping (object)"), None);
+                    return;
+                };
+                let props = s.get("properties").and_then(Value::as_object);
+                let extra = s.get("additionalProperties").filter(|v| v.is_object());
+                for (k, v) in entries {
+                    let Some(key) = k.str() else { continue };
+                    let child = format!("{path}.{key}");
+                    match (props.and_then(|p| p.get(key)), extra) {
+                        (Some(ps), _) => self.check(v, ps, &child),
+                        (None, Some(ex)) => self.check(v, ex, &child),
+                        (None, None) if props.is_some() => {
+                            let names: Vec<String> = props.map(|p| p.keys().cloned().collect()).unwrap_or_default();
+                            let hint = did_you_mean(key, names.iter());
+                            let msg = match &hint {
+                                Some(h) => format!("unknown field `{child}`; did you mean `{h}`?"),
+                                None => format!("unknown field `{child}`"),
+                            };
+                            self.sink.push("PV100", k.span(), msg, Some(hint.map(|h| format!("rename it to `{h}`")).unwrap_or_else(|| "remove it (the API server rejects unknown fields with strict validation)".into())));
+                        }
+                        _ => {}
+                    }
+                }
+                if let Some(req) = s.get("required").and_then(Value::as_array) {
+                    for r in req.iter().filter_map(Value::as_str) {
+                        if !entries.iter().any(|(k, _)| k.str() == Some(r)) {
+                            self.err(n, format!("`{path}` lacks the required field `{r}`"), Some(format!("add `{r}:`")));
+                        }
+                    }
+                }
+            }
+            Some("array") => {
+                let Y::Seq(items) = &n.y else {
+                    self.err(n, format!("`{path}` must be a list"), Some("write it as a YAML list (`- item`)".into()));
+                    return;
+                };
+                if let Some(it) = s.get("items") {
+                    for (i, x) in items.iter().enumerate() {
+                        self.check(x, it, &format!("{path}[{i}]"));
+                    }
+                }
+            }
+            Some(t @ ("string" | "integer" | "number" | "boolean")) => {
+                let Y::Scalar(v, quoted) = &n.y else {
+                    self.err(n, format!("`{path}` must be a {t}"), None);
+                    return;
+                };
+                let got = if *quoted { "string" } else { plain_kind(v) };
+                let ok = match t {
+                    "string" => got == "string",
+                    "integer" => got == "integer",
+                    "number" => got == "integer" || got == "number",
+                    _ => got == "bool",
+                };
+                if !ok {
+                    let fix = match t {
+                        "string" => format!("quote it: \"{v}\""),
+                        "integer" | "number" => "write a number without quotes".into(),
+                        _ => "write true or false without quotes".into(),
+                    };
+                    self.err(n, format!("`{path}` must be a {t}, got {got} `{v}`"), Some(fix));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Pod template spec path of a workload kind.
+fn pod_spec_path(kind: &str) -> Option<&'static [&'static str]> {
+    Some(match kind {
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => &["spec", "template", "spec"],
+        "CronJob" => &["spec", "jobTemplate", "spec", "template", "spec"],
+        "Pod" => &["spec"],
+        _ => return None,
+    })
+}
+
+fn labels_of(n: Option<&N>) -> BTreeMap<String, String> {
+    n.map(|l| l.entries().iter().filter_map(|(k, v)| Some((k.str()?.to_string(), v.str().unwrap_or("").to_string()))).collect()).unwrap_or_default()
+}
+
+struct Obj<'a> {
+    file: &'a str,
+    doc: &'a N,
+    kind: String,
+    namespace: String,
+}
+
+/// Lint Kubernetes YAML files together (Services are matched against workloads in all of them).
+pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut parsed: Vec<(&str, Vec<(N, u32)>)> = Vec::new();
+    for (path, text) in files {
+        match yaml::parse(text) {
+            Ok(docs) => parsed.push((path, docs)),
+            Err((l, c, m)) => {
+                let mut s = Sink::new(path);
+                s.push("PV002", (l, c, l, c + 1), format!("YAML syntax error: {m}"), Some("fix the indentation or quoting here".into()));
+                out.extend(s.out);
+            }
+        }
+    }
+    let mut objs: Vec<Obj> = Vec::new();
+    for (path, docs) in &parsed {
+        let mut sink = Sink::new(path);
+        for (doc, start) in docs {
+            if doc.is_null() {
+                continue;
+            }
+            if !matches!(doc.y, Y::Map(_)) {
+                sink.push("PV100", doc.span(), "a Kubernetes document must be a mapping with apiVersion and kind", None);
+                continue;
+            }
+            let api = doc.get("apiVersion").and_then(N::str).unwrap_or("");
+            let kind = doc.get("kind").and_then(N::str).unwrap_or("");
+            if api.is_empty() || kind.is_empty() {
+                let missing = if api.is_empty() { "apiVersion" } else { "kind" };
+                sink.push("PV100", (*start, 1, *start, 2), format!("document lacks `{missing}`"), Some(format!("add `{missing}:`")));
+                continue;
+            }
+            match schemas().get(&(api.to_string(), kind.to_string())) {
+                Some(schema) => {
+                    let defs = schema.get("$defs").and_then(Value::as_object).cloned().unwrap_or_default();
+                    let mut v = Validator { defs: &defs, sink: &mut sink };
+                    v.check(doc, schema, kind);
+                }
+                None => {
+                    let served: Vec<&String> = schemas().keys().filter(|(_, k)| k == kind).map(|(a, _)| a).collect();
+                    let n = doc.get("apiVersion").unwrap_or(doc);
+                    if let Some(a) = served.first() {
+                        sink.push("PV101", n.span(), format!("{kind} is not served as `{api}` in Kubernetes 1.37; it is `{a}`"), Some(format!("apiVersion: {a}")));
+                    } else {
+                        let group = api.split('/').next().unwrap_or("");
+                        if api.contains('/') && group.contains('.') && !group.ends_with(".k8s.io") {
+                            sink.push("PV102", n.span(), format!("{api} {kind} is a custom resource: its fields were not schema-checked"), None);
+                        } else {
+                            sink.push("PV101", n.span(), format!("`{api}` `{kind}` is not a Kubernetes 1.37 built-in kind"), Some("check apiVersion and kind".into()));
+                        }
+                    }
+                }
+            }
+            let namespace = doc.path(&["metadata", "namespace"]).and_then(N::str).unwrap_or("default").to_string();
+            objs.push(Obj { file: path, doc, kind: kind.to_string(), namespace });
+        }
+        out.extend(sink.out);
+    }
+
+    // Pod templates: (namespace, labels, container ports by name)
+    let mut templates: Vec<(String, BTreeMap<String, String>, BTreeSet<String>)> = Vec::new();
+    for o in &objs {
+        let mut sink = Sink::new(o.file);
+        if let Some(p) = pod_spec_path(&o.kind) {
+            let meta_path: Vec<&str> = p[..p.len() - 1].iter().copied().chain(["metadata", "labels"]).collect();
+            let tlabels = if o.kind == "Pod" { labels_of(o.doc.path(&["metadata", "labels"])) } else { labels_of(o.doc.path(&meta_path)) };
+            // Selector vs template labels.
+            if matches!(o.kind.as_str(), "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet") {
+                if let Some(ml) = o.doc.path(&["spec", "selector", "matchLabels"]) {
+                    for (k, v) in ml.entries() {
+                        let (Some(key), val) = (k.str(), v.str().unwrap_or("")) else { continue };
+                        match tlabels.get(key) {
+                            Some(tv) if tv == val => {}
+                            Some(tv) => sink.push("PV113", k.span(), format!("{} spec.selector.matchLabels {key}={val} does not match spec.template.metadata.labels {key}={tv}; the API server rejects it", o.kind), Some(format!("use the same value in both: {key}: {tv}"))),
+                            None => sink.push("PV113", k.span(), format!("{} spec.selector.matchLabels {key}={val} is not among spec.template.metadata.labels; the API server rejects it", o.kind), Some(format!("add {key}: {val} to the template labels"))),
+                        }
+                    }
+                }
+            }
+            let mut ports = BTreeSet::new();
+            let serving = matches!(o.kind.as_str(), "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet");
+            if let Some(spec) = o.doc.path(p) {
+                for c in spec.get("containers").map(N::seq).unwrap_or(&[]) {
+                    let cname = c.get("name").and_then(N::str).unwrap_or("?");
+                    let mut cports = BTreeSet::new();
+                    for port in c.get("ports").map(N::seq).unwrap_or(&[]) {
+                        if let Some(n) = port.get("name").and_then(N::str) {
+                            cports.insert(n.to_string());
+                        }
+                    }
+                    ports.extend(cports.iter().cloned());
+                    if let Some(img) = c.get("image") {
+                        let s = img.str().unwrap_or("");
+                        let last = s.rsplit('/').next().unwrap_or(s);
+                        if !s.contains('@') {
+                            match last.split_once(':') {
+                                None => sink.push("PV110", img.span(), format!("container `{cname}` image `{s}` has no tag, so it pulls the mutable :latest"), Some("pin a version tag or a digest".into())),
+                                Some((_, "latest")) => sink.push("PV110", img.span(), format!("container `{cname}` image uses the mutable :latest tag"), Some("pin a version tag or a digest".into())),
+                                _ => {}
+                            }
+                        }
+                    }
+                    let at = c.get("name").unwrap_or(c);
+                    let res = c.get("resources");
+                    let has = |k: &str| res.and_then(|r| r.get(k)).is_some_and(|x| !x.entries().is_empty());
+                    if !has("requests") || !has("limits") {
+                        let what = match (has("requests"), has("limits")) {
+                            (false, false) => "requests or limits",
+                            (false, true) => "requests",
+                            _ => "limits",
+                        };
+                        sink.push("PV111", at.span(), format!("container `{cname}` has no resource {what}: the scheduler cannot place it reliably"), Some("add resources.requests (cpu, memory) and resources.limits (memory)".into()));
+                    }
+                    if serving && !cports.is_empty() && c.get("readinessProbe").is_none() {
+                        sink.push("PV112", at.span(), format!("container `{cname}` serves ports but has no readinessProbe: it gets traffic before it is ready"), Some("add a readinessProbe (httpGet or tcpSocket on the serving port)".into()));
+                    }
+                    for probe in ["readinessProbe", "livenessProbe", "startupProbe"] {
+                        for kind in ["httpGet", "tcpSocket", "grpc"] {
+                            if let Some(pn) = c.path(&[probe, kind, "port"]) {
+                                if let Y::Scalar(v, _) = &pn.y {
+                                    if plain_kind(v) == "string" && !cports.contains(v) {
+                                        sink.push("PV117", pn.span(), format!("{probe} of `{cname}` uses port name `{v}`, which the container does not declare"), Some(format!("name a port `{v}` in ports, or use the number")));
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            templates.push((o.namespace.clone(), tlabels, ports));
+        }
+        out.extend(sink.out);
+    }
+
+    // Services.
+    let mut lb_ips: BTreeMap<Ipv4Addr, String> = BTreeMap::new();
+    for o in objs.iter().filter(|o| o.kind == "Service") {
+        let mut sink = Sink::new(o.file);
+        let name = o.doc.path(&["metadata", "name"]).and_then(N::str).unwrap_or("?");
+        let sel = labels_of(o.doc.path(&["spec", "selector"]));
+        let matched: Vec<&(String, BTreeMap<String, String>, BTreeSet<String>)> = templates
+            .iter()
+            .filter(|(ns, l, _)| ns == &o.namespace && !sel.is_empty() && sel.iter().all(|(k, v)| l.get(k) == Some(v)))
+            .collect();
+        if !sel.is_empty() && !templates.is_empty() && matched.is_empty() {
+            let at = o.doc.path(&["spec", "selector"]).unwrap_or(o.doc);
+            let sel_s: Vec<String> = sel.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            sink.push("PV114", at.span(), format!("Service `{name}` selector {} matches no pod template in namespace {} in these manifests", sel_s.join(","), o.namespace), Some("use the pod template's labels as the selector".into()));
+        }
+        if !matched.is_empty() {
+            let names: BTreeSet<&String> = matched.iter().flat_map(|(_, _, p)| p.iter()).collect();
+            for p in o.doc.path(&["spec", "ports"]).map(N::seq).unwrap_or(&[]) {
+                if let Some(tp) = p.get("targetPort") {
+                    if let Y::Scalar(v, _) = &tp.y {
+                        if plain_kind(v) == "string" && !names.iter().any(|n| *n == v) {
+                            sink.push("PV117", tp.span(), format!("Service `{name}` targetPort `{v}` names no container port of the selected pods"), Some("use a declared port name or the container port number".into()));
+                        }
+                    }
+                }
+            }
+        }
+        let ty = o.doc.path(&["spec", "type"]).and_then(N::str).unwrap_or("ClusterIP");
+        let mut ips: Vec<(&N, String)> = Vec::new();
+        if let Some(ann) = o.doc.path(&["metadata", "annotations"]) {
+            for (k, v) in ann.entries() {
+                match k.str() {
+                    Some("metallb.io/loadBalancerIPs") => ips.extend(v.str().unwrap_or("").split(',').map(|s| (v, s.trim().to_string()))),
+                    Some("metallb.universe.tf/loadBalancerIPs") => {
+                        sink.push("PV116", k.span(), "the metallb.universe.tf/ annotations are deprecated", Some("use metallb.io/loadBalancerIPs".into()));
+                        ips.extend(v.str().unwrap_or("").split(',').map(|s| (v, s.trim().to_string())));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if let Some(lb) = o.doc.path(&["spec", "loadBalancerIP"]) {
+            sink.push("PV116", lb.span(), "spec.loadBalancerIP is deprecated since Kubernetes 1.24", Some("use the metallb.io/loadBalancerIPs annotation".into()));
+            ips.push((lb, lb.str().unwrap_or("").to_string()));
+        }
+        if !ips.is_empty() && ty != "LoadBalancer" {
+            sink.push("PV115", ips[0].0.span(), format!("Service `{name}` asks for a LoadBalancer IP but is of type {ty}"), Some("set spec.type: LoadBalancer, or drop the annotation".into()));
+        }
+        for (n, ip) in ips {
+            let Ok(addr) = ip.parse::<Ipv4Addr>() else {
+                sink.push("PV115", n.span(), format!("`{ip}` is not an IPv4 address"), None);
+                continue;
+            };
+            if let Some(f) = facts {
+                if !f.metallb_pools.is_empty() && !f.in_metallb_pool(addr) {
+                    sink.push("PV115", n.span(), format!("LoadBalancer IP {addr} is outside the MetalLB pools ({})", f.metallb_pools.join(", ")), Some(format!("pick an address from {}", f.metallb_pools[0])));
+                } else if let Some(who) = f.used_ipv4.get(&ip) {
+                    sink.push("PV115", n.span(), format!("LoadBalancer IP {addr} is already used by {who}"), Some("pick a free address from the pool".into()));
+                }
+            }
+            if let Some(other) = lb_ips.get(&addr) {
+                sink.push("PV115", n.span(), format!("LoadBalancer IP {addr} is also requested by Service {other}"), Some("give each Service its own address (or share it explicitly with metallb.io/allow-shared-ip)".into()));
+            } else {
+                lb_ips.insert(addr, name.to_string());
+            }
+        }
+        out.extend(sink.out);
+    }
+    out
+}

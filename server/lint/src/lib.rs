@@ -1,0 +1,107 @@
+//! `lint_manifest`: Terraform for the bpg and Telmate Proxmox providers, and Kubernetes YAML.
+//! Findings are data ([`Finding`]) with stable rule codes ([`rules::RULES`]); cluster-aware
+//! rules use [`ClusterFacts`] (live state merged with site facts from the config).
+pub mod error;
+pub mod facts;
+pub mod finding;
+pub mod k8s;
+pub mod rules;
+pub mod sarif;
+pub mod schema;
+pub mod terraform;
+pub mod yaml;
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+pub use error::{Error, Result};
+pub use facts::ClusterFacts;
+pub use finding::{Finding, Severity};
+
+/// One file to lint.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Input {
+    /// Path as the user knows it (relative paths group Terraform modules by directory).
+    pub path: String,
+    pub content: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Terraform,
+    Kubernetes,
+    Other,
+}
+
+/// What kind of file this is: `.tf` is Terraform; `.yaml`/`.yml` with `apiVersion` and `kind`
+/// is Kubernetes; anything else (tfvars, Ansible inventories, vars) is not linted.
+pub fn kind_of(path: &str, content: &str) -> Kind {
+    let p = path.to_ascii_lowercase();
+    if p.ends_with(".tf") {
+        Kind::Terraform
+    } else if (p.ends_with(".yaml") || p.ends_with(".yml")) && content.contains("apiVersion") && content.contains("kind") {
+        Kind::Kubernetes
+    } else {
+        Kind::Other
+    }
+}
+
+/// Counts of a lint run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Counts {
+    pub files: u32,
+    pub errors: u32,
+    pub warnings: u32,
+    pub infos: u32,
+}
+
+pub fn counts(files: usize, findings: &[Finding]) -> Counts {
+    let n = |s| findings.iter().filter(|f| f.severity == s).count() as u32;
+    Counts { files: files as u32, errors: n(Severity::Error), warnings: n(Severity::Warning), infos: n(Severity::Info) }
+}
+
+/// Lint files together: `.tf` files of one directory form a module; all Kubernetes files are
+/// one set (Services are matched against workloads across them). Sorted by file, line, column.
+pub fn lint(inputs: &[Input], facts: Option<&ClusterFacts>) -> Vec<Finding> {
+    let mut modules: BTreeMap<String, Vec<(&str, &str)>> = BTreeMap::new();
+    let mut yaml: Vec<(&str, &str)> = Vec::new();
+    let mut out = Vec::new();
+    for i in inputs {
+        match kind_of(&i.path, &i.content) {
+            Kind::Terraform => {
+                let dir = i.path.rsplit_once('/').map(|(d, _)| d.to_string()).unwrap_or_default();
+                modules.entry(dir).or_default().push((&i.path, &i.content));
+            }
+            Kind::Kubernetes => yaml.push((&i.path, &i.content)),
+            Kind::Other => {
+                let mut s = finding::Sink::new(&i.path);
+                s.push("PV900", (1, 1, 1, 1), "not a Terraform (.tf) or Kubernetes YAML file: not linted", None);
+                out.extend(s.out);
+            }
+        }
+    }
+    for files in modules.values() {
+        out.extend(terraform::lint_module(files, facts));
+    }
+    if !yaml.is_empty() {
+        out.extend(k8s::lint(&yaml, facts));
+    }
+    out.sort_by(|a, b| (&a.file, a.line, a.column, &a.code).cmp(&(&b.file, b.line, b.column, &b.code)));
+    out.dedup();
+    out
+}
+
+/// One line per finding, like compilers and ruff print them.
+pub fn render_text(findings: &[Finding]) -> String {
+    let mut s = String::new();
+    for f in findings {
+        s.push_str(&format!("{}:{}:{}: {} {} [{}] {}\n", f.file, f.line, f.column, f.severity.as_str(), f.code, f.rule, f.message));
+        if let Some(fix) = &f.fix {
+            s.push_str(&format!("    fix: {fix}\n"));
+        }
+    }
+    s
+}

@@ -1,0 +1,284 @@
+//! Provider schemas kept in `schemas/providers/*.tfschema`, written by hand from the providers'
+//! documented arguments (see the header of each file for the grammar).
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use crate::error::{Error, Result};
+
+/// Value type of an argument.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ty {
+    String,
+    Number,
+    Bool,
+    List(Box<Ty>),
+    Set(Box<Ty>),
+    Map(Box<Ty>),
+    Any,
+}
+
+impl Ty {
+    pub fn describe(&self) -> String {
+        match self {
+            Ty::String => "string".into(),
+            Ty::Number => "number".into(),
+            Ty::Bool => "bool".into(),
+            Ty::List(t) => format!("list({})", t.describe()),
+            Ty::Set(t) => format!("set({})", t.describe()),
+            Ty::Map(t) => format!("map({})", t.describe()),
+            Ty::Any => "any".into(),
+        }
+    }
+
+    fn parse(s: &str) -> Option<Ty> {
+        Some(match s {
+            "string" => Ty::String,
+            "number" => Ty::Number,
+            "bool" => Ty::Bool,
+            "any" => Ty::Any,
+            _ => {
+                let (outer, inner) = s.strip_suffix(')')?.split_once('(')?;
+                let inner = Box::new(Ty::parse(inner)?);
+                match outer {
+                    "list" => Ty::List(inner),
+                    "set" => Ty::Set(inner),
+                    "map" => Ty::Map(inner),
+                    _ => return None,
+                }
+            }
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attr {
+    pub ty: Ty,
+    pub required: bool,
+    pub sensitive: bool,
+    pub computed: bool,
+    pub deprecated: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Block {
+    pub attrs: BTreeMap<String, Attr>,
+    pub blocks: BTreeMap<String, NestedBlock>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NestedBlock {
+    pub required: bool,
+    pub max: Option<u32>,
+    pub deprecated: Option<String>,
+    pub block: Block,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resource {
+    pub name: String,
+    /// Doc page inside the provider's docs folder.
+    pub doc: String,
+    pub deprecated: Option<String>,
+    pub block: Block,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Provider {
+    /// `bpg/proxmox`, `Telmate/proxmox`.
+    pub source: String,
+    pub version: String,
+    /// Corpus folder of its docs.
+    pub docs: String,
+    pub config: Block,
+    pub config_doc: String,
+    pub resources: BTreeMap<String, Resource>,
+}
+
+impl Provider {
+    pub fn doc_uri(&self, page: &str) -> String {
+        format!("provisio://docs/{}/{}", self.docs, page)
+    }
+
+    /// Short name used in messages: `bpg`, `Telmate`.
+    pub fn short(&self) -> &str {
+        self.source.split('/').next().unwrap_or(&self.source)
+    }
+}
+
+pub const BPG_SOURCE: &str = include_str!("../../../schemas/providers/bpg-proxmox.tfschema");
+pub const TELMATE_SOURCE: &str = include_str!("../../../schemas/providers/telmate-proxmox.tfschema");
+
+/// The two providers, parsed once.
+pub fn providers() -> &'static [Provider] {
+    static P: OnceLock<Vec<Provider>> = OnceLock::new();
+    P.get_or_init(|| {
+        [("bpg-proxmox.tfschema", BPG_SOURCE), ("telmate-proxmox.tfschema", TELMATE_SOURCE)]
+            .iter()
+            .map(|(name, src)| match parse(src) {
+                Ok(p) => p,
+                // The files are compiled in and covered by tests; a broken one is a build bug.
+                Err(e) => panic!("schemas/providers/{name}: {e}"),
+            })
+            .collect()
+    })
+}
+
+/// The provider whose schema has this resource type.
+pub fn provider_of_resource(ty: &str) -> Option<(&'static Provider, &'static Resource)> {
+    providers().iter().find_map(|p| p.resources.get(ty).map(|r| (p, r)))
+}
+
+pub fn provider_by_source(source: &str) -> Option<&'static Provider> {
+    let s = source.trim_start_matches("registry.terraform.io/").trim_start_matches("registry.opentofu.org/");
+    providers().iter().find(|p| p.source.eq_ignore_ascii_case(s))
+}
+
+struct Line<'a> {
+    no: usize,
+    indent: usize,
+    text: &'a str,
+}
+
+fn words(text: &str) -> Vec<String> {
+    // Split on spaces, keeping `key="quoted value"` together.
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    for c in text.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                cur.push(c);
+            }
+            ' ' if !quoted => {
+                if !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+            }
+            _ => cur.push(c),
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+fn kv<'a>(ws: &'a [String], key: &str) -> Option<String> {
+    ws.iter().find_map(|w| w.strip_prefix(key).and_then(|r| r.strip_prefix('=')).map(|v| v.trim_matches('"').to_string()))
+}
+
+/// Expand `name{0..3}` to name0..name3.
+fn expand(name: &str) -> Vec<String> {
+    if let Some((pre, rest)) = name.split_once('{') {
+        if let Some((range, post)) = rest.split_once('}') {
+            if let Some((a, b)) = range.split_once("..") {
+                if let (Ok(a), Ok(b)) = (a.parse::<u32>(), b.parse::<u32>()) {
+                    return (a..=b).map(|i| format!("{pre}{i}{post}")).collect();
+                }
+            }
+        }
+    }
+    vec![name.to_string()]
+}
+
+fn parse_block(lines: &[Line], i: &mut usize, indent: usize) -> Result<Block> {
+    let mut block = Block::default();
+    while *i < lines.len() {
+        let l = &lines[*i];
+        if l.indent < indent {
+            break;
+        }
+        if l.indent > indent {
+            return Err(Error::Schema(format!("line {}: unexpected indent", l.no)));
+        }
+        *i += 1;
+        let ws = words(l.text);
+        let (name, ty) = match (ws.first(), ws.get(1)) {
+            (Some(n), Some(t)) => (n.clone(), t.as_str()),
+            _ => return Err(Error::Schema(format!("line {}: expected `name type`", l.no))),
+        };
+        let flags = &ws[2..];
+        let has = |f: &str| flags.iter().any(|w| w == f);
+        let deprecated = kv(flags, "deprecated");
+        if ty == "block" {
+            let inner = parse_block(lines, i, indent + 2)?;
+            let max = kv(flags, "max").map(|m| m.parse().map_err(|_| Error::Schema(format!("line {}: bad max", l.no)))).transpose()?;
+            for n in expand(&name) {
+                block.blocks.insert(n, NestedBlock { required: has("required"), max, deprecated: deprecated.clone(), block: inner.clone() });
+            }
+        } else {
+            let ty = Ty::parse(ty).ok_or_else(|| Error::Schema(format!("line {}: unknown type `{ty}`", l.no)))?;
+            for n in expand(&name) {
+                block.attrs.insert(
+                    n,
+                    Attr {
+                        ty: ty.clone(),
+                        required: has("required"),
+                        sensitive: has("sensitive"),
+                        computed: has("computed"),
+                        deprecated: deprecated.clone(),
+                    },
+                );
+            }
+        }
+    }
+    Ok(block)
+}
+
+/// Parse one `.tfschema` file.
+pub fn parse(src: &str) -> Result<Provider> {
+    let lines: Vec<Line> = src
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .map(|(no, l)| Line { no: no + 1, indent: l.len() - l.trim_start().len(), text: l.trim() })
+        .collect();
+    let mut i = 0;
+    let mut provider: Option<Provider> = None;
+    while i < lines.len() {
+        let l = &lines[i];
+        i += 1;
+        let ws = words(l.text);
+        match ws.first().map(String::as_str) {
+            Some("provider") => {
+                provider = Some(Provider {
+                    source: ws.get(1).cloned().unwrap_or_default(),
+                    version: ws.get(2).cloned().unwrap_or_default(),
+                    docs: kv(&ws, "source").unwrap_or_default(),
+                    config: Block::default(),
+                    config_doc: String::new(),
+                    resources: BTreeMap::new(),
+                })
+            }
+            Some("config") => {
+                let p = provider.as_mut().ok_or_else(|| Error::Schema("`config` before `provider`".into()))?;
+                p.config_doc = kv(&ws, "doc").unwrap_or_default();
+                p.config = parse_block(&lines, &mut i, 2)?;
+            }
+            Some("resource") => {
+                let name = ws.get(1).cloned().ok_or_else(|| Error::Schema(format!("line {}: resource without a name", l.no)))?;
+                let doc = kv(&ws, "doc").unwrap_or_default();
+                let deprecated = kv(&ws, "deprecated");
+                let block = parse_block(&lines, &mut i, 2)?;
+                let p = provider.as_mut().ok_or_else(|| Error::Schema("`resource` before `provider`".into()))?;
+                p.resources.insert(name.clone(), Resource { name, doc, deprecated, block });
+            }
+            _ => return Err(Error::Schema(format!("line {}: expected provider, config or resource", l.no))),
+        }
+    }
+    provider.ok_or_else(|| Error::Schema("no `provider` line".into()))
+}
+
+/// The closest name to `name` among `candidates`, if any is close.
+pub fn did_you_mean<'a>(name: &str, candidates: impl Iterator<Item = &'a String>) -> Option<String> {
+    let mut best: Option<(f64, &String)> = None;
+    for c in candidates {
+        let score = strsim::jaro_winkler(name, c);
+        let lev = strsim::levenshtein(name, c);
+        if (score >= 0.85 || lev <= 2) && best.is_none_or(|(s, _)| score > s) {
+            best = Some((score, c));
+        }
+    }
+    best.map(|(_, c)| c.clone())
+}

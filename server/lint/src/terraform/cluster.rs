@@ -1,0 +1,483 @@
+//! Cluster-aware rules: a VM resource (bpg `proxmox_virtual_environment_vm` or Telmate
+//! `proxmox_vm_qemu`) read into one model, then checked against the cluster's facts.
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+
+use hcl_edit::structure::{Attribute, Block, Body};
+
+use super::{label, Decls, Lit, TfFile};
+use crate::facts::{Cidr, ClusterFacts};
+use crate::finding::{Finding, Sink, Span};
+use crate::schema::{did_you_mean, Provider};
+
+#[derive(Debug, Clone)]
+pub struct V<T> {
+    pub v: T,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Nic {
+    pub index: usize,
+    pub bridge: Option<V<String>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Ip {
+    pub nic: usize,
+    pub cidr: V<String>,
+    pub gateway: Option<V<String>>,
+}
+
+/// What the cluster rules need from a VM resource.
+#[derive(Debug, Clone, Default)]
+pub struct Vm {
+    pub resource: String,
+    pub header: Span,
+    pub counted: bool,
+    pub node: Option<V<String>>,
+    pub vmid: Option<V<u32>>,
+    pub clone_header: Option<Span>,
+    pub clone_vmid: Option<V<u32>>,
+    pub clone_name: Option<V<String>>,
+    pub clone_node: Option<V<String>>,
+    pub memory_mib: Option<V<u64>>,
+    pub vcpus: Option<V<u32>>,
+    /// (storage, what it holds)
+    pub storages: Vec<(V<String>, &'static str)>,
+    pub nics: Vec<Nic>,
+    pub ips: Vec<Ip>,
+    /// None: not set (the provider default is off).
+    pub agent: Option<V<bool>>,
+    pub cloud_init: bool,
+    pub template: bool,
+}
+
+struct Reader<'a> {
+    f: &'a TfFile<'a>,
+    decls: &'a Decls,
+}
+
+impl Reader<'_> {
+    fn attr<'b>(&self, body: &'b Body, k: &str) -> Option<&'b Attribute> {
+        body.get_attribute(k)
+    }
+    fn string(&self, body: &Body, k: &str) -> Option<V<String>> {
+        let a = self.attr(body, k)?;
+        match self.decls.resolve(&a.value) {
+            Lit::Str(s) => Some(V { v: s, span: self.f.attr_span(a) }),
+            Lit::Num(n) => Some(V { v: n.to_string(), span: self.f.attr_span(a) }),
+            _ => None,
+        }
+    }
+    fn number(&self, body: &Body, k: &str) -> Option<V<f64>> {
+        let a = self.attr(body, k)?;
+        let v = match self.decls.resolve(&a.value) {
+            Lit::Num(n) => n,
+            Lit::Str(s) => s.trim().parse().ok()?,
+            _ => return None,
+        };
+        Some(V { v, span: self.f.attr_span(a) })
+    }
+    fn boolean(&self, body: &Body, k: &str) -> Option<V<bool>> {
+        let a = self.attr(body, k)?;
+        let v = match self.decls.resolve(&a.value) {
+            Lit::Bool(b) => b,
+            Lit::Str(s) if s == "true" || s == "false" => s == "true",
+            Lit::Num(n) => n != 0.0,
+            _ => return None,
+        };
+        Some(V { v, span: self.f.attr_span(a) })
+    }
+}
+
+fn first<'b>(body: &'b Body, k: &'b str) -> Option<&'b Block> {
+    body.get_blocks(k).next()
+}
+
+fn u32v(v: V<f64>) -> Option<V<u32>> {
+    (v.v >= 0.0 && v.v <= u32::MAX as f64).then(|| V { v: v.v as u32, span: v.span })
+}
+
+/// Read a VM resource; None for other resource types.
+pub fn read_vm(f: &TfFile, b: &Block, decls: &Decls) -> Option<Vm> {
+    let ty = label(b, 0)?;
+    let r = Reader { f, decls };
+    let body = &b.body;
+    let mut vm = Vm {
+        resource: format!("{ty}.{}", label(b, 1).unwrap_or("?")),
+        header: f.header(b),
+        counted: body.has_attribute("count") || body.has_attribute("for_each"),
+        ..Default::default()
+    };
+    match ty {
+        "proxmox_virtual_environment_vm" => {
+            vm.node = r.string(body, "node_name");
+            vm.vmid = r.number(body, "vm_id").and_then(u32v);
+            vm.template = r.boolean(body, "template").is_some_and(|v| v.v);
+            if let Some(c) = first(body, "clone") {
+                vm.clone_header = Some(f.header(c));
+                vm.clone_vmid = r.number(&c.body, "vm_id").and_then(u32v);
+                vm.clone_node = r.string(&c.body, "node_name");
+                if let Some(s) = r.string(&c.body, "datastore_id") {
+                    vm.storages.push((s, "clone target"));
+                }
+            }
+            if let Some(m) = first(body, "memory") {
+                vm.memory_mib = r.number(&m.body, "dedicated").map(|v| V { v: v.v as u64, span: v.span });
+            }
+            if let Some(c) = first(body, "cpu") {
+                let cores = r.number(&c.body, "cores");
+                let sockets = r.number(&c.body, "sockets").map(|v| v.v).unwrap_or(1.0);
+                vm.vcpus = cores.map(|c| V { v: (c.v * sockets) as u32, span: c.span });
+            }
+            for d in body.get_blocks("disk") {
+                if let Some(s) = r.string(&d.body, "datastore_id") {
+                    vm.storages.push((s, "disk"));
+                }
+            }
+            for (k, what) in [("efi_disk", "EFI disk"), ("tpm_state", "TPM state")] {
+                if let Some(s) = first(body, k).and_then(|x| r.string(&x.body, "datastore_id")) {
+                    vm.storages.push((s, what));
+                }
+            }
+            if let Some(i) = first(body, "initialization") {
+                vm.cloud_init = true;
+                if let Some(s) = r.string(&i.body, "datastore_id") {
+                    vm.storages.push((s, "cloud-init drive"));
+                }
+                for (n, ipc) in i.body.get_blocks("ip_config").enumerate() {
+                    if let Some(v4) = first(&ipc.body, "ipv4") {
+                        if let Some(addr) = r.string(&v4.body, "address") {
+                            if addr.v != "dhcp" {
+                                vm.ips.push(Ip { nic: n, cidr: addr, gateway: r.string(&v4.body, "gateway") });
+                            }
+                        }
+                    }
+                }
+            }
+            for (n, nd) in body.get_blocks("network_device").enumerate() {
+                // bpg's default bridge is vmbr0.
+                let bridge = r.string(&nd.body, "bridge").or_else(|| (!nd.body.has_attribute("bridge")).then(|| V { v: "vmbr0".into(), span: f.header(nd) }));
+                vm.nics.push(Nic { index: n, bridge });
+            }
+            if let Some(a) = first(body, "agent") {
+                vm.agent = Some(r.boolean(&a.body, "enabled").unwrap_or(V { v: false, span: f.header(a) }));
+            }
+        }
+        "proxmox_vm_qemu" => {
+            vm.node = r.string(body, "target_node");
+            vm.vmid = r.number(body, "vmid").and_then(u32v);
+            vm.clone_vmid = r.number(body, "clone_id").and_then(u32v);
+            vm.clone_name = r.string(body, "clone");
+            if let Some(a) = body.get_attribute("clone_id").or_else(|| body.get_attribute("clone")) {
+                vm.clone_header = Some(f.attr_span(a));
+            }
+            vm.memory_mib = r.number(body, "memory").map(|v| V { v: v.v as u64, span: v.span });
+            let cpu = first(body, "cpu");
+            let cores = cpu.and_then(|c| r.number(&c.body, "cores")).or_else(|| r.number(body, "cores"));
+            let sockets = cpu.and_then(|c| r.number(&c.body, "sockets")).or_else(|| r.number(body, "sockets")).map(|v| v.v).unwrap_or(1.0);
+            vm.vcpus = cores.map(|c| V { v: (c.v * sockets) as u32, span: c.span });
+            if let Some(disks) = first(body, "disks") {
+                for bus in disks.body.blocks() {
+                    for slot in bus.body.blocks() {
+                        for kind in slot.body.blocks() {
+                            let what = match kind.ident.as_str() {
+                                "disk" => "disk",
+                                "cloudinit" => {
+                                    vm.cloud_init = true;
+                                    "cloud-init drive"
+                                }
+                                _ => continue,
+                            };
+                            if let Some(s) = r.string(&kind.body, "storage") {
+                                vm.storages.push((s, what));
+                            }
+                        }
+                    }
+                }
+            }
+            for d in body.get_blocks("disk") {
+                if let Some(s) = r.string(&d.body, "storage") {
+                    let what = if r.string(&d.body, "type").is_some_and(|t| t.v == "cloudinit") { "cloud-init drive" } else { "disk" };
+                    vm.storages.push((s, what));
+                }
+            }
+            for (k, what) in [("efidisk", "EFI disk"), ("tpm_state", "TPM state")] {
+                if let Some(s) = first(body, k).and_then(|x| r.string(&x.body, "storage")) {
+                    vm.storages.push((s, what));
+                }
+            }
+            for (n, nd) in body.get_blocks("network").enumerate() {
+                let index = r.number(&nd.body, "id").map(|v| v.v as usize).unwrap_or(n);
+                vm.nics.push(Nic { index, bridge: r.string(&nd.body, "bridge") });
+            }
+            for n in 0..16 {
+                let Some(ipc) = r.string(body, &format!("ipconfig{n}")) else { continue };
+                vm.cloud_init = true;
+                let mut ip = None;
+                let mut gw = None;
+                for part in ipc.v.split(',') {
+                    match part.trim().split_once('=') {
+                        Some(("ip", v)) if v != "dhcp" => ip = Some(v.to_string()),
+                        Some(("gw", v)) => gw = Some(v.to_string()),
+                        _ => {}
+                    }
+                }
+                if let Some(ip) = ip {
+                    vm.ips.push(Ip { nic: n, cidr: V { v: ip, span: ipc.span }, gateway: gw.map(|g| V { v: g, span: ipc.span }) });
+                }
+            }
+            if ["ciuser", "sshkeys", "cicustom", "nameserver"].iter().any(|k| body.has_attribute(k))
+                || r.string(body, "os_type").is_some_and(|o| o.v == "cloud-init")
+            {
+                vm.cloud_init = true;
+            }
+            vm.agent = r.boolean(body, "agent");
+        }
+        _ => return None,
+    }
+    Some(vm)
+}
+
+fn gib(mib: u64) -> String {
+    if mib % 1024 == 0 { format!("{} GiB", mib / 1024) } else { format!("{:.1} GiB", mib as f64 / 1024.0) }
+}
+
+fn list(v: impl Iterator<Item = String>) -> String {
+    let v: Vec<String> = v.collect();
+    if v.is_empty() { "none".into() } else { v.join(", ") }
+}
+
+/// The cluster rules for one resource.
+pub fn resource(f: &TfFile, sink: &mut Sink, b: &Block, p: &Provider, decls: &Decls, facts: &ClusterFacts) {
+    let _ = p;
+    let Some(vm) = read_vm(f, b, decls) else { return };
+    let templates = || list(facts.guests.iter().filter(|g| g.template).map(|g| format!("{} ({} on {})", g.vmid, g.name, g.node)));
+    let node = vm.node.as_ref().map(|n| n.v.as_str());
+
+    // Node.
+    if let Some(n) = &vm.node {
+        match facts.node(&n.v) {
+            None if !facts.nodes.is_empty() => {
+                let names: Vec<String> = facts.nodes.iter().map(|x| x.name.clone()).collect();
+                let hint = did_you_mean(&n.v, names.iter());
+                sink.push("PV042", n.span, format!("node `{}` does not exist in cluster {} (nodes: {})", n.v, facts.cluster, names.join(", ")), Some(hint.map(|h| format!("use \"{h}\"")).unwrap_or_else(|| "use one of the cluster's nodes".into())));
+            }
+            Some(x) if !x.online => {
+                sink.push("PV042", n.span, format!("node `{}` is offline", n.v), Some("place the VM on an online node".into()));
+            }
+            _ => {}
+        }
+    }
+
+    // Clone source.
+    if let Some(c) = &vm.clone_vmid {
+        match facts.guest(c.v) {
+            None if !facts.guests.is_empty() => {
+                sink.push("PV040", c.span, format!("clone source VMID {} does not exist in the cluster; templates: {}", c.v, templates()), Some("clone one of the templates listed".into()));
+            }
+            Some(g) => {
+                if !g.template {
+                    sink.push("PV041", c.span, format!("clone source {} ({}) is a VM, not a template: a linked clone is impossible and a full clone copies a live disk", c.v, g.name), Some("clone a template (qm template), or convert this VM".into()));
+                }
+                if let Some(cn) = &vm.clone_node {
+                    if !g.node.is_empty() && cn.v != g.node {
+                        sink.push("PV040", cn.span, format!("clone source {} ({}) is on {}, not on {}", c.v, g.name, g.node, cn.v), Some(format!("set clone.node_name = \"{}\"", g.node)));
+                    }
+                } else if b.labels.first().is_some_and(|l| l.as_str() == "proxmox_virtual_environment_vm") {
+                    if let Some(n) = node {
+                        if !g.node.is_empty() && g.node != n {
+                            sink.push("PV040", c.span, format!("clone source {} ({}) is on {}, but without clone.node_name the provider looks for it on {n}", c.v, g.name, g.node), Some(format!("add node_name = \"{}\" to the clone block", g.node)));
+                        }
+                    }
+                }
+            }
+            None => {}
+        }
+    }
+    if let Some(c) = &vm.clone_name {
+        if !facts.guests.is_empty() && !facts.guests.iter().any(|g| g.name == c.v) {
+            sink.push("PV040", c.span, format!("clone source `{}` does not exist in the cluster; templates: {}", c.v, templates()), Some("use clone_id with a template's VMID".into()));
+        }
+    }
+
+    // Storages.
+    for (s, what) in &vm.storages {
+        match facts.storage(&s.v) {
+            None if !facts.storages.is_empty() => {
+                let names: Vec<String> = facts.storages.iter().map(|x| x.name.clone()).collect();
+                let hint = did_you_mean(&s.v, names.iter());
+                sink.push("PV043", s.span, format!("storage `{}` ({what}) does not exist (storages: {})", s.v, names.join(", ")), Some(hint.map(|h| format!("use \"{h}\"")).unwrap_or_else(|| "use a storage that holds images".into())));
+            }
+            Some(st) => {
+                let image_stores = || list(facts.storages.iter().filter(|x| x.content.iter().any(|c| c == "images")).map(|x| x.name.clone()));
+                if !st.content.iter().any(|c| c == "images") {
+                    sink.push("PV044", s.span, format!("storage `{}` ({}) does not allow content type `images` ({} only), so it cannot hold the {what}", s.v, st.kind, st.content.join(", ")), Some(format!("use a storage with images content: {}", image_stores())));
+                } else if let Some(n) = node {
+                    if !st.nodes.is_empty() && !st.nodes.iter().any(|x| x == n) {
+                        sink.push("PV044", s.span, format!("storage `{}` is not available on {n} (only on {})", s.v, st.nodes.join(", ")), Some(format!("use a storage present on {n}")));
+                    }
+                }
+            }
+            None => {}
+        }
+    }
+
+    // Bridges / vnets.
+    if !facts.networks.is_empty() {
+        for nic in &vm.nics {
+            let Some(br) = &nic.bridge else { continue };
+            let available = || {
+                list(facts.networks.iter().filter(|x| node.is_none_or(|n| x.nodes.is_empty() || x.nodes.iter().any(|y| y == n))).map(|x| {
+                    if x.kind == "vnet" { format!("SDN vnet {}", x.name) } else { x.name.clone() }
+                }))
+            };
+            match facts.network(&br.v) {
+                None => {
+                    let on = node.map(|n| format!(" on {n}")).unwrap_or_default();
+                    sink.push("PV045", br.span, format!("bridge `{}` does not exist{on} (available: {})", br.v, available()), Some("attach the NIC to an existing bridge or SDN vnet".into()));
+                }
+                Some(x) => {
+                    if let Some(n) = node {
+                        if !x.nodes.is_empty() && !x.nodes.iter().any(|y| y == n) {
+                            sink.push("PV045", br.span, format!("bridge `{}` does not exist on {n} (available: {})", br.v, available()), Some("attach the NIC to a bridge present on the node".into()));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // VMID.
+    if let Some(id) = &vm.vmid {
+        if facts.used_vmids.contains(&id.v) {
+            let who = facts.guest(id.v).map(|g| format!(" by {}", g.name)).unwrap_or_default();
+            let next = (100..1_000_000u32).find(|v| !facts.used_vmids.contains(v) && *v > id.v).unwrap_or(id.v + 1);
+            sink.push("PV046", id.span, format!("VMID {} is already used{who}", id.v), Some(format!("use a free VMID, e.g. {next}, or leave it out to let Proxmox choose")));
+        }
+    }
+
+    // Capacity.
+    let target = node.and_then(|n| facts.node(n));
+    if let Some(m) = &vm.memory_mib {
+        let max_total = facts.nodes.iter().filter_map(|n| n.mem_total_mib).max();
+        match target.and_then(|t| t.mem_total_mib.map(|x| (t, x))) {
+            Some((t, total)) if m.v > total => {
+                let every = max_total.is_some_and(|mx| m.v > mx);
+                let scope = if every { format!("the {} RAM of every node", gib(max_total.unwrap_or(total))) } else { format!("the {} RAM of {}", gib(total), t.name) };
+                sink.push("PV047", m.span, format!("memory {} MiB ({}) exceeds {scope}", m.v, gib(m.v)), Some("size the VM to fit a node (leave room for the host and other guests)".into()));
+            }
+            Some((t, _)) => {
+                if let Some(free) = t.mem_free_mib {
+                    if (m.v as i64) > free {
+                        sink.push("PV048", m.span, format!("memory {} MiB is more than {} has left after its running guests ({} MiB)", m.v, t.name, free.max(0)), Some("pick a node with more free memory, or accept overcommit (ballooning)".into()));
+                    }
+                }
+            }
+            None => {
+                if let Some(mx) = max_total {
+                    if m.v > mx {
+                        sink.push("PV047", m.span, format!("memory {} MiB ({}) exceeds the {} RAM of every node", m.v, gib(m.v), gib(mx)), Some("size the VM to fit a node".into()));
+                    }
+                }
+            }
+        }
+    }
+    if let Some(c) = &vm.vcpus {
+        let cap = target.and_then(|t| t.cpus).or_else(|| facts.nodes.iter().filter_map(|n| n.cpus).max());
+        if let Some(cap) = cap {
+            if c.v > cap {
+                sink.push("PV047", c.span, format!("{} vCPUs exceed the {cap} CPU threads of {}", c.v, node.unwrap_or("any node")), Some(format!("use at most {cap} cores x sockets")));
+            }
+        }
+    }
+
+    // Addresses.
+    for ip in &vm.ips {
+        let Some(c) = Cidr::parse(&ip.cidr.v) else {
+            sink.push("PV049", ip.cidr.span, format!("`{}` is not an IPv4 address with prefix (like 192.168.0.20/24)", ip.cidr.v), Some("write ADDRESS/PREFIX, or dhcp".into()));
+            continue;
+        };
+        let bridge = vm.nics.iter().find(|n| n.index == ip.nic).and_then(|n| n.bridge.as_ref()).map(|b| b.v.clone());
+        let net = bridge.as_deref().and_then(|b| facts.network(b));
+        if let Some(net) = net.filter(|n| !n.subnets.is_empty()) {
+            let inside = net.subnets.iter().filter_map(|(s, g)| Cidr::parse(s).map(|sc| (sc, g))).find(|(sc, _)| sc.range().contains(c.ip));
+            match inside {
+                None => {
+                    sink.push("PV049", ip.cidr.span, format!("static IP {} is outside the subnets of {} ({})", c.ip, net.name, list(net.subnets.iter().map(|s| s.0.clone()))), Some(format!("pick an address inside {}", net.subnets[0].0)));
+                }
+                Some((sc, gw)) => {
+                    if c.ip == sc.network() || c.ip == sc.broadcast() {
+                        sink.push("PV049", ip.cidr.span, format!("{} is the network or broadcast address of {}", c.ip, net.subnets[0].0), Some("pick a host address".into()));
+                    }
+                    if c.prefix != sc.prefix {
+                        sink.push("PV049", ip.cidr.span, format!("prefix /{} does not match the subnet {}/{} of {}", c.prefix, sc.network(), sc.prefix, net.name), Some(format!("write {}/{}", c.ip, sc.prefix)));
+                    }
+                    if let (Some(g), Some(want)) = (&ip.gateway, gw) {
+                        if &g.v != want {
+                            sink.push("PV049", g.span, format!("gateway {} is not the gateway of {} ({want})", g.v, net.name), Some(format!("use gateway {want}")));
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(why) = facts.reserved_for(c.ip) {
+            sink.push("PV050", ip.cidr.span, format!("static IP {} is reserved: {why}", c.ip), Some("pick a free address outside the reserved ranges".into()));
+        } else if let Some(who) = facts.used_ipv4.get(&c.ip.to_string()) {
+            sink.push("PV051", ip.cidr.span, format!("static IP {} is already used by {who}", c.ip), Some("pick a free address".into()));
+        }
+    }
+}
+
+/// Best-practice warnings that need no cluster (but use it when given).
+pub fn best_practice(f: &TfFile, sink: &mut Sink, b: &Block, p: &Provider, decls: &Decls, facts: Option<&ClusterFacts>) {
+    let _ = p;
+    let Some(vm) = read_vm(f, b, decls) else { return };
+    if vm.template {
+        return;
+    }
+    let tmpl = vm.clone_vmid.as_ref().and_then(|c| facts.and_then(|fx| fx.guest(c.v)));
+    let ships = tmpl.filter(|t| t.agent).map(|t| format!(" although template {} ships the agent", t.vmid)).unwrap_or_default();
+    match &vm.agent {
+        Some(a) if !a.v => sink.push("PV060", a.span, format!("QEMU guest agent disabled{ships}: no IP reporting, fs-freeze for backups or clean shutdown"), Some(if b.labels.first().is_some_and(|l| l.as_str() == "proxmox_vm_qemu") { "set agent = 1".into() } else { "set agent { enabled = true }".into() })),
+        None => sink.push("PV060", vm.header, format!("QEMU guest agent not enabled (the provider default is off){ships}"), Some(if b.labels.first().is_some_and(|l| l.as_str() == "proxmox_vm_qemu") { "add agent = 1".into() } else { "add agent { enabled = true }".into() })),
+        _ => {}
+    }
+    if let Some(h) = vm.clone_header {
+        if !vm.cloud_init {
+            sink.push("PV061", h, "template clone without cloud-init settings: the clone keeps the template's hostname, user and network config".to_string(), Some(if b.labels.first().is_some_and(|l| l.as_str() == "proxmox_vm_qemu") { "set ipconfig0, ciuser and sshkeys".into() } else { "add an initialization block (ip_config, user_account)".into() }));
+        }
+    }
+}
+
+/// VMIDs and IPs used twice among the module's resources.
+pub fn across_resources(files: &[TfFile], decls: &Decls, out: &mut Vec<Finding>) {
+    let mut vmids: BTreeMap<u32, String> = BTreeMap::new();
+    let mut ips: BTreeMap<Ipv4Addr, String> = BTreeMap::new();
+    for f in files {
+        let mut sink = Sink::new(f.path);
+        for b in f.body.blocks().filter(|b| b.ident.as_str() == "resource") {
+            let Some(vm) = read_vm(f, b, decls) else { continue };
+            if let Some(id) = &vm.vmid {
+                if vm.counted {
+                    sink.push("PV046", id.span, format!("{} sets a fixed VMID {} but has count/for_each: every instance gets the same VMID", vm.resource, id.v), Some("derive the VMID from count.index / each, or leave it out".into()));
+                } else if let Some(other) = vmids.get(&id.v) {
+                    sink.push("PV046", id.span, format!("VMID {} is also used by {other} in these manifests", id.v), Some("give each VM its own VMID".into()));
+                } else {
+                    vmids.insert(id.v, vm.resource.clone());
+                }
+            }
+            for ip in &vm.ips {
+                if let Some(c) = Cidr::parse(&ip.cidr.v) {
+                    if let Some(other) = ips.get(&c.ip) {
+                        sink.push("PV051", ip.cidr.span, format!("static IP {} is also used by {other} in these manifests", c.ip), Some("give each VM its own address".into()));
+                    } else {
+                        ips.insert(c.ip, vm.resource.clone());
+                    }
+                }
+            }
+        }
+        out.extend(sink.out);
+    }
+}

@@ -1,0 +1,462 @@
+//! Terraform linting: one module (the `.tf` files of one directory) at a time. Syntax, provider
+//! schemas, references, security, and (with cluster facts) the cluster-aware rules.
+use std::collections::{BTreeMap, BTreeSet};
+
+use hcl_edit::expr::{Expression, TraversalOperator};
+use hcl_edit::structure::{Attribute, Block, Body, Structure};
+use hcl_edit::Span as _;
+
+use crate::facts::ClusterFacts;
+use crate::finding::{Finding, LineIndex, Sink, Span};
+use crate::schema::{self, did_you_mean, Provider, Ty};
+
+mod cluster;
+mod refs;
+mod security;
+
+/// A parsed `.tf` file.
+pub struct TfFile<'a> {
+    pub path: &'a str,
+    pub text: &'a str,
+    pub idx: LineIndex,
+    pub body: Body,
+}
+
+impl TfFile<'_> {
+    pub fn span(&self, range: Option<std::ops::Range<usize>>) -> Span {
+        let r = range.unwrap_or(0..0);
+        let (l, c) = self.idx.pos(self.text, r.start);
+        let (el, ec) = self.idx.pos(self.text, r.end);
+        (l, c, el, ec)
+    }
+    /// The span of a block's header line (`ident "label" {`).
+    pub fn header(&self, b: &Block) -> Span {
+        let start = b.ident.span().or_else(|| b.span()).map(|r| r.start).unwrap_or(0);
+        let end = self.text[start..].find('\n').map(|i| start + i).unwrap_or(self.text.len());
+        let (l, c) = self.idx.pos(self.text, start);
+        let (el, ec) = self.idx.pos(self.text, end);
+        (l, c, el, ec)
+    }
+    pub fn attr_span(&self, a: &Attribute) -> Span {
+        self.span(a.span())
+    }
+}
+
+pub fn label(b: &Block, i: usize) -> Option<&str> {
+    b.labels.get(i).map(|l| l.as_str())
+}
+
+/// A literal value (or a variable whose default is one).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Lit {
+    Str(String),
+    Num(f64),
+    Bool(bool),
+    Null,
+    Array(usize),
+    Object,
+    /// Anything computed (references, calls, templates with interpolation).
+    Unknown,
+}
+
+pub fn literal(e: &Expression) -> Lit {
+    match e {
+        Expression::Null(_) => Lit::Null,
+        Expression::Bool(b) => Lit::Bool(*b.value()),
+        Expression::Number(n) => n.value().as_f64().map(Lit::Num).unwrap_or(Lit::Unknown),
+        Expression::String(s) => Lit::Str(s.value().clone()),
+        Expression::Array(a) => Lit::Array(a.len()),
+        Expression::Object(_) => Lit::Object,
+        Expression::Parenthesis(p) => literal(p.inner()),
+        Expression::StringTemplate(t) => {
+            let mut s = String::new();
+            for el in t.iter() {
+                match el {
+                    hcl_edit::template::Element::Literal(l) => s.push_str(l.value()),
+                    _ => return Lit::Unknown,
+                }
+            }
+            Lit::Str(s)
+        }
+        _ => Lit::Unknown,
+    }
+}
+
+/// Declarations of a module.
+#[derive(Default)]
+pub struct Decls {
+    /// name → (file index, variable block)
+    pub variables: BTreeMap<String, (usize, Block)>,
+    pub locals: BTreeMap<String, (usize, Expression)>,
+    pub resources: BTreeSet<String>,
+    pub data: BTreeSet<String>,
+    pub modules: BTreeSet<String>,
+    /// provider local name → source
+    pub provider_sources: BTreeMap<String, String>,
+}
+
+impl Decls {
+    /// The literal value of an expression, following `var.X` to its default and `local.X`.
+    pub fn resolve(&self, e: &Expression) -> Lit {
+        match literal(e) {
+            Lit::Unknown => {}
+            l => return l,
+        }
+        if let Expression::Traversal(t) = e {
+            if let (Expression::Variable(root), Some(TraversalOperator::GetAttr(name))) =
+                (&t.expr, t.operators.first().map(|o| o.value()))
+            {
+                if t.operators.len() == 1 {
+                    match root.as_str() {
+                        "var" => {
+                            if let Some((_, b)) = self.variables.get(name.as_str()) {
+                                if let Some(d) = b.body.get_attribute("default") {
+                                    return literal(&d.value);
+                                }
+                            }
+                        }
+                        "local" => {
+                            if let Some((_, v)) = self.locals.get(name.as_str()) {
+                                return literal(v);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        Lit::Unknown
+    }
+}
+
+/// Which provider schema a `provider "NAME"` block or a resource uses.
+fn provider_for(decls: &Decls, local_name: &str, resource_types: &BTreeSet<String>) -> Option<&'static Provider> {
+    if let Some(src) = decls.provider_sources.get(local_name) {
+        return schema::provider_by_source(src);
+    }
+    resource_types.iter().find_map(|t| schema::provider_of_resource(t).map(|(p, _)| p))
+}
+
+/// Lint one module: all `.tf` files of one directory together.
+pub fn lint_module(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut parsed: Vec<TfFile> = Vec::new();
+    for (path, text) in files {
+        match hcl_edit::parser::parse_body(text) {
+            Ok(body) => parsed.push(TfFile { path, text, idx: LineIndex::new(text), body }),
+            Err(e) => {
+                let loc = e.location();
+                let mut sink = Sink::new(path);
+                let (l, c) = (loc.line() as u32, loc.column() as u32);
+                sink.push(
+                    "PV001",
+                    (l, c, l, c + 1),
+                    format!("HCL syntax error: {}", syntax_message(&e)),
+                    Some(syntax_fix(e.line(), loc.column())),
+                );
+                out.extend(sink.out);
+            }
+        }
+    }
+
+    // Declarations across the module.
+    let mut decls = Decls::default();
+    let mut resource_types = BTreeSet::new();
+    let mut seen: BTreeMap<String, (String, u32)> = BTreeMap::new();
+    let mut dup = |sink: &mut Sink, kind: &str, name: String, span: Span, file: &str| {
+        let key = format!("{kind} {name}");
+        if let Some((f, l)) = seen.get(&key) {
+            sink.push("PV023", span, format!("{kind} `{name}` is declared twice (first at {f}:{l})"), Some("rename one of them or remove the duplicate".into()));
+        } else {
+            seen.insert(key, (file.to_string(), span.0));
+        }
+    };
+    for (fi, f) in parsed.iter().enumerate() {
+        let mut sink = Sink::new(f.path);
+        for b in f.body.blocks() {
+            let h = f.header(b);
+            match (b.ident.as_str(), label(b, 0), label(b, 1)) {
+                ("variable", Some(n), _) => {
+                    dup(&mut sink, "variable", n.to_string(), h, f.path);
+                    decls.variables.entry(n.to_string()).or_insert((fi, b.clone()));
+                }
+                ("output", Some(n), _) => dup(&mut sink, "output", n.to_string(), h, f.path),
+                ("locals", _, _) => {
+                    for a in b.body.attributes() {
+                        dup(&mut sink, "local", a.key.to_string(), f.attr_span(a), f.path);
+                        decls.locals.entry(a.key.to_string()).or_insert((fi, a.value.clone()));
+                    }
+                }
+                ("resource", Some(t), Some(n)) => {
+                    dup(&mut sink, "resource", format!("{t}.{n}"), h, f.path);
+                    decls.resources.insert(format!("{t}.{n}"));
+                    resource_types.insert(t.to_string());
+                }
+                ("data", Some(t), Some(n)) => {
+                    dup(&mut sink, "data source", format!("{t}.{n}"), h, f.path);
+                    decls.data.insert(format!("{t}.{n}"));
+                }
+                ("module", Some(n), _) => {
+                    dup(&mut sink, "module", n.to_string(), h, f.path);
+                    decls.modules.insert(n.to_string());
+                }
+                ("terraform", _, _) => {
+                    for rp in b.body.get_blocks("required_providers") {
+                        for a in rp.body.attributes() {
+                            if let Expression::Object(o) = &a.value {
+                                for (k, v) in o.iter() {
+                                    let key = match k {
+                                        hcl_edit::expr::ObjectKey::Ident(i) => i.to_string(),
+                                        hcl_edit::expr::ObjectKey::Expression(e) => match literal(e) {
+                                            Lit::Str(s) => s,
+                                            _ => continue,
+                                        },
+                                    };
+                                    if key == "source" {
+                                        if let Lit::Str(s) = literal(v.expr()) {
+                                            decls.provider_sources.insert(a.key.to_string(), s);
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        out.extend(sink.out);
+    }
+
+    for f in &parsed {
+        let mut sink = Sink::new(f.path);
+        for b in f.body.blocks() {
+            match (b.ident.as_str(), label(b, 0)) {
+                ("provider", Some(name)) => {
+                    if let Some(p) = provider_for(&decls, name, &resource_types) {
+                        let doc = p.doc_uri(&p.config_doc);
+                        check_body(f, &mut sink, &b.body, &p.config, &format!("provider \"{name}\""), Meta::Provider, &doc, f.header(b));
+                        security::provider_block(f, &mut sink, b, p, &decls);
+                    }
+                }
+                ("resource", Some(t)) => {
+                    match schema::provider_of_resource(t) {
+                        Some((p, r)) => {
+                            let doc = p.doc_uri(&r.doc);
+                            if let Some(d) = &r.deprecated {
+                                sink.push_doc("PV013", f.header(b), format!("resource type `{t}` is deprecated: {d}"), None, Some(doc.clone()));
+                            }
+                            check_body(f, &mut sink, &b.body, &r.block, t, Meta::Resource, &doc, f.header(b));
+                            security::resource_block(f, &mut sink, b, &r.block, &decls);
+                            if let Some(facts) = facts {
+                                cluster::resource(f, &mut sink, b, p, &decls, facts);
+                            }
+                            cluster::best_practice(f, &mut sink, b, p, &decls, facts);
+                        }
+                        None if t.starts_with("proxmox_") => {
+                            let known: Vec<String> = schema::providers().iter().flat_map(|p| p.resources.keys().cloned()).collect();
+                            let hint = did_you_mean(t, known.iter()).map(|s| format!("did you mean `{s}`?"));
+                            sink.push("PV016", f.header(b), format!("resource type `{t}` is not in provisio's provider schemas: its arguments were not checked"), hint);
+                        }
+                        None => {}
+                    }
+                }
+                ("variable", Some(_)) => security::variable_block(f, &mut sink, b),
+                _ => {}
+            }
+        }
+        refs::check(f, &mut sink, &decls);
+        out.extend(sink.out);
+    }
+    security::sensitive_variables(&parsed, &decls, &mut out);
+    cluster::across_resources(&parsed, &decls, &mut out);
+    out
+}
+
+fn syntax_message(e: &hcl_edit::parser::Error) -> String {
+    let line = e.line();
+    let col = e.location().column();
+    let at: String = line.chars().skip(col.saturating_sub(1)).take(12).collect();
+    let msg = e.message().replace('\n', "; ");
+    if at.starts_with(',') {
+        format!("unexpected comma after an argument ({msg})")
+    } else {
+        format!("{msg} at `{}`", at.trim_end())
+    }
+}
+
+fn syntax_fix(line: &str, col: usize) -> String {
+    let at: String = line.chars().skip(col.saturating_sub(1)).collect();
+    if at.starts_with(',') {
+        "arguments in a block are separated by newlines, not commas: remove the comma".into()
+    } else if at.trim().is_empty() {
+        "check for an unclosed brace, bracket or string on this or an earlier line".into()
+    } else {
+        "fix the syntax here (`terraform validate` shows the same position)".into()
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+pub enum Meta {
+    Resource,
+    Provider,
+    Nested,
+}
+
+const RESOURCE_META_ATTRS: &[&str] = &["count", "for_each", "depends_on", "provider"];
+const RESOURCE_META_BLOCKS: &[&str] = &["lifecycle", "provisioner", "connection", "timeouts"];
+const PROVIDER_META_ATTRS: &[&str] = &["alias", "version"];
+
+fn names(schema: &schema::Block) -> Vec<String> {
+    schema.attrs.keys().chain(schema.blocks.keys()).cloned().collect()
+}
+
+/// Check a body against a schema block. `header` is the span of the block's opening line (for
+/// missing-required findings).
+#[allow(clippy::too_many_arguments)]
+pub fn check_body(f: &TfFile, sink: &mut Sink, body: &Body, schema: &schema::Block, path: &str, meta: Meta, doc: &str, header: Span) {
+    let mut counts: BTreeMap<String, u32> = BTreeMap::new();
+    let mut dynamic: BTreeSet<String> = BTreeSet::new();
+    for s in body.iter() {
+        match s {
+            Structure::Attribute(a) => {
+                let k = a.key.as_str();
+                let span = f.attr_span(a);
+                if (meta == Meta::Resource && RESOURCE_META_ATTRS.contains(&k)) || (meta == Meta::Provider && PROVIDER_META_ATTRS.contains(&k)) {
+                    continue;
+                }
+                if let Some(attr) = schema.attrs.get(k) {
+                    if attr.computed && !attr.required {
+                        sink.push_doc("PV014", span, format!("`{path}.{k}` is read-only (computed by the provider) and cannot be set"), Some(format!("remove `{k}`")), Some(doc.into()));
+                    }
+                    if let Some(d) = &attr.deprecated {
+                        sink.push_doc("PV013", span, format!("`{k}` is deprecated in {path}: {d}"), Some(d.clone()), Some(doc.into()));
+                    }
+                    check_type(sink, span, &a.value, &attr.ty, &format!("{path}.{k}"), doc);
+                } else if schema.blocks.contains_key(k) {
+                    sink.push_doc("PV012", span, format!("`{k}` is a block in {path}, not an argument"), Some(format!("write `{k} {{ ... }}` without `=`")), Some(doc.into()));
+                    *counts.entry(k.to_string()).or_default() += 1;
+                } else {
+                    unknown(sink, span, k, path, schema, doc);
+                }
+            }
+            Structure::Block(b) => {
+                let k = b.ident.as_str();
+                let span = f.header(b);
+                if meta == Meta::Resource && RESOURCE_META_BLOCKS.contains(&k) {
+                    continue;
+                }
+                if k == "dynamic" {
+                    let Some(name) = label(b, 0) else { continue };
+                    match schema.blocks.get(name) {
+                        Some(nb) => {
+                            dynamic.insert(name.to_string());
+                            for c in b.body.get_blocks("content") {
+                                check_body(f, sink, &c.body, &nb.block, &format!("{path}.{name}"), Meta::Nested, doc, f.header(c));
+                            }
+                        }
+                        None => unknown(sink, span, name, path, schema, doc),
+                    }
+                    continue;
+                }
+                if let Some(nb) = schema.blocks.get(k) {
+                    let n = counts.entry(k.to_string()).or_default();
+                    *n += 1;
+                    if nb.max.is_some_and(|m| *n > m) {
+                        sink.push_doc("PV015", span, format!("block `{k}` may appear at most {} time(s) in {path}", nb.max.unwrap_or(1)), Some(format!("merge the `{k}` blocks into one")), Some(doc.into()));
+                    }
+                    if let Some(d) = &nb.deprecated {
+                        sink.push_doc("PV013", span, format!("block `{k}` is deprecated in {path}: {d}"), Some(d.clone()), Some(doc.into()));
+                    }
+                    check_body(f, sink, &b.body, &nb.block, &format!("{path}.{k}"), Meta::Nested, doc, span);
+                } else if schema.attrs.contains_key(k) {
+                    sink.push_doc("PV012", span, format!("`{k}` is an argument in {path}, not a block"), Some(format!("write `{k} = ...`")), Some(doc.into()));
+                } else {
+                    unknown(sink, span, k, path, schema, doc);
+                }
+            }
+        }
+    }
+    for (k, a) in &schema.attrs {
+        if a.required && !body.has_attribute(k) {
+            sink.push_doc("PV011", header, format!("{path} lacks the required argument `{k}`"), Some(format!("add `{k} = ...` ({})", a.ty.describe())), Some(doc.into()));
+        }
+    }
+    for (k, b) in &schema.blocks {
+        if b.required && !body.has_blocks(k) && !dynamic.contains(k) {
+            sink.push_doc("PV011", header, format!("{path} lacks the required block `{k}`"), Some(format!("add a `{k} {{ ... }}` block")), Some(doc.into()));
+        }
+    }
+}
+
+fn unknown(sink: &mut Sink, span: Span, k: &str, path: &str, schema: &schema::Block, doc: &str) {
+    let all = names(schema);
+    let hint = did_you_mean(k, all.iter());
+    let msg = match &hint {
+        Some(h) => format!("`{k}` is not an argument or block of {path}; did you mean `{h}`?"),
+        None => format!("`{k}` is not an argument or block of {path}"),
+    };
+    let fix = match hint {
+        Some(h) => Some(format!("rename `{k}` to `{h}`")),
+        None => Some("remove it, or check the provider docs for the right name".into()),
+    };
+    sink.push_doc("PV010", span, msg, fix, Some(doc.into()));
+}
+
+fn check_type(sink: &mut Sink, span: Span, e: &Expression, ty: &Ty, what: &str, doc: &str) {
+    let lit = literal(e);
+    let bad = |sink: &mut Sink, got: &str, fix: String| {
+        sink.push_doc("PV012", span, format!("`{what}` is {} but {got}", article(ty)), Some(fix), Some(doc.into()));
+    };
+    match (ty, &lit) {
+        (_, Lit::Unknown) | (_, Lit::Null) | (Ty::Any, _) => {}
+        (Ty::Number, Lit::Str(s)) if s.trim().parse::<f64>().is_err() => {
+            let fix = match size_to_mib(s) {
+                Some(m) if what.contains("memory") || what.contains("dedicated") => format!("use a plain number of MiB: {m}"),
+                _ => "use a plain number without units or quotes".into(),
+            };
+            bad(sink, &format!("the string \"{s}\" cannot be converted to a number"), fix)
+        }
+        (Ty::Number, Lit::Bool(_)) => bad(sink, "a bool was given", "use a number".into()),
+        (Ty::Bool, Lit::Str(s)) if s != "true" && s != "false" => bad(sink, &format!("the string \"{s}\" is not true or false"), "use true or false".into()),
+        (Ty::Bool, Lit::Num(_)) => bad(sink, "a number was given", "use true or false".into()),
+        (Ty::Number | Ty::Bool | Ty::String, Lit::Array(_)) => bad(sink, "a list was given", "give a single value".into()),
+        (Ty::Number | Ty::Bool | Ty::String, Lit::Object) => bad(sink, "an object was given", "give a single value".into()),
+        (Ty::List(_) | Ty::Set(_), Lit::Str(_) | Lit::Num(_) | Lit::Bool(_)) => bad(sink, "a single value was given", "wrap it in brackets: [ ... ]".into()),
+        (Ty::List(_) | Ty::Set(_), Lit::Object) => bad(sink, "an object was given", "give a list: [ ... ]".into()),
+        (Ty::Map(_), Lit::Str(_) | Lit::Num(_) | Lit::Bool(_) | Lit::Array(_)) => bad(sink, "not an object", "give a map: { key = value }".into()),
+        (Ty::List(inner) | Ty::Set(inner), Lit::Array(_)) => {
+            if let Expression::Array(a) = e {
+                for el in a.iter() {
+                    check_type(sink, span, el, inner, &format!("{what}[]"), doc);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn article(ty: &Ty) -> String {
+    match ty {
+        Ty::Number => "a number".into(),
+        Ty::Bool => "a bool".into(),
+        Ty::String => "a string".into(),
+        t => format!("a {}", t.describe()),
+    }
+}
+
+/// `8GiB`, `8G`, `512M` → MiB.
+pub fn size_to_mib(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let i = s.find(|c: char| !c.is_ascii_digit() && c != '.')?;
+    let (n, unit) = s.split_at(i);
+    let n: f64 = n.parse().ok()?;
+    let m = match unit.trim().to_ascii_lowercase().as_str() {
+        "k" | "kb" | "kib" => n / 1024.0,
+        "m" | "mb" | "mib" => n,
+        "g" | "gb" | "gib" => n * 1024.0,
+        "t" | "tb" | "tib" => n * 1024.0 * 1024.0,
+        _ => return None,
+    };
+    Some(m as u64)
+}

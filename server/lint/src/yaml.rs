@@ -1,0 +1,131 @@
+//! YAML with positions: yaml-rust2's event parser into a small tree where every node knows
+//! its line and column. Multi-document streams give one tree per document.
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Y {
+    /// A scalar and whether it was quoted (plain scalars may be numbers, bools or null).
+    Scalar(String, bool),
+    Seq(Vec<N>),
+    Map(Vec<(N, N)>),
+    Alias,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct N {
+    pub y: Y,
+    /// 1-based.
+    pub line: u32,
+    pub col: u32,
+}
+
+impl N {
+    pub fn get(&self, key: &str) -> Option<&N> {
+        match &self.y {
+            Y::Map(m) => m.iter().find(|(k, _)| k.str() == Some(key)).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+    /// The key node of `key` (for positions of a mapping entry).
+    pub fn key(&self, key: &str) -> Option<&N> {
+        match &self.y {
+            Y::Map(m) => m.iter().find(|(k, _)| k.str() == Some(key)).map(|(k, _)| k),
+            _ => None,
+        }
+    }
+    pub fn path(&self, keys: &[&str]) -> Option<&N> {
+        keys.iter().try_fold(self, |n, k| n.get(k))
+    }
+    pub fn str(&self) -> Option<&str> {
+        match &self.y {
+            Y::Scalar(s, _) => Some(s),
+            _ => None,
+        }
+    }
+    pub fn seq(&self) -> &[N] {
+        match &self.y {
+            Y::Seq(v) => v,
+            _ => &[],
+        }
+    }
+    pub fn entries(&self) -> &[(N, N)] {
+        match &self.y {
+            Y::Map(m) => m,
+            _ => &[],
+        }
+    }
+    pub fn is_null(&self) -> bool {
+        matches!(&self.y, Y::Scalar(s, false) if s.is_empty() || s == "~" || s == "null")
+    }
+    pub fn span(&self) -> (u32, u32, u32, u32) {
+        let w = self.str().map(|s| s.chars().count() as u32).unwrap_or(1).max(1);
+        (self.line, self.col, self.line, self.col + w)
+    }
+}
+
+enum Frame {
+    Seq(N),
+    Map(N, Option<N>),
+}
+
+#[derive(Default)]
+struct Builder {
+    stack: Vec<Frame>,
+    docs: Vec<(N, u32)>,
+    doc_line: u32,
+}
+
+impl Builder {
+    fn add(&mut self, n: N) {
+        match self.stack.last_mut() {
+            Some(Frame::Seq(s)) => {
+                if let Y::Seq(v) = &mut s.y {
+                    v.push(n);
+                }
+            }
+            Some(Frame::Map(m, key)) => match key.take() {
+                None => *key = Some(n),
+                Some(k) => {
+                    if let Y::Map(v) = &mut m.y {
+                        v.push((k, n));
+                    }
+                }
+            },
+            None => self.docs.push((n, self.doc_line)),
+        }
+    }
+}
+
+impl MarkedEventReceiver for Builder {
+    fn on_event(&mut self, ev: Event, mark: Marker) {
+        let (line, col) = (mark.line() as u32, mark.col() as u32 + 1);
+        match ev {
+            Event::DocumentStart => self.doc_line = line,
+            Event::Scalar(v, style, _, _) => self.add(N { y: Y::Scalar(v, style != TScalarStyle::Plain), line, col }),
+            Event::Alias(_) => self.add(N { y: Y::Alias, line, col }),
+            Event::SequenceStart(..) => self.stack.push(Frame::Seq(N { y: Y::Seq(vec![]), line, col })),
+            Event::MappingStart(..) => self.stack.push(Frame::Map(N { y: Y::Map(vec![]), line, col }, None)),
+            Event::SequenceEnd | Event::MappingEnd => {
+                if let Some(f) = self.stack.pop() {
+                    let n = match f {
+                        Frame::Seq(n) | Frame::Map(n, _) => n,
+                    };
+                    self.add(n);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A syntax error: (line, column, message).
+pub type SyntaxError = (u32, u32, String);
+
+/// Parse a (multi-document) YAML text. Each document comes with the line where it starts.
+pub fn parse(text: &str) -> Result<Vec<(N, u32)>, SyntaxError> {
+    let mut b = Builder { doc_line: 1, ..Default::default() };
+    let mut p = Parser::new_from_str(text);
+    p.load(&mut b, true).map_err(|e| (e.marker().line() as u32, e.marker().col() as u32 + 1, e.info().to_string()))?;
+    Ok(b.docs)
+}
