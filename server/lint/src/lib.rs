@@ -32,6 +32,8 @@ pub struct Input {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Terraform,
+    /// `.tfvars`: HCL syntax only.
+    TfVars,
     Kubernetes,
     Other,
 }
@@ -42,6 +44,8 @@ pub fn kind_of(path: &str, content: &str) -> Kind {
     let p = path.to_ascii_lowercase();
     if p.ends_with(".tf") {
         Kind::Terraform
+    } else if p.ends_with(".tfvars") || p.ends_with(".tfvars.example") {
+        Kind::TfVars
     } else if (p.ends_with(".yaml") || p.ends_with(".yml")) && content.contains("apiVersion") && content.contains("kind") {
         Kind::Kubernetes
     } else {
@@ -76,6 +80,7 @@ pub fn lint(inputs: &[Input], facts: Option<&ClusterFacts>) -> Vec<Finding> {
                 modules.entry(dir).or_default().push((&i.path, &i.content));
             }
             Kind::Kubernetes => yaml.push((&i.path, &i.content)),
+            Kind::TfVars => out.extend(terraform::syntax_only(&i.path, &i.content)),
             Kind::Other => {
                 let mut s = finding::Sink::new(&i.path);
                 s.push("PV900", (1, 1, 1, 1), "not a Terraform (.tf) or Kubernetes YAML file: not linted", None);

@@ -137,27 +137,31 @@ fn provider_for(decls: &Decls, local_name: &str, resource_types: &BTreeSet<Strin
     resource_types.iter().find_map(|t| schema::provider_of_resource(t).map(|(p, _)| p))
 }
 
+fn parse<'a>(path: &'a str, text: &'a str, out: &mut Vec<Finding>) -> Option<TfFile<'a>> {
+    match hcl_edit::parser::parse_body(text) {
+        Ok(body) => Some(TfFile { path, text, idx: LineIndex::new(text), body }),
+        Err(e) => {
+            let loc = e.location();
+            let mut sink = Sink::new(path);
+            let (l, c) = (loc.line() as u32, loc.column() as u32);
+            sink.push("PV001", (l, c, l, c + 1), format!("HCL syntax error: {}", syntax_message(&e)), Some(syntax_fix(e.line(), loc.column())));
+            out.extend(sink.out);
+            None
+        }
+    }
+}
+
+/// `.tfvars` files: HCL syntax only.
+pub fn syntax_only(path: &str, text: &str) -> Vec<Finding> {
+    let mut out = Vec::new();
+    parse(path, text, &mut out);
+    out
+}
+
 /// Lint one module: all `.tf` files of one directory together.
 pub fn lint_module(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding> {
     let mut out = Vec::new();
-    let mut parsed: Vec<TfFile> = Vec::new();
-    for (path, text) in files {
-        match hcl_edit::parser::parse_body(text) {
-            Ok(body) => parsed.push(TfFile { path, text, idx: LineIndex::new(text), body }),
-            Err(e) => {
-                let loc = e.location();
-                let mut sink = Sink::new(path);
-                let (l, c) = (loc.line() as u32, loc.column() as u32);
-                sink.push(
-                    "PV001",
-                    (l, c, l, c + 1),
-                    format!("HCL syntax error: {}", syntax_message(&e)),
-                    Some(syntax_fix(e.line(), loc.column())),
-                );
-                out.extend(sink.out);
-            }
-        }
-    }
+    let parsed: Vec<TfFile> = files.iter().filter_map(|(path, text)| parse(path, text, &mut out)).collect();
 
     // Declarations across the module.
     let mut decls = Decls::default();
