@@ -15,7 +15,7 @@ TOKEN = "test-token-0123456789"
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
-def start_lab(*scenarios, extra_guests=0):
+def start_lab(*scenarios, extra_guests=0, extra_args=()):
     """Start tests/pve/fakelab.py; returns (process, info dict)."""
     d = tempfile.mkdtemp(prefix="provisio-lab-")
     info_path = os.path.join(d, "lab.json")
@@ -23,6 +23,7 @@ def start_lab(*scenarios, extra_guests=0):
             "--extra-guests", str(extra_guests)]
     for s in scenarios:
         args += ["--scenario", s]
+    args += list(extra_args)
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while not os.path.exists(info_path):

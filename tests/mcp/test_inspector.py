@@ -37,7 +37,7 @@ def stdio(bin_path, data_dir, lab, *method):
 
 def test_inspector_over_stdio(bin_path, data_dir, fakelab):
     tools = stdio(bin_path, data_dir, fakelab, "--method", "tools/list")["tools"]
-    assert sorted(t["name"] for t in tools) == ["cluster_state", "search_docs"]
+    assert sorted(t["name"] for t in tools) == ["cluster_state", "lint_manifest", "search_docs"]
     assert all("outputSchema" in t and t["annotations"]["readOnlyHint"] for t in tools)
     prompts = stdio(bin_path, data_dir, fakelab, "--method", "prompts/list")["prompts"]
     assert sorted(p["name"] for p in prompts) == ["analyser", "builder", "collector", "provision_vm"]
@@ -55,4 +55,4 @@ def test_inspector_over_stdio(bin_path, data_dir, fakelab):
 def test_inspector_over_http(http_server, fakelab):
     out = run(["--transport", "http", "--server-url", http_server, "--header",
                f"Authorization: Bearer {TOKEN}", "--method", "tools/list"], os.environ.copy())
-    assert sorted(t["name"] for t in out["tools"]) == ["cluster_state", "search_docs"]
+    assert sorted(t["name"] for t in out["tools"]) == ["cluster_state", "lint_manifest", "search_docs"]

@@ -42,7 +42,7 @@ async def stdio_session(bin_path, data_dir, lab, mode="read-only"):
 async def exercise(session):
     """The same checks for every transport."""
     tools = {t.name: dump(t) for t in (await session.list_tools()).tools}
-    assert sorted(tools) == ["cluster_state", "search_docs"], tools.keys()
+    assert sorted(tools) == ["cluster_state", "lint_manifest", "search_docs"], tools.keys()
     sd = tools["search_docs"]
     assert sd["annotations"]["readOnlyHint"] is True
     assert sd["annotations"]["destructiveHint"] is False
@@ -118,7 +118,7 @@ def test_plan_mode_drafts_against_the_live_lab(bin_path, data_dir, fakelab):
     async def main():
         async with stdio_session(bin_path, data_dir, fakelab, mode="plan") as s:
             tools = {t.name: dump(t) for t in (await s.list_tools()).tools}
-            assert sorted(tools) == ["cluster_state", "draft_manifest", "search_docs"]
+            assert sorted(tools) == ["cluster_state", "draft_manifest", "lint_manifest", "search_docs"]
             res = dump(await s.call_tool("draft_manifest", {"plan": plan}))
             assert not res.get("isError"), res
             sc = res["structuredContent"]
@@ -129,6 +129,17 @@ def test_plan_mode_drafts_against_the_live_lab(bin_path, data_dir, fakelab):
             main_tf = next(f["content"] for f in sc["files"] if f["path"] == "main.tf")
             assert 'resource "proxmox_virtual_environment_vm" "web_1"' in main_tf
             assert fakelab["token_secret"] not in json.dumps(sc)
+            # The Builder's next step: lint the drafted files against the live lab.
+            res = dump(await s.call_tool("lint_manifest", {"files": sc["files"]}))
+            assert not res.get("isError"), res
+            jsonschema.validate(res["structuredContent"], tools["lint_manifest"]["outputSchema"])
+            assert res["structuredContent"]["clean"] is True, res["structuredContent"]
+            assert "against cluster `default`" in res["structuredContent"]["cluster_rules"]
+            clash = [dict(f, content=f["content"].replace("vm_id     = 102", "vm_id     = 111"))
+                     if f["path"] == "main.tf" else f for f in sc["files"]]
+            res = dump(await s.call_tool("lint_manifest", {"files": clash}))
+            codes = [f["code"] for f in res["structuredContent"]["findings"]]
+            assert "PV046" in codes, res["structuredContent"]
             # A plan error comes back as a tool result with isError naming the field.
             bad = dict(plan, items=[dict(plan["items"][0], cores=0)])
             res = dump(await s.call_tool("draft_manifest", {"plan": bad}))

@@ -94,12 +94,16 @@ def vm_config(cores, memory, disk, size, ip=None, agent=False, cloudinit=True):
     return cfg
 
 
+# The lab's node size (fakepve's default node is 4 CPUs / 8 GiB); --node-cpus/--node-mem-gib.
+NODE_SIZE = {'cpus': 16, 'mem_gib': 64}
+
+
 def node_stats(online):
-    """The lab's node size (fakepve's default node is 4 CPUs / 8 GiB): 16 threads, 64 GiB."""
+    """Node status as /nodes and /cluster/resources report it."""
     if not online:
         return {}
-    return {'cpu': 0.05, 'maxcpu': 16, 'mem': 12 * GiB, 'maxmem': 64 * GiB, 'disk': 8 * GiB,
-            'maxdisk': 100 * GiB, 'uptime': 86400}
+    return {'cpu': 0.05, 'maxcpu': NODE_SIZE['cpus'], 'mem': 12 * GiB, 'maxmem': NODE_SIZE['mem_gib'] * GiB,
+            'disk': 8 * GiB, 'maxdisk': 100 * GiB, 'uptime': 86400}
 
 
 def seed(pve, extra_guests=0):
@@ -189,7 +193,10 @@ def main():
     p.add_argument('--port', type=int, default=0, help='0: any free port')
     p.add_argument('--extra-guests', type=int, default=0, help='add this many VMs (for benchmarks)')
     p.add_argument('--scenario', action='append', default=[])
+    p.add_argument('--node-cpus', type=int, default=16, help='CPU threads per node')
+    p.add_argument('--node-mem-gib', type=int, default=64, help='RAM per node')
     args = p.parse_args()
+    NODE_SIZE.update(cpus=args.node_cpus, mem_gib=args.node_mem_gib)
     try:
         asyncio.run(serve(args))
     except KeyboardInterrupt:

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use provisio_pve::{ClusterState, ClusterStateRequest, View};
+use provisio_pve::ClusterState;
 
 use crate::paths::Paths;
 
@@ -36,22 +36,7 @@ pub fn run(paths: &Paths, a: &DraftArgs, out: &mut dyn Write) -> Result<ExitCode
             &std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?,
         )
         .with_context(|| format!("{} is not a cluster_state answer", f.display()))?,
-        None => {
-            let cfg = paths.pve_config()?;
-            let c = cfg
-                .cluster(plan.cluster.as_deref())
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let client = provisio_pve::PveClient::connect(c).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let rt = crate::mcp::runtime()?;
-            let req = ClusterStateRequest {
-                view: View::Full,
-                limit: Some(provisio_pve::state::MAX_LIMIT),
-                max_bytes: Some(262144),
-                ..Default::default()
-            };
-            rt.block_on(provisio_pve::cluster_state(&client, &req))
-                .map_err(|e| anyhow::anyhow!("{e}"))?
-        }
+        None => crate::lint::live_state(paths, plan.cluster.as_deref())?.0,
     };
     let d = provisio_draft::draft(&plan, &state).map_err(|e| anyhow::anyhow!("{e}"))?;
     if a.json {

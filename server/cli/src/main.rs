@@ -4,6 +4,7 @@ mod bench;
 mod commands;
 mod doctor;
 mod draft;
+mod lint;
 mod mcp;
 mod paths;
 
@@ -47,6 +48,9 @@ enum Cmd {
     CheckPlan(commands::CheckPlanArgs),
     /// Draft Terraform from a plan and the cluster's state (live, or `--state FILE`).
     Draft(draft::DraftArgs),
+    /// Lint Terraform (bpg/Telmate) and Kubernetes YAML: provider schemas, references,
+    /// secrets, and the cluster (live, `--state FILE`, or `--no-cluster`). Exit 1 on errors.
+    Lint(lint::LintArgs),
     /// Check a cluster's endpoint, TLS (prints the fingerprint to pin), auth and privileges.
     Doctor(doctor::DoctorArgs),
     /// Benchmarks: `bench index` (full index, no-op reindex, peak RSS), `bench search` (latency).
@@ -75,6 +79,7 @@ fn main() -> std::process::ExitCode {
         Cmd::Doctor(a) => doctor::run(&paths, &a, &mut out),
         Cmd::CheckPlan(a) => commands::check_plan(&a, &mut out),
         Cmd::Draft(a) => draft::run(&paths, &a, &mut out),
+        Cmd::Lint(a) => lint::run(&paths, &a, &mut out),
     };
     match r {
         Ok(code) => code,

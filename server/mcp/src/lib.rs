@@ -70,7 +70,7 @@ impl Mode {
 /// The least mode each tool needs.
 pub fn tool_mode(name: &str) -> Option<Mode> {
     match name {
-        "search_docs" | "cluster_state" => Some(Mode::ReadOnly),
+        "search_docs" | "cluster_state" | "lint_manifest" => Some(Mode::ReadOnly),
         "draft_manifest" => Some(Mode::Plan),
         _ => None,
     }
@@ -180,7 +180,7 @@ impl ProvisioServer {
 }
 
 /// Guidance for clients that do not support prompts: the same flow the prompts encode.
-pub const INSTRUCTIONS: &str = "Provisio helps you act as a careful on-prem infrastructure engineer for Proxmox VE + Terraform + k3s. Work in three roles. COLLECTOR: validate the operator's request, ask back for anything missing (node, template, sizes, network, IPs), read the live cluster with `cluster_state` (view `summary` first), and ground every other fact in the docs with `search_docs` (cite the returned URLs). ANALYSER: turn the request and facts into a plan, the JSON `draft_manifest` takes (placement, VMIDs, sizes, network; leave `auto` what the live state should decide). BUILDER: call `draft_manifest` with the plan, answer its questions by changing the plan, review the files against the docs, then hand the files, decisions and plan to the human for approval. Never invent provider arguments or PVE options: look them up with `search_docs` (use `kinds: [\"option\"]` for argument references; exact identifiers such as `pm_tls_insecure` work as queries). Nothing is applied without a human-approved plan. Tools not listed are not available in this server's mode.";
+pub const INSTRUCTIONS: &str = "Provisio helps you act as a careful on-prem infrastructure engineer for Proxmox VE + Terraform + k3s. Work in three roles. COLLECTOR: validate the operator's request, ask back for anything missing (node, template, sizes, network, IPs), read the live cluster with `cluster_state` (view `summary` first), and ground every other fact in the docs with `search_docs` (cite the returned URLs). ANALYSER: turn the request and facts into a plan, the JSON `draft_manifest` takes (placement, VMIDs, sizes, network; leave `auto` what the live state should decide). BUILDER: call `draft_manifest` with the plan, answer its questions by changing the plan, check the files with `lint_manifest` (fix every error, lint again), then hand the files, decisions, lint result and plan to the human for approval. Never invent provider arguments or PVE options: look them up with `search_docs` (use `kinds: [\"option\"]` for argument references; exact identifiers such as `pm_tls_insecure` work as queries). Nothing is applied without a human-approved plan. Tools not listed are not available in this server's mode.";
 
 #[prompt_handler(router = self.prompt_router)]
 impl ServerHandler for ProvisioServer {

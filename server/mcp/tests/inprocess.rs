@@ -63,9 +63,9 @@ async fn tools_by_mode_and_their_results() {
     let (_d, data) = index();
     let shared = Arc::new(Shared::new(data, None));
 
-    // read-only: two tools; draft_manifest is refused when called, not only unlisted.
+    // read-only: three tools; draft_manifest is refused when called, not only unlisted.
     let c = connect(shared.clone(), Mode::ReadOnly).await;
-    assert_eq!(tool_names(&c).await, ["cluster_state", "search_docs"]);
+    assert_eq!(tool_names(&c).await, ["cluster_state", "lint_manifest", "search_docs"]);
     let err = c
         .call_tool(
             CallToolRequestParams::new("draft_manifest")
@@ -111,7 +111,7 @@ async fn tools_by_mode_and_their_results() {
     let c = connect(shared, Mode::Plan).await;
     assert_eq!(
         tool_names(&c).await,
-        ["cluster_state", "draft_manifest", "search_docs"]
+        ["cluster_state", "draft_manifest", "lint_manifest", "search_docs"]
     );
     let plan: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(fixtures().join("plans/webserver.json")).unwrap(),
@@ -130,6 +130,38 @@ async fn tools_by_mode_and_their_results() {
     assert_ne!(r.is_error, Some(true), "{r:?}");
     let sc = r.structured_content.unwrap();
     assert_eq!(sc["files"].as_array().unwrap().len(), 4);
+    // The drafted files lint clean against the same state; a typo is found with its fix.
+    let files = sc["files"].clone();
+    let r = c
+        .call_tool(
+            CallToolRequestParams::new("lint_manifest")
+                .with_arguments(args(serde_json::json!({"files": files, "state": state}))),
+        )
+        .await
+        .unwrap();
+    assert_ne!(r.is_error, Some(true), "{r:?}");
+    let lint = r.structured_content.unwrap();
+    assert_eq!(lint["clean"], true, "{lint}");
+    assert!(lint["cluster_rules"].as_str().unwrap().contains("against cluster"), "{lint}");
+    let mut broken = files.clone();
+    for f in broken.as_array_mut().unwrap() {
+        if f["path"] == "main.tf" {
+            let c = f["content"].as_str().unwrap().replacen("memory {", "memroy {", 1);
+            f["content"] = serde_json::Value::String(c);
+        }
+    }
+    let r = c
+        .call_tool(
+            CallToolRequestParams::new("lint_manifest")
+                .with_arguments(args(serde_json::json!({"files": broken, "state": state}))),
+        )
+        .await
+        .unwrap();
+    let lint = r.structured_content.unwrap();
+    assert_eq!(lint["clean"], false);
+    assert_eq!(lint["findings"][0]["code"], "PV010", "{lint}");
+    assert!(lint["findings"][0]["fix"].as_str().unwrap().contains("memory"));
+    assert!(serde_json::to_string(&r.content).unwrap().contains("did you mean `memory`"));
     // An unknown plan field comes back as an isError result naming it (the model can fix it).
     let r = c
         .call_tool(

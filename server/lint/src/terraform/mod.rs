@@ -218,7 +218,19 @@ pub fn lint_module(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<
                                     };
                                     if key == "source" {
                                         if let Lit::Str(s) = literal(v.expr()) {
-                                            decls.provider_sources.insert(a.key.to_string(), s);
+                                            let name = a.key.to_string();
+                                            match decls.provider_sources.get(&name) {
+                                                Some(old) if !old.eq_ignore_ascii_case(&s) => sink.push(
+                                                    "PV023",
+                                                    f.attr_span(a),
+                                                    format!("provider `{name}` is required as `{s}` here but as `{old}` elsewhere in this module"),
+                                                    Some("one module has one source per provider name: split the files into separate directories".into()),
+                                                ),
+                                                Some(_) => {}
+                                                None => {
+                                                    decls.provider_sources.insert(name, s);
+                                                }
+                                            }
                                         }
                                     }
                                 }

@@ -3,6 +3,7 @@
 //! can act on come back as tool results with `isError` and a fix hint.
 pub mod cluster_state;
 pub mod draft_manifest;
+pub mod lint_manifest;
 pub mod search_docs;
 
 use rmcp::handler::server::router::tool::ToolRouter;
@@ -14,6 +15,7 @@ pub fn router() -> ToolRouter<ProvisioServer> {
     ProvisioServer::search_docs_router()
         + ProvisioServer::cluster_state_router()
         + ProvisioServer::draft_manifest_router()
+        + ProvisioServer::lint_manifest_router()
 }
 
 /// A successful result: structured content and its short text rendering.

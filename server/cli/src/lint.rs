@@ -1,0 +1,154 @@
+//! `provisio lint PATH... [--format text|json|sarif]`: the same linting as the `lint_manifest`
+//! tool. Cluster-aware rules use the configured cluster (live state + its `facts` section),
+//! or `--state FILE`, or are skipped with `--no-cluster`. Exit 1 when any error is found.
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use provisio_lint::{ClusterFacts, Input};
+use provisio_pve::{ClusterState, ClusterStateRequest, SiteFacts, View};
+
+use crate::paths::Paths;
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Sarif,
+}
+
+#[derive(Args, Debug)]
+pub struct LintArgs {
+    /// Files or directories (.tf, .tfvars, Kubernetes .yaml/.yml).
+    #[arg(required_unless_present = "rules")]
+    pub paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Configured cluster for the cluster-aware rules (default: the default cluster).
+    #[arg(long, conflicts_with = "no_cluster")]
+    pub cluster: Option<String>,
+    /// A saved cluster_state answer (view full) instead of the live cluster; the site facts of
+    /// the configured cluster of the same name are merged in.
+    #[arg(long, conflicts_with = "no_cluster")]
+    pub state: Option<PathBuf>,
+    /// Skip the cluster-aware rules.
+    #[arg(long)]
+    pub no_cluster: bool,
+    /// Treat every file as its own module (a directory of standalone examples).
+    #[arg(long)]
+    pub per_file: bool,
+    /// List the rules and exit.
+    #[arg(long)]
+    pub rules: bool,
+}
+
+/// The live cluster's full state and its site facts.
+pub fn live_state(paths: &Paths, cluster: Option<&str>) -> Result<(ClusterState, SiteFacts)> {
+    let cfg = paths.pve_config()?;
+    let c = cfg.cluster(cluster).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let client = provisio_pve::PveClient::connect(c).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let rt = crate::mcp::runtime()?;
+    let req = ClusterStateRequest {
+        view: View::Full,
+        limit: Some(provisio_pve::state::MAX_LIMIT),
+        max_bytes: Some(262144),
+        ..Default::default()
+    };
+    let state = rt.block_on(provisio_pve::cluster_state(&client, &req)).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((state, c.facts.clone()))
+}
+
+fn collect(path: &Path, out: &mut Vec<Input>) -> Result<()> {
+    if path.is_dir() {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+            .with_context(|| format!("cannot read {}", path.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        entries.sort();
+        for p in entries {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if name.starts_with('.') {
+                continue; // .terraform, .git
+            }
+            if p.is_dir() || [".tf", ".tfvars", ".yaml", ".yml"].iter().any(|x| name.ends_with(x)) {
+                collect(&p, out)?;
+            }
+        }
+        return Ok(());
+    }
+    let content = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    out.push(Input { path: path.display().to_string(), content });
+    Ok(())
+}
+
+fn facts(paths: &Paths, a: &LintArgs) -> Result<Option<ClusterFacts>> {
+    if a.no_cluster {
+        return Ok(None);
+    }
+    let (state, site) = match &a.state {
+        Some(f) => {
+            let state: ClusterState = serde_json::from_str(&std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?)
+                .with_context(|| format!("{} is not a cluster_state answer", f.display()))?;
+            let cfg = paths.pve_config()?;
+            let name = a.cluster.clone().unwrap_or_else(|| state.cluster.clone());
+            let site = cfg.clusters.get(&name).map(|c| c.facts.clone()).unwrap_or_default();
+            (state, site)
+        }
+        None => {
+            let cfg = paths.pve_config()?;
+            if cfg.clusters.is_empty() {
+                eprintln!("note: no cluster configured: cluster-aware rules skipped (use --state FILE, configure a cluster, or pass --no-cluster)");
+                return Ok(None);
+            }
+            live_state(paths, a.cluster.as_deref()).context("reading the cluster for the cluster-aware rules (pass --no-cluster to skip them)")?
+        }
+    };
+    Ok(Some(ClusterFacts::from_state(&state, &site).map_err(|e| anyhow::anyhow!("config: {e}"))?))
+}
+
+pub fn run(paths: &Paths, a: &LintArgs, out: &mut dyn Write) -> Result<ExitCode> {
+    if a.rules {
+        for r in provisio_lint::rules::RULES {
+            writeln!(out, "{} {:<8} {:<32} {}", r.code, r.severity.as_str(), r.name, r.summary)?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut inputs = Vec::new();
+    for p in &a.paths {
+        collect(p, &mut inputs)?;
+    }
+    if inputs.is_empty() {
+        bail!("no .tf, .tfvars or .yaml files under {}", a.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
+    }
+    let facts = facts(paths, a)?;
+    let findings = if a.per_file {
+        let mut all: Vec<_> = inputs.iter().flat_map(|i| provisio_lint::lint(std::slice::from_ref(i), facts.as_ref())).collect();
+        all.sort_by(|x, y| (&x.file, x.line, x.column).cmp(&(&y.file, y.line, y.column)));
+        all
+    } else {
+        provisio_lint::lint(&inputs, facts.as_ref())
+    };
+    match a.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, &findings)?;
+            writeln!(out)?;
+        }
+        Format::Sarif => {
+            serde_json::to_writer_pretty(&mut *out, &provisio_lint::sarif::to_sarif(&findings))?;
+            writeln!(out)?;
+        }
+        Format::Text => {
+            write!(out, "{}", provisio_lint::render_text(&findings))?;
+            let c = provisio_lint::counts(inputs.len(), &findings);
+            let scope = match &facts {
+                Some(f) => format!("cluster-aware rules against {}", f.cluster),
+                None => "cluster-aware rules skipped".into(),
+            };
+            writeln!(out, "{} files: {} errors, {} warnings, {} infos ({scope})", c.files, c.errors, c.warnings, c.infos)?;
+        }
+    }
+    let errors = findings.iter().any(|f| f.severity == provisio_lint::Severity::Error);
+    Ok(if errors { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}

@@ -1,0 +1,140 @@
+//! `lint_manifest`: Terraform (bpg/Telmate) and Kubernetes YAML checked against the provider
+//! schemas, references, secrets and the live cluster; findings with stable codes, spans and
+//! fix hints.
+use rmcp::handler::server::tool::schema_for_type;
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::model::CallToolResult;
+use rmcp::{tool, tool_router, ErrorData};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use provisio_lint::{ClusterFacts, Counts, Finding, Input};
+use provisio_pve::{ClusterState, ClusterStateRequest, View};
+
+use super::cluster_state::pve_tool_error;
+use super::{structured, tool_error};
+use crate::ProvisioServer;
+
+/// Input of `lint_manifest`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LintRequest {
+    /// The files: `.tf` files of one directory are linted together as a module; Kubernetes
+    /// `.yaml` files together (Services are matched against workloads across them); `.tfvars`
+    /// for syntax. Typically the `files` of a `draft_manifest` answer, after your edits.
+    pub files: Vec<Input>,
+    /// Configured cluster for the cluster-aware rules (default: the default cluster).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+    /// A saved `cluster_state` answer (view `full`) to lint against instead of the live cluster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<ClusterState>,
+    /// Skip the cluster-aware rules.
+    #[serde(default)]
+    pub no_cluster: bool,
+}
+
+/// Output of `lint_manifest`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct LintReport {
+    /// Sorted by file, line, column.
+    pub findings: Vec<Finding>,
+    pub counts: Counts,
+    /// Which cluster the cluster-aware rules used, or why they were skipped.
+    pub cluster_rules: String,
+    /// True when there are no errors (warnings may remain).
+    pub clean: bool,
+}
+
+pub fn render(r: &LintReport) -> String {
+    let mut o = provisio_lint::render_text(&r.findings);
+    o.push_str(&format!(
+        "{} files: {} errors, {} warnings, {} infos; {}\n",
+        r.counts.files, r.counts.errors, r.counts.warnings, r.counts.infos, r.cluster_rules
+    ));
+    o.push_str(if r.clean {
+        "next: no errors; review the warnings, then hand the plan and files to the human for approval\n"
+    } else {
+        "next: fix the errors (each has a fix hint) and lint again\n"
+    });
+    o
+}
+
+#[tool_router(router = lint_manifest_router, vis = "pub(crate)")]
+impl ProvisioServer {
+    /// Lint Terraform (bpg/proxmox and Telmate/proxmox) and Kubernetes YAML. Checks HCL syntax,
+    /// arguments against the provider schemas (unknown with did-you-mean, missing required,
+    /// wrong types, deprecated, read-only), references (undeclared variables, locals,
+    /// resources), secrets (literal tokens/passwords, TLS verification off, variables not
+    /// sensitive), the live cluster (clone template exists, node, storage content, bridge/vnet,
+    /// VMID and IP collisions with guests, gateway, k3s VIP and MetalLB pool, capacity) and
+    /// Kubernetes (schema of 1.37 kinds, selector/labels, :latest images, probes, resources,
+    /// LoadBalancer IPs in the MetalLB pool). Each finding has a stable code, line/column, a
+    /// fix hint and the doc behind the rule. Reads only.
+    #[tool(
+        name = "lint_manifest",
+        title = "Lint Terraform and Kubernetes manifests",
+        output_schema = schema_for_type::<LintReport>(),
+        annotations(
+            title = "Lint Terraform and Kubernetes manifests",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
+    )]
+    pub async fn lint_manifest(&self, Parameters(req): Parameters<LintRequest>) -> Result<CallToolResult, ErrorData> {
+        if req.files.is_empty() {
+            return Ok(tool_error("`files` is empty", "pass the files to lint as [{\"path\": \"main.tf\", \"content\": \"...\"}]"));
+        }
+        if let Some(i) = req.files.iter().position(|f| f.path.trim().is_empty()) {
+            return Ok(tool_error(format!("`files[{i}].path` is empty"), "give each file a path ending in .tf, .tfvars or .yaml"));
+        }
+        let (facts, cluster_rules) = if req.no_cluster {
+            (None, "cluster-aware rules skipped (no_cluster)".to_string())
+        } else {
+            let (state, site) = match req.state {
+                Some(s) => {
+                    let name = req.cluster.clone().unwrap_or_else(|| s.cluster.clone());
+                    let site = self.shared.pve.clusters.get(&name).map(|c| c.facts.clone()).unwrap_or_default();
+                    (Some(s), site)
+                }
+                None if self.shared.pve.clusters.is_empty() => (None, Default::default()),
+                None => {
+                    let client = match self.shared.pve_client(req.cluster.as_deref()) {
+                        Ok(c) => c,
+                        Err(e) => return Ok(pve_tool_error(&e)),
+                    };
+                    let site = self.shared.pve.cluster(req.cluster.as_deref()).map(|c| c.facts.clone()).unwrap_or_default();
+                    let sreq = ClusterStateRequest { view: View::Full, limit: Some(provisio_pve::state::MAX_LIMIT), max_bytes: Some(262144), ..Default::default() };
+                    match provisio_pve::cluster_state(&client, &sreq).await {
+                        Ok(s) => (Some(s), site),
+                        Err(e) => return Ok(pve_tool_error(&e)),
+                    }
+                }
+            };
+            match state {
+                None => (None, "cluster-aware rules skipped: no cluster configured (pass `state`)".to_string()),
+                Some(s) => match ClusterFacts::from_state(&s, &site) {
+                    Ok(f) => {
+                        let c = format!("cluster-aware rules against cluster `{}`", f.cluster);
+                        (Some(f), c)
+                    }
+                    Err(e) => return Ok(tool_error(format!("the cluster's site facts are invalid: {e}"), "fix the [clusters.NAME.facts] section of the server's config")),
+                },
+            }
+        };
+        let files = req.files;
+        let findings = tokio::task::spawn_blocking(move || {
+            let f = provisio_lint::lint(&files, facts.as_ref());
+            (provisio_lint::counts(files.len(), &f), f)
+        })
+        .await
+        .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
+        let (counts, findings) = findings;
+        let report = LintReport { clean: counts.errors == 0, findings, counts, cluster_rules };
+        let text = render(&report);
+        let value = serde_json::to_value(&report).map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
+        Ok(structured(value, text))
+    }
+}
