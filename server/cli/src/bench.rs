@@ -52,6 +52,18 @@ enum What {
         #[arg(long, default_value_t = 200)]
         rounds: usize,
     },
+    /// lint_manifest time per file (each file linted alone, cluster-aware rules on with
+    /// `--state`), plus the first call (which builds the Kubernetes schemas).
+    Lint {
+        /// Files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// A saved cluster_state answer for the cluster-aware rules.
+        #[arg(long)]
+        state: Option<PathBuf>,
+        #[arg(long, default_value_t = 50)]
+        rounds: usize,
+    },
     /// Warm `cluster_state` latency and answer size per view against the configured cluster
     /// (tests/pve/bench.sh runs it on fakepve with 3 nodes / 500 guests).
     ClusterState {
@@ -192,6 +204,42 @@ pub fn run(paths: &Paths, a: &BenchArgs, out: &mut dyn Write) -> Result<ExitCode
             }
             lat.sort_by(|a, b| a.total_cmp(b));
             let v = json!({"bench": "draft", "rounds": rounds, "file_bytes": bytes, "p50_ms": pct(&lat, 0.5), "p99_ms": pct(&lat, 0.99)});
+            writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+        }
+        What::Lint { paths: files, state, rounds } => {
+            let mut inputs = Vec::new();
+            for p in files {
+                crate::lint::collect(p, &mut inputs)?;
+            }
+            let facts = match state {
+                Some(f) => {
+                    let s: provisio_pve::ClusterState = serde_json::from_str(&std::fs::read_to_string(f)?)?;
+                    Some(provisio_lint::ClusterFacts::from_state(&s, &Default::default()).map_err(|e| anyhow::anyhow!("{e}"))?)
+                }
+                None => None,
+            };
+            let t = Instant::now();
+            provisio_lint::k8s::warm();
+            let first_ms = t.elapsed().as_secs_f64() * 1000.0;
+            let mut lat = Vec::new();
+            let mut per_file: Vec<(String, f64)> = Vec::new();
+            for i in &inputs {
+                let mut mine = Vec::new();
+                for _ in 0..*rounds {
+                    let t = Instant::now();
+                    let f = provisio_lint::lint(std::slice::from_ref(i), facts.as_ref());
+                    std::hint::black_box(f);
+                    mine.push(t.elapsed().as_secs_f64() * 1000.0);
+                }
+                mine.sort_by(|a, b| a.total_cmp(b));
+                per_file.push((i.path.clone(), pct(&mine, 0.5)));
+                lat.extend(mine);
+            }
+            lat.sort_by(|a, b| a.total_cmp(b));
+            let slowest = per_file.iter().max_by(|a, b| a.1.total_cmp(&b.1)).cloned().unwrap_or_default();
+            let v = json!({"bench": "lint", "files": inputs.len(), "rounds": rounds, "cluster_rules": facts.is_some(),
+                "k8s_schemas_first_build_ms": first_ms, "per_file_p50_ms": pct(&lat, 0.5), "per_file_p99_ms": pct(&lat, 0.99),
+                "slowest_file": slowest.0, "slowest_file_p50_ms": slowest.1});
             writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
         }
         What::ClusterState { rounds, cluster } => {

@@ -60,7 +60,8 @@ pub fn live_state(paths: &Paths, cluster: Option<&str>) -> Result<(ClusterState,
     Ok((state, c.facts.clone()))
 }
 
-fn collect(path: &Path, out: &mut Vec<Input>) -> Result<()> {
+/// The lintable files under a path (files as given; directories walked, dot-dirs skipped).
+pub fn collect(path: &Path, out: &mut Vec<Input>) -> Result<()> {
     if path.is_dir() {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
             .with_context(|| format!("cannot read {}", path.display()))?

@@ -164,7 +164,7 @@ fn words(text: &str) -> Vec<String> {
     out
 }
 
-fn kv<'a>(ws: &'a [String], key: &str) -> Option<String> {
+fn kv(ws: &[String], key: &str) -> Option<String> {
     ws.iter().find_map(|w| w.strip_prefix(key).and_then(|r| r.strip_prefix('=')).map(|v| v.trim_matches('"').to_string()))
 }
 

@@ -573,6 +573,7 @@ mod tests {
             tls: Tls::Insecure,
             timeout: Duration::from_secs(1),
             retries: 2,
+            facts: Default::default(),
         }
     }
 

@@ -228,12 +228,12 @@ pub async fn doctor(cluster: &ClusterConfig, apply: bool) -> DoctorReport {
     report.fingerprint = client.seen_fingerprint();
     match &version {
         Err(e @ Error::Tls { .. }) => {
-            checks.push(failed("tls", &e));
+            checks.push(failed("tls", e));
             report.checks = checks;
             return report;
         }
         Err(e @ Error::Transport { .. }) => {
-            checks.push(failed("tls", &e));
+            checks.push(failed("tls", e));
             report.checks = checks;
             return report;
         }

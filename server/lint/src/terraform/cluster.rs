@@ -96,7 +96,7 @@ fn first<'b>(body: &'b Body, k: &'b str) -> Option<&'b Block> {
 }
 
 fn u32v(v: V<f64>) -> Option<V<u32>> {
-    (v.v >= 0.0 && v.v <= u32::MAX as f64).then(|| V { v: v.v as u32, span: v.span })
+    (v.v >= 0.0 && v.v <= u32::MAX as f64).then_some(V { v: v.v as u32, span: v.span })
 }
 
 /// Read a VM resource; None for other resource types.
@@ -241,7 +241,7 @@ pub fn read_vm(f: &TfFile, b: &Block, decls: &Decls) -> Option<Vm> {
 }
 
 fn gib(mib: u64) -> String {
-    if mib % 1024 == 0 { format!("{} GiB", mib / 1024) } else { format!("{:.1} GiB", mib as f64 / 1024.0) }
+    if mib.is_multiple_of(1024) { format!("{} GiB", mib / 1024) } else { format!("{:.1} GiB", mib as f64 / 1024.0) }
 }
 
 fn list(v: impl Iterator<Item = String>) -> String {

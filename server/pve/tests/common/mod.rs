@@ -118,6 +118,7 @@ impl Lab {
             tls,
             timeout: Duration::from_secs(10),
             retries: 1,
+            facts: Default::default(),
         }
     }
 }
