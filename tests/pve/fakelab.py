@@ -153,6 +153,55 @@ def seed(pve, extra_guests=0):
     pve.grant(LIMITED[0], '/vms', 'VM.Audit')
 
 
+def control_app(pve):
+    """A plain-HTTP control channel on localhost for tests: inject faults and drift while
+    provisio talks to the lab (fakepve's scenario methods, called between requests)."""
+    from aiohttp import web
+
+    async def handle(request):
+        body = await request.json() if request.can_read_body else {}
+        op = request.match_info['op']
+        if op == 'fail':
+            pve.fail(body['method'], body['suffix'], status=body.get('status'), message=body.get('message'),
+                     error=body.get('error'), times=body.get('times'))
+        elif op == 'clear':
+            pve.failures.clear()
+            pve.network.update(latency=0.0)
+            pve.time_scale = 0
+            pve.ceph_recover()
+            pve.regain_quorum()
+            for n in list(pve.nodes):
+                pve.set_node_offline(n, False)
+        elif op == 'offline':
+            pve.set_node_offline(body['node'], body.get('offline', True))
+        elif op == 'noquorum':
+            pve.lose_quorum()
+        elif op == 'lock':
+            pve.snapshot_lock(int(body['vmid']), body.get('lock', 'backup'))
+        elif op == 'unlock':
+            pve.unlock(int(body['vmid']))
+        elif op == 'latency':
+            pve.time_scale = 1.0
+            pve.slow_network(float(body['secs']))
+        elif op == 'ceph-slow':
+            pve.time_scale = 1.0
+            pve.ceph_slow(float(body['secs']))
+        elif op == 'add-vm':
+            pve.add_vm(int(body['vmid']), body['name'], node=body['node'], status='stopped',
+                       config=vm_config(1, 1024, 'local-lvm:vm-{0}-disk-0'.format(body['vmid']), 8, cloudinit=False))
+        elif op == 'vms':
+            return web.json_response([{'vmid': v.vmid, 'name': v.name, 'node': v.node, 'status': v.status,
+                                       'template': bool(v.template), 'config': {k: str(x) for k, x in v.config.items()}}
+                                      for v in pve.vms])
+        else:
+            raise web.HTTPNotFound()
+        return web.json_response({'ok': True})
+
+    app = web.Application()
+    app.router.add_route('*', '/{op}', handle)
+    return app
+
+
 async def serve(args):
     host = args.host
     tmp = tempfile.mkdtemp(prefix='provisio-fakelab-')
@@ -174,10 +223,16 @@ async def serve(args):
         else:
             sys.exit('unknown scenario ' + s)
     await pve.start(cert, key)
+    from aiohttp import web
+    runner = web.AppRunner(control_app(pve))
+    await runner.setup()
+    site = web.TCPSite(runner, '127.0.0.1', 0)
+    await site.start()
+    control = 'http://127.0.0.1:{0}'.format(runner.addresses[0][1])
     info = {'url': 'https://{0}:{1}'.format(host, pve.port), 'ca_file': ca, 'fingerprint': fingerprint,
             'token_id': TOKEN[0], 'token_secret': TOKEN[1], 'limited_token_id': LIMITED[0],
             'limited_token_secret': LIMITED[1], 'user': USER, 'password': PASSWORD,
-            'guests': len(pve.vms), 'pid': os.getpid()}
+            'guests': len(pve.vms), 'pid': os.getpid(), 'control': control}
     part = args.info + '.part'
     with open(part, 'w') as out:
         json.dump(info, out)

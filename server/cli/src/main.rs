@@ -1,5 +1,6 @@
 //! `provisio`: the command line. `main` parses arguments and dispatches; each subcommand is one
 //! function in its own module that writes to the writer it is given.
+mod approve;
 mod bench;
 mod commands;
 mod doctor;
@@ -51,6 +52,10 @@ enum Cmd {
     /// Lint Terraform (bpg/Telmate) and Kubernetes YAML: provider schemas, references,
     /// secrets, and the cluster (live, `--state FILE`, or `--no-cluster`). Exit 1 on errors.
     Lint(lint::LintArgs),
+    /// Approve a previewed change set (out of band, on the server's machine), or list them.
+    Approve(approve::ApproveArgs),
+    /// The audit log: `audit verify` checks its hash chain.
+    Audit(approve::AuditArgs),
     /// Check a cluster's endpoint, TLS (prints the fingerprint to pin), auth and privileges.
     Doctor(doctor::DoctorArgs),
     /// Benchmarks: `bench index` (full index, no-op reindex, peak RSS), `bench search` (latency).
@@ -80,6 +85,8 @@ fn main() -> std::process::ExitCode {
         Cmd::CheckPlan(a) => commands::check_plan(&a, &mut out),
         Cmd::Draft(a) => draft::run(&paths, &a, &mut out),
         Cmd::Lint(a) => lint::run(&paths, &a, &mut out),
+        Cmd::Approve(a) => approve::approve(&paths, &a, &mut out),
+        Cmd::Audit(a) => approve::audit(&paths, &a, &mut out),
     };
     match r {
         Ok(code) => code,

@@ -52,7 +52,45 @@ pub struct Draft {
 }
 
 /// Draft the files for a plan against a cluster state.
+/// A plan grounded against the cluster: the VMs fully decided, the non-Terraform files, the
+/// decisions and the questions. `draft` renders it to files; `apply_plan` turns the VMs into
+/// API steps.
+#[derive(Debug, Clone, Default)]
+pub struct Grounded {
+    pub vms: Vec<ground::VmInstance>,
+    pub extra: Vec<(String, String)>,
+    pub decisions: Vec<Decision>,
+    pub questions: Vec<Question>,
+}
+
 pub fn draft(plan: &Plan, state: &ClusterState) -> Result<Draft, Error> {
+    let g = ground_plan(plan, state)?;
+    let files = if g.questions.is_empty() {
+        terraform::files(plan.provider, &g.vms)
+            .into_iter()
+            .chain(g.extra)
+            .map(|(path, content)| DraftFile { path, content })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(Draft {
+        plan: plan.name.clone(),
+        cluster: state.cluster.clone(),
+        provider: match plan.provider {
+            provisio_plan::Provider::Bpg => format!("bpg/proxmox {}", terraform::BPG_VERSION),
+            provisio_plan::Provider::Telmate => {
+                format!("telmate/proxmox {}", terraform::TELMATE_VERSION)
+            }
+        },
+        files,
+        decisions: g.decisions,
+        questions: g.questions,
+    })
+}
+
+/// Ground every item of the plan against the state.
+pub fn ground_plan(plan: &Plan, state: &ClusterState) -> Result<Grounded, Error> {
     let problems = provisio_plan::validate(plan);
     if !problems.is_empty() {
         return Err(Error::Invalid(problems));
@@ -116,26 +154,5 @@ pub fn draft(plan: &Plan, state: &ClusterState) -> Result<Draft, Error> {
             }
         }
     }
-    let files = if questions.is_empty() {
-        terraform::files(plan.provider, &vms)
-            .into_iter()
-            .chain(extra)
-            .map(|(path, content)| DraftFile { path, content })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    Ok(Draft {
-        plan: plan.name.clone(),
-        cluster: state.cluster.clone(),
-        provider: match plan.provider {
-            provisio_plan::Provider::Bpg => format!("bpg/proxmox {}", terraform::BPG_VERSION),
-            provisio_plan::Provider::Telmate => {
-                format!("telmate/proxmox {}", terraform::TELMATE_VERSION)
-            }
-        },
-        files,
-        decisions,
-        questions,
-    })
+    Ok(Grounded { vms, extra, decisions, questions })
 }

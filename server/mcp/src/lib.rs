@@ -72,6 +72,7 @@ pub fn tool_mode(name: &str) -> Option<Mode> {
     match name {
         "search_docs" | "cluster_state" | "lint_manifest" => Some(Mode::ReadOnly),
         "draft_manifest" => Some(Mode::Plan),
+        "apply_plan" => Some(Mode::Apply),
         _ => None,
     }
 }
@@ -87,6 +88,8 @@ pub struct Shared {
     kb: OnceCell<Arc<KnowledgeBase>>,
     pub pve: provisio_pve::Config,
     clients: std::sync::Mutex<std::collections::BTreeMap<String, Arc<provisio_pve::PveClient>>>,
+    /// Approval handles and the audit log (under the data directory).
+    pub apply: tools::apply_plan::ApplyState,
 }
 
 impl Shared {
@@ -100,9 +103,10 @@ impl Shared {
         pve: provisio_pve::Config,
     ) -> Self {
         Self {
-            data,
             loader,
             kb: OnceCell::new(),
+            apply: tools::apply_plan::ApplyState::new(&data.root),
+            data,
             pve,
             clients: Default::default(),
         }

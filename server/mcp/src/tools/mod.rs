@@ -1,6 +1,7 @@
 //! The tools, one module each. Each declares its input schema, an output schema, true
 //! annotations, and returns `structuredContent` plus a compact text rendering. Errors the model
 //! can act on come back as tool results with `isError` and a fix hint.
+pub mod apply_plan;
 pub mod cluster_state;
 pub mod draft_manifest;
 pub mod lint_manifest;
@@ -16,6 +17,7 @@ pub fn router() -> ToolRouter<ProvisioServer> {
         + ProvisioServer::cluster_state_router()
         + ProvisioServer::draft_manifest_router()
         + ProvisioServer::lint_manifest_router()
+        + ProvisioServer::apply_plan_router()
 }
 
 /// A successful result: structured content and its short text rendering.
