@@ -267,3 +267,47 @@ def test_tampered_audit_log_is_detected(bin_path, lab, tmp_path):
     r = subprocess.run([bin_path, "--data-dir", str(tmp_path), "audit", "verify"], capture_output=True, text=True)
     assert r.returncode == 1
     record("audit log edited / a record removed", "`provisio audit verify` exit 1, names the line", "")
+
+
+def test_cancel_stops_waiting_and_reports(bin_path, lab, tmp_path):
+    async def main():
+        async with session(bin_path, tmp_path, lab, human=Human("accept")) as s:
+            p = await preview(s)
+            control(lab, "ceph-slow", secs=3)  # the clone of the RBD-backed template takes 3 s
+            with pytest.raises(Exception):
+                await s.call_tool("apply_plan", {"action": "apply", "approval": p["approval"]}, read_timeout_seconds=1.0)
+            await asyncio.sleep(4)
+            recs = [json.loads(l) for l in (tmp_path / "audit.jsonl").read_text().splitlines()]
+            end = [r for r in recs if r["event"] == "apply.end"]
+            assert end and end[-1]["data"]["outcome"] == "cancelled", recs[-3:]
+            step = [r for r in recs if r["event"] == "step"][-1]
+            assert step["data"]["status"] == "cancelled" and step["data"]["kind"] == "clone"
+            control(lab, "clear")
+            # The clone finished on the PVE side; re-running resumes it instead of cloning again.
+            p2 = await preview(s)
+            assert list(p2["change_set"]["resumed"]) == ["web-1"]
+            res = await apply(s, p2["approval"])
+            assert res["structuredContent"]["report"]["outcome"] == "applied", res
+            assert len(vms(lab, "web-1")) == 1
+            record("client cancels during the clone task", "cancelled: stopped waiting, task stop requested, reported in the audit log",
+                   "re-run resumed the clone, one VM")
+    asyncio.run(main())
+    audit_ok(bin_path, tmp_path)
+
+
+def test_overhead_over_task_time(bin_path, lab, tmp_path):
+    """Apply overhead: wall time of the whole apply minus the time fakepve's tasks ran (clone of
+    the RBD-backed template slowed to 2 s, real time)."""
+    async def main():
+        async with session(bin_path, tmp_path, lab, human=Human("accept")) as s:
+            p = await preview(s)
+            control(lab, "ceph-slow", secs=2)
+            res = await apply(s, p["approval"])
+            rep = res["structuredContent"]["report"]
+            assert rep["outcome"] == "applied"
+            over = rep["total_ms"] - rep["task_ms"]
+            print(f"\napply: total {rep['total_ms']} ms, PVE tasks {rep['task_ms']} ms, overhead {over} ms "
+                  f"for {len(rep['steps'])} steps")
+            assert rep["task_ms"] >= 1900
+            assert over < 2000
+    asyncio.run(main())
