@@ -26,8 +26,9 @@ export PROVISIO_INSPECTOR="$INSPECTOR_DIR/node_modules/.bin/mcp-inspector" PROVI
 cargo build --release --locked --workspace --all-targets
 cargo test --release --locked --workspace
 
-# `provisio serve` over stdio and HTTP driven by the MCP Python SDK; proxmoxer cross-check.
-"$VENV/bin/python" -m pytest -q tests/mcp tests/pve
+# `provisio serve` over stdio and HTTP driven by the MCP Python SDK; proxmoxer cross-check;
+# lint-dev against fakepve; apply_plan's fault matrix and `provisio demo`.
+"$VENV/bin/python" -m pytest -q tests/mcp tests/pve tests/apply
 
 if [ -d ../shared/corpus ] && [ "${PROVISIO_SKIP_FULL_EVAL:-0}" != 1 ]; then
   bash tests/retrieval_eval.sh

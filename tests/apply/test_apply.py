@@ -311,3 +311,25 @@ def test_overhead_over_task_time(bin_path, lab, tmp_path):
             assert rep["task_ms"] >= 1900
             assert over < 2000
     asyncio.run(main())
+
+
+def test_demo_runs_scenario_4(bin_path, tmp_path):
+    """`provisio demo` (the README's run command, after indexing): its own lab, server and MCP
+    client session, from cluster_state to the approved apply; prints the transcript."""
+    import os
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVISIO_PVE_")}
+    r = subprocess.run([bin_path, "--data-dir", str(tmp_path), "demo", "--yes", "--lab-python", sys.executable,
+                        "--corpus", os.path.join(root, "corpus", "fixtures", "corpus")],
+                       cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    out = r.stdout
+    order = ["-> cluster_state", "-> search_docs", "-> draft_manifest", "-> lint_manifest",
+             "-> apply_plan {\"action\":\"preview\"", "approval dialog", "-> apply_plan {\"action\":\"apply\"",
+             "running tags web", "RESULT: web-1 created"]
+    pos = [out.find(x) for x in order]
+    assert all(p >= 0 for p in pos) and pos == sorted(pos), list(zip(order, pos))
+    assert "0 errors" in out
+    v = subprocess.run([bin_path, "--data-dir", str(tmp_path), "audit", "verify"], capture_output=True, text=True)
+    assert v.returncode == 0, v.stdout

@@ -2,6 +2,7 @@
 //! function in its own module that writes to the writer it is given.
 mod approve;
 mod bench;
+mod demo;
 mod commands;
 mod doctor;
 mod draft;
@@ -56,6 +57,9 @@ enum Cmd {
     Approve(approve::ApproveArgs),
     /// The audit log: `audit verify` checks its hash chain.
     Audit(approve::AuditArgs),
+    /// Scenario 4 end to end: fakepve lab, index, server, an MCP client session from
+    /// cluster_state to an approved apply; prints the transcript.
+    Demo(demo::DemoArgs),
     /// Check a cluster's endpoint, TLS (prints the fingerprint to pin), auth and privileges.
     Doctor(doctor::DoctorArgs),
     /// Benchmarks: `bench index` (full index, no-op reindex, peak RSS), `bench search` (latency).
@@ -85,6 +89,7 @@ fn main() -> std::process::ExitCode {
         Cmd::CheckPlan(a) => commands::check_plan(&a, &mut out),
         Cmd::Draft(a) => draft::run(&paths, &a, &mut out),
         Cmd::Lint(a) => lint::run(&paths, &a, &mut out),
+        Cmd::Demo(a) => demo::run(&paths, &a, &mut out),
         Cmd::Approve(a) => approve::approve(&paths, &a, &mut out),
         Cmd::Audit(a) => approve::audit(&paths, &a, &mut out),
     };

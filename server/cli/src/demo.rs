@@ -1,0 +1,243 @@
+//! `provisio demo`: the seed's Scenario 4 ("create a webserver based on template vm id 100")
+//! end to end. Starts fakepve seeded with the thesis lab (tests/pve/fakelab.py), indexes the
+//! corpus if the data directory has no index, starts `provisio serve --mode apply` as a child
+//! process and drives it as a real MCP client over stdio: cluster_state -> search_docs ->
+//! draft_manifest -> lint_manifest -> apply_plan preview -> the human's approval (an
+//! elicitation dialog on this terminal) -> apply -> cluster_state shows the new VM running.
+//! Prints the transcript.
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use rmcp::model::{CallToolRequestParams, ClientCapabilities, ClientConfig, ElicitRequestParams, ElicitResult, ElicitationAction, ElicitationCapability, Implementation};
+use rmcp::service::RequestContext;
+use rmcp::transport::TokioChildProcess;
+use rmcp::{ClientHandler, ErrorData, RoleClient, ServiceExt};
+use serde_json::{json, Value};
+
+use crate::paths::Paths;
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Python with fakepve installed (scripts/run.sh makes one).
+    #[arg(long, env = "PROVISIO_LAB_PYTHON", default_value = "python3")]
+    pub lab_python: String,
+    /// The lab script (default: tests/pve/fakelab.py of this checkout).
+    #[arg(long)]
+    pub lab_script: Option<PathBuf>,
+    /// Corpus to index when the data directory has no index yet (default: ../shared/corpus if
+    /// present, else the fixture corpus).
+    #[arg(long)]
+    pub corpus: Option<PathBuf>,
+    /// Approve the change set without asking (the dialog is still printed).
+    #[arg(long)]
+    pub yes: bool,
+}
+
+/// The client side of the approval dialog: shows the server's message, asks on the terminal.
+#[derive(Clone)]
+struct Terminal {
+    yes: bool,
+    shown: Arc<Mutex<Vec<String>>>,
+}
+
+impl ClientHandler for Terminal {
+    fn get_info(&self) -> ClientConfig {
+        let mut caps = ClientCapabilities::default();
+        caps.elicitation = Some(ElicitationCapability::default());
+        ClientConfig::new(caps, Implementation::new("provisio-demo", env!("CARGO_PKG_VERSION")))
+    }
+
+    async fn create_elicitation(&self, request: ElicitRequestParams, _context: RequestContext<RoleClient>) -> Result<ElicitResult, ErrorData> {
+        let message = match &request {
+            ElicitRequestParams::FormElicitationParams { message, .. } => message.clone(),
+            _ => return Ok(ElicitResult::new(ElicitationAction::Decline)),
+        };
+        self.shown.lock().unwrap_or_else(|p| p.into_inner()).push(message.clone());
+        println!("\n┌─ approval dialog (the server asks the human) ─────────────\n{}\n└──────────────────────────────────────────────────────────", message.trim_end());
+        let approve = if self.yes {
+            println!("approve? [y/N] y   (--yes)");
+            true
+        } else {
+            print!("approve? [y/N] ");
+            let _ = std::io::stdout().flush();
+            let mut line = String::new();
+            let _ = std::io::stdin().lock().read_line(&mut line);
+            matches!(line.trim(), "y" | "Y" | "yes")
+        };
+        Ok(ElicitResult::new(ElicitationAction::Accept).with_content(json!({"approve": approve})))
+    }
+}
+
+struct Lab(Child);
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_lab(python: &str, script: &Path, dir: &Path) -> Result<(Lab, Value)> {
+    let info = dir.join("lab.json");
+    let child = Command::new(python)
+        .arg(script)
+        .arg("--info")
+        .arg(&info)
+        .stdout(Stdio::null())
+        .spawn()
+        .with_context(|| format!("cannot run {python} {}: install fakepve (scripts/run.sh does) or pass --lab-python", script.display()))?;
+    let mut lab = Lab(child);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !info.exists() {
+        if let Some(st) = lab.0.try_wait()? {
+            bail!("the lab exited ({st}): is fakepve installed for {python}? (pip install 'fakepve[crypto]==0.5.0')");
+        }
+        if Instant::now() > deadline {
+            bail!("the lab did not start within 30 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&info)?)?;
+    Ok((lab, v))
+}
+
+fn text_of(r: &rmcp::model::CallToolResult) -> String {
+    r.content.iter().filter_map(|c| c.as_text().map(|t| t.text.clone())).collect::<Vec<_>>().join("\n")
+}
+
+fn show(step: &str, tool: &str, args: &Value, r: &rmcp::model::CallToolResult) {
+    let a = serde_json::to_string(args).unwrap_or_default();
+    let a = if a.len() > 300 { format!("{}… ({} bytes)", &a[..300], a.len()) } else { a };
+    println!("\n=== {step}\n-> {tool} {a}");
+    let t = text_of(r);
+    let lines: Vec<&str> = t.lines().collect();
+    for l in lines.iter().take(40) {
+        println!("<- {l}");
+    }
+    if lines.len() > 40 {
+        println!("<- … ({} more lines)", lines.len() - 40);
+    }
+    if r.is_error == Some(true) {
+        println!("<- (isError)");
+    }
+}
+
+pub fn run(paths: &Paths, a: &DemoArgs, _out: &mut dyn Write) -> Result<ExitCode> {
+    let root = std::env::current_dir()?;
+    let script = a.lab_script.clone().unwrap_or_else(|| root.join("tests/pve/fakelab.py"));
+    if !script.exists() {
+        bail!("{} not found: run the demo from the repository root or pass --lab-script", script.display());
+    }
+    let exe = std::env::current_exe()?;
+    let data = paths.data.root.clone();
+    // 1. The docs index, if missing.
+    if !paths.data.index_dir().exists() {
+        let corpus = a.corpus.clone().unwrap_or_else(|| {
+            let shared = root.join("../shared/corpus");
+            if shared.is_dir() { shared } else { root.join("corpus/fixtures/corpus") }
+        });
+        println!("indexing {} into {} (first run only) ...", corpus.display(), data.display());
+        let mut cmd = Command::new(&exe);
+        cmd.arg("--data-dir").arg(&data).arg("index").arg("--corpus").arg(&corpus);
+        if corpus.ends_with("fixtures/corpus") {
+            cmd.arg("--sources").arg(root.join("corpus/fixtures/sources.toml"));
+        }
+        let st = cmd.status()?;
+        if !st.success() {
+            bail!("indexing failed");
+        }
+    }
+    // 2. The lab.
+    let tmp = tempfile::tempdir()?;
+    let (_lab, info) = start_lab(&a.lab_python, &script, tmp.path())?;
+    let s = |k: &str| info[k].as_str().unwrap_or_default().to_string();
+    println!("fakepve lab (thesis lab: pmox01-03, template 100, pmoxpool01, vmbr0) at {}", s("url"));
+    // 3. The server, as a child process speaking MCP over stdio; approvals and audit in a
+    // throwaway data directory beside the real index.
+    let rt = crate::mcp::runtime()?;
+    let shown = Arc::new(Mutex::new(Vec::new()));
+    let handler = Terminal { yes: a.yes, shown: shown.clone() };
+    rt.block_on(async move {
+        let mut cmd = tokio::process::Command::new(&exe);
+        cmd.arg("--data-dir").arg(&data).arg("serve").arg("--mode").arg("apply");
+        for k in provisio_pve::config::ENV_VARS {
+            cmd.env_remove(k);
+        }
+        cmd.env("PROVISIO_CONFIG", tmp.path().join("none.toml"))
+            .env("PROVISIO_PVE_URL", s("url"))
+            .env("PROVISIO_PVE_TOKEN_ID", s("token_id"))
+            .env("PROVISIO_PVE_TOKEN_SECRET", s("token_secret"))
+            .env("PROVISIO_PVE_FINGERPRINT", s("fingerprint"))
+            .env("RUST_LOG", "error");
+        std::fs::write(tmp.path().join("none.toml"), "")?;
+        let client = handler.serve(TokioChildProcess::new(cmd)?).await.context("starting `provisio serve --mode apply`")?;
+        let call = |name: &'static str, args: Value| {
+            let client = &client;
+            async move {
+                let p = CallToolRequestParams::new(name).with_arguments(args.as_object().cloned().unwrap_or_default());
+                client.call_tool(p).await.map_err(|e| anyhow::anyhow!("{name}: {e}"))
+            }
+        };
+        println!("\nOperator: \"create a webserver based on template vm id 100\"");
+        let tools: Vec<String> = client.list_all_tools().await?.into_iter().map(|t| t.name.to_string()).collect();
+        println!("server tools (mode apply): {}", tools.join(", "));
+
+        let args = json!({"view": "summary"});
+        let r = call("cluster_state", args.clone()).await?;
+        show("COLLECTOR: the live cluster", "cluster_state", &args, &r);
+        let args = json!({"query": "clone a VM from a template with cloud-init", "k": 3});
+        let r = call("search_docs", args.clone()).await?;
+        show("COLLECTOR: the docs", "search_docs", &args, &r);
+
+        let plan = json!({
+            "name": "webserver",
+            "items": [{
+                "kind": "vm", "name": "web-1",
+                "source": {"type": "template", "vmid": 100, "linked": false},
+                "placement": {"mode": "auto"},
+                "cores": 2, "memory_mib": 2048, "disks": [{"size_gib": 40}],
+                "network": [{"bridge": "vmbr0"}],
+                "ip": {"mode": "auto", "subnet": "192.168.1.0/24", "gateway": "192.168.1.1"},
+                "cloud_init": {"user": "ops", "ssh_keys": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDemoKeyOnly ops@laptop"]},
+                "tags": ["web"]
+            }]
+        });
+        println!("\n=== ANALYSER: the plan\n{}", serde_json::to_string_pretty(&plan)?);
+        let args = json!({"plan": plan});
+        let r = call("draft_manifest", args.clone()).await?;
+        show("BUILDER: draft", "draft_manifest", &args, &r);
+        let files = r.structured_content.as_ref().map(|v| v["files"].clone()).unwrap_or(Value::Null);
+        let args = json!({"files": files});
+        let r = call("lint_manifest", args.clone()).await?;
+        show("BUILDER: lint", "lint_manifest", &args, &r);
+        if r.structured_content.as_ref().is_some_and(|v| v["clean"] != true) {
+            bail!("the draft does not lint clean");
+        }
+        let args = json!({"action": "preview", "plan": plan});
+        let r = call("apply_plan", args.clone()).await?;
+        show("apply_plan preview: the exact change set", "apply_plan", &args, &r);
+        let handle = r.structured_content.as_ref().and_then(|v| v["preview"]["approval"].as_str().map(str::to_string)).context("no approval handle in the preview")?;
+        let args = json!({"action": "apply", "approval": handle});
+        let r = call("apply_plan", args.clone()).await?;
+        show("apply_plan apply (after the human's approval)", "apply_plan", &args, &r);
+        let outcome = r.structured_content.as_ref().map(|v| v["report"]["outcome"].clone()).unwrap_or(Value::Null);
+        let args = json!({"view": "guests", "name": "web-*"});
+        let r = call("cluster_state", args.clone()).await?;
+        show("COLLECTOR: the cluster afterwards", "cluster_state", &args, &r);
+        let running = r.structured_content.as_ref().and_then(|v| v["guests"].as_array().cloned()).unwrap_or_default().iter().any(|g| g["name"] == "web-1" && g["status"] == "running");
+        client.cancel().await.ok();
+        println!("\naudit log: {}", data.join("audit.jsonl").display());
+        if outcome == "applied" && running {
+            println!("RESULT: web-1 created from template 100 and running (approved by the human).");
+            Ok(ExitCode::SUCCESS)
+        } else {
+            println!("RESULT: not applied ({outcome}).");
+            Ok(ExitCode::from(1))
+        }
+    })
+}
