@@ -7,6 +7,7 @@ use provisio_indexer::eval::EvalSummary;
 use provisio_indexer::store::IndexReport;
 use provisio_indexer::{SearchRequest, SearchResponse};
 use provisio_mcp::tools::draft_manifest::DraftRequest;
+use provisio_mcp::tools::apply_plan::{ApplyOutput, ApplyRequest};
 use provisio_mcp::tools::lint_manifest::{LintReport, LintRequest};
 use provisio_plan::{Plan, Problem};
 use provisio_pve::{ClusterState, ClusterStateRequest};
@@ -44,5 +45,7 @@ fn schemas_match_the_types() {
     check("draft_manifest.output", schemars::schema_for!(Draft));
     check("lint_manifest.input", schemars::schema_for!(LintRequest));
     check("lint_manifest.output", schemars::schema_for!(LintReport));
+    check("apply_plan.input", schemars::schema_for!(ApplyRequest));
+    check("apply_plan.output", schemars::schema_for!(ApplyOutput));
     check("plan.problems", schemars::schema_for!(Vec<Problem>));
 }
