@@ -46,6 +46,9 @@ pub struct Finding {
     /// or `search_docs`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub doc: Option<String>,
+    /// Upstream URL of that doc section (set when the knowledge base resolved it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doc_url: Option<String>,
 }
 
 /// Positions in one source text (byte offset → 1-based line/column, columns in characters).
@@ -102,6 +105,7 @@ impl<'a> Sink<'a> {
             message: message.into(),
             fix,
             doc: r.doc.map(str::to_string),
+            doc_url: None,
         });
     }
 

@@ -16,17 +16,17 @@ pub struct Rule {
     pub doc: Option<&'static str>,
 }
 
-const TOFU_VARS: &str = "provisio://docs/opentofu-docs/language/values/variables.mdx";
-const TOFU_SYNTAX: &str = "provisio://docs/opentofu-docs/language/syntax/configuration.mdx";
-const TOFU_REFS: &str = "provisio://docs/opentofu-docs/language/expressions/references.mdx";
-const QM: &str = "provisio://docs/pve-docs/qm.adoc";
-const STORAGE: &str = "provisio://docs/pve-docs/pvesm.adoc";
-const SDN: &str = "provisio://docs/pve-docs/pvesdn.adoc";
-const K8S_DEPLOY: &str = "provisio://docs/k8s-docs/content/en/docs/concepts/workloads/controllers/deployment.md";
-const K8S_SVC: &str = "provisio://docs/k8s-docs/content/en/docs/concepts/services-networking/service.md";
-const K8S_RES: &str = "provisio://docs/k8s-docs/content/en/docs/concepts/configuration/manage-resources-containers.md";
-const K8S_PROBES: &str = "provisio://docs/k8s-docs/content/en/docs/concepts/workloads/pods/probes.md";
-const METALLB: &str = "provisio://docs/metallb-docs/website/content/configuration/_advanced_ipaddresspool_configuration.md";
+const TOFU_VARS: &str = "provisio://docs/opentofu-docs/opentofu-docs/language/values/variables.mdx";
+const TOFU_SYNTAX: &str = "provisio://docs/opentofu-docs/opentofu-docs/language/syntax/configuration.mdx";
+const TOFU_REFS: &str = "provisio://docs/opentofu-docs/opentofu-docs/language/expressions/references.mdx";
+const QM: &str = "provisio://docs/pve-docs/pve-docs/qm.adoc";
+const STORAGE: &str = "provisio://docs/pve-docs/pve-docs/pvesm.adoc";
+const SDN: &str = "provisio://docs/pve-docs/pve-docs/pvesdn.adoc";
+const K8S_DEPLOY: &str = "provisio://docs/k8s-docs/k8s-docs/content/en/docs/concepts/workloads/controllers/deployment.md";
+const K8S_SVC: &str = "provisio://docs/k8s-docs/k8s-docs/content/en/docs/concepts/services-networking/service.md";
+const K8S_RES: &str = "provisio://docs/k8s-docs/k8s-docs/content/en/docs/concepts/configuration/manage-resources-containers.md";
+const K8S_PROBES: &str = "provisio://docs/k8s-docs/k8s-docs/content/en/docs/concepts/workloads/pods/probes.md";
+const METALLB: &str = "provisio://docs/metallb-docs/metallb-docs/website/content/configuration/_advanced_ipaddresspool_configuration.md";
 
 macro_rules! r {
     ($code:literal, $name:literal, $sev:ident, $summary:literal, $doc:expr) => {
@@ -69,7 +69,7 @@ pub static RULES: &[Rule] = &[
     r!("PV051", "ip-in-use", Error, "Static IP already used by a guest (or twice in these manifests)", None),
     // Best practice.
     r!("PV060", "missing-qemu-agent", Warning, "QEMU guest agent disabled", Some(QM)),
-    r!("PV061", "clone-without-cloud-init", Warning, "Template clone without cloud-init settings", Some("provisio://docs/pve-docs/qm-cloud-init.adoc")),
+    r!("PV061", "clone-without-cloud-init", Warning, "Template clone without cloud-init settings", Some("provisio://docs/pve-docs/pve-docs/qm-cloud-init.adoc")),
     // Kubernetes.
     r!("PV100", "k8s-schema", Error, "Kubernetes object does not match its schema (unknown field, wrong type, missing field)", None),
     r!("PV101", "k8s-api-version", Error, "apiVersion/kind not served by Kubernetes 1.37", None),

@@ -96,7 +96,7 @@ pub struct Provider {
 
 impl Provider {
     pub fn doc_uri(&self, page: &str) -> String {
-        format!("provisio://docs/{}/{}", self.docs, page)
+        format!("provisio://docs/{0}/{0}/{1}", self.docs, page)
     }
 
     /// Short name used in messages: `bpg`, `Telmate`.

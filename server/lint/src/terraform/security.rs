@@ -53,20 +53,23 @@ pub fn provider_block(f: &TfFile, sink: &mut Sink, b: &Block, p: &Provider, decl
         let span = f.attr_span(a);
         let lit = literal(&a.value);
         let sensitive = p.config.attrs.get(k).is_some_and(|x| x.sensitive);
+        let doc = Some(p.doc_uri(&p.config_doc));
         if sensitive && is_literal_secret(&lit) {
-            sink.push(
+            sink.push_doc(
                 "PV030",
                 span,
                 format!("`{k}` is a credential written as a literal in the provider block; it ends up in version control and plan output"),
                 Some(secret_fix(&format!("proxmox_{}", k.trim_start_matches("pm_")), env_for(k))),
+                doc.clone(),
             );
         }
         if matches!(k, "insecure" | "pm_tls_insecure") && lit == Lit::Bool(true) {
-            sink.push(
+            sink.push_doc(
                 "PV031",
                 span,
                 format!("provider sets `{k} = true`: TLS certificate verification of the Proxmox API is disabled"),
                 Some("remove it and trust the node's certificate (add the PVE CA to the system store) instead".into()),
+                doc.clone(),
             );
         }
     }

@@ -60,6 +60,63 @@ pub fn render(r: &LintReport) -> String {
     o
 }
 
+/// The identifier a finding is about: the "did you mean" target, else the first `quoted` word.
+fn subject(message: &str) -> Option<String> {
+    let quoted: Vec<&str> = message.split('`').skip(1).step_by(2).collect();
+    if let Some(i) = message.find("did you mean `") {
+        return message[i + 14..].split('`').next().map(str::to_string);
+    }
+    quoted.first().map(|q| q.rsplit('.').next().unwrap_or(q).to_string())
+}
+
+impl ProvisioServer {
+    /// Point each finding's `doc` at the best section of its doc page in the knowledge base
+    /// (BM25 over the finding's subject and the rule), with the upstream URL. Without an index
+    /// the page-level URI stays.
+    async fn cite(&self, findings: &mut [Finding]) {
+        let Ok(kb) = self.shared.kb().await else { return };
+        let mut cache: std::collections::HashMap<(String, String), Option<(String, String)>> = Default::default();
+        for f in findings.iter_mut() {
+            let Some(doc) = f.doc.clone() else { continue };
+            let Some((source, path, _)) = provisio_indexer::uri::parse_doc_uri(&doc) else { continue };
+            let rule = provisio_lint::rules::rule(&f.code);
+            let query = match subject(&f.message) {
+                Some(s) => format!("{s} {}", rule.summary),
+                None => rule.summary.to_string(),
+            };
+            let key = (doc.clone(), query.clone());
+            if !cache.contains_key(&key) {
+                let kb = kb.clone();
+                let mut req = provisio_indexer::SearchRequest::new(query.clone());
+                req.k = 20;
+                req.sources = vec![source.clone()];
+                req.mode = provisio_indexer::search::Mode::Bm25;
+                let path2 = path.clone();
+                let summary = rule.summary.to_string();
+                let hit = tokio::task::spawn_blocking(move || {
+                    let first = |req: &provisio_indexer::SearchRequest| kb.search(req).ok().and_then(|r| r.hits.into_iter().find(|h| h.path == path2));
+                    first(&req)
+                        .or_else(|| {
+                            // The subject may not occur on the page: the rule alone.
+                            let mut r2 = req.clone();
+                            r2.query = summary;
+                            first(&r2)
+                        })
+                        .map(|h| (h.resource, h.url))
+                })
+                .await
+                .ok()
+                .flatten();
+                cache.insert(key.clone(), hit);
+            }
+            if let Some(Some((resource, url))) = cache.get(&key) {
+                f.doc = Some(resource.clone());
+                f.doc_url = Some(url.clone());
+            }
+        }
+    }
+}
+
 #[tool_router(router = lint_manifest_router, vis = "pub(crate)")]
 impl ProvisioServer {
     /// Lint Terraform (bpg/proxmox and Telmate/proxmox) and Kubernetes YAML. Checks HCL syntax,
@@ -131,7 +188,8 @@ impl ProvisioServer {
         })
         .await
         .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
-        let (counts, findings) = findings;
+        let (counts, mut findings) = findings;
+        self.cite(&mut findings).await;
         let report = LintReport { clean: counts.errors == 0, findings, counts, cluster_rules };
         let text = render(&report);
         let value = serde_json::to_value(&report).map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
