@@ -120,23 +120,9 @@ pub fn without_ours(state: &ClusterState, ours: &Existing) -> ClusterState {
         u.retain(|x| !ids.contains(&x.vmid));
     }
     if let Some(r) = &s.used_vmids {
-        let mut set = BTreeSet::new();
-        for part in r.split(',').filter(|p| !p.is_empty()) {
-            match part.split_once('-') {
-                Some((a, b)) => {
-                    if let (Ok(a), Ok(b)) = (a.parse::<u32>(), b.parse::<u32>()) {
-                        set.extend(a..=b.min(a.saturating_add(1_000_000)));
-                    }
-                }
-                None => {
-                    if let Ok(x) = part.parse() {
-                        set.insert(x);
-                    }
-                }
-            }
-        }
+        let mut set = provisio_pve::state::parse::parse_ranges(r);
         set.retain(|x| !ids.contains(x));
-        s.used_vmids = Some(set.iter().map(u32::to_string).collect::<Vec<_>>().join(","));
+        s.used_vmids = Some(provisio_pve::state::parse::ranges(&set.into_iter().collect::<Vec<_>>()));
     }
     if let (Some(n), Some(next)) = (s.next_vmid, ids.iter().min()) {
         s.next_vmid = Some(n.min(*next));

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use provisio_lint::{ClusterFacts, Input};
-use provisio_pve::{ClusterState, ClusterStateRequest, SiteFacts, View};
+use provisio_pve::{ClusterState, ClusterStateRequest, SiteFacts};
 
 use crate::paths::Paths;
 
@@ -50,12 +50,7 @@ pub fn live_state(paths: &Paths, cluster: Option<&str>) -> Result<(ClusterState,
     let c = cfg.cluster(cluster).map_err(|e| anyhow::anyhow!("{e}"))?;
     let client = provisio_pve::PveClient::connect(c).map_err(|e| anyhow::anyhow!("{e}"))?;
     let rt = crate::mcp::runtime()?;
-    let req = ClusterStateRequest {
-        view: View::Full,
-        limit: Some(provisio_pve::state::MAX_LIMIT),
-        max_bytes: Some(262144),
-        ..Default::default()
-    };
+    let req = ClusterStateRequest::full();
     let state = rt.block_on(provisio_pve::cluster_state(&client, &req)).map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok((state, c.facts.clone()))
 }

@@ -66,22 +66,7 @@ pub struct Facts<'a> {
 }
 
 fn parse_ranges(s: &str) -> BTreeSet<u32> {
-    let mut out = BTreeSet::new();
-    for part in s.split(',').filter(|p| !p.is_empty()) {
-        match part.split_once('-') {
-            Some((a, b)) => {
-                if let (Ok(a), Ok(b)) = (a.parse::<u32>(), b.parse::<u32>()) {
-                    out.extend(a..=b.min(a.saturating_add(1_000_000)));
-                }
-            }
-            None => {
-                if let Ok(x) = part.parse() {
-                    out.insert(x);
-                }
-            }
-        }
-    }
-    out
+    provisio_pve::state::parse::parse_ranges(s)
 }
 
 impl<'a> Facts<'a> {

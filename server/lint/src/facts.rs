@@ -146,24 +146,6 @@ pub struct ClusterFacts {
     pub namespaces: Vec<String>,
 }
 
-fn parse_vmid_ranges(s: &str) -> BTreeSet<u32> {
-    let mut out = BTreeSet::new();
-    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        match part.split_once('-') {
-            Some((a, b)) => {
-                if let (Ok(a), Ok(b)) = (a.parse::<u32>(), b.parse::<u32>()) {
-                    out.extend(a..=b.min(a.saturating_add(1_000_000)));
-                }
-            }
-            None => {
-                if let Ok(x) = part.parse() {
-                    out.insert(x);
-                }
-            }
-        }
-    }
-    out
-}
 
 fn bad(field: String, message: impl Into<String>) -> Error {
     Error::Facts { field, message: message.into() }
@@ -203,7 +185,7 @@ impl ClusterFacts {
                 f.used_ipv4.insert(ip.clone(), format!("{} ({})", g.name, g.vmid));
             }
         }
-        f.used_vmids = state.used_vmids.as_deref().map(parse_vmid_ranges).unwrap_or_default();
+        f.used_vmids = state.used_vmids.as_deref().map(provisio_pve::state::parse::parse_ranges).unwrap_or_default();
         f.used_vmids.extend(f.guests.iter().map(|g| g.vmid));
         for u in state.used_ipv4.iter().flatten() {
             f.used_ipv4.entry(u.ip.clone()).or_insert_with(|| format!("{} ({})", u.name, u.vmid));

@@ -17,7 +17,7 @@ use provisio_apply::changeset::{self, ChangeSet};
 use provisio_apply::exec::{self, ApplyReport};
 use provisio_apply::{Approvals, Audit, Error as ApplyError, Pending};
 use provisio_plan::Plan;
-use provisio_pve::{ClusterStateRequest, View};
+use provisio_pve::ClusterStateRequest;
 
 use super::cluster_state::pve_tool_error;
 use super::{structured, tool_error};
@@ -176,7 +176,7 @@ impl ProvisioServer {
                     Ok(c) => c,
                     Err(e) => return Ok(pve_tool_error(&e)),
                 };
-                let sreq = ClusterStateRequest { view: View::Full, limit: Some(provisio_pve::state::MAX_LIMIT), max_bytes: Some(262144), ..Default::default() };
+                let sreq = ClusterStateRequest::full();
                 let state = match provisio_pve::cluster_state(&client, &sreq).await {
                     Ok(s) => s,
                     Err(e) => return Ok(pve_tool_error(&e)),

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use provisio_draft::{Draft, Error as DraftError};
 use provisio_plan::Plan;
-use provisio_pve::{ClusterState, ClusterStateRequest, View};
+use provisio_pve::{ClusterState, ClusterStateRequest};
 
 use super::cluster_state::pve_tool_error;
 use super::{structured, tool_error};
@@ -87,12 +87,7 @@ impl ProvisioServer {
                     Ok(c) => c,
                     Err(e) => return Ok(pve_tool_error(&e)),
                 };
-                let sreq = ClusterStateRequest {
-                    view: View::Full,
-                    limit: Some(provisio_pve::state::MAX_LIMIT),
-                    max_bytes: Some(262144),
-                    ..Default::default()
-                };
+                let sreq = ClusterStateRequest::full();
                 match provisio_pve::cluster_state(&client, &sreq).await {
                     Ok(s) => s,
                     Err(e) => return Ok(pve_tool_error(&e)),

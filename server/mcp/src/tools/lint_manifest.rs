@@ -9,7 +9,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use provisio_lint::{ClusterFacts, Counts, Finding, Input};
-use provisio_pve::{ClusterState, ClusterStateRequest, View};
+use provisio_pve::{ClusterState, ClusterStateRequest};
 
 use super::cluster_state::pve_tool_error;
 use super::{structured, tool_error};
@@ -163,7 +163,7 @@ impl ProvisioServer {
                         Err(e) => return Ok(pve_tool_error(&e)),
                     };
                     let site = self.shared.pve.cluster(req.cluster.as_deref()).map(|c| c.facts.clone()).unwrap_or_default();
-                    let sreq = ClusterStateRequest { view: View::Full, limit: Some(provisio_pve::state::MAX_LIMIT), max_bytes: Some(262144), ..Default::default() };
+                    let sreq = ClusterStateRequest::full();
                     match provisio_pve::cluster_state(&client, &sreq).await {
                         Ok(s) => (Some(s), site),
                         Err(e) => return Ok(pve_tool_error(&e)),

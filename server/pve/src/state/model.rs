@@ -88,6 +88,14 @@ pub struct ClusterStateRequest {
     pub max_bytes: Option<u32>,
 }
 
+impl ClusterStateRequest {
+    /// Everything, as the drafting, lint and apply tools read it: view `full`, the largest
+    /// page and byte budget.
+    pub fn full() -> Self {
+        ClusterStateRequest { view: View::Full, limit: Some(crate::state::MAX_LIMIT), max_bytes: Some(262144), ..Default::default() }
+    }
+}
+
 /// Quorum and membership.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Health {

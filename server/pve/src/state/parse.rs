@@ -126,6 +126,27 @@ pub fn agent_enabled(v: &Value) -> bool {
     }
 }
 
+/// The VMIDs of a ranges string (`100-101,103,111-113`), the inverse of [`ranges`]. Unreadable
+/// parts are skipped; a range is capped at a million entries.
+pub fn parse_ranges(s: &str) -> std::collections::BTreeSet<u32> {
+    let mut out = std::collections::BTreeSet::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match part.split_once('-') {
+            Some((a, b)) => {
+                if let (Ok(a), Ok(b)) = (a.parse::<u32>(), b.parse::<u32>()) {
+                    out.extend(a..=b.min(a.saturating_add(1_000_000)));
+                }
+            }
+            None => {
+                if let Ok(x) = part.parse() {
+                    out.insert(x);
+                }
+            }
+        }
+    }
+    out
+}
+
 /// `100,101,103,104` → `100-101,103-104`.
 pub fn ranges(ids: &[u32]) -> String {
     let mut ids = ids.to_vec();
