@@ -223,8 +223,9 @@ def test_human_declines_or_cannot_be_asked(bin_path, lab, tmp_path):
             res = await apply(s, p["approval"])
             assert res["structuredContent"]["report"]["outcome"] == "applied", res
             assert "provisio approve" in res["structuredContent"]["approved_by"]
-        # PROVISIO_APPROVAL=cli: the dialog is not enough, only the operator's approval counts.
-        async with session(bin_path, tmp_path, lab, human=Human("accept"), env={"PROVISIO_APPROVAL": "cli"}) as s:
+        # [apply] approval = "operator" (here through PROVISIO_APPROVAL): the dialog is not
+        # enough, only the operator's approval counts.
+        async with session(bin_path, tmp_path, lab, human=Human("accept"), env={"PROVISIO_APPROVAL": "operator"}) as s:
             p = await preview(s)
             res = await apply(s, p["approval"])
             assert res["isError"] and "not approved yet" in res["content"][0]["text"]

@@ -105,7 +105,7 @@ impl Shared {
         Self {
             loader,
             kb: OnceCell::new(),
-            apply: tools::apply_plan::ApplyState::new(&data.root),
+            apply: tools::apply_plan::ApplyState::new(&data.root, &pve.apply),
             data,
             pve,
             clients: Default::default(),

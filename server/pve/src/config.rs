@@ -128,6 +128,39 @@ pub struct ConfigFile {
     pub default_cluster: Option<String>,
     #[serde(default)]
     pub clusters: BTreeMap<String, ClusterFile>,
+    /// How `apply_plan` is approved and run (`[apply]`).
+    #[serde(default)]
+    pub apply: ApplySettings,
+}
+
+/// Who approves a change set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ApprovalPolicy {
+    /// The client's approval dialog (elicitation) or the operator's `provisio approve`.
+    #[default]
+    DialogOrOperator,
+    /// Only the operator's `provisio approve` on the server's machine.
+    Operator,
+}
+
+/// `[apply]`: approval and execution of `apply_plan`. Environment variables override it:
+/// PROVISIO_APPROVAL (`dialog-or-operator` | `operator`), PROVISIO_APPROVAL_TTL_SECS,
+/// PROVISIO_TASK_TIMEOUT_SECS.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApplySettings {
+    pub approval: ApprovalPolicy,
+    /// Seconds a preview's approval handle stays valid.
+    pub approval_ttl_secs: u64,
+    /// Longest wait for one PVE task.
+    pub task_timeout_secs: u64,
+}
+
+impl Default for ApplySettings {
+    fn default() -> Self {
+        ApplySettings { approval: ApprovalPolicy::DialogOrOperator, approval_ttl_secs: 900, task_timeout_secs: 600 }
+    }
 }
 
 /// How we authenticate.
@@ -206,6 +239,7 @@ pub struct Config {
     pub source: Option<PathBuf>,
     pub default_cluster: Option<String>,
     pub clusters: BTreeMap<String, ClusterConfig>,
+    pub apply: ApplySettings,
 }
 
 /// Environment variables for the default cluster.
@@ -368,10 +402,30 @@ impl Config {
             let cc = resolve_cluster(&name, c, env)?;
             clusters.insert(name, cc);
         }
+        let mut apply = file.apply.clone();
+        if let Some(v) = env_nonempty("PROVISIO_APPROVAL") {
+            apply.approval = match v.as_str() {
+                "dialog-or-operator" => ApprovalPolicy::DialogOrOperator,
+                "operator" | "cli" => ApprovalPolicy::Operator,
+                _ => return Err(Error::config("PROVISIO_APPROVAL", format!("`{v}` is not `dialog-or-operator` or `operator`"))),
+            };
+        }
+        for (k, slot) in [("PROVISIO_APPROVAL_TTL_SECS", &mut apply.approval_ttl_secs), ("PROVISIO_TASK_TIMEOUT_SECS", &mut apply.task_timeout_secs)] {
+            if let Some(v) = env_nonempty(k) {
+                *slot = v.parse().map_err(|_| Error::config(k, format!("`{v}` is not a number of seconds")))?;
+            }
+        }
+        if apply.approval_ttl_secs == 0 || apply.approval_ttl_secs > 86_400 {
+            return Err(Error::config("apply.approval_ttl_secs", "must be between 1 and 86400 seconds"));
+        }
+        if apply.task_timeout_secs == 0 {
+            return Err(Error::config("apply.task_timeout_secs", "must be at least 1 second"));
+        }
         Ok(Config {
             source,
             default_cluster: default,
             clusters,
+            apply,
         })
     }
 
@@ -589,5 +643,22 @@ password_env = "PROD_PW"
             .unwrap_err()
             .to_string();
         assert!(e.contains("PROVISIO_PVE_URL"), "{e}");
+    }
+
+    #[test]
+    fn apply_section_and_its_overrides() {
+        let none = env_of(&[]);
+        let file: ConfigFile = toml::from_str("[apply]\napproval = \"operator\"\napproval_ttl_secs = 60").unwrap();
+        let c = Config::from_file(file, None, &none).unwrap();
+        assert_eq!(c.apply.approval, ApprovalPolicy::Operator);
+        assert_eq!((c.apply.approval_ttl_secs, c.apply.task_timeout_secs), (60, 600));
+        let c = Config::from_file(ConfigFile::default(), None, &env_of(&[("PROVISIO_APPROVAL", "operator"), ("PROVISIO_TASK_TIMEOUT_SECS", "30")])).unwrap();
+        assert_eq!((c.apply.approval, c.apply.task_timeout_secs), (ApprovalPolicy::Operator, 30));
+        let e = Config::from_file(ConfigFile::default(), None, &env_of(&[("PROVISIO_APPROVAL", "yolo")])).unwrap_err().to_string();
+        assert!(e.contains("PROVISIO_APPROVAL"), "{e}");
+        let bad: std::result::Result<ConfigFile, _> = toml::from_str("[apply]\napprovall = \"operator\"");
+        assert!(bad.unwrap_err().to_string().contains("approvall"));
+        let file: ConfigFile = toml::from_str("[apply]\napproval_ttl_secs = 0").unwrap();
+        assert!(Config::from_file(file, None, &none).unwrap_err().to_string().contains("apply.approval_ttl_secs"));
     }
 }

@@ -85,19 +85,19 @@ rmcp::elicit_safe!(ApprovalAnswer);
 pub struct ApplyState {
     pub approvals: Approvals,
     pub audit: Audit,
-    /// `cli`: only `provisio approve` counts (no elicitation), from PROVISIO_APPROVAL.
+    /// Only `provisio approve` counts (no elicitation): `[apply] approval = "operator"`.
     pub cli_only: bool,
     pub task_timeout: Duration,
 }
 
 impl ApplyState {
-    pub fn new(data_dir: &std::path::Path) -> Self {
-        let ttl = std::env::var("PROVISIO_APPROVAL_TTL_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(900);
+    /// From the config's `[apply]` section (environment variables already applied).
+    pub fn new(data_dir: &std::path::Path, settings: &provisio_pve::ApplySettings) -> Self {
         ApplyState {
-            approvals: Approvals::new(data_dir, Duration::from_secs(ttl)),
+            approvals: Approvals::new(data_dir, Duration::from_secs(settings.approval_ttl_secs)),
             audit: Audit::new(data_dir),
-            cli_only: std::env::var("PROVISIO_APPROVAL").as_deref() == Ok("cli"),
-            task_timeout: Duration::from_secs(std::env::var("PROVISIO_TASK_TIMEOUT_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(600)),
+            cli_only: settings.approval == provisio_pve::ApprovalPolicy::Operator,
+            task_timeout: Duration::from_secs(settings.task_timeout_secs),
         }
     }
 }
