@@ -67,13 +67,14 @@ pub static RULES: &[Rule] = &[
     r!("PV049", "ip-outside-subnet", Error, "Static IP or gateway outside the vnet's subnet", Some(SDN)),
     r!("PV050", "ip-reserved-collision", Error, "Static IP is a gateway, the k3s VIP, in the MetalLB pool or reserved", None),
     r!("PV051", "ip-in-use", Error, "Static IP already used by a guest (or twice in these manifests)", None),
+    r!("PV052", "ip-prefix-mismatch", Warning, "Static IP prefix or gateway differs from the vnet's subnet", Some(SDN)),
     // Best practice.
     r!("PV060", "missing-qemu-agent", Warning, "QEMU guest agent disabled", Some(QM)),
     r!("PV061", "clone-without-cloud-init", Warning, "Template clone without cloud-init settings", Some("provisio://docs/pve-docs/pve-docs/qm-cloud-init.adoc")),
     // Kubernetes.
     r!("PV100", "k8s-schema", Error, "Kubernetes object does not match its schema (unknown field, wrong type, missing field)", None),
-    r!("PV101", "k8s-api-version", Error, "apiVersion/kind not served by Kubernetes 1.37", None),
-    r!("PV102", "k8s-unknown-kind", Info, "Kind without a built-in schema (CRD): not schema-checked", None),
+    r!("PV101", "k8s-api-version", Error, "A kind under an apiVersion Kubernetes 1.37 does not serve it as", None),
+    r!("PV102", "k8s-unknown-kind", Info, "Kind without a schema kept by provisio (CRD, List, rare built-in): not schema-checked", None),
     r!("PV110", "image-latest-tag", Warning, "Container image without a pinned tag (`:latest` or none)", Some(K8S_DEPLOY)),
     r!("PV111", "missing-resources", Warning, "Container without resource requests/limits", Some(K8S_RES)),
     r!("PV112", "missing-readiness-probe", Warning, "Serving container without a readiness probe", Some(K8S_PROBES)),

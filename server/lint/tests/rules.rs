@@ -115,7 +115,7 @@ fn terraform_cluster_rules() {
     case("PV048", &vm("  memory {\n    dedicated = 8192\n  }\n"), &vm("  memory {\n    dedicated = 2048\n  }\n"));
     let ip = |a: &str| vm(&format!("  network_device {{\n    bridge = \"vnet1\"\n  }}\n  initialization {{\n    ip_config {{\n      ipv4 {{\n        address = \"{a}\"\n        gateway = \"10.0.0.1\"\n      }}\n    }}\n  }}\n"));
     case("PV049", &ip("10.0.1.20/24"), &ip("10.0.0.20/24"));
-    case("PV049", &ip("10.0.0.20/16"), &ip("10.0.0.20/24"));
+    case("PV052", &ip("10.0.0.20/16"), &ip("10.0.0.20/24"));
     case("PV050", &ip("10.0.0.9/24"), &ip("10.0.0.20/24"));
     case("PV050", &ip("10.0.0.245/24"), &ip("10.0.0.20/24"));
     case("PV050", &ip("10.0.0.1/24"), &ip("10.0.0.20/24"));
@@ -190,6 +190,11 @@ fn kubernetes_rules() {
     kcase("PV100", &DEPLOY.replace("containerPort: 80", "containerPort: eighty"), DEPLOY);
     kcase("PV101", &DEPLOY.replace("apiVersion: apps/v1", "apiVersion: extensions/v1beta1"), DEPLOY);
     kcase("PV102", &format!("{DEPLOY}---\napiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata:\n  name: p\n"), DEPLOY);
+    // Other built-ins are schema-checked too; a kind without a kept schema is only an info.
+    kcase("PV100", &format!("{DEPLOY}---\napiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata:\n  name: s\nprovisioner: rbd.csi.ceph.com\nreclaimPolicy: Delete\nallowVolumeExpanson: true\n"), &format!("{DEPLOY}---\napiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata:\n  name: s\nprovisioner: rbd.csi.ceph.com\nallowVolumeExpansion: true\n"));
+    let list = format!("apiVersion: v1\nkind: List\nitems: []\n---\n{DEPLOY}");
+    let c = codes("k/app.yaml", &list);
+    assert!(c.contains(&"PV102".to_string()) && !c.contains(&"PV101".to_string()), "{c:?}");
     kcase("PV110", &DEPLOY.replace("nginx:1.27", "nginx"), DEPLOY);
     kcase("PV110", &DEPLOY.replace("nginx:1.27", "nginx:latest"), DEPLOY);
     kcase("PV111", &DEPLOY.replace("          resources:\n", "          resourcez:\n"), DEPLOY);

@@ -412,11 +412,11 @@ pub fn resource(f: &TfFile, sink: &mut Sink, b: &Block, p: &Provider, decls: &De
                         sink.push("PV049", ip.cidr.span, format!("{} is the network or broadcast address of {}", c.ip, net.subnets[0].0), Some("pick a host address".into()));
                     }
                     if c.prefix != sc.prefix {
-                        sink.push("PV049", ip.cidr.span, format!("prefix /{} does not match the subnet {}/{} of {}", c.prefix, sc.network(), sc.prefix, net.name), Some(format!("write {}/{}", c.ip, sc.prefix)));
+                        sink.push("PV052", ip.cidr.span, format!("prefix /{} does not match the subnet {}/{} of {}", c.prefix, sc.network(), sc.prefix, net.name), Some(format!("write {}/{}", c.ip, sc.prefix)));
                     }
                     if let (Some(g), Some(want)) = (&ip.gateway, gw) {
                         if &g.v != want {
-                            sink.push("PV049", g.span, format!("gateway {} is not the gateway of {} ({want})", g.v, net.name), Some(format!("use gateway {want}")));
+                            sink.push("PV052", g.span, format!("gateway {} is not the gateway of {} ({want})", g.v, net.name), Some(format!("use gateway {want}")));
                         }
                     }
                 }
