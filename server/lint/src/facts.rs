@@ -109,6 +109,13 @@ pub struct GuestFacts {
     /// Templates: QEMU guest agent enabled in the template.
     #[serde(default)]
     pub agent: bool,
+    /// Templates: every disk on shared storage, so a linked clone can go to any node.
+    #[serde(default = "yes")]
+    pub linked_clone_any_node: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
@@ -175,11 +182,11 @@ impl ClusterFacts {
             });
         }
         for t in state.templates.iter().flatten() {
-            f.guests.push(GuestFacts { vmid: t.vmid, name: t.name.clone(), node: t.node.clone(), template: true, agent: t.agent });
+            f.guests.push(GuestFacts { vmid: t.vmid, name: t.name.clone(), node: t.node.clone(), template: true, agent: t.agent, linked_clone_any_node: t.linked_clone_any_node });
         }
         for g in state.guests.iter().flatten() {
             if !f.guests.iter().any(|x| x.vmid == g.vmid) {
-                f.guests.push(GuestFacts { vmid: g.vmid, name: g.name.clone(), node: g.node.clone(), template: false, agent: false });
+                f.guests.push(GuestFacts { vmid: g.vmid, name: g.name.clone(), node: g.node.clone(), template: false, agent: false, linked_clone_any_node: true });
             }
             for ip in &g.ipv4 {
                 f.used_ipv4.insert(ip.clone(), format!("{} ({})", g.name, g.vmid));

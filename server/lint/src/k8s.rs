@@ -276,6 +276,21 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
         out.extend(sink.out);
     }
 
+    // Namespaces: known to the cluster (site facts) or created here.
+    if let Some(f) = facts.filter(|f| !f.namespaces.is_empty()) {
+        let created: BTreeSet<&str> = objs.iter().filter(|o| o.kind == "Namespace").filter_map(|o| o.doc.path(&["metadata", "name"]).and_then(N::str)).collect();
+        for o in &objs {
+            if let Some(ns) = o.doc.path(&["metadata", "namespace"]) {
+                let name = ns.str().unwrap_or("");
+                if !f.namespaces.iter().any(|n| n == name) && !created.contains(name) {
+                    let mut sink = Sink::new(o.file);
+                    sink.push("PV118", ns.span(), format!("namespace `{name}` does not exist in cluster {} (known: {})", f.cluster, f.namespaces.join(", ")), Some(format!("create it (a Namespace object) or use one of the known namespaces")));
+                    out.extend(sink.out);
+                }
+            }
+        }
+    }
+
     // Pod templates: (namespace, labels, container ports by name)
     let mut templates: Vec<(String, BTreeMap<String, String>, BTreeSet<String>)> = Vec::new();
     for o in &objs {

@@ -82,6 +82,7 @@ pub static RULES: &[Rule] = &[
     r!("PV114", "service-selects-nothing", Warning, "Service selector matches no pod template in these manifests", Some(K8S_SVC)),
     r!("PV115", "lb-ip-outside-pool", Error, "LoadBalancer IP outside the MetalLB pools (or colliding)", Some(METALLB)),
     r!("PV116", "deprecated-lb-field", Warning, "spec.loadBalancerIP / legacy MetalLB annotation", Some(METALLB)),
+    r!("PV118", "namespace-unknown", Warning, "Namespace neither in the cluster's known namespaces nor created in these manifests", None),
     r!("PV117", "port-name-unknown", Error, "Service targetPort or probe port names no container port", Some(K8S_SVC)),
     // General.
     r!("PV900", "not-checked", Info, "File type not linted", None),

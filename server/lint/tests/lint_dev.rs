@@ -42,10 +42,10 @@ pub fn facts_from_cluster_json(c: &Value) -> ClusterFacts {
         f.networks.push(NetFacts { name: s(&b["name"]), kind: "bridge".into(), nodes: strs(&b["nodes"]), subnets: vec![] });
     }
     for t in p["templates"].as_array().into_iter().flatten() {
-        f.guests.push(GuestFacts { vmid: t["vmid"].as_u64().unwrap_or(0) as u32, name: s(&t["name"]), node: s(&t["node"]), template: true, agent: t["qemu_agent"].as_bool().unwrap_or(false) });
+        f.guests.push(GuestFacts { vmid: t["vmid"].as_u64().unwrap_or(0) as u32, name: s(&t["name"]), node: s(&t["node"]), template: true, agent: t["qemu_agent"].as_bool().unwrap_or(false), linked_clone_any_node: true });
     }
     for v in p["vms"].as_array().into_iter().flatten() {
-        f.guests.push(GuestFacts { vmid: v["vmid"].as_u64().unwrap_or(0) as u32, name: s(&v["name"]), node: String::new(), template: false, agent: false });
+        f.guests.push(GuestFacts { vmid: v["vmid"].as_u64().unwrap_or(0) as u32, name: s(&v["name"]), node: String::new(), template: false, agent: false, linked_clone_any_node: true });
     }
     f.used_vmids = p["vmids_in_use"].as_array().into_iter().flatten().filter_map(|v| v.as_u64().map(|x| x as u32)).collect();
     let k = &c["kubernetes"];

@@ -11,14 +11,17 @@ fn facts() -> ClusterFacts {
     }
     f.storages.push(StorageFacts { name: "local-lvm".into(), kind: "lvmthin".into(), content: vec!["images".into(), "rootdir".into()], nodes: vec!["pve1".into()], shared: false });
     f.storages.push(StorageFacts { name: "iso".into(), kind: "dir".into(), content: vec!["iso".into()], nodes: vec![], shared: true });
-    f.guests.push(GuestFacts { vmid: 9000, name: "tmpl".into(), node: "pve1".into(), template: true, agent: true });
-    f.guests.push(GuestFacts { vmid: 101, name: "db".into(), node: "pve1".into(), template: false, agent: false });
+    f.storages.push(StorageFacts { name: "snip".into(), kind: "dir".into(), content: vec!["snippets".into()], nodes: vec![], shared: true });
+    f.guests.push(GuestFacts { vmid: 9001, name: "local-tmpl".into(), node: "pve2".into(), template: true, agent: true, linked_clone_any_node: false });
+    f.guests.push(GuestFacts { vmid: 9000, name: "tmpl".into(), node: "pve1".into(), template: true, agent: true, linked_clone_any_node: true });
+    f.guests.push(GuestFacts { vmid: 101, name: "db".into(), node: "pve1".into(), template: false, agent: false, linked_clone_any_node: true });
     f.used_vmids = [9000, 101].into();
     f.networks.push(NetFacts { name: "vmbr0".into(), kind: "bridge".into(), nodes: vec!["pve1".into(), "pve2".into()], subnets: vec![] });
     f.used_ipv4.insert("10.0.0.50".into(), "db (101)".into());
     f.merge_site(&SiteFacts {
         k3s_api_vip: Some("10.0.0.9".into()),
         metallb_pools: vec!["10.0.0.240-10.0.0.250".into()],
+        namespaces: vec!["default".into(), "apps".into()],
         vnets: vec![VnetFact { name: "vnet1".into(), nodes: vec![], subnets: vec![SubnetFact { cidr: "10.0.0.0/24".into(), gateway: Some("10.0.0.1".into()) }] }],
         ..Default::default()
     })
@@ -103,6 +106,7 @@ fn terraform_security_rules() {
 #[test]
 fn terraform_cluster_rules() {
     case("PV040", &vm("  clone {\n    vm_id = 9999\n  }\n  initialization {\n  }\n"), &vm("  clone {\n    vm_id = 9000\n  }\n  initialization {\n  }\n"));
+    case("PV040", &vm("  clone {\n    vm_id     = 9001\n    node_name = \"pve2\"\n    full      = false\n  }\n  initialization {\n  }\n"), &vm("  clone {\n    vm_id     = 9001\n    node_name = \"pve2\"\n    full      = true\n  }\n  initialization {\n  }\n"));
     case("PV041", &vm("  clone {\n    vm_id = 101\n  }\n  initialization {\n  }\n"), &vm("  clone {\n    vm_id = 9000\n  }\n  initialization {\n  }\n"));
     case("PV042", &vm("").replace("\"pve1\"\n  agent", "\"pve9\"\n  agent"), &vm(""));
     case("PV042", &vm("").replace("\"pve1\"\n  agent", "\"pve2\"\n  agent"), &vm(""));
@@ -113,6 +117,11 @@ fn terraform_cluster_rules() {
     case("PV047", &vm("  memory {\n    dedicated = 32768\n  }\n"), &vm("  memory {\n    dedicated = 2048\n  }\n"));
     case("PV047", &vm("  cpu {\n    cores   = 8\n    sockets = 2\n  }\n"), &vm("  cpu {\n    cores = 8\n  }\n"));
     case("PV048", &vm("  memory {\n    dedicated = 8192\n  }\n"), &vm("  memory {\n    dedicated = 2048\n  }\n"));
+    // Volumes by ID: the storage must allow that content.
+    case("PV044", &vm("  initialization {\n    vendor_data_file_id = \"local-lvm:snippets/agent.yml\"\n  }\n"), &vm("  initialization {\n    vendor_data_file_id = \"iso:iso/agent.yml\"\n  }\n").replace("iso:iso/agent.yml", "snip:snippets/agent.yml"));
+    case("PV043", &vm("  cdrom {\n    file_id = \"local:iso/ubuntu.iso\"\n  }\n"), &vm("  cdrom {\n    file_id = \"iso:iso/ubuntu.iso\"\n  }\n"));
+    // OVMF without an EFI disk.
+    case("PV011", &vm("  bios = \"ovmf\"\n"), &vm("  bios = \"ovmf\"\n  efi_disk {\n    datastore_id = \"local-lvm\"\n  }\n"));
     let ip = |a: &str| vm(&format!("  network_device {{\n    bridge = \"vnet1\"\n  }}\n  initialization {{\n    ip_config {{\n      ipv4 {{\n        address = \"{a}\"\n        gateway = \"10.0.0.1\"\n      }}\n    }}\n  }}\n"));
     case("PV049", &ip("10.0.1.20/24"), &ip("10.0.0.20/24"));
     case("PV052", &ip("10.0.0.20/16"), &ip("10.0.0.20/24"));
@@ -204,6 +213,7 @@ fn kubernetes_rules() {
     kcase("PV115", &DEPLOY.replace("10.0.0.241", "10.0.0.30"), DEPLOY);
     kcase("PV116", &DEPLOY.replace("metallb.io/", "metallb.universe.tf/"), DEPLOY);
     kcase("PV117", &DEPLOY.replace("targetPort: http", "targetPort: web"), DEPLOY);
+    kcase("PV118", &DEPLOY.replace("  name: web\n", "  name: web\n  namespace: shop\n"), &format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n---\n{}", DEPLOY.replace("  name: web\n", "  name: web\n  namespace: shop\n")));
 }
 
 #[test]

@@ -51,6 +51,12 @@ pub struct Vm {
     pub agent: Option<V<bool>>,
     pub cloud_init: bool,
     pub template: bool,
+    /// Linked (not full) clone.
+    pub linked: bool,
+    /// Volume references `STORAGE:CONTENT/NAME` (ISO, snippets, import) with what uses them.
+    pub volumes: Vec<(V<String>, &'static str)>,
+    pub bios_ovmf: Option<Span>,
+    pub has_efi_disk: bool,
 }
 
 struct Reader<'a> {
@@ -116,6 +122,7 @@ pub fn read_vm(f: &TfFile, b: &Block, decls: &Decls) -> Option<Vm> {
             vm.vmid = r.number(body, "vm_id").and_then(u32v);
             vm.template = r.boolean(body, "template").is_some_and(|v| v.v);
             if let Some(c) = first(body, "clone") {
+                vm.linked = r.boolean(&c.body, "full").is_some_and(|v| !v.v);
                 vm.clone_header = Some(f.header(c));
                 vm.clone_vmid = r.number(&c.body, "vm_id").and_then(u32v);
                 vm.clone_node = r.string(&c.body, "node_name");
@@ -141,7 +148,28 @@ pub fn read_vm(f: &TfFile, b: &Block, decls: &Decls) -> Option<Vm> {
                     vm.storages.push((s, what));
                 }
             }
+            for cd in body.get_blocks("cdrom") {
+                if let Some(v) = r.string(&cd.body, "file_id") {
+                    vm.volumes.push((v, "CD-ROM"));
+                }
+            }
+            for d in body.get_blocks("disk") {
+                for k in ["file_id", "import_from"] {
+                    if let Some(v) = r.string(&d.body, k) {
+                        vm.volumes.push((v, "disk image"));
+                    }
+                }
+            }
+            if let Some(v) = r.string(body, "bios").filter(|b| b.v == "ovmf") {
+                vm.bios_ovmf = Some(v.span);
+            }
+            vm.has_efi_disk = body.has_blocks("efi_disk");
             if let Some(i) = first(body, "initialization") {
+                for k in ["user_data_file_id", "vendor_data_file_id", "network_data_file_id", "meta_data_file_id"] {
+                    if let Some(v) = r.string(&i.body, k) {
+                        vm.volumes.push((v, "cloud-init snippet"));
+                    }
+                }
                 vm.cloud_init = true;
                 if let Some(s) = r.string(&i.body, "datastore_id") {
                     vm.storages.push((s, "cloud-init drive"));
@@ -170,6 +198,18 @@ pub fn read_vm(f: &TfFile, b: &Block, decls: &Decls) -> Option<Vm> {
             vm.vmid = r.number(body, "vmid").and_then(u32v);
             vm.clone_vmid = r.number(body, "clone_id").and_then(u32v);
             vm.clone_name = r.string(body, "clone");
+            vm.linked = r.boolean(body, "full_clone").is_some_and(|v| !v.v);
+            if let Some(v) = r.string(body, "bios").filter(|b| b.v == "ovmf") {
+                vm.bios_ovmf = Some(v.span);
+            }
+            vm.has_efi_disk = body.has_blocks("efidisk");
+            if let Some(cc) = r.string(body, "cicustom") {
+                for part in cc.v.split(',') {
+                    if let Some((_, vol)) = part.split_once('=') {
+                        vm.volumes.push((V { v: vol.trim().to_string(), span: cc.span }, "cloud-init snippet"));
+                    }
+                }
+            }
             if let Some(a) = body.get_attribute("clone_id").or_else(|| body.get_attribute("clone")) {
                 vm.clone_header = Some(f.attr_span(a));
             }
@@ -182,6 +222,11 @@ pub fn read_vm(f: &TfFile, b: &Block, decls: &Decls) -> Option<Vm> {
                 for bus in disks.body.blocks() {
                     for slot in bus.body.blocks() {
                         for kind in slot.body.blocks() {
+                            if kind.ident.as_str() == "cdrom" {
+                                if let Some(v) = r.string(&kind.body, "iso") {
+                                    vm.volumes.push((v, "CD-ROM"));
+                                }
+                            }
                             let what = match kind.ident.as_str() {
                                 "disk" => "disk",
                                 "cloudinit" => {
@@ -324,6 +369,33 @@ pub fn resource(f: &TfFile, sink: &mut Sink, b: &Block, p: &Provider, decls: &De
         }
     }
 
+    // Volumes referenced by ID (`cephfs:snippets/x.yml`, `local:iso/x.iso`): the storage must
+    // exist and allow that content type.
+    for (vol, what) in &vm.volumes {
+        let Some((sid, rest)) = vol.v.split_once(':') else { continue };
+        let Some((content, _)) = rest.split_once('/') else { continue };
+        if !["iso", "snippets", "import", "vztmpl", "backup"].contains(&content) {
+            continue;
+        }
+        match facts.storage(sid) {
+            None if !facts.storages.is_empty() => {
+                let names: Vec<String> = facts.storages.iter().filter(|x| x.content.iter().any(|c| c == content)).map(|x| x.name.clone()).collect();
+                sink.push("PV043", vol.span, format!("storage `{sid}` of the {what} `{}` does not exist (storages with `{content}`: {})", vol.v, list(names.into_iter())), Some(format!("reference a file on a storage with `{content}` content")));
+            }
+            Some(st) if !st.content.iter().any(|c| c == content) => {
+                sink.push("PV044", vol.span, format!("storage `{sid}` ({}) does not allow content type `{content}` ({} only), so it cannot hold the {what} `{}`", st.kind, st.content.join(", "), vol.v), Some(format!("enable `{content}` on the storage or use one that has it: {}", list(facts.storages.iter().filter(|x| x.content.iter().any(|c| c == content)).map(|x| x.name.clone())))));
+            }
+            _ => {}
+        }
+    }
+
+    // A linked clone of a template on local storage stays on the template's node.
+    if let (true, Some(c), Some(n)) = (vm.linked, &vm.clone_vmid, node) {
+        if let Some(g) = facts.guest(c.v).filter(|g| g.template && !g.linked_clone_any_node && !g.node.is_empty() && g.node != n) {
+            sink.push("PV040", c.span, format!("a linked clone of template {} ({}) must stay on {}: its disks are on local storage, but the VM goes to {n}", g.vmid, g.name, g.node), Some(format!("make it a full clone, or place the VM on {}", g.node)));
+        }
+    }
+
     // Bridges / vnets.
     if !facts.networks.is_empty() {
         for nic in &vm.nics {
@@ -443,6 +515,10 @@ pub fn best_practice(f: &TfFile, sink: &mut Sink, b: &Block, p: &Provider, decls
         Some(a) if !a.v => sink.push("PV060", a.span, format!("QEMU guest agent disabled{ships}: no IP reporting, fs-freeze for backups or clean shutdown"), Some(if b.labels.first().is_some_and(|l| l.as_str() == "proxmox_vm_qemu") { "set agent = 1".into() } else { "set agent { enabled = true }".into() })),
         None => sink.push("PV060", vm.header, format!("QEMU guest agent not enabled (the provider default is off){ships}"), Some(if b.labels.first().is_some_and(|l| l.as_str() == "proxmox_vm_qemu") { "add agent = 1".into() } else { "add agent { enabled = true }".into() })),
         _ => {}
+    }
+    if let (Some(span), false) = (vm.bios_ovmf, vm.has_efi_disk) {
+        let block = if b.labels.first().is_some_and(|l| l.as_str() == "proxmox_vm_qemu") { "efidisk" } else { "efi_disk" };
+        sink.push("PV011", span, format!("bios = \"ovmf\" needs an `{block}` block (the UEFI variables live there); without it settings such as boot order are lost at every start"), Some(format!("add `{block} {{ ... }}` on an image storage")));
     }
     if let Some(h) = vm.clone_header {
         if !vm.cloud_init {
