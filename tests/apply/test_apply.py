@@ -334,3 +334,49 @@ def test_demo_runs_scenario_4(bin_path, tmp_path):
     assert "0 errors" in out
     v = subprocess.run([bin_path, "--data-dir", str(tmp_path), "audit", "verify"], capture_output=True, text=True)
     assert v.returncode == 0, v.stdout
+
+
+def test_apply_over_streamable_http_with_the_dialog(bin_path, lab, tmp_path):
+    """The same flow over streamable HTTP: the approval dialog is a server-to-client request on
+    the session's stream; progress arrives too."""
+    import socket
+    import time
+
+    import httpx2
+    from labutil import TOKEN, pve_env
+    from mcp import ClientSession
+    from mcp.client.streamable_http import streamable_http_client
+
+    with socket.socket() as so:
+        so.bind(("127.0.0.1", 0))
+        port = so.getsockname()[1]
+    proc = subprocess.Popen([bin_path, "--data-dir", str(tmp_path), "serve", "--transport", "http", "--mode", "apply",
+                             "--listen", f"127.0.0.1:{port}", "--token", TOKEN],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=pve_env(lab))
+    url = f"http://127.0.0.1:{port}/mcp"
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                httpx2.get(url, timeout=0.5)
+                break
+            except Exception:
+                time.sleep(0.05)
+        human = Human("accept")
+
+        async def main():
+            async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}) as http:
+                async with streamable_http_client(url, http_client=http) as streams:
+                    async with ClientSession(streams[0], streams[1], elicitation_callback=human) as s:
+                        await s.initialize()
+                        p = await preview(s)
+                        progress = []
+                        res = await apply(s, p["approval"], progress)
+                        assert res["structuredContent"]["report"]["outcome"] == "applied", res
+                        assert human.shown and progress
+        asyncio.run(main())
+        assert len(vms(lab, "web-1")) == 1
+        record("the same over streamable HTTP", "applied after the dialog", "elicitation and progress on the HTTP stream")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
