@@ -56,3 +56,32 @@ def test_inspector_over_http(http_server, fakelab):
     out = run(["--transport", "http", "--server-url", http_server, "--header",
                f"Authorization: Bearer {TOKEN}", "--method", "tools/list"], os.environ.copy())
     assert sorted(t["name"] for t in out["tools"]) == ["cluster_state", "lint_manifest", "search_docs"]
+
+
+def test_inspector_apply_mode_denies_without_a_human(bin_path, data_dir, fakelab):
+    """In mode `apply` the Inspector CLI (no approval dialog) sees apply_plan with honest
+    annotations; a preview works; apply with the handle is denied until a human approves."""
+    tools = stdio(bin_path, data_dir, fakelab, "--mode", "apply", "--method", "tools/list")["tools"]
+    ap = next(t for t in tools if t["name"] == "apply_plan")
+    assert ap["annotations"]["destructiveHint"] is True and ap["annotations"]["readOnlyHint"] is False
+    # The Inspector CLI exits non-zero on an isError result and prints it.
+    env = pve_env(fakelab)
+    evars = []
+    for k in ("PROVISIO_PVE_URL", "PROVISIO_PVE_TOKEN_ID", "PROVISIO_PVE_TOKEN_SECRET", "PROVISIO_PVE_FINGERPRINT", "XDG_CONFIG_HOME"):
+        evars += ["-e", f"{k}={env[k]}"]
+    r = subprocess.run([inspector(), "--cli", *evars, bin_path, "--data-dir", data_dir, "serve", "--mode", "apply",
+                        "--method", "tools/call", "--tool-name", "apply_plan", "--tool-arg", "action=apply",
+                        "approval=ap-0123456789abcdef01234567"], capture_output=True, text=True, env=env, timeout=120)
+    out = r.stdout
+    starts = [i for i in range(len(out)) if out[i] == "{" and (i == 0 or out[i - 1] == "\n")]
+    result = None
+    for i in starts:
+        try:
+            cand = json.loads(out[i:])
+        except ValueError:
+            continue
+        if "content" in cand:
+            result = cand
+            break
+    assert result is not None, out + r.stderr
+    assert result["isError"] is True and "forged" in result["content"][0]["text"], r.stdout

@@ -27,11 +27,11 @@ pub fn structured(value: serde_json::Value, text: String) -> CallToolResult {
     r
 }
 
-/// An error the model can act on: message plus fix hint, as a tool result with `isError`.
+/// An error the model can act on: message plus fix hint, as a tool result with `isError`. Text
+/// only: a structured body here would not match the tool's output schema, and clients that
+/// validate structured content against it (the MCP Inspector does) would reject the result.
 pub fn tool_error(message: impl Into<String>, fix: impl Into<String>) -> CallToolResult {
     let message = message.into();
     let fix = fix.into();
-    let mut r = CallToolResult::structured_error(serde_json::json!({"error": message, "fix": fix}));
-    r.content = vec![ContentBlock::text(format!("error: {message}\nfix: {fix}"))];
-    r
+    CallToolResult::error(vec![ContentBlock::text(format!("error: {message}\nfix: {fix}"))])
 }
