@@ -50,3 +50,29 @@ def pve_env(info, **extra):
     })
     env.update(extra)
     return env
+
+
+def start_http_server(bin_path, data_dir, token, env=None, mode=None):
+    """`provisio serve --transport http` on a free loopback port; returns (process, url) once it
+    answers."""
+    import socket
+
+    import httpx2
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    args = [bin_path, "--data-dir", str(data_dir), "serve", "--transport", "http",
+            "--listen", f"127.0.0.1:{port}", "--token", token]
+    if mode:
+        args += ["--mode", mode]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    url = f"http://127.0.0.1:{port}/mcp"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            httpx2.get(url, timeout=0.5)
+            break
+        except Exception:  # noqa: BLE001
+            time.sleep(0.05)
+    return proc, url

@@ -339,29 +339,13 @@ def test_demo_runs_scenario_4(bin_path, tmp_path):
 def test_apply_over_streamable_http_with_the_dialog(bin_path, lab, tmp_path):
     """The same flow over streamable HTTP: the approval dialog is a server-to-client request on
     the session's stream; progress arrives too."""
-    import socket
-    import time
-
     import httpx2
-    from labutil import TOKEN, pve_env
+    from labutil import TOKEN, pve_env, start_http_server
     from mcp import ClientSession
     from mcp.client.streamable_http import streamable_http_client
 
-    with socket.socket() as so:
-        so.bind(("127.0.0.1", 0))
-        port = so.getsockname()[1]
-    proc = subprocess.Popen([bin_path, "--data-dir", str(tmp_path), "serve", "--transport", "http", "--mode", "apply",
-                             "--listen", f"127.0.0.1:{port}", "--token", TOKEN],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=pve_env(lab))
-    url = f"http://127.0.0.1:{port}/mcp"
+    proc, url = start_http_server(bin_path, tmp_path, TOKEN, env=pve_env(lab), mode="apply")
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                httpx2.get(url, timeout=0.5)
-                break
-            except Exception:
-                time.sleep(0.05)
         human = Human("accept")
 
         async def main():

@@ -2,15 +2,11 @@
 import json
 import os
 import pathlib
-import socket
 import subprocess
-import time
 
 import pytest
 
-import httpx2
-
-from labutil import TOKEN, pve_env
+from labutil import TOKEN, pve_env, start_http_server
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "corpus" / "fixtures"
@@ -33,28 +29,8 @@ def data_dir(tmp_path_factory, bin_path) -> str:
 
 
 @pytest.fixture()
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-
-@pytest.fixture()
-def http_server(bin_path, data_dir, free_port, fakelab):
-    proc = subprocess.Popen(
-        [bin_path, "--data-dir", data_dir, "serve", "--transport", "http",
-         "--listen", f"127.0.0.1:{free_port}", "--token", TOKEN],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=pve_env(fakelab),
-    )
-    url = f"http://127.0.0.1:{free_port}/mcp"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            httpx2.get(url, timeout=0.5)
-            break
-        except Exception:
-            time.sleep(0.05)
+def http_server(bin_path, data_dir, fakelab):
+    proc, url = start_http_server(bin_path, data_dir, TOKEN, env=pve_env(fakelab))
     yield url
     proc.terminate()
     proc.wait(timeout=10)

@@ -30,16 +30,26 @@ struct Approved {
 }
 
 pub fn now_unix() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 fn refuse(message: impl Into<String>, fix: impl Into<String>) -> Error {
-    Error::Approval { message: message.into(), fix: fix.into() }
+    Error::Approval {
+        message: message.into(),
+        fix: fix.into(),
+    }
 }
 
 /// `ap-` + 24 lowercase hex digits; anything else is refused before touching the disk.
 pub fn valid_id(id: &str) -> bool {
-    id.strip_prefix("ap-").is_some_and(|h| h.len() == 24 && h.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()))
+    id.strip_prefix("ap-").is_some_and(|h| {
+        h.len() == 24
+            && h.chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+    })
 }
 
 pub struct Approvals {
@@ -49,7 +59,10 @@ pub struct Approvals {
 
 impl Approvals {
     pub fn new(data_dir: &Path, ttl: Duration) -> Self {
-        Approvals { dir: data_dir.join("approvals"), ttl }
+        Approvals {
+            dir: data_dir.join("approvals"),
+            ttl,
+        }
     }
 
     fn path(&self, state: &str, id: &str) -> PathBuf {
@@ -68,10 +81,20 @@ impl Approvals {
     /// Mint a handle for a previewed change set.
     pub fn mint(&self, cs: ChangeSet) -> Result<Pending> {
         let mut bytes = [0u8; 12];
-        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes).map_err(|_| Error::Plan("no system randomness".into()))?;
-        let id = format!("ap-{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>());
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
+            .map_err(|_| Error::Plan("no system randomness".into()))?;
+        let id = format!(
+            "ap-{}",
+            bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        );
         let now = now_unix();
-        let p = Pending { id: id.clone(), digest: cs.digest.clone(), created_unix: now, expires_unix: now + self.ttl.as_secs(), change_set: cs };
+        let p = Pending {
+            id: id.clone(),
+            digest: cs.digest.clone(),
+            created_unix: now,
+            expires_unix: now + self.ttl.as_secs(),
+            change_set: cs,
+        };
         self.write(&self.path("pending", &id), &p)?;
         Ok(p)
     }
@@ -79,19 +102,39 @@ impl Approvals {
     /// The pending change set of a handle, if the handle is valid, unused and unexpired.
     pub fn pending(&self, id: &str) -> Result<Pending> {
         if !valid_id(id) {
-            return Err(refuse(format!("`{id}` is not an approval handle (forged or mistyped)"), "call apply_plan with action `preview` and use the handle it returns"));
+            return Err(refuse(
+                format!("`{id}` is not an approval handle (forged or mistyped)"),
+                "call apply_plan with action `preview` and use the handle it returns",
+            ));
         }
         if self.path("used", id).exists() {
-            return Err(refuse(format!("approval handle {id} was already used"), "handles are single-use: preview again for a new one"));
+            return Err(refuse(
+                format!("approval handle {id} was already used"),
+                "handles are single-use: preview again for a new one",
+            ));
         }
         let path = self.path("pending", id);
-        let text = std::fs::read_to_string(&path).map_err(|_| refuse(format!("unknown approval handle {id} (forged, or minted by another server)"), "call apply_plan with action `preview` and use the handle it returns"))?;
+        let text = std::fs::read_to_string(&path).map_err(|_| {
+            refuse(
+                format!("unknown approval handle {id} (forged, or minted by another server)"),
+                "call apply_plan with action `preview` and use the handle it returns",
+            )
+        })?;
         let p: Pending = serde_json::from_str(&text).map_err(|e| Error::io(&path, e))?;
         if now_unix() > p.expires_unix {
-            return Err(refuse(format!("approval handle {id} expired {} s ago", now_unix() - p.expires_unix), "preview again: the live state may have changed"));
+            return Err(refuse(
+                format!(
+                    "approval handle {id} expired {} s ago",
+                    now_unix() - p.expires_unix
+                ),
+                "preview again: the live state may have changed",
+            ));
         }
         if p.change_set.digest != p.digest {
-            return Err(refuse(format!("approval handle {id}: the stored change set does not match its digest"), "preview again"));
+            return Err(refuse(
+                format!("approval handle {id}: the stored change set does not match its digest"),
+                "preview again",
+            ));
         }
         Ok(p)
     }
@@ -99,7 +142,15 @@ impl Approvals {
     /// Record the operator's approval (`provisio approve ID`).
     pub fn approve(&self, id: &str, by: &str) -> Result<Pending> {
         let p = self.pending(id)?;
-        self.write(&self.path("approved", id), &Approved { id: id.into(), digest: p.digest.clone(), by: by.into(), at_unix: now_unix() })?;
+        self.write(
+            &self.path("approved", id),
+            &Approved {
+                id: id.into(),
+                digest: p.digest.clone(),
+                by: by.into(),
+                at_unix: now_unix(),
+            },
+        )?;
         Ok(p)
     }
 
@@ -115,7 +166,12 @@ impl Approvals {
         let used = self.path("used", id);
         let parent = used.parent().unwrap_or(&self.dir);
         std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-        std::fs::rename(self.path("pending", id), &used).map_err(|_| refuse(format!("approval handle {id} was already used"), "preview again for a new handle"))
+        std::fs::rename(self.path("pending", id), &used).map_err(|_| {
+            refuse(
+                format!("approval handle {id} was already used"),
+                "preview again for a new handle",
+            )
+        })
     }
 
     /// Pending handles (for `provisio approve --list`).

@@ -46,12 +46,23 @@ pub struct Step {
 #[serde(tag = "expect", rename_all = "snake_case")]
 pub enum Expect {
     Quorate,
-    NodeOnline { node: String },
-    Template { vmid: u32, node: String },
+    NodeOnline {
+        node: String,
+    },
+    Template {
+        vmid: u32,
+        node: String,
+    },
     /// Free, or already holding this plan's VM (an interrupted apply being resumed).
-    VmidFree { vmid: u32, vm: String },
+    VmidFree {
+        vmid: u32,
+        vm: String,
+    },
     /// For a cleanup: the VM exists and carries this plan's marker.
-    OursExists { vmid: u32, vm: String },
+    OursExists {
+        vmid: u32,
+        vm: String,
+    },
 }
 
 /// The preview: exact steps, expectations, digest.
@@ -85,7 +96,9 @@ fn urlencode(s: &str) -> String {
     let mut o = String::new();
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => o.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                o.push(b as char)
+            }
             _ => o.push_str(&format!("%{b:02X}")),
         }
     }
@@ -93,7 +106,11 @@ fn urlencode(s: &str) -> String {
 }
 
 pub fn sha256_hex(data: &[u8]) -> String {
-    ring::digest::digest(&ring::digest::SHA256, data).as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    ring::digest::digest(&ring::digest::SHA256, data)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn digest_of(cs: &ChangeSet) -> String {
@@ -101,8 +118,24 @@ fn digest_of(cs: &ChangeSet) -> String {
     sha256_hex(v.to_string().as_bytes())
 }
 
-fn step(kind: StepKind, vm: &VmInstance, method: &str, path: String, params: Vec<(String, String)>, summary: String) -> Step {
-    Step { kind, vm: vm.name.clone(), vmid: vm.vmid, node: vm.node.clone(), summary, method: method.into(), path, params }
+fn step(
+    kind: StepKind,
+    vm: &VmInstance,
+    method: &str,
+    path: String,
+    params: Vec<(String, String)>,
+    summary: String,
+) -> Step {
+    Step {
+        kind,
+        vm: vm.name.clone(),
+        vmid: vm.vmid,
+        node: vm.node.clone(),
+        summary,
+        method: method.into(),
+        path,
+        params,
+    }
 }
 
 /// VMs of an earlier apply of this plan found in the cluster: name → (vmid, node).
@@ -122,7 +155,9 @@ pub fn without_ours(state: &ClusterState, ours: &Existing) -> ClusterState {
     if let Some(r) = &s.used_vmids {
         let mut set = provisio_pve::state::parse::parse_ranges(r);
         set.retain(|x| !ids.contains(x));
-        s.used_vmids = Some(provisio_pve::state::parse::ranges(&set.into_iter().collect::<Vec<_>>()));
+        s.used_vmids = Some(provisio_pve::state::parse::ranges(
+            &set.into_iter().collect::<Vec<_>>(),
+        ));
     }
     if let (Some(n), Some(next)) = (s.next_vmid, ids.iter().min()) {
         s.next_vmid = Some(n.min(*next));
@@ -139,13 +174,22 @@ pub fn preview(plan: &Plan, state: &ClusterState, existing: &Existing) -> Result
     if !g.questions.is_empty() {
         return Err(Error::Plan(format!(
             "the plan has open questions (draft it first): {}",
-            g.questions.iter().map(|q| format!("{}: {}", q.field, q.question)).collect::<Vec<_>>().join("; ")
+            g.questions
+                .iter()
+                .map(|q| format!("{}: {}", q.field, q.question))
+                .collect::<Vec<_>>()
+                .join("; ")
         )));
     }
     if g.vms.is_empty() {
         return Err(Error::Plan("the plan has no VMs to create (k8s_app items are applied with kubectl, not apply_plan)".into()));
     }
-    let templates: BTreeMap<u32, &provisio_pve::state::model::Template> = state.templates.iter().flatten().map(|t| (t.vmid, t)).collect();
+    let templates: BTreeMap<u32, &provisio_pve::state::model::Template> = state
+        .templates
+        .iter()
+        .flatten()
+        .map(|t| (t.vmid, t))
+        .collect();
     let mut cs = ChangeSet {
         plan: plan.name.clone(),
         cluster: state.cluster.clone(),
@@ -166,14 +210,23 @@ pub fn preview(plan: &Plan, state: &ClusterState, existing: &Existing) -> Result
         }
         let vm = &vm;
         nodes.insert(vm.node.clone());
-        cs.expects.push(Expect::VmidFree { vmid: vm.vmid, vm: vm.name.clone() });
+        cs.expects.push(Expect::VmidFree {
+            vmid: vm.vmid,
+            vm: vm.name.clone(),
+        });
         let Some((tid, tnode, full)) = &vm.clone else {
             return Err(Error::Plan(format!("{}: apply_plan creates VMs by cloning a template; ISO installs are drafted for Terraform only", vm.name)));
         };
         nodes.insert(tnode.clone());
-        cs.expects.push(Expect::Template { vmid: *tid, node: tnode.clone() });
+        cs.expects.push(Expect::Template {
+            vmid: *tid,
+            node: tnode.clone(),
+        });
         let tmpl = templates.get(tid);
-        let mut p = vec![("newid".to_string(), vm.vmid.to_string()), ("name".into(), vm.name.clone())];
+        let mut p = vec![
+            ("newid".to_string(), vm.vmid.to_string()),
+            ("name".into(), vm.name.clone()),
+        ];
         if *tnode != vm.node {
             p.push(("target".into(), vm.node.clone()));
         }
@@ -193,7 +246,13 @@ pub fn preview(plan: &Plan, state: &ClusterState, existing: &Existing) -> Result
             "POST",
             format!("/nodes/{tnode}/qemu/{tid}/clone"),
             p,
-            format!("clone template {tid} ({tnode}) -> VMID {} `{}` on {}, {} clone", vm.vmid, vm.name, vm.node, if *full { "full" } else { "linked" }),
+            format!(
+                "clone template {tid} ({tnode}) -> VMID {} `{}` on {}, {} clone",
+                vm.vmid,
+                vm.name,
+                vm.node,
+                if *full { "full" } else { "linked" }
+            ),
         ));
 
         // Configure: sizes, NICs, cloud-init, agent, boot, tags, marker.
@@ -203,8 +262,15 @@ pub fn preview(plan: &Plan, state: &ClusterState, existing: &Existing) -> Result
             ("memory".into(), vm.memory_mib.to_string()),
         ];
         for (i, nic) in vm.nics.iter().enumerate() {
-            let model = serde_json::to_value(nic.model).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_else(|| "virtio".into());
-            let bridge = nic.bridge.clone().or_else(|| nic.vnet.clone()).unwrap_or_else(|| "vmbr0".into());
+            let model = serde_json::to_value(nic.model)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_else(|| "virtio".into());
+            let bridge = nic
+                .bridge
+                .clone()
+                .or_else(|| nic.vnet.clone())
+                .unwrap_or_else(|| "vmbr0".into());
             let mut v = format!("{model},bridge={bridge}");
             if let Some(tag) = nic.vlan {
                 v.push_str(&format!(",tag={tag}"));
@@ -261,15 +327,29 @@ pub fn preview(plan: &Plan, state: &ClusterState, existing: &Existing) -> Result
                 None => c.push((slot.clone(), format!("{storage}:{size}"))),
             }
         }
-        let keys: Vec<&str> = c.iter().map(|(k, _)| k.as_str()).filter(|k| *k != "description").collect();
-        cs.steps.push(step(StepKind::Configure, vm, "POST", format!("/nodes/{}/qemu/{}/config", vm.node, vm.vmid), c.clone(), format!("configure {} ({})", vm.name, keys.join(", "))));
+        let keys: Vec<&str> = c
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .filter(|k| *k != "description")
+            .collect();
+        cs.steps.push(step(
+            StepKind::Configure,
+            vm,
+            "POST",
+            format!("/nodes/{}/qemu/{}/config", vm.node, vm.vmid),
+            c.clone(),
+            format!("configure {} ({})", vm.name, keys.join(", ")),
+        ));
         for (slot, size, have) in resizes {
             cs.steps.push(step(
                 StepKind::Resize,
                 vm,
                 "PUT",
                 format!("/nodes/{}/qemu/{}/resize", vm.node, vm.vmid),
-                vec![("disk".into(), slot.clone()), ("size".into(), format!("{size}G"))],
+                vec![
+                    ("disk".into(), slot.clone()),
+                    ("size".into(), format!("{size}G")),
+                ],
                 format!("grow {} {slot} from {have} to {size} GiB", vm.name),
             ));
         }
@@ -279,12 +359,30 @@ pub fn preview(plan: &Plan, state: &ClusterState, existing: &Existing) -> Result
                 vm,
                 "POST",
                 "/cluster/ha/resources".into(),
-                vec![("sid".into(), format!("vm:{}", vm.vmid)), ("group".into(), group.clone()), ("state".into(), "started".into())],
+                vec![
+                    ("sid".into(), format!("vm:{}", vm.vmid)),
+                    ("group".into(), group.clone()),
+                    ("state".into(), "started".into()),
+                ],
                 format!("add {} to HA group {group}", vm.name),
             ));
         }
-        cs.steps.push(step(StepKind::Start, vm, "POST", format!("/nodes/{}/qemu/{}/status/start", vm.node, vm.vmid), vec![], format!("start {}", vm.name)));
-        cs.steps.push(step(StepKind::WaitRunning, vm, "GET", format!("/nodes/{}/qemu/{}/status/current", vm.node, vm.vmid), vec![], format!("wait until {} runs", vm.name)));
+        cs.steps.push(step(
+            StepKind::Start,
+            vm,
+            "POST",
+            format!("/nodes/{}/qemu/{}/status/start", vm.node, vm.vmid),
+            vec![],
+            format!("start {}", vm.name),
+        ));
+        cs.steps.push(step(
+            StepKind::WaitRunning,
+            vm,
+            "GET",
+            format!("/nodes/{}/qemu/{}/status/current", vm.node, vm.vmid),
+            vec![],
+            format!("wait until {} runs", vm.name),
+        ));
     }
     for n in nodes {
         cs.expects.insert(1, Expect::NodeOnline { node: n });
@@ -306,14 +404,38 @@ pub fn cleanup(plan: &str, cluster: &str, created: &[(String, u32, String)]) -> 
         secret_env: vec![],
     };
     for (name, vmid, node) in created {
-        cs.expects.push(Expect::OursExists { vmid: *vmid, vm: name.clone() });
-        let mk = |kind, method: &str, path: String, params: Vec<(String, String)>, summary: String| Step { kind, vm: name.clone(), vmid: *vmid, node: node.clone(), summary, method: method.into(), path, params };
-        cs.steps.push(mk(StepKind::Stop, "POST", format!("/nodes/{node}/qemu/{vmid}/status/stop"), vec![], format!("stop {name} (VMID {vmid}) if it runs")));
+        cs.expects.push(Expect::OursExists {
+            vmid: *vmid,
+            vm: name.clone(),
+        });
+        let mk =
+            |kind, method: &str, path: String, params: Vec<(String, String)>, summary: String| {
+                Step {
+                    kind,
+                    vm: name.clone(),
+                    vmid: *vmid,
+                    node: node.clone(),
+                    summary,
+                    method: method.into(),
+                    path,
+                    params,
+                }
+            };
+        cs.steps.push(mk(
+            StepKind::Stop,
+            "POST",
+            format!("/nodes/{node}/qemu/{vmid}/status/stop"),
+            vec![],
+            format!("stop {name} (VMID {vmid}) if it runs"),
+        ));
         cs.steps.push(mk(
             StepKind::Destroy,
             "DELETE",
             format!("/nodes/{node}/qemu/{vmid}"),
-            vec![("purge".into(), "1".into()), ("destroy-unreferenced-disks".into(), "1".into())],
+            vec![
+                ("purge".into(), "1".into()),
+                ("destroy-unreferenced-disks".into(), "1".into()),
+            ],
             format!("destroy {name} (VMID {vmid}) and its disks"),
         ));
     }
@@ -323,12 +445,26 @@ pub fn cleanup(plan: &str, cluster: &str, created: &[(String, u32, String)]) -> 
 
 /// Text for humans: what will happen, in order.
 pub fn render(cs: &ChangeSet) -> String {
-    let mut o = format!("{} of plan `{}` on cluster `{}` ({} steps, digest {})\n", cs.purpose, cs.plan, cs.cluster, cs.steps.len(), &cs.digest[..12.min(cs.digest.len())]);
+    let mut o = format!(
+        "{} of plan `{}` on cluster `{}` ({} steps, digest {})\n",
+        cs.purpose,
+        cs.plan,
+        cs.cluster,
+        cs.steps.len(),
+        &cs.digest[..12.min(cs.digest.len())]
+    );
     for (i, s) in cs.steps.iter().enumerate() {
         o.push_str(&format!("  {:>2}. {}\n", i + 1, s.summary));
     }
     if !cs.resumed.is_empty() {
-        o.push_str(&format!("  resumes an interrupted apply: {}\n", cs.resumed.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")));
+        o.push_str(&format!(
+            "  resumes an interrupted apply: {}\n",
+            cs.resumed
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
     }
     o.push_str("expects: ");
     o.push_str(

@@ -17,7 +17,10 @@ pub enum Error {
 
 impl Error {
     pub fn io(path: &std::path::Path, e: impl std::fmt::Display) -> Self {
-        Error::Io { path: path.display().to_string(), message: e.to_string() }
+        Error::Io {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        }
     }
 }
 

@@ -79,33 +79,59 @@ struct Res {
 }
 
 async fn resources(client: &PveClient) -> provisio_pve::Result<BTreeMap<u32, Res>> {
-    let v: Value = client.call(&ApiRequest::get("/cluster/resources").query("type", "vm")).await?;
+    let v: Value = client
+        .call(&ApiRequest::get("/cluster/resources").query("type", "vm"))
+        .await?;
     Ok(v.as_array()
         .into_iter()
         .flatten()
         .filter_map(|r| {
             let id = r["vmid"].as_u64()? as u32;
-            Some((id, Res { node: r["node"].as_str().unwrap_or("").into(), template: r["template"].as_u64() == Some(1) || r["template"] == json!(true) }))
+            Some((
+                id,
+                Res {
+                    node: r["node"].as_str().unwrap_or("").into(),
+                    template: r["template"].as_u64() == Some(1) || r["template"] == json!(true),
+                },
+            ))
         })
         .collect())
 }
 
 async fn description(client: &PveClient, node: &str, vmid: u32) -> Option<String> {
-    let v: Value = client.call(&ApiRequest::get(format!("/nodes/{node}/qemu/{vmid}/config"))).await.ok()?;
+    let v: Value = client
+        .call(&ApiRequest::get(format!(
+            "/nodes/{node}/qemu/{vmid}/config"
+        )))
+        .await
+        .ok()?;
     v["description"].as_str().map(str::to_string)
 }
 
 /// This plan's VMs present in the cluster: name → (vmid, node), found by their marker among the
 /// guests whose name is one of `names`.
-pub async fn find_ours(client: &PveClient, plan: &str, names: &BTreeMap<String, ()>) -> provisio_pve::Result<BTreeMap<String, (u32, String)>> {
-    let v: Value = client.call(&ApiRequest::get("/cluster/resources").query("type", "vm")).await?;
+pub async fn find_ours(
+    client: &PveClient,
+    plan: &str,
+    names: &BTreeMap<String, ()>,
+) -> provisio_pve::Result<BTreeMap<String, (u32, String)>> {
+    let v: Value = client
+        .call(&ApiRequest::get("/cluster/resources").query("type", "vm"))
+        .await?;
     let mut out = BTreeMap::new();
     for r in v.as_array().into_iter().flatten() {
-        let (Some(id), Some(name), Some(node)) = (r["vmid"].as_u64(), r["name"].as_str(), r["node"].as_str()) else { continue };
+        let (Some(id), Some(name), Some(node)) =
+            (r["vmid"].as_u64(), r["name"].as_str(), r["node"].as_str())
+        else {
+            continue;
+        };
         if !names.contains_key(name) {
             continue;
         }
-        if description(client, node, id as u32).await.is_some_and(|d| d.contains(&marker(plan, name))) {
+        if description(client, node, id as u32)
+            .await
+            .is_some_and(|d| d.contains(&marker(plan, name)))
+        {
             out.insert(name.to_string(), (id as u32, node.to_string()));
         }
     }
@@ -114,7 +140,10 @@ pub async fn find_ours(client: &PveClient, plan: &str, names: &BTreeMap<String, 
 
 /// Compare the live state with the expectations. Returns the differences, and the VMs of this
 /// plan that already exist.
-pub async fn check(client: &PveClient, cs: &ChangeSet) -> provisio_pve::Result<(Vec<String>, BTreeMap<String, (u32, String)>)> {
+pub async fn check(
+    client: &PveClient,
+    cs: &ChangeSet,
+) -> provisio_pve::Result<(Vec<String>, BTreeMap<String, (u32, String)>)> {
     let status: Value = client.call(&ApiRequest::get("/cluster/status")).await?;
     let items: Vec<&Value> = status.as_array().into_iter().flatten().collect();
     let res = resources(client).await?;
@@ -125,12 +154,16 @@ pub async fn check(client: &PveClient, cs: &ChangeSet) -> provisio_pve::Result<(
             Expect::Quorate => {
                 if let Some(c) = items.iter().find(|i| i["type"] == "cluster") {
                     if c["quorate"].as_u64() == Some(0) {
-                        drift.push("the cluster has lost quorum (config changes would fail)".into());
+                        drift
+                            .push("the cluster has lost quorum (config changes would fail)".into());
                     }
                 }
             }
             Expect::NodeOnline { node } => {
-                let online = items.iter().find(|i| i["type"] == "node" && i["name"] == node.as_str()).map(|i| i["online"].as_u64() == Some(1));
+                let online = items
+                    .iter()
+                    .find(|i| i["type"] == "node" && i["name"] == node.as_str())
+                    .map(|i| i["online"].as_u64() == Some(1));
                 match online {
                     Some(true) => {}
                     Some(false) => drift.push(format!("node {node} is offline")),
@@ -140,23 +173,37 @@ pub async fn check(client: &PveClient, cs: &ChangeSet) -> provisio_pve::Result<(
             Expect::Template { vmid, node } => match res.get(vmid) {
                 None => drift.push(format!("template {vmid} no longer exists")),
                 Some(r) if !r.template => drift.push(format!("{vmid} is no longer a template")),
-                Some(r) if &r.node != node => drift.push(format!("template {vmid} moved from {node} to {}", r.node)),
+                Some(r) if &r.node != node => {
+                    drift.push(format!("template {vmid} moved from {node} to {}", r.node))
+                }
                 _ => {}
             },
             Expect::VmidFree { vmid, vm } => {
                 if let Some(r) = res.get(vmid) {
-                    if description(client, &r.node, *vmid).await.is_some_and(|d| d.contains(&marker(&cs.plan, vm))) {
+                    if description(client, &r.node, *vmid)
+                        .await
+                        .is_some_and(|d| d.contains(&marker(&cs.plan, vm)))
+                    {
                         ours.insert(vm.clone(), (*vmid, r.node.clone()));
                     } else {
-                        drift.push(format!("VMID {vmid} (for {vm}) is now taken by another guest"));
+                        drift.push(format!(
+                            "VMID {vmid} (for {vm}) is now taken by another guest"
+                        ));
                     }
                 }
             }
             Expect::OursExists { vmid, vm } => match res.get(vmid) {
-                Some(r) if description(client, &r.node, *vmid).await.is_some_and(|d| d.contains(&marker(&cs.plan, vm))) => {
+                Some(r)
+                    if description(client, &r.node, *vmid)
+                        .await
+                        .is_some_and(|d| d.contains(&marker(&cs.plan, vm))) =>
+                {
                     ours.insert(vm.clone(), (*vmid, r.node.clone()));
                 }
-                Some(_) => drift.push(format!("VMID {vmid} is not {vm} of plan {} any more: not touching it", cs.plan)),
+                Some(_) => drift.push(format!(
+                    "VMID {vmid} is not {vm} of plan {} any more: not touching it",
+                    cs.plan
+                )),
                 None => {}
             },
         }
@@ -169,24 +216,52 @@ fn upid_node(upid: &str) -> Option<&str> {
 }
 
 enum Waited {
-    Ok { task_ms: u64, log: Vec<String> },
-    Failed { exit: String, log: Vec<String>, task_ms: u64 },
+    Ok {
+        task_ms: u64,
+        log: Vec<String>,
+    },
+    Failed {
+        exit: String,
+        log: Vec<String>,
+        task_ms: u64,
+    },
     Cancelled,
     TimedOut,
 }
 
 async fn log_tail(client: &PveClient, node: &str, upid: &str) -> Vec<String> {
-    let v: Value = client.call(&ApiRequest::get(format!("/nodes/{node}/tasks/{upid}/log")).query("start", 0).query("limit", 1000)).await.unwrap_or(Value::Null);
-    let lines: Vec<String> = v.as_array().into_iter().flatten().filter_map(|l| l["t"].as_str().map(str::to_string)).collect();
+    let v: Value = client
+        .call(
+            &ApiRequest::get(format!("/nodes/{node}/tasks/{upid}/log"))
+                .query("start", 0)
+                .query("limit", 1000),
+        )
+        .await
+        .unwrap_or(Value::Null);
+    let lines: Vec<String> = v
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|l| l["t"].as_str().map(str::to_string))
+        .collect();
     lines[lines.len().saturating_sub(5)..].to_vec()
 }
 
-async fn wait_task(client: &PveClient, upid: &str, ct: &CancellationToken, timeout: Duration) -> provisio_pve::Result<Waited> {
+async fn wait_task(
+    client: &PveClient,
+    upid: &str,
+    ct: &CancellationToken,
+    timeout: Duration,
+) -> provisio_pve::Result<Waited> {
     let node = upid_node(upid).unwrap_or_default().to_string();
     let start = Instant::now();
     let mut delay = Duration::from_millis(50);
     loop {
-        let s: Value = client.call(&ApiRequest::get(format!("/nodes/{node}/tasks/{upid}/status"))).await?;
+        let s: Value = client
+            .call(&ApiRequest::get(format!(
+                "/nodes/{node}/tasks/{upid}/status"
+            )))
+            .await?;
         if s["status"] == "stopped" {
             let task_ms = match (s["starttime"].as_f64(), s["endtime"].as_f64()) {
                 (Some(a), Some(b)) if b >= a => ((b - a) * 1000.0) as u64,
@@ -194,7 +269,11 @@ async fn wait_task(client: &PveClient, upid: &str, ct: &CancellationToken, timeo
             };
             let log = log_tail(client, &node, upid).await;
             let exit = s["exitstatus"].as_str().unwrap_or("").to_string();
-            return Ok(if exit == "OK" || exit.starts_with("WARNINGS") { Waited::Ok { task_ms, log } } else { Waited::Failed { exit, log, task_ms } });
+            return Ok(if exit == "OK" || exit.starts_with("WARNINGS") {
+                Waited::Ok { task_ms, log }
+            } else {
+                Waited::Failed { exit, log, task_ms }
+            });
         }
         if start.elapsed() > timeout {
             return Ok(Waited::TimedOut);
@@ -224,18 +303,35 @@ fn request(step: &Step) -> Result<ApiRequest, String> {
             Some(var) => std::env::var(var).map_err(|_| format!("{k} comes from the environment variable {var}, which is not set for the server"))?,
             None => v.clone(),
         };
-        r = if method == Method::Delete { r.query(k, value) } else { r.form(k, value) };
+        r = if method == Method::Delete {
+            r.query(k, value)
+        } else {
+            r.form(k, value)
+        };
     }
     Ok(r)
 }
 
 async fn vm_status(client: &PveClient, node: &str, vmid: u32) -> Option<String> {
-    let v: Value = client.call(&ApiRequest::get(format!("/nodes/{node}/qemu/{vmid}/status/current"))).await.ok()?;
+    let v: Value = client
+        .call(&ApiRequest::get(format!(
+            "/nodes/{node}/qemu/{vmid}/status/current"
+        )))
+        .await
+        .ok()?;
     v["status"].as_str().map(str::to_string)
 }
 
 /// Run a change set. Refuses (changing nothing) when the live state drifted from the preview.
-pub async fn execute(client: &PveClient, cs: &ChangeSet, audit: &Audit, actor: &str, progress: Option<UnboundedSender<Progress>>, ct: CancellationToken, task_timeout: Duration) -> ApplyReport {
+pub async fn execute(
+    client: &PveClient,
+    cs: &ChangeSet,
+    audit: &Audit,
+    actor: &str,
+    progress: Option<UnboundedSender<Progress>>,
+    ct: CancellationToken,
+    task_timeout: Duration,
+) -> ApplyReport {
     let t0 = Instant::now();
     let total = cs.steps.len() as u32;
     let mut report = ApplyReport {
@@ -245,14 +341,32 @@ pub async fn execute(client: &PveClient, cs: &ChangeSet, audit: &Audit, actor: &
         digest: cs.digest.clone(),
         outcome: "applied".into(),
         drift: vec![],
-        steps: cs.steps.iter().enumerate().map(|(i, s)| StepResult { index: i as u32 + 1, summary: s.summary.clone(), status: StepStatus::NotStarted, detail: None, upid: None, log_tail: vec![], ms: 0, task_ms: None }).collect(),
+        steps: cs
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| StepResult {
+                index: i as u32 + 1,
+                summary: s.summary.clone(),
+                status: StepStatus::NotStarted,
+                detail: None,
+                upid: None,
+                log_tail: vec![],
+                ms: 0,
+                task_ms: None,
+            })
+            .collect(),
         present: vec![],
         total_ms: 0,
         task_ms: 0,
     };
     let send = |done: u32, message: String| {
         if let Some(p) = &progress {
-            let _ = p.send(Progress { done, total, message });
+            let _ = p.send(Progress {
+                done,
+                total,
+                message,
+            });
         }
     };
     let log = |event: &str, data: Value| {
@@ -263,16 +377,25 @@ pub async fn execute(client: &PveClient, cs: &ChangeSet, audit: &Audit, actor: &
     send(0, "checking the live state against the preview".into());
     let (drift, mut ours) = match check(client, cs).await {
         Ok(x) => x,
-        Err(e) => (vec![format!("could not read the live state: {e}")], BTreeMap::new()),
+        Err(e) => (
+            vec![format!("could not read the live state: {e}")],
+            BTreeMap::new(),
+        ),
     };
     if !drift.is_empty() {
         report.outcome = "refused".into();
         report.drift = drift;
-        log("apply.refused", json!({"digest": cs.digest, "drift": report.drift}));
+        log(
+            "apply.refused",
+            json!({"digest": cs.digest, "drift": report.drift}),
+        );
         report.total_ms = t0.elapsed().as_millis() as u64;
         return report;
     }
-    log("apply.start", json!({"digest": cs.digest, "plan": cs.plan, "cluster": cs.cluster, "purpose": cs.purpose, "steps": cs.steps.len(), "resuming": ours.keys().collect::<Vec<_>>()}));
+    log(
+        "apply.start",
+        json!({"digest": cs.digest, "plan": cs.plan, "cluster": cs.cluster, "purpose": cs.purpose, "steps": cs.steps.len(), "resuming": ours.keys().collect::<Vec<_>>()}),
+    );
     let mut destroyed: BTreeSet<String> = BTreeSet::new();
     for (i, step) in cs.steps.iter().enumerate() {
         if ct.is_cancelled() {
@@ -284,31 +407,44 @@ pub async fn execute(client: &PveClient, cs: &ChangeSet, audit: &Audit, actor: &
         let r = &mut report.steps[i];
         // Steps already satisfied by an earlier run.
         let skip = match step.kind {
-            StepKind::Clone => ours.contains_key(&step.vm).then(|| "already cloned by this plan (resumed)".to_string()),
-            StepKind::Start => (vm_status(client, &step.node, step.vmid).await.as_deref() == Some("running")).then(|| "already running".to_string()),
+            StepKind::Clone => ours
+                .contains_key(&step.vm)
+                .then(|| "already cloned by this plan (resumed)".to_string()),
+            StepKind::Start => (vm_status(client, &step.node, step.vmid).await.as_deref()
+                == Some("running"))
+            .then(|| "already running".to_string()),
             StepKind::Stop => match vm_status(client, &step.node, step.vmid).await.as_deref() {
                 Some("running") => None,
                 Some(_) => Some("not running".to_string()),
                 None => Some("does not exist".to_string()),
             },
-            StepKind::Destroy => (!ours.contains_key(&step.vm) || destroyed.contains(&step.vm)).then(|| "does not exist".to_string()),
+            StepKind::Destroy => (!ours.contains_key(&step.vm) || destroyed.contains(&step.vm))
+                .then(|| "does not exist".to_string()),
             _ => None,
         };
         if let Some(why) = skip {
             r.status = StepStatus::Skipped;
             r.detail = Some(why.clone());
-            log("step", json!({"index": i + 1, "kind": step.kind, "vm": step.vm, "vmid": step.vmid, "status": "skipped", "detail": why}));
+            log(
+                "step",
+                json!({"index": i + 1, "kind": step.kind, "vm": step.vm, "vmid": step.vmid, "status": "skipped", "detail": why}),
+            );
             continue;
         }
         let outcome: Result<(Option<String>, Option<Waited>), String> = async {
             if step.kind == StepKind::WaitRunning {
                 let deadline = Instant::now() + task_timeout;
                 loop {
-                    if vm_status(client, &step.node, step.vmid).await.as_deref() == Some("running") {
+                    if vm_status(client, &step.node, step.vmid).await.as_deref() == Some("running")
+                    {
                         return Ok((None, None));
                     }
                     if Instant::now() > deadline {
-                        return Err(format!("{} did not reach `running` within {} s", step.vm, task_timeout.as_secs()));
+                        return Err(format!(
+                            "{} did not reach `running` within {} s",
+                            step.vm,
+                            task_timeout.as_secs()
+                        ));
                     }
                     tokio::select! {
                         _ = ct.cancelled() => return Ok((None, Some(Waited::Cancelled))),
@@ -319,7 +455,11 @@ pub async fn execute(client: &PveClient, cs: &ChangeSet, audit: &Audit, actor: &
             let req = request(step)?;
             let v = client.call(&req).await.map_err(|e| {
                 let m = e.to_string();
-                if step.kind == StepKind::HaAdd && m.contains("already") { "ALREADY".to_string() } else { m }
+                if step.kind == StepKind::HaAdd && m.contains("already") {
+                    "ALREADY".to_string()
+                } else {
+                    m
+                }
             });
             let v = match v {
                 Err(m) if m == "ALREADY" => return Ok((None, None)),
@@ -327,7 +467,9 @@ pub async fn execute(client: &PveClient, cs: &ChangeSet, audit: &Audit, actor: &
             };
             match v.as_str().filter(|s| s.starts_with("UPID:")) {
                 Some(upid) => {
-                    let w = wait_task(client, upid, &ct, task_timeout).await.map_err(|e| e.to_string())?;
+                    let w = wait_task(client, upid, &ct, task_timeout)
+                        .await
+                        .map_err(|e| e.to_string())?;
                     Ok((Some(upid.to_string()), Some(w)))
                 }
                 None => Ok((None, None)),
@@ -352,15 +494,27 @@ pub async fn execute(client: &PveClient, cs: &ChangeSet, audit: &Audit, actor: &
                         r.log_tail = log;
                         (StepStatus::Failed, Some(format!("task failed: {exit}")))
                     }
-                    Some(Waited::Cancelled) => (StepStatus::Cancelled, Some("cancelled by the client; the running task was asked to stop".into())),
-                    Some(Waited::TimedOut) => (StepStatus::Failed, Some(format!("task still running after {} s; not waiting longer", task_timeout.as_secs()))),
+                    Some(Waited::Cancelled) => (
+                        StepStatus::Cancelled,
+                        Some("cancelled by the client; the running task was asked to stop".into()),
+                    ),
+                    Some(Waited::TimedOut) => (
+                        StepStatus::Failed,
+                        Some(format!(
+                            "task still running after {} s; not waiting longer",
+                            task_timeout.as_secs()
+                        )),
+                    ),
                 }
             }
             Err(m) => (StepStatus::Failed, Some(m)),
         };
         r.status = status;
         r.detail = detail.clone();
-        log("step", json!({"index": i + 1, "kind": step.kind, "vm": step.vm, "vmid": step.vmid, "method": step.method, "path": step.path, "params": redact(&step.params), "status": status, "upid": r.upid, "detail": detail, "log_tail": r.log_tail}));
+        log(
+            "step",
+            json!({"index": i + 1, "kind": step.kind, "vm": step.vm, "vmid": step.vmid, "method": step.method, "path": step.path, "params": redact(&step.params), "status": status, "upid": r.upid, "detail": detail, "log_tail": r.log_tail}),
+        );
         if status == StepStatus::Done {
             match step.kind {
                 StepKind::Clone => {
@@ -387,24 +541,53 @@ pub async fn execute(client: &PveClient, cs: &ChangeSet, audit: &Audit, actor: &
     // What exists now: VMs of this plan (a failed clone may have left one behind).
     let names: BTreeMap<String, ()> = cs.steps.iter().map(|s| (s.vm.clone(), ())).collect();
     if let Ok(found) = find_ours(client, &cs.plan, &names).await {
-        report.present = found.into_iter().map(|(n, (id, node))| (n, id, node)).collect();
+        report.present = found
+            .into_iter()
+            .map(|(n, (id, node))| (n, id, node))
+            .collect();
     } else {
-        report.present = ours.into_iter().filter(|(n, _)| !destroyed.contains(n)).map(|(n, (id, node))| (n, id, node)).collect();
+        report.present = ours
+            .into_iter()
+            .filter(|(n, _)| !destroyed.contains(n))
+            .map(|(n, (id, node))| (n, id, node))
+            .collect();
     }
     report.total_ms = t0.elapsed().as_millis() as u64;
     send(total, format!("{}: {}", report.outcome, cs.plan));
-    log("apply.end", json!({"digest": cs.digest, "outcome": report.outcome, "present": report.present, "total_ms": report.total_ms, "task_ms": report.task_ms}));
+    log(
+        "apply.end",
+        json!({"digest": cs.digest, "outcome": report.outcome, "present": report.present, "total_ms": report.total_ms, "task_ms": report.task_ms}),
+    );
     report
 }
 
 pub fn render(r: &ApplyReport) -> String {
-    let mut o = format!("{} {} of plan `{}` on `{}` ({} ms, of which PVE tasks {} ms)\n", r.outcome.to_uppercase(), r.purpose, r.plan, r.cluster, r.total_ms, r.task_ms);
+    let mut o = format!(
+        "{} {} of plan `{}` on `{}` ({} ms, of which PVE tasks {} ms)\n",
+        r.outcome.to_uppercase(),
+        r.purpose,
+        r.plan,
+        r.cluster,
+        r.total_ms,
+        r.task_ms
+    );
     for d in &r.drift {
         o.push_str(&format!("  drift: {d}\n"));
     }
     for s in &r.steps {
-        let st = serde_json::to_value(s.status).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-        o.push_str(&format!("  {:>2}. [{st}] {}{}\n", s.index, s.summary, s.detail.as_ref().map(|d| format!(": {d}")).unwrap_or_default()));
+        let st = serde_json::to_value(s.status)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        o.push_str(&format!(
+            "  {:>2}. [{st}] {}{}\n",
+            s.index,
+            s.summary,
+            s.detail
+                .as_ref()
+                .map(|d| format!(": {d}"))
+                .unwrap_or_default()
+        ));
         for l in &s.log_tail {
             if st == "failed" {
                 o.push_str(&format!("        | {l}\n"));
@@ -412,7 +595,14 @@ pub fn render(r: &ApplyReport) -> String {
         }
     }
     if !r.present.is_empty() {
-        o.push_str(&format!("  present now: {}\n", r.present.iter().map(|(n, id, node)| format!("{n} (VMID {id} on {node})")).collect::<Vec<_>>().join(", ")));
+        o.push_str(&format!(
+            "  present now: {}\n",
+            r.present
+                .iter()
+                .map(|(n, id, node)| format!("{n} (VMID {id} on {node})"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
     }
     o
 }

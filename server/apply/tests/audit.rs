@@ -10,7 +10,8 @@ fn chain_survives_two_writers_and_detects_tampering() {
     let b = Audit::new(d.path());
     for i in 0..5 {
         a.append("server", "step", json!({"i": i})).unwrap();
-        b.append("operator", "approved.cli", json!({"i": i})).unwrap();
+        b.append("operator", "approved.cli", json!({"i": i}))
+            .unwrap();
     }
     assert_eq!(verify(a.path()).unwrap(), 10);
     let text = std::fs::read_to_string(a.path()).unwrap();
@@ -21,7 +22,12 @@ fn chain_survives_two_writers_and_detects_tampering() {
     let e = verify(a.path()).unwrap_err().to_string();
     assert!(e.contains("line 2") && e.contains("edited"), "{e}");
     // Remove one.
-    let removed: Vec<&str> = lines.iter().enumerate().filter(|(i, _)| *i != 4).map(|(_, l)| *l).collect();
+    let removed: Vec<&str> = lines
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 4)
+        .map(|(_, l)| *l)
+        .collect();
     std::fs::write(a.path(), removed.join("\n") + "\n").unwrap();
     assert!(verify(a.path()).unwrap_err().to_string().contains("line 5"));
     // Swap two.
@@ -33,7 +39,10 @@ fn chain_survives_two_writers_and_detects_tampering() {
 
 #[test]
 fn secrets_are_redacted() {
-    let p = vec![("cipassword".to_string(), "hunter2".to_string()), ("memory".to_string(), "2048".to_string())];
+    let p = vec![
+        ("cipassword".to_string(), "hunter2".to_string()),
+        ("memory".to_string(), "2048".to_string()),
+    ];
     let r = redact(&p);
     assert_eq!(r[0].1, "<redacted>");
     assert_eq!(r[1].1, "2048");

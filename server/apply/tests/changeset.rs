@@ -12,18 +12,36 @@ fn fixtures() -> PathBuf {
 }
 
 fn state() -> ClusterState {
-    serde_json::from_str(&std::fs::read_to_string(fixtures().join("state/lab.json")).unwrap()).unwrap()
+    serde_json::from_str(&std::fs::read_to_string(fixtures().join("state/lab.json")).unwrap())
+        .unwrap()
 }
 
 fn plan(text_edit: impl Fn(String) -> String) -> provisio_plan::Plan {
-    parse(&text_edit(std::fs::read_to_string(fixtures().join("plans/webserver.json")).unwrap())).unwrap()
+    parse(&text_edit(
+        std::fs::read_to_string(fixtures().join("plans/webserver.json")).unwrap(),
+    ))
+    .unwrap()
 }
 
 #[test]
 fn webserver_change_set() {
-    let cs = preview(&plan(|s| s.replace("\"size_gib\": 32", "\"size_gib\": 40")), &state(), &BTreeMap::new()).unwrap();
+    let cs = preview(
+        &plan(|s| s.replace("\"size_gib\": 32", "\"size_gib\": 40")),
+        &state(),
+        &BTreeMap::new(),
+    )
+    .unwrap();
     let kinds: Vec<StepKind> = cs.steps.iter().map(|s| s.kind).collect();
-    assert_eq!(kinds, [StepKind::Clone, StepKind::Configure, StepKind::Resize, StepKind::Start, StepKind::WaitRunning]);
+    assert_eq!(
+        kinds,
+        [
+            StepKind::Clone,
+            StepKind::Configure,
+            StepKind::Resize,
+            StepKind::Start,
+            StepKind::WaitRunning
+        ]
+    );
     let clone = &cs.steps[0];
     assert_eq!(clone.path, "/nodes/pmox01/qemu/100/clone");
     let p: BTreeMap<_, _> = clone.params.iter().cloned().collect();
@@ -33,13 +51,28 @@ fn webserver_change_set() {
     let c: BTreeMap<_, _> = cs.steps[1].params.iter().cloned().collect();
     assert_eq!(c["ipconfig0"], "ip=192.168.1.2/24,gw=192.168.1.1");
     assert_eq!(c["net0"], "virtio,bridge=vmbr0");
-    assert!(c["sshkeys"].starts_with("ssh-ed25519%20AAAA"), "{}", c["sshkeys"]);
+    assert!(
+        c["sshkeys"].starts_with("ssh-ed25519%20AAAA"),
+        "{}",
+        c["sshkeys"]
+    );
     let r: BTreeMap<_, _> = cs.steps[2].params.iter().cloned().collect();
     assert_eq!((r["disk"].as_str(), r["size"].as_str()), ("scsi0", "40G"));
-    assert!(cs.expects.contains(&Expect::VmidFree { vmid: 102, vm: "web-1".into() }));
-    assert!(cs.expects.contains(&Expect::Template { vmid: 100, node: "pmox01".into() }));
+    assert!(cs.expects.contains(&Expect::VmidFree {
+        vmid: 102,
+        vm: "web-1".into()
+    }));
+    assert!(cs.expects.contains(&Expect::Template {
+        vmid: 100,
+        node: "pmox01".into()
+    }));
     // Deterministic digest.
-    let again = preview(&plan(|s| s.replace("\"size_gib\": 32", "\"size_gib\": 40")), &state(), &BTreeMap::new()).unwrap();
+    let again = preview(
+        &plan(|s| s.replace("\"size_gib\": 32", "\"size_gib\": 40")),
+        &state(),
+        &BTreeMap::new(),
+    )
+    .unwrap();
     assert_eq!(cs.digest, again.digest);
     // Same size as the template: no resize.
     let cs = preview(&plan(|s| s), &state(), &BTreeMap::new()).unwrap();
@@ -58,17 +91,42 @@ fn resume_keeps_vmid_and_node() {
 
 #[test]
 fn passwords_are_env_references_and_cleanup_destroys_only_ours() {
-    let cs = preview(&plan(|s| s.replace("\"user\": \"ops\"", "\"user\": \"ops\", \"password_variable\": \"vm_password\"")), &state(), &BTreeMap::new()).unwrap();
+    let cs = preview(
+        &plan(|s| {
+            s.replace(
+                "\"user\": \"ops\"",
+                "\"user\": \"ops\", \"password_variable\": \"vm_password\"",
+            )
+        }),
+        &state(),
+        &BTreeMap::new(),
+    )
+    .unwrap();
     assert_eq!(cs.secret_env, ["TF_VAR_vm_password"]);
     let c: BTreeMap<_, _> = cs.steps[1].params.iter().cloned().collect();
     assert_eq!(c["cipassword"], "${env:TF_VAR_vm_password}");
-    let cl = cleanup("webserver", "lab", &[("web-1".into(), 102, "pmox01".into())]);
-    assert_eq!(cl.steps.iter().map(|s| s.kind).collect::<Vec<_>>(), [StepKind::Stop, StepKind::Destroy]);
-    assert!(cl.expects.contains(&Expect::OursExists { vmid: 102, vm: "web-1".into() }));
+    let cl = cleanup(
+        "webserver",
+        "lab",
+        &[("web-1".into(), 102, "pmox01".into())],
+    );
+    assert_eq!(
+        cl.steps.iter().map(|s| s.kind).collect::<Vec<_>>(),
+        [StepKind::Stop, StepKind::Destroy]
+    );
+    assert!(cl.expects.contains(&Expect::OursExists {
+        vmid: 102,
+        vm: "web-1".into()
+    }));
 }
 
 #[test]
 fn questions_block_a_preview() {
-    let e = preview(&plan(|s| s.replace("\"vmid\": 100", "\"vmid\": 999")), &state(), &BTreeMap::new()).unwrap_err();
+    let e = preview(
+        &plan(|s| s.replace("\"vmid\": 100", "\"vmid\": 999")),
+        &state(),
+        &BTreeMap::new(),
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("open questions"), "{e}");
 }

@@ -32,7 +32,14 @@ pub fn approve(paths: &Paths, a: &ApproveArgs, out: &mut dyn Write) -> Result<Ex
             writeln!(out, "no pending change sets")?;
         }
         for p in list {
-            writeln!(out, "{}  expires in {} s\n{}", p.id, p.expires_unix.saturating_sub(provisio_apply::approval::now_unix()), render(&p.change_set))?;
+            writeln!(
+                out,
+                "{}  expires in {} s\n{}",
+                p.id,
+                p.expires_unix
+                    .saturating_sub(provisio_apply::approval::now_unix()),
+                render(&p.change_set)
+            )?;
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -52,11 +59,23 @@ pub fn approve(paths: &Paths, a: &ApproveArgs, out: &mut dyn Write) -> Result<Ex
     let who = format!(
         "{}@{}",
         std::env::var("USER").unwrap_or_else(|_| "operator".into()),
-        std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_string()).unwrap_or_else(|_| "localhost".into())
+        std::fs::read_to_string("/etc/hostname")
+            .map(|h| h.trim().to_string())
+            .unwrap_or_else(|_| "localhost".into())
     );
-    approvals.approve(id, &who).map_err(|e| anyhow::anyhow!("{e}"))?;
-    provisio_apply::Audit::new(&paths.data.root).append(&who, "approved.cli", serde_json::json!({"handle": id, "digest": p.digest}))?;
-    writeln!(out, "approved {id} (digest {}) as {who}; the client can now call apply with this handle", &p.digest[..12])?;
+    approvals
+        .approve(id, &who)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    provisio_apply::Audit::new(&paths.data.root).append(
+        &who,
+        "approved.cli",
+        serde_json::json!({"handle": id, "digest": p.digest}),
+    )?;
+    writeln!(
+        out,
+        "approved {id} (digest {}) as {who}; the client can now call apply with this handle",
+        &p.digest[..12]
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -78,13 +97,19 @@ enum AuditCmd {
 pub fn audit(paths: &Paths, a: &AuditArgs, out: &mut dyn Write) -> Result<ExitCode> {
     match &a.what {
         AuditCmd::Verify { file } => {
-            let path = file.clone().unwrap_or_else(|| paths.data.root.join("audit.jsonl"));
+            let path = file
+                .clone()
+                .unwrap_or_else(|| paths.data.root.join("audit.jsonl"));
             if !path.exists() {
                 bail!("no audit log at {}", path.display());
             }
             match provisio_apply::audit::verify(&path) {
                 Ok(n) => {
-                    writeln!(out, "ok: {n} records, hash chain intact ({})", path.display())?;
+                    writeln!(
+                        out,
+                        "ok: {n} records, hash chain intact ({})",
+                        path.display()
+                    )?;
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(e) => {

@@ -206,15 +206,23 @@ pub fn run(paths: &Paths, a: &BenchArgs, out: &mut dyn Write) -> Result<ExitCode
             let v = json!({"bench": "draft", "rounds": rounds, "file_bytes": bytes, "p50_ms": pct(&lat, 0.5), "p99_ms": pct(&lat, 0.99)});
             writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
         }
-        What::Lint { paths: files, state, rounds } => {
+        What::Lint {
+            paths: files,
+            state,
+            rounds,
+        } => {
             let mut inputs = Vec::new();
             for p in files {
                 crate::lint::collect(p, &mut inputs)?;
             }
             let facts = match state {
                 Some(f) => {
-                    let s: provisio_pve::ClusterState = serde_json::from_str(&std::fs::read_to_string(f)?)?;
-                    Some(provisio_lint::ClusterFacts::from_state(&s, &Default::default()).map_err(|e| anyhow::anyhow!("{e}"))?)
+                    let s: provisio_pve::ClusterState =
+                        serde_json::from_str(&std::fs::read_to_string(f)?)?;
+                    Some(
+                        provisio_lint::ClusterFacts::from_state(&s, &Default::default())
+                            .map_err(|e| anyhow::anyhow!("{e}"))?,
+                    )
                 }
                 None => None,
             };
@@ -236,7 +244,11 @@ pub fn run(paths: &Paths, a: &BenchArgs, out: &mut dyn Write) -> Result<ExitCode
                 lat.extend(mine);
             }
             lat.sort_by(|a, b| a.total_cmp(b));
-            let slowest = per_file.iter().max_by(|a, b| a.1.total_cmp(&b.1)).cloned().unwrap_or_default();
+            let slowest = per_file
+                .iter()
+                .max_by(|a, b| a.1.total_cmp(&b.1))
+                .cloned()
+                .unwrap_or_default();
             let v = json!({"bench": "lint", "files": inputs.len(), "rounds": rounds, "cluster_rules": facts.is_some(),
                 "k8s_schemas_first_build_ms": first_ms, "per_file_p50_ms": pct(&lat, 0.5), "per_file_p99_ms": pct(&lat, 0.99),
                 "slowest_file": slowest.0, "slowest_file_p50_ms": slowest.1});

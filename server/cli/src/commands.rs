@@ -67,7 +67,9 @@ pub fn index(paths: &Paths, a: &IndexArgs, out: &mut dyn Write) -> Result<ExitCo
             b.set_message(format!("{:?}", p.stage).to_lowercase());
             b.set_length(p.total as u64);
             b.set_position(p.done as u64);
-        } else if p.stage == Stage::Embed && p.total > 0 && (p.done.is_multiple_of(640) || p.done == p.total)
+        } else if p.stage == Stage::Embed
+            && p.total > 0
+            && (p.done.is_multiple_of(640) || p.done == p.total)
         {
             tracing::info!(done = p.done, total = p.total, "embedding");
         }

@@ -13,7 +13,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use rmcp::model::{CallToolRequestParams, ClientCapabilities, ClientConfig, ElicitRequestParams, ElicitResult, ElicitationAction, ElicitationCapability, Implementation};
+use rmcp::model::{
+    CallToolRequestParams, ClientCapabilities, ClientConfig, ElicitRequestParams, ElicitResult,
+    ElicitationAction, ElicitationCapability, Implementation,
+};
 use rmcp::service::RequestContext;
 use rmcp::transport::TokioChildProcess;
 use rmcp::{ClientHandler, ErrorData, RoleClient, ServiceExt};
@@ -49,15 +52,25 @@ impl ClientHandler for Terminal {
     fn get_info(&self) -> ClientConfig {
         let mut caps = ClientCapabilities::default();
         caps.elicitation = Some(ElicitationCapability::default());
-        ClientConfig::new(caps, Implementation::new("provisio-demo", env!("CARGO_PKG_VERSION")))
+        ClientConfig::new(
+            caps,
+            Implementation::new("provisio-demo", env!("CARGO_PKG_VERSION")),
+        )
     }
 
-    async fn create_elicitation(&self, request: ElicitRequestParams, _context: RequestContext<RoleClient>) -> Result<ElicitResult, ErrorData> {
+    async fn create_elicitation(
+        &self,
+        request: ElicitRequestParams,
+        _context: RequestContext<RoleClient>,
+    ) -> Result<ElicitResult, ErrorData> {
         let message = match &request {
             ElicitRequestParams::FormElicitationParams { message, .. } => message.clone(),
             _ => return Ok(ElicitResult::new(ElicitationAction::Decline)),
         };
-        self.shown.lock().unwrap_or_else(|p| p.into_inner()).push(message.clone());
+        self.shown
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(message.clone());
         println!("\n┌─ approval dialog (the server asks the human) ─────────────\n{}\n└──────────────────────────────────────────────────────────", message.trim_end());
         let approve = if self.yes {
             println!("approve? [y/N] y   (--yes)");
@@ -107,12 +120,20 @@ fn start_lab(python: &str, script: &Path, dir: &Path) -> Result<(Lab, Value)> {
 }
 
 fn text_of(r: &rmcp::model::CallToolResult) -> String {
-    r.content.iter().filter_map(|c| c.as_text().map(|t| t.text.clone())).collect::<Vec<_>>().join("\n")
+    r.content
+        .iter()
+        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn show(step: &str, tool: &str, args: &Value, r: &rmcp::model::CallToolResult) {
     let a = serde_json::to_string(args).unwrap_or_default();
-    let a = if a.len() > 300 { format!("{}… ({} bytes)", &a[..300], a.len()) } else { a };
+    let a = if a.len() > 300 {
+        format!("{}… ({} bytes)", &a[..300], a.len())
+    } else {
+        a
+    };
     println!("\n=== {step}\n-> {tool} {a}");
     let t = text_of(r);
     let lines: Vec<&str> = t.lines().collect();
@@ -129,9 +150,15 @@ fn show(step: &str, tool: &str, args: &Value, r: &rmcp::model::CallToolResult) {
 
 pub fn run(paths: &Paths, a: &DemoArgs, _out: &mut dyn Write) -> Result<ExitCode> {
     let root = std::env::current_dir()?;
-    let script = a.lab_script.clone().unwrap_or_else(|| root.join("tests/pve/fakelab.py"));
+    let script = a
+        .lab_script
+        .clone()
+        .unwrap_or_else(|| root.join("tests/pve/fakelab.py"));
     if !script.exists() {
-        bail!("{} not found: run the demo from the repository root or pass --lab-script", script.display());
+        bail!(
+            "{} not found: run the demo from the repository root or pass --lab-script",
+            script.display()
+        );
     }
     let exe = std::env::current_exe()?;
     let data = paths.data.root.clone();
@@ -139,13 +166,26 @@ pub fn run(paths: &Paths, a: &DemoArgs, _out: &mut dyn Write) -> Result<ExitCode
     if !paths.data.index_dir().exists() {
         let corpus = a.corpus.clone().unwrap_or_else(|| {
             let shared = root.join("../shared/corpus");
-            if shared.is_dir() { shared } else { root.join("corpus/fixtures/corpus") }
+            if shared.is_dir() {
+                shared
+            } else {
+                root.join("corpus/fixtures/corpus")
+            }
         });
-        println!("indexing {} into {} (first run only) ...", corpus.display(), data.display());
+        println!(
+            "indexing {} into {} (first run only) ...",
+            corpus.display(),
+            data.display()
+        );
         let mut cmd = Command::new(&exe);
-        cmd.arg("--data-dir").arg(&data).arg("index").arg("--corpus").arg(&corpus);
+        cmd.arg("--data-dir")
+            .arg(&data)
+            .arg("index")
+            .arg("--corpus")
+            .arg(&corpus);
         if corpus.ends_with("fixtures/corpus") {
-            cmd.arg("--sources").arg(root.join("corpus/fixtures/sources.toml"));
+            cmd.arg("--sources")
+                .arg(root.join("corpus/fixtures/sources.toml"));
         }
         let st = cmd.status()?;
         if !st.success() {
@@ -156,12 +196,18 @@ pub fn run(paths: &Paths, a: &DemoArgs, _out: &mut dyn Write) -> Result<ExitCode
     let tmp = tempfile::tempdir()?;
     let (_lab, info) = start_lab(&a.lab_python, &script, tmp.path())?;
     let s = |k: &str| info[k].as_str().unwrap_or_default().to_string();
-    println!("fakepve lab (thesis lab: pmox01-03, template 100, pmoxpool01, vmbr0) at {}", s("url"));
+    println!(
+        "fakepve lab (thesis lab: pmox01-03, template 100, pmoxpool01, vmbr0) at {}",
+        s("url")
+    );
     // 3. The server, as a child process speaking MCP over stdio; approvals and audit in a
     // throwaway data directory beside the real index.
     let rt = crate::mcp::runtime()?;
     let shown = Arc::new(Mutex::new(Vec::new()));
-    let handler = Terminal { yes: a.yes, shown: shown.clone() };
+    let handler = Terminal {
+        yes: a.yes,
+        shown: shown.clone(),
+    };
     rt.block_on(async move {
         let mut cmd = tokio::process::Command::new(&exe);
         cmd.arg("--data-dir").arg(&data).arg("serve").arg("--mode").arg("apply");

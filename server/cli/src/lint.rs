@@ -51,7 +51,9 @@ pub fn live_state(paths: &Paths, cluster: Option<&str>) -> Result<(ClusterState,
     let client = provisio_pve::PveClient::connect(c).map_err(|e| anyhow::anyhow!("{e}"))?;
     let rt = crate::mcp::runtime()?;
     let req = ClusterStateRequest::full();
-    let state = rt.block_on(provisio_pve::cluster_state(&client, &req)).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let state = rt
+        .block_on(provisio_pve::cluster_state(&client, &req))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok((state, c.facts.clone()))
 }
 
@@ -68,14 +70,22 @@ pub fn collect(path: &Path, out: &mut Vec<Input>) -> Result<()> {
             if name.starts_with('.') {
                 continue; // .terraform, .git
             }
-            if p.is_dir() || [".tf", ".tfvars", ".yaml", ".yml"].iter().any(|x| name.ends_with(x)) {
+            if p.is_dir()
+                || [".tf", ".tfvars", ".yaml", ".yml"]
+                    .iter()
+                    .any(|x| name.ends_with(x))
+            {
                 collect(&p, out)?;
             }
         }
         return Ok(());
     }
-    let content = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    out.push(Input { path: path.display().to_string(), content });
+    let content =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    out.push(Input {
+        path: path.display().to_string(),
+        content,
+    });
     Ok(())
 }
 
@@ -85,11 +95,18 @@ fn facts(paths: &Paths, a: &LintArgs) -> Result<Option<ClusterFacts>> {
     }
     let (state, site) = match &a.state {
         Some(f) => {
-            let state: ClusterState = serde_json::from_str(&std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?)
-                .with_context(|| format!("{} is not a cluster_state answer", f.display()))?;
+            let state: ClusterState = serde_json::from_str(
+                &std::fs::read_to_string(f)
+                    .with_context(|| format!("cannot read {}", f.display()))?,
+            )
+            .with_context(|| format!("{} is not a cluster_state answer", f.display()))?;
             let cfg = paths.pve_config()?;
             let name = a.cluster.clone().unwrap_or_else(|| state.cluster.clone());
-            let site = cfg.clusters.get(&name).map(|c| c.facts.clone()).unwrap_or_default();
+            let site = cfg
+                .clusters
+                .get(&name)
+                .map(|c| c.facts.clone())
+                .unwrap_or_default();
             (state, site)
         }
         None => {
@@ -98,16 +115,27 @@ fn facts(paths: &Paths, a: &LintArgs) -> Result<Option<ClusterFacts>> {
                 eprintln!("note: no cluster configured: cluster-aware rules skipped (use --state FILE, configure a cluster, or pass --no-cluster)");
                 return Ok(None);
             }
-            live_state(paths, a.cluster.as_deref()).context("reading the cluster for the cluster-aware rules (pass --no-cluster to skip them)")?
+            live_state(paths, a.cluster.as_deref()).context(
+                "reading the cluster for the cluster-aware rules (pass --no-cluster to skip them)",
+            )?
         }
     };
-    Ok(Some(ClusterFacts::from_state(&state, &site).map_err(|e| anyhow::anyhow!("config: {e}"))?))
+    Ok(Some(
+        ClusterFacts::from_state(&state, &site).map_err(|e| anyhow::anyhow!("config: {e}"))?,
+    ))
 }
 
 pub fn run(paths: &Paths, a: &LintArgs, out: &mut dyn Write) -> Result<ExitCode> {
     if a.rules {
         for r in provisio_lint::rules::RULES {
-            writeln!(out, "{} {:<8} {:<32} {}", r.code, r.severity.as_str(), r.name, r.summary)?;
+            writeln!(
+                out,
+                "{} {:<8} {:<32} {}",
+                r.code,
+                r.severity.as_str(),
+                r.name,
+                r.summary
+            )?;
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -116,11 +144,21 @@ pub fn run(paths: &Paths, a: &LintArgs, out: &mut dyn Write) -> Result<ExitCode>
         collect(p, &mut inputs)?;
     }
     if inputs.is_empty() {
-        bail!("no .tf, .tfvars or .yaml files under {}", a.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
+        bail!(
+            "no .tf, .tfvars or .yaml files under {}",
+            a.paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
     let facts = facts(paths, a)?;
     let findings = if a.per_file {
-        let mut all: Vec<_> = inputs.iter().flat_map(|i| provisio_lint::lint(std::slice::from_ref(i), facts.as_ref())).collect();
+        let mut all: Vec<_> = inputs
+            .iter()
+            .flat_map(|i| provisio_lint::lint(std::slice::from_ref(i), facts.as_ref()))
+            .collect();
         all.sort_by(|x, y| (&x.file, x.line, x.column).cmp(&(&y.file, y.line, y.column)));
         all
     } else {
@@ -142,9 +180,19 @@ pub fn run(paths: &Paths, a: &LintArgs, out: &mut dyn Write) -> Result<ExitCode>
                 Some(f) => format!("cluster-aware rules against {}", f.cluster),
                 None => "cluster-aware rules skipped".into(),
             };
-            writeln!(out, "{} files: {} errors, {} warnings, {} infos ({scope})", c.files, c.errors, c.warnings, c.infos)?;
+            writeln!(
+                out,
+                "{} files: {} errors, {} warnings, {} infos ({scope})",
+                c.files, c.errors, c.warnings, c.infos
+            )?;
         }
     }
-    let errors = findings.iter().any(|f| f.severity == provisio_lint::Severity::Error);
-    Ok(if errors { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    let errors = findings
+        .iter()
+        .any(|f| f.severity == provisio_lint::Severity::Error);
+    Ok(if errors {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -2,8 +2,8 @@
 //! function in its own module that writes to the writer it is given.
 mod approve;
 mod bench;
-mod demo;
 mod commands;
+mod demo;
 mod doctor;
 mod draft;
 mod lint;

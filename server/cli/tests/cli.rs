@@ -262,32 +262,90 @@ fn lint_draft_output_then_a_broken_copy() {
     let state = fixtures().join("state/lab.json");
     let plan = fixtures().join("plans/webserver.json");
     let out_dir = d.path().join("web");
-    let o = provisio(d.path(), &["draft", plan.to_str().unwrap(), "--state", state.to_str().unwrap(), "--out", out_dir.to_str().unwrap()]);
+    let o = provisio(
+        d.path(),
+        &[
+            "draft",
+            plan.to_str().unwrap(),
+            "--state",
+            state.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
+    );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     // Clean against the same state: exit 0, summary line names the cluster.
-    let o = provisio(d.path(), &["lint", out_dir.to_str().unwrap(), "--state", state.to_str().unwrap()]);
+    let o = provisio(
+        d.path(),
+        &[
+            "lint",
+            out_dir.to_str().unwrap(),
+            "--state",
+            state.to_str().unwrap(),
+        ],
+    );
     let text = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(0), "{text}");
-    assert!(text.contains("0 errors") && text.contains("against lab"), "{text}");
+    assert!(
+        text.contains("0 errors") && text.contains("against lab"),
+        "{text}"
+    );
     // A VMID taken in the lab (111) and a literal token: exit 1, JSON findings with codes.
     let main = out_dir.join("main.tf");
-    let t = std::fs::read_to_string(&main).unwrap().replace("vm_id     = 102", "vm_id     = 111");
+    let t = std::fs::read_to_string(&main)
+        .unwrap()
+        .replace("vm_id     = 102", "vm_id     = 111");
     std::fs::write(&main, t).unwrap();
     let prov = out_dir.join("providers.tf");
-    let t = std::fs::read_to_string(&prov).unwrap().replace("var.proxmox_api_token", "\"ops@pve!tf=11111111-2222-3333-4444-555555555555\"");
+    let t = std::fs::read_to_string(&prov).unwrap().replace(
+        "var.proxmox_api_token",
+        "\"ops@pve!tf=11111111-2222-3333-4444-555555555555\"",
+    );
     std::fs::write(&prov, t).unwrap();
-    let o = provisio(d.path(), &["lint", out_dir.to_str().unwrap(), "--state", state.to_str().unwrap(), "--format", "json"]);
+    let o = provisio(
+        d.path(),
+        &[
+            "lint",
+            out_dir.to_str().unwrap(),
+            "--state",
+            state.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
     assert_eq!(o.status.code(), Some(1));
     let findings: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let codes: Vec<&str> = findings.as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
-    assert!(codes.contains(&"PV046") && codes.contains(&"PV030"), "{findings}");
+    let codes: Vec<&str> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(
+        codes.contains(&"PV046") && codes.contains(&"PV030"),
+        "{findings}"
+    );
     // The token never appears in the output.
     assert!(!String::from_utf8_lossy(&o.stdout).contains("11111111-2222"));
     // Without the cluster the VMID clash is not known; the secret still is.
-    let o = provisio(d.path(), &["lint", out_dir.to_str().unwrap(), "--no-cluster", "--format", "sarif"]);
+    let o = provisio(
+        d.path(),
+        &[
+            "lint",
+            out_dir.to_str().unwrap(),
+            "--no-cluster",
+            "--format",
+            "sarif",
+        ],
+    );
     assert_eq!(o.status.code(), Some(1));
     let sarif: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
-    let ids: Vec<&str> = sarif["runs"][0]["results"].as_array().unwrap().iter().map(|r| r["ruleId"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["ruleId"].as_str().unwrap())
+        .collect();
     assert!(ids.contains(&"PV030") && !ids.contains(&"PV046"), "{sarif}");
 }

@@ -154,5 +154,10 @@ pub fn ground_plan(plan: &Plan, state: &ClusterState) -> Result<Grounded, Error>
             }
         }
     }
-    Ok(Grounded { vms, extra, decisions, questions })
+    Ok(Grounded {
+        vms,
+        extra,
+        decisions,
+        questions,
+    })
 }

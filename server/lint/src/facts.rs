@@ -33,7 +33,10 @@ impl Range {
             return Some(c.range());
         }
         let ip: Ipv4Addr = s.parse().ok()?;
-        Some(Range { first: ip, last: ip })
+        Some(Range {
+            first: ip,
+            last: ip,
+        })
     }
 }
 
@@ -59,14 +62,24 @@ impl Cidr {
         let (ip, p) = s.trim().split_once('/')?;
         let prefix: u8 = p.parse().ok()?;
         (prefix <= 32).then_some(())?;
-        Some(Cidr { ip: ip.parse().ok()?, prefix })
+        Some(Cidr {
+            ip: ip.parse().ok()?,
+            prefix,
+        })
     }
     fn mask(&self) -> u32 {
-        if self.prefix == 0 { 0 } else { u32::MAX << (32 - self.prefix) }
+        if self.prefix == 0 {
+            0
+        } else {
+            u32::MAX << (32 - self.prefix)
+        }
     }
     pub fn range(&self) -> Range {
         let net = u32::from(self.ip) & self.mask();
-        Range { first: Ipv4Addr::from(net), last: Ipv4Addr::from(net | !self.mask()) }
+        Range {
+            first: Ipv4Addr::from(net),
+            last: Ipv4Addr::from(net | !self.mask()),
+        }
     }
     pub fn network(&self) -> Ipv4Addr {
         Ipv4Addr::from(u32::from(self.ip) & self.mask())
@@ -153,16 +166,21 @@ pub struct ClusterFacts {
     pub namespaces: Vec<String>,
 }
 
-
 fn bad(field: String, message: impl Into<String>) -> Error {
-    Error::Facts { field, message: message.into() }
+    Error::Facts {
+        field,
+        message: message.into(),
+    }
 }
 
 impl ClusterFacts {
     /// From a `cluster_state` answer (view `full` gives everything; other views give less and
     /// the rules that need the missing parts stay quiet) and the site facts.
     pub fn from_state(state: &ClusterState, site: &SiteFacts) -> Result<ClusterFacts> {
-        let mut f = ClusterFacts { cluster: state.cluster.clone(), ..Default::default() };
+        let mut f = ClusterFacts {
+            cluster: state.cluster.clone(),
+            ..Default::default()
+        };
         for n in state.nodes.iter().flatten() {
             f.nodes.push(NodeFacts {
                 name: n.name.clone(),
@@ -182,31 +200,61 @@ impl ClusterFacts {
             });
         }
         for t in state.templates.iter().flatten() {
-            f.guests.push(GuestFacts { vmid: t.vmid, name: t.name.clone(), node: t.node.clone(), template: true, agent: t.agent, linked_clone_any_node: t.linked_clone_any_node });
+            f.guests.push(GuestFacts {
+                vmid: t.vmid,
+                name: t.name.clone(),
+                node: t.node.clone(),
+                template: true,
+                agent: t.agent,
+                linked_clone_any_node: t.linked_clone_any_node,
+            });
         }
         for g in state.guests.iter().flatten() {
             if !f.guests.iter().any(|x| x.vmid == g.vmid) {
-                f.guests.push(GuestFacts { vmid: g.vmid, name: g.name.clone(), node: g.node.clone(), template: false, agent: false, linked_clone_any_node: true });
+                f.guests.push(GuestFacts {
+                    vmid: g.vmid,
+                    name: g.name.clone(),
+                    node: g.node.clone(),
+                    template: false,
+                    agent: false,
+                    linked_clone_any_node: true,
+                });
             }
             for ip in &g.ipv4 {
-                f.used_ipv4.insert(ip.clone(), format!("{} ({})", g.name, g.vmid));
+                f.used_ipv4
+                    .insert(ip.clone(), format!("{} ({})", g.name, g.vmid));
             }
         }
-        f.used_vmids = state.used_vmids.as_deref().map(provisio_pve::state::parse::parse_ranges).unwrap_or_default();
+        f.used_vmids = state
+            .used_vmids
+            .as_deref()
+            .map(provisio_pve::state::parse::parse_ranges)
+            .unwrap_or_default();
         f.used_vmids.extend(f.guests.iter().map(|g| g.vmid));
         for u in state.used_ipv4.iter().flatten() {
-            f.used_ipv4.entry(u.ip.clone()).or_insert_with(|| format!("{} ({})", u.name, u.vmid));
+            f.used_ipv4
+                .entry(u.ip.clone())
+                .or_insert_with(|| format!("{} ({})", u.name, u.vmid));
         }
         if let Some(net) = &state.network {
             for b in &net.bridges {
-                f.networks.push(NetFacts { name: b.name.clone(), kind: "bridge".into(), nodes: b.nodes.clone(), subnets: vec![] });
+                f.networks.push(NetFacts {
+                    name: b.name.clone(),
+                    kind: "bridge".into(),
+                    nodes: b.nodes.clone(),
+                    subnets: vec![],
+                });
             }
             for v in &net.vnets {
                 f.networks.push(NetFacts {
                     name: v.vnet.clone(),
                     kind: "vnet".into(),
                     nodes: vec![],
-                    subnets: v.subnets.iter().map(|s| (s.cidr.clone(), s.gateway.clone())).collect(),
+                    subnets: v
+                        .subnets
+                        .iter()
+                        .map(|s| (s.cidr.clone(), s.gateway.clone()))
+                        .collect(),
                 });
             }
         }
@@ -220,11 +268,17 @@ impl ClusterFacts {
             let mut subnets = Vec::new();
             for (j, s) in v.subnets.iter().enumerate() {
                 if Cidr::parse(&s.cidr).is_none() {
-                    return Err(bad(format!("facts.vnets[{i}].subnets[{j}].cidr"), format!("`{}` is not an IPv4 CIDR like 192.168.0.0/16", s.cidr)));
+                    return Err(bad(
+                        format!("facts.vnets[{i}].subnets[{j}].cidr"),
+                        format!("`{}` is not an IPv4 CIDR like 192.168.0.0/16", s.cidr),
+                    ));
                 }
                 if let Some(g) = &s.gateway {
                     if g.parse::<Ipv4Addr>().is_err() {
-                        return Err(bad(format!("facts.vnets[{i}].subnets[{j}].gateway"), format!("`{g}` is not an IPv4 address")));
+                        return Err(bad(
+                            format!("facts.vnets[{i}].subnets[{j}].gateway"),
+                            format!("`{g}` is not an IPv4 address"),
+                        ));
                     }
                 }
                 subnets.push((s.cidr.clone(), s.gateway.clone()));
@@ -237,26 +291,44 @@ impl ClusterFacts {
                         }
                     }
                 }
-                None => self.networks.push(NetFacts { name: v.name.clone(), kind: "vnet".into(), nodes: v.nodes.clone(), subnets }),
+                None => self.networks.push(NetFacts {
+                    name: v.name.clone(),
+                    kind: "vnet".into(),
+                    nodes: v.nodes.clone(),
+                    subnets,
+                }),
             }
         }
         if let Some(vip) = &site.k3s_api_vip {
             if vip.parse::<Ipv4Addr>().is_err() {
-                return Err(bad("facts.k3s_api_vip".into(), format!("`{vip}` is not an IPv4 address")));
+                return Err(bad(
+                    "facts.k3s_api_vip".into(),
+                    format!("`{vip}` is not an IPv4 address"),
+                ));
             }
             self.k3s_api_vip = Some(vip.clone());
-            self.reserved.push((vip.clone(), "the k3s API virtual IP".into()));
+            self.reserved
+                .push((vip.clone(), "the k3s API virtual IP".into()));
         }
         for (i, p) in site.metallb_pools.iter().enumerate() {
             if Range::parse(p).is_none() {
-                return Err(bad(format!("facts.metallb_pools[{i}]"), format!("`{p}` is not a range like 192.168.0.240-192.168.0.250 or a CIDR")));
+                return Err(bad(
+                    format!("facts.metallb_pools[{i}]"),
+                    format!("`{p}` is not a range like 192.168.0.240-192.168.0.250 or a CIDR"),
+                ));
             }
             self.metallb_pools.push(p.clone());
-            self.reserved.push((p.clone(), "the MetalLB address pool (LoadBalancer services only)".into()));
+            self.reserved.push((
+                p.clone(),
+                "the MetalLB address pool (LoadBalancer services only)".into(),
+            ));
         }
         for (i, r) in site.reserved_ipv4.iter().enumerate() {
             if Range::parse(&r.addresses).is_none() {
-                return Err(bad(format!("facts.reserved_ipv4[{i}].addresses"), format!("`{}` is not an address, range or CIDR", r.addresses)));
+                return Err(bad(
+                    format!("facts.reserved_ipv4[{i}].addresses"),
+                    format!("`{}` is not an address, range or CIDR", r.addresses),
+                ));
             }
             if !self.reserved.iter().any(|(a, _)| a == &r.addresses) {
                 self.reserved.push((r.addresses.clone(), r.purpose.clone()));
@@ -266,7 +338,8 @@ impl ClusterFacts {
             for (cidr, gw) in &n.subnets {
                 if let Some(g) = gw {
                     if !self.reserved.iter().any(|(a, _)| a == g) {
-                        self.reserved.push((g.clone(), format!("the gateway of {} ({cidr})", n.name)));
+                        self.reserved
+                            .push((g.clone(), format!("the gateway of {} ({cidr})", n.name)));
                     }
                 }
             }
@@ -289,11 +362,20 @@ impl ClusterFacts {
     }
     /// Why this address is reserved, if it is.
     pub fn reserved_for(&self, ip: Ipv4Addr) -> Option<String> {
-        self.reserved.iter().find(|(r, _)| Range::parse(r).is_some_and(|r| r.contains(ip))).map(|(r, why)| {
-            if r.contains('-') || r.contains('/') { format!("{why}, {r}") } else { why.clone() }
-        })
+        self.reserved
+            .iter()
+            .find(|(r, _)| Range::parse(r).is_some_and(|r| r.contains(ip)))
+            .map(|(r, why)| {
+                if r.contains('-') || r.contains('/') {
+                    format!("{why}, {r}")
+                } else {
+                    why.clone()
+                }
+            })
     }
     pub fn in_metallb_pool(&self, ip: Ipv4Addr) -> bool {
-        self.metallb_pools.iter().any(|p| Range::parse(p).is_some_and(|r| r.contains(ip)))
+        self.metallb_pools
+            .iter()
+            .any(|p| Range::parse(p).is_some_and(|r| r.contains(ip)))
     }
 }

@@ -4,7 +4,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::rules::{rule, Rule};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Error,
@@ -72,7 +74,10 @@ impl LineIndex {
             Err(i) => i - 1,
         };
         let start = self.starts[line];
-        let col = text.get(start..offset).map(|s| s.chars().count()).unwrap_or(offset - start);
+        let col = text
+            .get(start..offset)
+            .map(|s| s.chars().count())
+            .unwrap_or(offset - start);
         (line as u32 + 1, col as u32 + 1)
     }
 }
@@ -88,10 +93,19 @@ pub struct Sink<'a> {
 
 impl<'a> Sink<'a> {
     pub fn new(file: &'a str) -> Self {
-        Sink { file, out: Vec::new() }
+        Sink {
+            file,
+            out: Vec::new(),
+        }
     }
 
-    pub fn push(&mut self, code: &str, span: Span, message: impl Into<String>, fix: Option<String>) {
+    pub fn push(
+        &mut self,
+        code: &str,
+        span: Span,
+        message: impl Into<String>,
+        fix: Option<String>,
+    ) {
         let r: &Rule = rule(code);
         self.out.push(Finding {
             file: self.file.to_string(),
@@ -110,7 +124,14 @@ impl<'a> Sink<'a> {
     }
 
     /// Like `push`, with the doc of a specific provider page rather than the rule's default.
-    pub fn push_doc(&mut self, code: &str, span: Span, message: impl Into<String>, fix: Option<String>, doc: Option<String>) {
+    pub fn push_doc(
+        &mut self,
+        code: &str,
+        span: Span,
+        message: impl Into<String>,
+        fix: Option<String>,
+        doc: Option<String>,
+    ) {
         self.push(code, span, message, fix);
         if let (Some(d), Some(last)) = (doc, self.out.last_mut()) {
             last.doc = Some(d);

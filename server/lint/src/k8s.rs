@@ -5,7 +5,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 use std::sync::OnceLock;
 
-use k8s_openapi::api::{apps, autoscaling, batch, coordination, core, discovery, networking, policy, rbac, scheduling, storage};
+use k8s_openapi::api::{
+    apps, autoscaling, batch, coordination, core, discovery, networking, policy, rbac, scheduling,
+    storage,
+};
 use serde_json::{Map, Value};
 
 use crate::facts::ClusterFacts;
@@ -16,7 +19,9 @@ use crate::yaml::{self, N, Y};
 type Schemas = BTreeMap<(String, String), Value>;
 
 fn gen<T: schemars::JsonSchema>() -> Value {
-    let s = schemars::generate::SchemaSettings::draft2020_12().into_generator().into_root_schema_for::<T>();
+    let s = schemars::generate::SchemaSettings::draft2020_12()
+        .into_generator()
+        .into_root_schema_for::<T>();
     serde_json::to_value(s).unwrap_or(Value::Null)
 }
 
@@ -98,7 +103,11 @@ struct Validator<'a, 'b> {
 fn resolve<'s>(defs: &'s Map<String, Value>, s: &'s Value) -> &'s Value {
     let mut cur = s;
     for _ in 0..16 {
-        match cur.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/$defs/")) {
+        match cur
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix("#/$defs/"))
+        {
             Some(name) => match defs.get(name) {
                 Some(d) => cur = d,
                 None => return cur,
@@ -110,7 +119,6 @@ fn resolve<'s>(defs: &'s Map<String, Value>, s: &'s Value) -> &'s Value {
 }
 
 impl<'a> Validator<'a, '_> {
-
     fn err(&mut self, n: &N, msg: String, fix: Option<String>) {
         self.sink.push("PV100", n.span(), msg, fix);
     }
@@ -127,7 +135,12 @@ impl<'a> Validator<'a, '_> {
             }
             return;
         }
-        let ty = s.get("type").and_then(|t| t.as_str().or_else(|| t.as_array().and_then(|a| a.iter().find_map(|x| x.as_str().filter(|x| *x != "null")))));
+        let ty = s.get("type").and_then(|t| {
+            t.as_str().or_else(|| {
+                t.as_array()
+                    .and_then(|a| a.iter().find_map(|x| x.as_str().filter(|x| *x != "null")))
+            })
+        });
         match ty {
             Some("object") => {
                 let Y::Map(entries) = &n.y else {
@@ -143,7 +156,9 @@ impl<'a> Validator<'a, '_> {
                         (Some(ps), _) => self.check(v, ps, &child),
                         (None, Some(ex)) => self.check(v, ex, &child),
                         (None, None) if props.is_some() => {
-                            let names: Vec<String> = props.map(|p| p.keys().cloned().collect()).unwrap_or_default();
+                            let names: Vec<String> = props
+                                .map(|p| p.keys().cloned().collect())
+                                .unwrap_or_default();
                             let hint = did_you_mean(key, names.iter());
                             let msg = match &hint {
                                 Some(h) => format!("unknown field `{child}`; did you mean `{h}`?"),
@@ -157,14 +172,22 @@ impl<'a> Validator<'a, '_> {
                 if let Some(req) = s.get("required").and_then(Value::as_array) {
                     for r in req.iter().filter_map(Value::as_str) {
                         if !entries.iter().any(|(k, _)| k.str() == Some(r)) {
-                            self.err(n, format!("`{path}` lacks the required field `{r}`"), Some(format!("add `{r}:`")));
+                            self.err(
+                                n,
+                                format!("`{path}` lacks the required field `{r}`"),
+                                Some(format!("add `{r}:`")),
+                            );
                         }
                     }
                 }
             }
             Some("array") => {
                 let Y::Seq(items) = &n.y else {
-                    self.err(n, format!("`{path}` must be a list"), Some("write it as a YAML list (`- item`)".into()));
+                    self.err(
+                        n,
+                        format!("`{path}` must be a list"),
+                        Some("write it as a YAML list (`- item`)".into()),
+                    );
                     return;
                 };
                 if let Some(it) = s.get("items") {
@@ -191,7 +214,11 @@ impl<'a> Validator<'a, '_> {
                         "integer" | "number" => "write a number without quotes".into(),
                         _ => "write true or false without quotes".into(),
                     };
-                    self.err(n, format!("`{path}` must be a {t}, got {got} `{v}`"), Some(fix));
+                    self.err(
+                        n,
+                        format!("`{path}` must be a {t}, got {got} `{v}`"),
+                        Some(fix),
+                    );
                 }
             }
             _ => {}
@@ -202,7 +229,9 @@ impl<'a> Validator<'a, '_> {
 /// Pod template spec path of a workload kind.
 fn pod_spec_path(kind: &str) -> Option<&'static [&'static str]> {
     Some(match kind {
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => &["spec", "template", "spec"],
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => {
+            &["spec", "template", "spec"]
+        }
         "CronJob" => &["spec", "jobTemplate", "spec", "template", "spec"],
         "Pod" => &["spec"],
         _ => return None,
@@ -210,7 +239,13 @@ fn pod_spec_path(kind: &str) -> Option<&'static [&'static str]> {
 }
 
 fn labels_of(n: Option<&N>) -> BTreeMap<String, String> {
-    n.map(|l| l.entries().iter().filter_map(|(k, v)| Some((k.str()?.to_string(), v.str().unwrap_or("").to_string()))).collect()).unwrap_or_default()
+    n.map(|l| {
+        l.entries()
+            .iter()
+            .filter_map(|(k, v)| Some((k.str()?.to_string(), v.str().unwrap_or("").to_string())))
+            .collect()
+    })
+    .unwrap_or_default()
 }
 
 struct Obj<'a> {
@@ -229,7 +264,12 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
             Ok(docs) => parsed.push((path, docs)),
             Err((l, c, m)) => {
                 let mut s = Sink::new(path);
-                s.push("PV002", (l, c, l, c + 1), format!("YAML syntax error: {m}"), Some("fix the indentation or quoting here".into()));
+                s.push(
+                    "PV002",
+                    (l, c, l, c + 1),
+                    format!("YAML syntax error: {m}"),
+                    Some("fix the indentation or quoting here".into()),
+                );
                 out.extend(s.out);
             }
         }
@@ -242,27 +282,55 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
                 continue;
             }
             if !matches!(doc.y, Y::Map(_)) {
-                sink.push("PV100", doc.span(), "a Kubernetes document must be a mapping with apiVersion and kind", None);
+                sink.push(
+                    "PV100",
+                    doc.span(),
+                    "a Kubernetes document must be a mapping with apiVersion and kind",
+                    None,
+                );
                 continue;
             }
             let api = doc.get("apiVersion").and_then(N::str).unwrap_or("");
             let kind = doc.get("kind").and_then(N::str).unwrap_or("");
             if api.is_empty() || kind.is_empty() {
                 let missing = if api.is_empty() { "apiVersion" } else { "kind" };
-                sink.push("PV100", (*start, 1, *start, 2), format!("document lacks `{missing}`"), Some(format!("add `{missing}:`")));
+                sink.push(
+                    "PV100",
+                    (*start, 1, *start, 2),
+                    format!("document lacks `{missing}`"),
+                    Some(format!("add `{missing}:`")),
+                );
                 continue;
             }
             match schemas().get(&(api.to_string(), kind.to_string())) {
                 Some(schema) => {
-                    let defs = schema.get("$defs").and_then(Value::as_object).cloned().unwrap_or_default();
-                    let mut v = Validator { defs: &defs, sink: &mut sink };
+                    let defs = schema
+                        .get("$defs")
+                        .and_then(Value::as_object)
+                        .cloned()
+                        .unwrap_or_default();
+                    let mut v = Validator {
+                        defs: &defs,
+                        sink: &mut sink,
+                    };
                     v.check(doc, schema, kind);
                 }
                 None => {
-                    let served: Vec<&String> = schemas().keys().filter(|(_, k)| k == kind).map(|(a, _)| a).collect();
+                    let served: Vec<&String> = schemas()
+                        .keys()
+                        .filter(|(_, k)| k == kind)
+                        .map(|(a, _)| a)
+                        .collect();
                     let n = doc.get("apiVersion").unwrap_or(doc);
                     if let Some(a) = served.first() {
-                        sink.push("PV101", n.span(), format!("{kind} is not served as `{api}` in Kubernetes 1.37; it is `{a}`"), Some(format!("apiVersion: {a}")));
+                        sink.push(
+                            "PV101",
+                            n.span(),
+                            format!(
+                                "{kind} is not served as `{api}` in Kubernetes 1.37; it is `{a}`"
+                            ),
+                            Some(format!("apiVersion: {a}")),
+                        );
                     } else {
                         // A kind we keep no schema for (a CRD, `List`, or a rarer built-in):
                         // say so, do not guess.
@@ -270,21 +338,45 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
                     }
                 }
             }
-            let namespace = doc.path(&["metadata", "namespace"]).and_then(N::str).unwrap_or("default").to_string();
-            objs.push(Obj { file: path, doc, kind: kind.to_string(), namespace });
+            let namespace = doc
+                .path(&["metadata", "namespace"])
+                .and_then(N::str)
+                .unwrap_or("default")
+                .to_string();
+            objs.push(Obj {
+                file: path,
+                doc,
+                kind: kind.to_string(),
+                namespace,
+            });
         }
         out.extend(sink.out);
     }
 
     // Namespaces: known to the cluster (site facts) or created here.
     if let Some(f) = facts.filter(|f| !f.namespaces.is_empty()) {
-        let created: BTreeSet<&str> = objs.iter().filter(|o| o.kind == "Namespace").filter_map(|o| o.doc.path(&["metadata", "name"]).and_then(N::str)).collect();
+        let created: BTreeSet<&str> = objs
+            .iter()
+            .filter(|o| o.kind == "Namespace")
+            .filter_map(|o| o.doc.path(&["metadata", "name"]).and_then(N::str))
+            .collect();
         for o in &objs {
             if let Some(ns) = o.doc.path(&["metadata", "namespace"]) {
                 let name = ns.str().unwrap_or("");
                 if !f.namespaces.iter().any(|n| n == name) && !created.contains(name) {
                     let mut sink = Sink::new(o.file);
-                    sink.push("PV118", ns.span(), format!("namespace `{name}` does not exist in cluster {} (known: {})", f.cluster, f.namespaces.join(", ")), Some(format!("create it (a Namespace object) or use one of the known namespaces")));
+                    sink.push(
+                        "PV118",
+                        ns.span(),
+                        format!(
+                            "namespace `{name}` does not exist in cluster {} (known: {})",
+                            f.cluster,
+                            f.namespaces.join(", ")
+                        ),
+                        Some(format!(
+                            "create it (a Namespace object) or use one of the known namespaces"
+                        )),
+                    );
                     out.extend(sink.out);
                 }
             }
@@ -296,13 +388,26 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
     for o in &objs {
         let mut sink = Sink::new(o.file);
         if let Some(p) = pod_spec_path(&o.kind) {
-            let meta_path: Vec<&str> = p[..p.len() - 1].iter().copied().chain(["metadata", "labels"]).collect();
-            let tlabels = if o.kind == "Pod" { labels_of(o.doc.path(&["metadata", "labels"])) } else { labels_of(o.doc.path(&meta_path)) };
+            let meta_path: Vec<&str> = p[..p.len() - 1]
+                .iter()
+                .copied()
+                .chain(["metadata", "labels"])
+                .collect();
+            let tlabels = if o.kind == "Pod" {
+                labels_of(o.doc.path(&["metadata", "labels"]))
+            } else {
+                labels_of(o.doc.path(&meta_path))
+            };
             // Selector vs template labels.
-            if matches!(o.kind.as_str(), "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet") {
+            if matches!(
+                o.kind.as_str(),
+                "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet"
+            ) {
                 if let Some(ml) = o.doc.path(&["spec", "selector", "matchLabels"]) {
                     for (k, v) in ml.entries() {
-                        let (Some(key), val) = (k.str(), v.str().unwrap_or("")) else { continue };
+                        let (Some(key), val) = (k.str(), v.str().unwrap_or("")) else {
+                            continue;
+                        };
                         match tlabels.get(key) {
                             Some(tv) if tv == val => {}
                             Some(tv) => sink.push("PV113", k.span(), format!("{} spec.selector.matchLabels {key}={val} does not match spec.template.metadata.labels {key}={tv}; the API server rejects it", o.kind), Some(format!("use the same value in both: {key}: {tv}"))),
@@ -312,7 +417,10 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
                 }
             }
             let mut ports = BTreeSet::new();
-            let serving = matches!(o.kind.as_str(), "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet");
+            let serving = matches!(
+                o.kind.as_str(),
+                "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet"
+            );
             if let Some(spec) = o.doc.path(p) {
                 for c in spec.get("containers").map(N::seq).unwrap_or(&[]) {
                     let cname = c.get("name").and_then(N::str).unwrap_or("?");
@@ -336,7 +444,10 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
                     }
                     let at = c.get("name").unwrap_or(c);
                     let res = c.get("resources");
-                    let has = |k: &str| res.and_then(|r| r.get(k)).is_some_and(|x| !x.entries().is_empty());
+                    let has = |k: &str| {
+                        res.and_then(|r| r.get(k))
+                            .is_some_and(|x| !x.entries().is_empty())
+                    };
                     if !has("requests") || !has("limits") {
                         let what = match (has("requests"), has("limits")) {
                             (false, false) => "requests or limits",
@@ -370,11 +481,19 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
     let mut lb_ips: BTreeMap<Ipv4Addr, String> = BTreeMap::new();
     for o in objs.iter().filter(|o| o.kind == "Service") {
         let mut sink = Sink::new(o.file);
-        let name = o.doc.path(&["metadata", "name"]).and_then(N::str).unwrap_or("?");
+        let name = o
+            .doc
+            .path(&["metadata", "name"])
+            .and_then(N::str)
+            .unwrap_or("?");
         let sel = labels_of(o.doc.path(&["spec", "selector"]));
         let matched: Vec<&(String, BTreeMap<String, String>, BTreeSet<String>)> = templates
             .iter()
-            .filter(|(ns, l, _)| ns == &o.namespace && !sel.is_empty() && sel.iter().all(|(k, v)| l.get(k) == Some(v)))
+            .filter(|(ns, l, _)| {
+                ns == &o.namespace
+                    && !sel.is_empty()
+                    && sel.iter().all(|(k, v)| l.get(k) == Some(v))
+            })
             .collect();
         if !sel.is_empty() && !templates.is_empty() && matched.is_empty() {
             let at = o.doc.path(&["spec", "selector"]).unwrap_or(o.doc);
@@ -393,37 +512,84 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
                 }
             }
         }
-        let ty = o.doc.path(&["spec", "type"]).and_then(N::str).unwrap_or("ClusterIP");
+        let ty = o
+            .doc
+            .path(&["spec", "type"])
+            .and_then(N::str)
+            .unwrap_or("ClusterIP");
         let mut ips: Vec<(&N, String)> = Vec::new();
         if let Some(ann) = o.doc.path(&["metadata", "annotations"]) {
             for (k, v) in ann.entries() {
                 match k.str() {
-                    Some("metallb.io/loadBalancerIPs") => ips.extend(v.str().unwrap_or("").split(',').map(|s| (v, s.trim().to_string()))),
+                    Some("metallb.io/loadBalancerIPs") => ips.extend(
+                        v.str()
+                            .unwrap_or("")
+                            .split(',')
+                            .map(|s| (v, s.trim().to_string())),
+                    ),
                     Some("metallb.universe.tf/loadBalancerIPs") => {
-                        sink.push("PV116", k.span(), "the metallb.universe.tf/ annotations are deprecated", Some("use metallb.io/loadBalancerIPs".into()));
-                        ips.extend(v.str().unwrap_or("").split(',').map(|s| (v, s.trim().to_string())));
+                        sink.push(
+                            "PV116",
+                            k.span(),
+                            "the metallb.universe.tf/ annotations are deprecated",
+                            Some("use metallb.io/loadBalancerIPs".into()),
+                        );
+                        ips.extend(
+                            v.str()
+                                .unwrap_or("")
+                                .split(',')
+                                .map(|s| (v, s.trim().to_string())),
+                        );
                     }
                     _ => {}
                 }
             }
         }
         if let Some(lb) = o.doc.path(&["spec", "loadBalancerIP"]) {
-            sink.push("PV116", lb.span(), "spec.loadBalancerIP is deprecated since Kubernetes 1.24", Some("use the metallb.io/loadBalancerIPs annotation".into()));
+            sink.push(
+                "PV116",
+                lb.span(),
+                "spec.loadBalancerIP is deprecated since Kubernetes 1.24",
+                Some("use the metallb.io/loadBalancerIPs annotation".into()),
+            );
             ips.push((lb, lb.str().unwrap_or("").to_string()));
         }
         if !ips.is_empty() && ty != "LoadBalancer" {
-            sink.push("PV115", ips[0].0.span(), format!("Service `{name}` asks for a LoadBalancer IP but is of type {ty}"), Some("set spec.type: LoadBalancer, or drop the annotation".into()));
+            sink.push(
+                "PV115",
+                ips[0].0.span(),
+                format!("Service `{name}` asks for a LoadBalancer IP but is of type {ty}"),
+                Some("set spec.type: LoadBalancer, or drop the annotation".into()),
+            );
         }
         for (n, ip) in ips {
             let Ok(addr) = ip.parse::<Ipv4Addr>() else {
-                sink.push("PV115", n.span(), format!("`{ip}` is not an IPv4 address"), None);
+                sink.push(
+                    "PV115",
+                    n.span(),
+                    format!("`{ip}` is not an IPv4 address"),
+                    None,
+                );
                 continue;
             };
             if let Some(f) = facts {
                 if !f.metallb_pools.is_empty() && !f.in_metallb_pool(addr) {
-                    sink.push("PV115", n.span(), format!("LoadBalancer IP {addr} is outside the MetalLB pools ({})", f.metallb_pools.join(", ")), Some(format!("pick an address from {}", f.metallb_pools[0])));
+                    sink.push(
+                        "PV115",
+                        n.span(),
+                        format!(
+                            "LoadBalancer IP {addr} is outside the MetalLB pools ({})",
+                            f.metallb_pools.join(", ")
+                        ),
+                        Some(format!("pick an address from {}", f.metallb_pools[0])),
+                    );
                 } else if let Some(who) = f.used_ipv4.get(&ip) {
-                    sink.push("PV115", n.span(), format!("LoadBalancer IP {addr} is already used by {who}"), Some("pick a free address from the pool".into()));
+                    sink.push(
+                        "PV115",
+                        n.span(),
+                        format!("LoadBalancer IP {addr} is already used by {who}"),
+                        Some("pick a free address from the pool".into()),
+                    );
                 }
             }
             if let Some(other) = lb_ips.get(&addr) {

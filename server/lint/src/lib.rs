@@ -46,7 +46,10 @@ pub fn kind_of(path: &str, content: &str) -> Kind {
         Kind::Terraform
     } else if p.ends_with(".tfvars") || p.ends_with(".tfvars.example") {
         Kind::TfVars
-    } else if (p.ends_with(".yaml") || p.ends_with(".yml")) && content.contains("apiVersion") && content.contains("kind") {
+    } else if (p.ends_with(".yaml") || p.ends_with(".yml"))
+        && content.contains("apiVersion")
+        && content.contains("kind")
+    {
         Kind::Kubernetes
     } else {
         Kind::Other
@@ -64,7 +67,12 @@ pub struct Counts {
 
 pub fn counts(files: usize, findings: &[Finding]) -> Counts {
     let n = |s| findings.iter().filter(|f| f.severity == s).count() as u32;
-    Counts { files: files as u32, errors: n(Severity::Error), warnings: n(Severity::Warning), infos: n(Severity::Info) }
+    Counts {
+        files: files as u32,
+        errors: n(Severity::Error),
+        warnings: n(Severity::Warning),
+        infos: n(Severity::Info),
+    }
 }
 
 /// Lint files together: `.tf` files of one directory form a module; all Kubernetes files are
@@ -76,14 +84,23 @@ pub fn lint(inputs: &[Input], facts: Option<&ClusterFacts>) -> Vec<Finding> {
     for i in inputs {
         match kind_of(&i.path, &i.content) {
             Kind::Terraform => {
-                let dir = i.path.rsplit_once('/').map(|(d, _)| d.to_string()).unwrap_or_default();
+                let dir = i
+                    .path
+                    .rsplit_once('/')
+                    .map(|(d, _)| d.to_string())
+                    .unwrap_or_default();
                 modules.entry(dir).or_default().push((&i.path, &i.content));
             }
             Kind::Kubernetes => yaml.push((&i.path, &i.content)),
             Kind::TfVars => out.extend(terraform::syntax_only(&i.path, &i.content)),
             Kind::Other => {
                 let mut s = finding::Sink::new(&i.path);
-                s.push("PV900", (1, 1, 1, 1), "not a Terraform (.tf) or Kubernetes YAML file: not linted", None);
+                s.push(
+                    "PV900",
+                    (1, 1, 1, 1),
+                    "not a Terraform (.tf) or Kubernetes YAML file: not linted",
+                    None,
+                );
                 out.extend(s.out);
             }
         }
@@ -94,7 +111,9 @@ pub fn lint(inputs: &[Input], facts: Option<&ClusterFacts>) -> Vec<Finding> {
     if !yaml.is_empty() {
         out.extend(k8s::lint(&yaml, facts));
     }
-    out.sort_by(|a, b| (&a.file, a.line, a.column, &a.code).cmp(&(&b.file, b.line, b.column, &b.code)));
+    out.sort_by(|a, b| {
+        (&a.file, a.line, a.column, &a.code).cmp(&(&b.file, b.line, b.column, &b.code))
+    });
     out.dedup();
     out
 }
@@ -103,7 +122,16 @@ pub fn lint(inputs: &[Input], facts: Option<&ClusterFacts>) -> Vec<Finding> {
 pub fn render_text(findings: &[Finding]) -> String {
     let mut s = String::new();
     for f in findings {
-        s.push_str(&format!("{}:{}:{}: {} {} [{}] {}\n", f.file, f.line, f.column, f.severity.as_str(), f.code, f.rule, f.message));
+        s.push_str(&format!(
+            "{}:{}:{}: {} {} [{}] {}\n",
+            f.file,
+            f.line,
+            f.column,
+            f.severity.as_str(),
+            f.code,
+            f.rule,
+            f.message
+        ));
         if let Some(fix) = &f.fix {
             s.push_str(&format!("    fix: {fix}\n"));
         }

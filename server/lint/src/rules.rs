@@ -17,78 +17,349 @@ pub struct Rule {
 }
 
 const TOFU_VARS: &str = "provisio://docs/opentofu-docs/opentofu-docs/language/values/variables.mdx";
-const TOFU_SYNTAX: &str = "provisio://docs/opentofu-docs/opentofu-docs/language/syntax/configuration.mdx";
-const TOFU_REFS: &str = "provisio://docs/opentofu-docs/opentofu-docs/language/expressions/references.mdx";
+const TOFU_SYNTAX: &str =
+    "provisio://docs/opentofu-docs/opentofu-docs/language/syntax/configuration.mdx";
+const TOFU_REFS: &str =
+    "provisio://docs/opentofu-docs/opentofu-docs/language/expressions/references.mdx";
 const QM: &str = "provisio://docs/pve-docs/pve-docs/qm.adoc";
 const STORAGE: &str = "provisio://docs/pve-docs/pve-docs/pvesm.adoc";
 const SDN: &str = "provisio://docs/pve-docs/pve-docs/pvesdn.adoc";
 const K8S_DEPLOY: &str = "provisio://docs/k8s-docs/k8s-docs/content/en/docs/concepts/workloads/controllers/deployment.md";
-const K8S_SVC: &str = "provisio://docs/k8s-docs/k8s-docs/content/en/docs/concepts/services-networking/service.md";
+const K8S_SVC: &str =
+    "provisio://docs/k8s-docs/k8s-docs/content/en/docs/concepts/services-networking/service.md";
 const K8S_RES: &str = "provisio://docs/k8s-docs/k8s-docs/content/en/docs/concepts/configuration/manage-resources-containers.md";
-const K8S_PROBES: &str = "provisio://docs/k8s-docs/k8s-docs/content/en/docs/concepts/workloads/pods/probes.md";
+const K8S_PROBES: &str =
+    "provisio://docs/k8s-docs/k8s-docs/content/en/docs/concepts/workloads/pods/probes.md";
 const METALLB: &str = "provisio://docs/metallb-docs/metallb-docs/website/content/configuration/_advanced_ipaddresspool_configuration.md";
 
 macro_rules! r {
     ($code:literal, $name:literal, $sev:ident, $summary:literal, $doc:expr) => {
-        Rule { code: $code, name: $name, severity: Severity::$sev, summary: $summary, doc: $doc }
+        Rule {
+            code: $code,
+            name: $name,
+            severity: Severity::$sev,
+            summary: $summary,
+            doc: $doc,
+        }
     };
 }
 
 pub static RULES: &[Rule] = &[
     // Syntax and provider schema.
-    r!("PV001", "hcl-syntax-error", Error, "The file is not valid HCL", Some(TOFU_SYNTAX)),
-    r!("PV002", "yaml-syntax-error", Error, "The file is not valid YAML", None),
-    r!("PV010", "unknown-argument", Error, "Argument or block not in the provider's schema", None),
-    r!("PV011", "missing-required-argument", Error, "A required argument or block is missing", None),
-    r!("PV012", "wrong-type", Error, "Value of the wrong type (or a block written as an argument, or the reverse)", None),
-    r!("PV013", "deprecated-argument", Warning, "Deprecated argument or resource type", None),
-    r!("PV014", "read-only-argument", Error, "Computed (read-only) attribute set in configuration", None),
-    r!("PV015", "too-many-blocks", Error, "A block given more often than the schema allows", None),
-    r!("PV016", "unknown-resource-type", Warning, "Resource type not in the provider's schema kept by provisio", None),
+    r!(
+        "PV001",
+        "hcl-syntax-error",
+        Error,
+        "The file is not valid HCL",
+        Some(TOFU_SYNTAX)
+    ),
+    r!(
+        "PV002",
+        "yaml-syntax-error",
+        Error,
+        "The file is not valid YAML",
+        None
+    ),
+    r!(
+        "PV010",
+        "unknown-argument",
+        Error,
+        "Argument or block not in the provider's schema",
+        None
+    ),
+    r!(
+        "PV011",
+        "missing-required-argument",
+        Error,
+        "A required argument or block is missing",
+        None
+    ),
+    r!(
+        "PV012",
+        "wrong-type",
+        Error,
+        "Value of the wrong type (or a block written as an argument, or the reverse)",
+        None
+    ),
+    r!(
+        "PV013",
+        "deprecated-argument",
+        Warning,
+        "Deprecated argument or resource type",
+        None
+    ),
+    r!(
+        "PV014",
+        "read-only-argument",
+        Error,
+        "Computed (read-only) attribute set in configuration",
+        None
+    ),
+    r!(
+        "PV015",
+        "too-many-blocks",
+        Error,
+        "A block given more often than the schema allows",
+        None
+    ),
+    r!(
+        "PV016",
+        "unknown-resource-type",
+        Warning,
+        "Resource type not in the provider's schema kept by provisio",
+        None
+    ),
     // References.
-    r!("PV020", "undefined-variable", Error, "Reference to an undeclared input variable", Some(TOFU_VARS)),
-    r!("PV021", "undefined-local", Error, "Reference to an undeclared local value", Some(TOFU_REFS)),
-    r!("PV022", "undefined-resource", Error, "Reference to an undeclared resource, data source or module", Some(TOFU_REFS)),
-    r!("PV023", "duplicate-name", Error, "Two blocks declare the same resource, variable, local or output", Some(TOFU_SYNTAX)),
+    r!(
+        "PV020",
+        "undefined-variable",
+        Error,
+        "Reference to an undeclared input variable",
+        Some(TOFU_VARS)
+    ),
+    r!(
+        "PV021",
+        "undefined-local",
+        Error,
+        "Reference to an undeclared local value",
+        Some(TOFU_REFS)
+    ),
+    r!(
+        "PV022",
+        "undefined-resource",
+        Error,
+        "Reference to an undeclared resource, data source or module",
+        Some(TOFU_REFS)
+    ),
+    r!(
+        "PV023",
+        "duplicate-name",
+        Error,
+        "Two blocks declare the same resource, variable, local or output",
+        Some(TOFU_SYNTAX)
+    ),
     // Security.
-    r!("PV030", "plaintext-secret", Error, "A secret written as a literal (provider credentials, passwords, cloud-init)", Some(TOFU_VARS)),
-    r!("PV031", "tls-verification-disabled", Warning, "TLS certificate verification of the Proxmox API is disabled", None),
-    r!("PV032", "secret-variable-not-sensitive", Warning, "A variable carrying a secret is not marked sensitive = true", Some(TOFU_VARS)),
+    r!(
+        "PV030",
+        "plaintext-secret",
+        Error,
+        "A secret written as a literal (provider credentials, passwords, cloud-init)",
+        Some(TOFU_VARS)
+    ),
+    r!(
+        "PV031",
+        "tls-verification-disabled",
+        Warning,
+        "TLS certificate verification of the Proxmox API is disabled",
+        None
+    ),
+    r!(
+        "PV032",
+        "secret-variable-not-sensitive",
+        Warning,
+        "A variable carrying a secret is not marked sensitive = true",
+        Some(TOFU_VARS)
+    ),
     // Cluster-aware.
-    r!("PV040", "clone-source-not-found", Error, "The clone source VMID/name does not exist (or is on another node)", Some(QM)),
-    r!("PV041", "clone-source-not-template", Warning, "The clone source is a VM, not a template", Some(QM)),
-    r!("PV042", "unknown-node", Error, "Target node does not exist (or is offline)", None),
-    r!("PV043", "unknown-storage", Error, "Storage does not exist", Some(STORAGE)),
-    r!("PV044", "storage-content-mismatch", Error, "Storage cannot hold VM images, or is not available on the node", Some(STORAGE)),
-    r!("PV045", "unknown-bridge", Error, "Bridge or SDN vnet does not exist on the node", Some(SDN)),
-    r!("PV046", "vmid-collision", Error, "VMID already in use (or used twice in these manifests)", Some(QM)),
-    r!("PV047", "exceeds-node-capacity", Error, "Memory or vCPUs beyond what the node has", Some(QM)),
-    r!("PV048", "node-overcommit", Warning, "Memory beyond what the node has left after running guests", Some(QM)),
-    r!("PV049", "ip-outside-subnet", Error, "Static IP or gateway outside the vnet's subnet", Some(SDN)),
-    r!("PV050", "ip-reserved-collision", Error, "Static IP is a gateway, the k3s VIP, in the MetalLB pool or reserved", None),
-    r!("PV051", "ip-in-use", Error, "Static IP already used by a guest (or twice in these manifests)", None),
-    r!("PV052", "ip-prefix-mismatch", Warning, "Static IP prefix or gateway differs from the vnet's subnet", Some(SDN)),
+    r!(
+        "PV040",
+        "clone-source-not-found",
+        Error,
+        "The clone source VMID/name does not exist (or is on another node)",
+        Some(QM)
+    ),
+    r!(
+        "PV041",
+        "clone-source-not-template",
+        Warning,
+        "The clone source is a VM, not a template",
+        Some(QM)
+    ),
+    r!(
+        "PV042",
+        "unknown-node",
+        Error,
+        "Target node does not exist (or is offline)",
+        None
+    ),
+    r!(
+        "PV043",
+        "unknown-storage",
+        Error,
+        "Storage does not exist",
+        Some(STORAGE)
+    ),
+    r!(
+        "PV044",
+        "storage-content-mismatch",
+        Error,
+        "Storage cannot hold VM images, or is not available on the node",
+        Some(STORAGE)
+    ),
+    r!(
+        "PV045",
+        "unknown-bridge",
+        Error,
+        "Bridge or SDN vnet does not exist on the node",
+        Some(SDN)
+    ),
+    r!(
+        "PV046",
+        "vmid-collision",
+        Error,
+        "VMID already in use (or used twice in these manifests)",
+        Some(QM)
+    ),
+    r!(
+        "PV047",
+        "exceeds-node-capacity",
+        Error,
+        "Memory or vCPUs beyond what the node has",
+        Some(QM)
+    ),
+    r!(
+        "PV048",
+        "node-overcommit",
+        Warning,
+        "Memory beyond what the node has left after running guests",
+        Some(QM)
+    ),
+    r!(
+        "PV049",
+        "ip-outside-subnet",
+        Error,
+        "Static IP or gateway outside the vnet's subnet",
+        Some(SDN)
+    ),
+    r!(
+        "PV050",
+        "ip-reserved-collision",
+        Error,
+        "Static IP is a gateway, the k3s VIP, in the MetalLB pool or reserved",
+        None
+    ),
+    r!(
+        "PV051",
+        "ip-in-use",
+        Error,
+        "Static IP already used by a guest (or twice in these manifests)",
+        None
+    ),
+    r!(
+        "PV052",
+        "ip-prefix-mismatch",
+        Warning,
+        "Static IP prefix or gateway differs from the vnet's subnet",
+        Some(SDN)
+    ),
     // Best practice.
-    r!("PV060", "missing-qemu-agent", Warning, "QEMU guest agent disabled", Some(QM)),
-    r!("PV061", "clone-without-cloud-init", Warning, "Template clone without cloud-init settings", Some("provisio://docs/pve-docs/pve-docs/qm-cloud-init.adoc")),
+    r!(
+        "PV060",
+        "missing-qemu-agent",
+        Warning,
+        "QEMU guest agent disabled",
+        Some(QM)
+    ),
+    r!(
+        "PV061",
+        "clone-without-cloud-init",
+        Warning,
+        "Template clone without cloud-init settings",
+        Some("provisio://docs/pve-docs/pve-docs/qm-cloud-init.adoc")
+    ),
     // Kubernetes.
-    r!("PV100", "k8s-schema", Error, "Kubernetes object does not match its schema (unknown field, wrong type, missing field)", None),
-    r!("PV101", "k8s-api-version", Error, "A kind under an apiVersion Kubernetes 1.37 does not serve it as", None),
-    r!("PV102", "k8s-unknown-kind", Info, "Kind without a schema kept by provisio (CRD, List, rare built-in): not schema-checked", None),
-    r!("PV110", "image-latest-tag", Warning, "Container image without a pinned tag (`:latest` or none)", Some(K8S_DEPLOY)),
-    r!("PV111", "missing-resources", Warning, "Container without resource requests/limits", Some(K8S_RES)),
-    r!("PV112", "missing-readiness-probe", Warning, "Serving container without a readiness probe", Some(K8S_PROBES)),
-    r!("PV113", "selector-mismatch", Error, "Workload selector does not match its pod template labels", Some(K8S_DEPLOY)),
-    r!("PV114", "service-selects-nothing", Warning, "Service selector matches no pod template in these manifests", Some(K8S_SVC)),
-    r!("PV115", "lb-ip-outside-pool", Error, "LoadBalancer IP outside the MetalLB pools (or colliding)", Some(METALLB)),
-    r!("PV116", "deprecated-lb-field", Warning, "spec.loadBalancerIP / legacy MetalLB annotation", Some(METALLB)),
-    r!("PV118", "namespace-unknown", Warning, "Namespace neither in the cluster's known namespaces nor created in these manifests", None),
-    r!("PV117", "port-name-unknown", Error, "Service targetPort or probe port names no container port", Some(K8S_SVC)),
+    r!(
+        "PV100",
+        "k8s-schema",
+        Error,
+        "Kubernetes object does not match its schema (unknown field, wrong type, missing field)",
+        None
+    ),
+    r!(
+        "PV101",
+        "k8s-api-version",
+        Error,
+        "A kind under an apiVersion Kubernetes 1.37 does not serve it as",
+        None
+    ),
+    r!(
+        "PV102",
+        "k8s-unknown-kind",
+        Info,
+        "Kind without a schema kept by provisio (CRD, List, rare built-in): not schema-checked",
+        None
+    ),
+    r!(
+        "PV110",
+        "image-latest-tag",
+        Warning,
+        "Container image without a pinned tag (`:latest` or none)",
+        Some(K8S_DEPLOY)
+    ),
+    r!(
+        "PV111",
+        "missing-resources",
+        Warning,
+        "Container without resource requests/limits",
+        Some(K8S_RES)
+    ),
+    r!(
+        "PV112",
+        "missing-readiness-probe",
+        Warning,
+        "Serving container without a readiness probe",
+        Some(K8S_PROBES)
+    ),
+    r!(
+        "PV113",
+        "selector-mismatch",
+        Error,
+        "Workload selector does not match its pod template labels",
+        Some(K8S_DEPLOY)
+    ),
+    r!(
+        "PV114",
+        "service-selects-nothing",
+        Warning,
+        "Service selector matches no pod template in these manifests",
+        Some(K8S_SVC)
+    ),
+    r!(
+        "PV115",
+        "lb-ip-outside-pool",
+        Error,
+        "LoadBalancer IP outside the MetalLB pools (or colliding)",
+        Some(METALLB)
+    ),
+    r!(
+        "PV116",
+        "deprecated-lb-field",
+        Warning,
+        "spec.loadBalancerIP / legacy MetalLB annotation",
+        Some(METALLB)
+    ),
+    r!(
+        "PV118",
+        "namespace-unknown",
+        Warning,
+        "Namespace neither in the cluster's known namespaces nor created in these manifests",
+        None
+    ),
+    r!(
+        "PV117",
+        "port-name-unknown",
+        Error,
+        "Service targetPort or probe port names no container port",
+        Some(K8S_SVC)
+    ),
     // General.
     r!("PV900", "not-checked", Info, "File type not linted", None),
 ];
 
 /// The rule with this code. Panics on an unknown code: codes are compile-time constants here.
 pub fn rule(code: &str) -> &'static Rule {
-    RULES.iter().find(|r| r.code == code).unwrap_or(&RULES[RULES.len() - 1])
+    RULES
+        .iter()
+        .find(|r| r.code == code)
+        .unwrap_or(&RULES[RULES.len() - 1])
 }

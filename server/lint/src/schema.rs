@@ -106,31 +106,41 @@ impl Provider {
 }
 
 pub const BPG_SOURCE: &str = include_str!("../../../schemas/providers/bpg-proxmox.tfschema");
-pub const TELMATE_SOURCE: &str = include_str!("../../../schemas/providers/telmate-proxmox.tfschema");
+pub const TELMATE_SOURCE: &str =
+    include_str!("../../../schemas/providers/telmate-proxmox.tfschema");
 
 /// The two providers, parsed once.
 pub fn providers() -> &'static [Provider] {
     static P: OnceLock<Vec<Provider>> = OnceLock::new();
     P.get_or_init(|| {
-        [("bpg-proxmox.tfschema", BPG_SOURCE), ("telmate-proxmox.tfschema", TELMATE_SOURCE)]
-            .iter()
-            .map(|(name, src)| match parse(src) {
-                Ok(p) => p,
-                // The files are compiled in and covered by tests; a broken one is a build bug.
-                Err(e) => panic!("schemas/providers/{name}: {e}"),
-            })
-            .collect()
+        [
+            ("bpg-proxmox.tfschema", BPG_SOURCE),
+            ("telmate-proxmox.tfschema", TELMATE_SOURCE),
+        ]
+        .iter()
+        .map(|(name, src)| match parse(src) {
+            Ok(p) => p,
+            // The files are compiled in and covered by tests; a broken one is a build bug.
+            Err(e) => panic!("schemas/providers/{name}: {e}"),
+        })
+        .collect()
     })
 }
 
 /// The provider whose schema has this resource type.
 pub fn provider_of_resource(ty: &str) -> Option<(&'static Provider, &'static Resource)> {
-    providers().iter().find_map(|p| p.resources.get(ty).map(|r| (p, r)))
+    providers()
+        .iter()
+        .find_map(|p| p.resources.get(ty).map(|r| (p, r)))
 }
 
 pub fn provider_by_source(source: &str) -> Option<&'static Provider> {
-    let s = source.trim_start_matches("registry.terraform.io/").trim_start_matches("registry.opentofu.org/");
-    providers().iter().find(|p| p.source.eq_ignore_ascii_case(s))
+    let s = source
+        .trim_start_matches("registry.terraform.io/")
+        .trim_start_matches("registry.opentofu.org/");
+    providers()
+        .iter()
+        .find(|p| p.source.eq_ignore_ascii_case(s))
 }
 
 struct Line<'a> {
@@ -165,7 +175,11 @@ fn words(text: &str) -> Vec<String> {
 }
 
 fn kv(ws: &[String], key: &str) -> Option<String> {
-    ws.iter().find_map(|w| w.strip_prefix(key).and_then(|r| r.strip_prefix('=')).map(|v| v.trim_matches('"').to_string()))
+    ws.iter().find_map(|w| {
+        w.strip_prefix(key)
+            .and_then(|r| r.strip_prefix('='))
+            .map(|v| v.trim_matches('"').to_string())
+    })
 }
 
 /// Expand `name{0..3}` to name0..name3.
@@ -196,19 +210,38 @@ fn parse_block(lines: &[Line], i: &mut usize, indent: usize) -> Result<Block> {
         let ws = words(l.text);
         let (name, ty) = match (ws.first(), ws.get(1)) {
             (Some(n), Some(t)) => (n.clone(), t.as_str()),
-            _ => return Err(Error::Schema(format!("line {}: expected `name type`", l.no))),
+            _ => {
+                return Err(Error::Schema(format!(
+                    "line {}: expected `name type`",
+                    l.no
+                )))
+            }
         };
         let flags = &ws[2..];
         let has = |f: &str| flags.iter().any(|w| w == f);
         let deprecated = kv(flags, "deprecated");
         if ty == "block" {
             let inner = parse_block(lines, i, indent + 2)?;
-            let max = kv(flags, "max").map(|m| m.parse().map_err(|_| Error::Schema(format!("line {}: bad max", l.no)))).transpose()?;
+            let max = kv(flags, "max")
+                .map(|m| {
+                    m.parse()
+                        .map_err(|_| Error::Schema(format!("line {}: bad max", l.no)))
+                })
+                .transpose()?;
             for n in expand(&name) {
-                block.blocks.insert(n, NestedBlock { required: has("required"), max, deprecated: deprecated.clone(), block: inner.clone() });
+                block.blocks.insert(
+                    n,
+                    NestedBlock {
+                        required: has("required"),
+                        max,
+                        deprecated: deprecated.clone(),
+                        block: inner.clone(),
+                    },
+                );
             }
         } else {
-            let ty = Ty::parse(ty).ok_or_else(|| Error::Schema(format!("line {}: unknown type `{ty}`", l.no)))?;
+            let ty = Ty::parse(ty)
+                .ok_or_else(|| Error::Schema(format!("line {}: unknown type `{ty}`", l.no)))?;
             for n in expand(&name) {
                 block.attrs.insert(
                     n,
@@ -232,7 +265,11 @@ pub fn parse(src: &str) -> Result<Provider> {
         .lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
-        .map(|(no, l)| Line { no: no + 1, indent: l.len() - l.trim_start().len(), text: l.trim() })
+        .map(|(no, l)| Line {
+            no: no + 1,
+            indent: l.len() - l.trim_start().len(),
+            text: l.trim(),
+        })
         .collect();
     let mut i = 0;
     let mut provider: Option<Provider> = None;
@@ -252,26 +289,48 @@ pub fn parse(src: &str) -> Result<Provider> {
                 })
             }
             Some("config") => {
-                let p = provider.as_mut().ok_or_else(|| Error::Schema("`config` before `provider`".into()))?;
+                let p = provider
+                    .as_mut()
+                    .ok_or_else(|| Error::Schema("`config` before `provider`".into()))?;
                 p.config_doc = kv(&ws, "doc").unwrap_or_default();
                 p.config = parse_block(&lines, &mut i, 2)?;
             }
             Some("resource") => {
-                let name = ws.get(1).cloned().ok_or_else(|| Error::Schema(format!("line {}: resource without a name", l.no)))?;
+                let name = ws.get(1).cloned().ok_or_else(|| {
+                    Error::Schema(format!("line {}: resource without a name", l.no))
+                })?;
                 let doc = kv(&ws, "doc").unwrap_or_default();
                 let deprecated = kv(&ws, "deprecated");
                 let block = parse_block(&lines, &mut i, 2)?;
-                let p = provider.as_mut().ok_or_else(|| Error::Schema("`resource` before `provider`".into()))?;
-                p.resources.insert(name.clone(), Resource { name, doc, deprecated, block });
+                let p = provider
+                    .as_mut()
+                    .ok_or_else(|| Error::Schema("`resource` before `provider`".into()))?;
+                p.resources.insert(
+                    name.clone(),
+                    Resource {
+                        name,
+                        doc,
+                        deprecated,
+                        block,
+                    },
+                );
             }
-            _ => return Err(Error::Schema(format!("line {}: expected provider, config or resource", l.no))),
+            _ => {
+                return Err(Error::Schema(format!(
+                    "line {}: expected provider, config or resource",
+                    l.no
+                )))
+            }
         }
     }
     provider.ok_or_else(|| Error::Schema("no `provider` line".into()))
 }
 
 /// The closest name to `name` among `candidates`, if any is close.
-pub fn did_you_mean<'a>(name: &str, candidates: impl Iterator<Item = &'a String>) -> Option<String> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl Iterator<Item = &'a String>,
+) -> Option<String> {
     let mut best: Option<(f64, &String)> = None;
     for c in candidates {
         let score = strsim::jaro_winkler(name, c);

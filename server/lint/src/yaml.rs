@@ -59,7 +59,11 @@ impl N {
         matches!(&self.y, Y::Scalar(s, false) if s.is_empty() || s == "~" || s == "null")
     }
     pub fn span(&self) -> (u32, u32, u32, u32) {
-        let w = self.str().map(|s| s.chars().count() as u32).unwrap_or(1).max(1);
+        let w = self
+            .str()
+            .map(|s| s.chars().count() as u32)
+            .unwrap_or(1)
+            .max(1);
         (self.line, self.col, self.line, self.col + w)
     }
 }
@@ -102,10 +106,29 @@ impl MarkedEventReceiver for Builder {
         let (line, col) = (mark.line() as u32, mark.col() as u32 + 1);
         match ev {
             Event::DocumentStart => self.doc_line = line,
-            Event::Scalar(v, style, _, _) => self.add(N { y: Y::Scalar(v, style != TScalarStyle::Plain), line, col }),
-            Event::Alias(_) => self.add(N { y: Y::Alias, line, col }),
-            Event::SequenceStart(..) => self.stack.push(Frame::Seq(N { y: Y::Seq(vec![]), line, col })),
-            Event::MappingStart(..) => self.stack.push(Frame::Map(N { y: Y::Map(vec![]), line, col }, None)),
+            Event::Scalar(v, style, _, _) => self.add(N {
+                y: Y::Scalar(v, style != TScalarStyle::Plain),
+                line,
+                col,
+            }),
+            Event::Alias(_) => self.add(N {
+                y: Y::Alias,
+                line,
+                col,
+            }),
+            Event::SequenceStart(..) => self.stack.push(Frame::Seq(N {
+                y: Y::Seq(vec![]),
+                line,
+                col,
+            })),
+            Event::MappingStart(..) => self.stack.push(Frame::Map(
+                N {
+                    y: Y::Map(vec![]),
+                    line,
+                    col,
+                },
+                None,
+            )),
             Event::SequenceEnd | Event::MappingEnd => {
                 if let Some(f) = self.stack.pop() {
                     let n = match f {
@@ -124,8 +147,17 @@ pub type SyntaxError = (u32, u32, String);
 
 /// Parse a (multi-document) YAML text. Each document comes with the line where it starts.
 pub fn parse(text: &str) -> Result<Vec<(N, u32)>, SyntaxError> {
-    let mut b = Builder { doc_line: 1, ..Default::default() };
+    let mut b = Builder {
+        doc_line: 1,
+        ..Default::default()
+    };
     let mut p = Parser::new_from_str(text);
-    p.load(&mut b, true).map_err(|e| (e.marker().line() as u32, e.marker().col() as u32 + 1, e.info().to_string()))?;
+    p.load(&mut b, true).map_err(|e| {
+        (
+            e.marker().line() as u32,
+            e.marker().col() as u32 + 1,
+            e.info().to_string(),
+        )
+    })?;
     Ok(b.docs)
 }

@@ -13,7 +13,9 @@ fn fixtures() -> PathBuf {
 
 #[test]
 fn drafts_lint_clean() {
-    let state: ClusterState = serde_json::from_str(&std::fs::read_to_string(fixtures().join("state/lab.json")).unwrap()).unwrap();
+    let state: ClusterState =
+        serde_json::from_str(&std::fs::read_to_string(fixtures().join("state/lab.json")).unwrap())
+            .unwrap();
     let site = SiteFacts {
         k3s_api_vip: Some("192.168.1.100".into()),
         metallb_pools: vec!["192.168.1.220-192.168.1.239".into()],
@@ -25,20 +27,48 @@ fn drafts_lint_clean() {
         for provider in [Provider::Bpg, Provider::Telmate] {
             // The k3s fixture asks for addresses the lab's masters hold (the draft test checks
             // that this becomes a question); here the plan takes free ones.
-            let text = std::fs::read_to_string(fixtures().join("plans").join(name)).unwrap().replace("192.168.1.111/24", "192.168.1.131/24");
+            let text = std::fs::read_to_string(fixtures().join("plans").join(name))
+                .unwrap()
+                .replace("192.168.1.111/24", "192.168.1.131/24");
             let mut plan = parse(&text).unwrap();
             plan.provider = provider;
             let d = provisio_draft::draft(&plan, &state).unwrap();
             assert!(d.questions.is_empty(), "{name}: {:?}", d.questions);
-            let inputs: Vec<Input> = d.files.iter().map(|f| Input { path: format!("{name}/{}", f.path), content: f.content.clone() }).collect();
+            let inputs: Vec<Input> = d
+                .files
+                .iter()
+                .map(|f| Input {
+                    path: format!("{name}/{}", f.path),
+                    content: f.content.clone(),
+                })
+                .collect();
             let findings = lint(&inputs, Some(&facts));
             for f in &findings {
-                eprintln!("{name} {provider:?}: {}:{} {} {} {}", f.file, f.line, f.severity.as_str(), f.rule, f.message);
+                eprintln!(
+                    "{name} {provider:?}: {}:{} {} {} {}",
+                    f.file,
+                    f.line,
+                    f.severity.as_str(),
+                    f.rule,
+                    f.message
+                );
             }
-            let errors: Vec<_> = findings.iter().filter(|f| f.severity == Severity::Error).collect();
-            assert!(errors.is_empty(), "{name} ({provider:?}) drafts have lint errors: {errors:#?}");
-            let warnings: Vec<_> = findings.iter().filter(|f| f.severity == Severity::Warning).collect();
-            assert!(warnings.is_empty(), "{name} ({provider:?}) drafts have lint warnings: {warnings:#?}");
+            let errors: Vec<_> = findings
+                .iter()
+                .filter(|f| f.severity == Severity::Error)
+                .collect();
+            assert!(
+                errors.is_empty(),
+                "{name} ({provider:?}) drafts have lint errors: {errors:#?}"
+            );
+            let warnings: Vec<_> = findings
+                .iter()
+                .filter(|f| f.severity == Severity::Warning)
+                .collect();
+            assert!(
+                warnings.is_empty(),
+                "{name} ({provider:?}) drafts have lint warnings: {warnings:#?}"
+            );
             checked += inputs.len();
         }
     }

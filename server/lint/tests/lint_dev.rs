@@ -19,13 +19,18 @@ fn s(v: &Value) -> String {
 }
 
 fn strs(v: &Value) -> Vec<String> {
-    v.as_array().map(|a| a.iter().map(s).collect()).unwrap_or_default()
+    v.as_array()
+        .map(|a| a.iter().map(s).collect())
+        .unwrap_or_default()
 }
 
 /// cluster.json → the facts a live cluster plus the config would give.
 pub fn facts_from_cluster_json(c: &Value) -> ClusterFacts {
     let p = &c["proxmox"];
-    let mut f = ClusterFacts { cluster: "lint-dev".into(), ..Default::default() };
+    let mut f = ClusterFacts {
+        cluster: "lint-dev".into(),
+        ..Default::default()
+    };
     for n in p["nodes"].as_array().into_iter().flatten() {
         f.nodes.push(NodeFacts {
             name: s(&n["name"]),
@@ -36,27 +41,69 @@ pub fn facts_from_cluster_json(c: &Value) -> ClusterFacts {
         });
     }
     for st in p["storages"].as_array().into_iter().flatten() {
-        f.storages.push(StorageFacts { name: s(&st["id"]), kind: s(&st["type"]), content: strs(&st["content"]), nodes: strs(&st["nodes"]), shared: st["shared"].as_bool().unwrap_or(false) });
+        f.storages.push(StorageFacts {
+            name: s(&st["id"]),
+            kind: s(&st["type"]),
+            content: strs(&st["content"]),
+            nodes: strs(&st["nodes"]),
+            shared: st["shared"].as_bool().unwrap_or(false),
+        });
     }
     for b in p["network"]["bridges"].as_array().into_iter().flatten() {
-        f.networks.push(NetFacts { name: s(&b["name"]), kind: "bridge".into(), nodes: strs(&b["nodes"]), subnets: vec![] });
+        f.networks.push(NetFacts {
+            name: s(&b["name"]),
+            kind: "bridge".into(),
+            nodes: strs(&b["nodes"]),
+            subnets: vec![],
+        });
     }
     for t in p["templates"].as_array().into_iter().flatten() {
-        f.guests.push(GuestFacts { vmid: t["vmid"].as_u64().unwrap_or(0) as u32, name: s(&t["name"]), node: s(&t["node"]), template: true, agent: t["qemu_agent"].as_bool().unwrap_or(false), linked_clone_any_node: true });
+        f.guests.push(GuestFacts {
+            vmid: t["vmid"].as_u64().unwrap_or(0) as u32,
+            name: s(&t["name"]),
+            node: s(&t["node"]),
+            template: true,
+            agent: t["qemu_agent"].as_bool().unwrap_or(false),
+            linked_clone_any_node: true,
+        });
     }
     for v in p["vms"].as_array().into_iter().flatten() {
-        f.guests.push(GuestFacts { vmid: v["vmid"].as_u64().unwrap_or(0) as u32, name: s(&v["name"]), node: String::new(), template: false, agent: false, linked_clone_any_node: true });
+        f.guests.push(GuestFacts {
+            vmid: v["vmid"].as_u64().unwrap_or(0) as u32,
+            name: s(&v["name"]),
+            node: String::new(),
+            template: false,
+            agent: false,
+            linked_clone_any_node: true,
+        });
     }
-    f.used_vmids = p["vmids_in_use"].as_array().into_iter().flatten().filter_map(|v| v.as_u64().map(|x| x as u32)).collect();
+    f.used_vmids = p["vmids_in_use"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_u64().map(|x| x as u32))
+        .collect();
     let k = &c["kubernetes"];
     let site = SiteFacts {
         k3s_api_vip: k["api_vip"].as_str().map(str::to_string),
-        metallb_pools: k["load_balancer"]["ip_address_pools"].as_array().into_iter().flatten().flat_map(|p| strs(&p["addresses"])).collect(),
+        metallb_pools: k["load_balancer"]["ip_address_pools"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|p| strs(&p["addresses"]))
+            .collect(),
         reserved_ipv4: c["reserved_ipv4"]
             .as_array()
             .into_iter()
             .flatten()
-            .map(|r| ReservedIpv4 { addresses: r["address"].as_str().or(r["range"].as_str()).unwrap_or_default().to_string(), purpose: s(&r["purpose"]) })
+            .map(|r| ReservedIpv4 {
+                addresses: r["address"]
+                    .as_str()
+                    .or(r["range"].as_str())
+                    .unwrap_or_default()
+                    .to_string(),
+                purpose: s(&r["purpose"]),
+            })
             .collect(),
         vnets: p["network"]["sdn"]["vnets"]
             .as_array()
@@ -65,7 +112,15 @@ pub fn facts_from_cluster_json(c: &Value) -> ClusterFacts {
             .map(|v| VnetFact {
                 name: s(&v["name"]),
                 nodes: strs(&v["nodes"]),
-                subnets: v["subnets"].as_array().into_iter().flatten().map(|x| SubnetFact { cidr: s(&x["cidr"]), gateway: x["gateway"].as_str().map(str::to_string) }).collect(),
+                subnets: v["subnets"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|x| SubnetFact {
+                        cidr: s(&x["cidr"]),
+                        gateway: x["gateway"].as_str().map(str::to_string),
+                    })
+                    .collect(),
             })
             .collect(),
         namespaces: strs(&k["namespaces"]),
@@ -80,7 +135,8 @@ fn lint_dev_set() {
         eprintln!("SKIPPED: ../shared/eval/lint-dev not found");
         return;
     };
-    let cluster: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("cluster.json")).unwrap()).unwrap();
+    let cluster: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("cluster.json")).unwrap()).unwrap();
     let facts = facts_from_cluster_json(&cluster);
     let expected = std::fs::read_to_string(dir.join("expected.jsonl")).unwrap();
     let mut failures = Vec::new();
@@ -89,7 +145,13 @@ fn lint_dev_set() {
         let e: Value = serde_json::from_str(line).unwrap();
         let file = s(&e["file"]);
         let content = std::fs::read_to_string(dir.join(&file)).unwrap();
-        let findings = lint(&[Input { path: file.clone(), content }], Some(&facts));
+        let findings = lint(
+            &[Input {
+                path: file.clone(),
+                content,
+            }],
+            Some(&facts),
+        );
         let defects = e["defects"].as_array().cloned().unwrap_or_default();
         let mut found = 0;
         for d in &defects {
@@ -104,17 +166,36 @@ fn lint_dev_set() {
         let extra: Vec<String> = findings
             .iter()
             .filter(|f| f.severity == Severity::Error)
-            .filter(|f| !defects.iter().any(|d| s(&d["category"]) == f.rule && d["line"].as_u64() == Some(f.line as u64)))
+            .filter(|f| {
+                !defects.iter().any(|d| {
+                    s(&d["category"]) == f.rule && d["line"].as_u64() == Some(f.line as u64)
+                })
+            })
             .map(|f| format!("{}:{} {} {}", f.line, f.code, f.rule, f.message))
             .collect();
         for x in &extra {
             failures.push(format!("{file}: unexpected error {x}"));
         }
-        rows.push(format!("| {file} | {} | {found}/{} | {} |", e["kind"].as_str().unwrap_or(""), defects.len(), extra.len()));
+        rows.push(format!(
+            "| {file} | {} | {found}/{} | {} |",
+            e["kind"].as_str().unwrap_or(""),
+            defects.len(),
+            extra.len()
+        ));
         for f in &findings {
-            eprintln!("  {file}:{}:{} {} {} {}", f.line, f.column, f.severity.as_str(), f.rule, f.message);
+            eprintln!(
+                "  {file}:{}:{} {} {} {}",
+                f.line,
+                f.column,
+                f.severity.as_str(),
+                f.rule,
+                f.message
+            );
         }
     }
-    println!("| file | kind | seeded defects found | other errors |\n|---|---|---|---|\n{}", rows.join("\n"));
+    println!(
+        "| file | kind | seeded defects found | other errors |\n|---|---|---|---|\n{}",
+        rows.join("\n")
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

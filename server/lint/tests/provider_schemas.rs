@@ -18,7 +18,8 @@ struct Flat {
 }
 
 fn shared() -> Option<PathBuf> {
-    let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/terraform-provider-schemas");
+    let d = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/terraform-provider-schemas");
     d.is_dir().then_some(d)
 }
 
@@ -36,43 +37,115 @@ fn ty_name(t: &Ty) -> String {
 
 fn flatten_ours(b: &Block, prefix: &str, out: &mut BTreeMap<String, Flat>) {
     for (k, a) in &b.attrs {
-        out.insert(format!("{prefix}{k}"), Flat { block: false, ty: ty_name(&a.ty), required: a.required, deprecated: a.deprecated.is_some(), computed_only: a.computed && !a.required });
+        out.insert(
+            format!("{prefix}{k}"),
+            Flat {
+                block: false,
+                ty: ty_name(&a.ty),
+                required: a.required,
+                deprecated: a.deprecated.is_some(),
+                computed_only: a.computed && !a.required,
+            },
+        );
     }
     for (k, nb) in &b.blocks {
-        out.insert(format!("{prefix}{k}"), Flat { block: true, ty: "block".into(), required: nb.required, deprecated: nb.deprecated.is_some(), computed_only: false });
+        out.insert(
+            format!("{prefix}{k}"),
+            Flat {
+                block: true,
+                ty: "block".into(),
+                required: nb.required,
+                deprecated: nb.deprecated.is_some(),
+                computed_only: false,
+            },
+        );
         flatten_ours(&nb.block, &format!("{prefix}{k}."), out);
     }
 }
 
 fn their_ty(v: &Value) -> String {
     let t = v["type"].as_str().unwrap_or("any");
-    if t.starts_with("number") { "number".into() } else { t.to_string() }
+    if t.starts_with("number") {
+        "number".into()
+    } else {
+        t.to_string()
+    }
 }
 
 /// SDKv2 (`block`) and plugin-framework (`attributes` + `blocks`) shapes.
-fn flatten_theirs(entries: &serde_json::Map<String, Value>, blocks: Option<&serde_json::Map<String, Value>>, prefix: &str, out: &mut BTreeMap<String, Flat>) {
+fn flatten_theirs(
+    entries: &serde_json::Map<String, Value>,
+    blocks: Option<&serde_json::Map<String, Value>>,
+    prefix: &str,
+    out: &mut BTreeMap<String, Flat>,
+) {
     for (k, v) in entries {
         let required = v["required"].as_bool().unwrap_or(false);
-        let computed_only = v["computed"].as_bool().unwrap_or(false) && !required && !v["optional"].as_bool().unwrap_or(false);
-        let deprecated = v.get("deprecated").is_some_and(|d| !d.is_null() && d != &Value::Bool(false) && d != "");
+        let computed_only = v["computed"].as_bool().unwrap_or(false)
+            && !required
+            && !v["optional"].as_bool().unwrap_or(false);
+        let deprecated = v
+            .get("deprecated")
+            .is_some_and(|d| !d.is_null() && d != &Value::Bool(false) && d != "");
         if let Some(inner) = v.get("block").and_then(Value::as_object) {
-            out.insert(format!("{prefix}{k}"), Flat { block: !computed_only, ty: if computed_only { their_ty(v) } else { "block".into() }, required, deprecated, computed_only });
+            out.insert(
+                format!("{prefix}{k}"),
+                Flat {
+                    block: !computed_only,
+                    ty: if computed_only {
+                        their_ty(v)
+                    } else {
+                        "block".into()
+                    },
+                    required,
+                    deprecated,
+                    computed_only,
+                },
+            );
             if !computed_only {
                 flatten_theirs(inner, None, &format!("{prefix}{k}."), out);
             }
         } else {
-            out.insert(format!("{prefix}{k}"), Flat { block: false, ty: their_ty(v), required, deprecated, computed_only });
+            out.insert(
+                format!("{prefix}{k}"),
+                Flat {
+                    block: false,
+                    ty: their_ty(v),
+                    required,
+                    deprecated,
+                    computed_only,
+                },
+            );
         }
     }
     for (k, v) in blocks.into_iter().flatten() {
-        out.insert(format!("{prefix}{k}"), Flat { block: true, ty: "block".into(), required: false, deprecated: false, computed_only: false });
+        out.insert(
+            format!("{prefix}{k}"),
+            Flat {
+                block: true,
+                ty: "block".into(),
+                required: false,
+                deprecated: false,
+                computed_only: false,
+            },
+        );
         if let Some(a) = v.get("attributes").and_then(Value::as_object) {
-            flatten_theirs(a, v.get("blocks").and_then(Value::as_object), &format!("{prefix}{k}."), out);
+            flatten_theirs(
+                a,
+                v.get("blocks").and_then(Value::as_object),
+                &format!("{prefix}{k}."),
+                out,
+            );
         }
     }
 }
 
-fn compare(what: &str, ours: &Block, theirs: &BTreeMap<String, Flat>, problems: &mut Vec<String>) -> (usize, usize) {
+fn compare(
+    what: &str,
+    ours: &Block,
+    theirs: &BTreeMap<String, Flat>,
+    problems: &mut Vec<String>,
+) -> (usize, usize) {
     let mut o = BTreeMap::new();
     flatten_ours(ours, "", &mut o);
     for (k, a) in &o {
@@ -80,18 +153,33 @@ fn compare(what: &str, ours: &Block, theirs: &BTreeMap<String, Flat>, problems: 
             None => problems.push(format!("{what}: `{k}` is in ours but not in the provider")),
             Some(t) => {
                 if a.block != t.block {
-                    problems.push(format!("{what}: `{k}` block={} in ours, block={} in the provider", a.block, t.block));
+                    problems.push(format!(
+                        "{what}: `{k}` block={} in ours, block={} in the provider",
+                        a.block, t.block
+                    ));
                 } else if !a.block && a.ty != t.ty && t.ty != "any" && a.ty != "any" {
-                    problems.push(format!("{what}: `{k}` type {} in ours, {} in the provider", a.ty, t.ty));
+                    problems.push(format!(
+                        "{what}: `{k}` type {} in ours, {} in the provider",
+                        a.ty, t.ty
+                    ));
                 }
                 if a.required != t.required {
-                    problems.push(format!("{what}: `{k}` required={} in ours, {} in the provider", a.required, t.required));
+                    problems.push(format!(
+                        "{what}: `{k}` required={} in ours, {} in the provider",
+                        a.required, t.required
+                    ));
                 }
                 if a.deprecated != t.deprecated {
-                    problems.push(format!("{what}: `{k}` deprecated={} in ours, {} in the provider", a.deprecated, t.deprecated));
+                    problems.push(format!(
+                        "{what}: `{k}` deprecated={} in ours, {} in the provider",
+                        a.deprecated, t.deprecated
+                    ));
                 }
                 if a.computed_only != t.computed_only {
-                    problems.push(format!("{what}: `{k}` read-only={} in ours, {} in the provider", a.computed_only, t.computed_only));
+                    problems.push(format!(
+                        "{what}: `{k}` read-only={} in ours, {} in the provider",
+                        a.computed_only, t.computed_only
+                    ));
                 }
             }
         }
@@ -106,7 +194,9 @@ fn compare(what: &str, ours: &Block, theirs: &BTreeMap<String, Flat>, problems: 
         let parent_known = k.rsplit_once('.').is_none_or(|(p, _)| o.contains_key(p));
         if parent_known {
             missing += 1;
-            problems.push(format!("{what}: provider argument `{k}` is missing from ours"));
+            problems.push(format!(
+                "{what}: provider argument `{k}` is missing from ours"
+            ));
         }
     }
     (o.len(), missing)
@@ -129,11 +219,27 @@ fn provider_schemas_match_the_providers() {
     let tel_all = load(&dir, "telmate-proxmox.all.schema.json");
 
     let mut t = BTreeMap::new();
-    flatten_theirs(bpg_all["provider_config_sdk"].as_object().unwrap(), None, "", &mut t);
-    println!("bpg provider config: {:?}", compare("bpg provider", &bpg.config, &t, &mut problems));
+    flatten_theirs(
+        bpg_all["provider_config_sdk"].as_object().unwrap(),
+        None,
+        "",
+        &mut t,
+    );
+    println!(
+        "bpg provider config: {:?}",
+        compare("bpg provider", &bpg.config, &t, &mut problems)
+    );
     let mut t = BTreeMap::new();
-    flatten_theirs(tel_all["provider_config"].as_object().unwrap(), None, "", &mut t);
-    println!("Telmate provider config: {:?}", compare("Telmate provider", &tel.config, &t, &mut problems));
+    flatten_theirs(
+        tel_all["provider_config"].as_object().unwrap(),
+        None,
+        "",
+        &mut t,
+    );
+    println!(
+        "Telmate provider config: {:?}",
+        compare("Telmate provider", &tel.config, &t, &mut problems)
+    );
 
     for (p, all) in [(bpg, &bpg_all), (tel, &tel_all)] {
         for (name, r) in &p.resources {
@@ -142,11 +248,21 @@ fn provider_schemas_match_the_providers() {
             let mut t = BTreeMap::new();
             match res.get("block").and_then(Value::as_object) {
                 Some(b) => flatten_theirs(b, None, "", &mut t),
-                None => flatten_theirs(res["attributes"].as_object().unwrap(), res.get("blocks").and_then(Value::as_object), "", &mut t),
+                None => flatten_theirs(
+                    res["attributes"].as_object().unwrap(),
+                    res.get("blocks").and_then(Value::as_object),
+                    "",
+                    &mut t,
+                ),
             }
             let (n, missing) = compare(name, &r.block, &t, &mut problems);
             println!("{name}: {n} arguments/blocks checked, {missing} missing");
         }
     }
-    assert!(problems.is_empty(), "{} differences:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} differences:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }

@@ -5,24 +5,84 @@ use provisio_lint::{lint, render_text, ClusterFacts, Input};
 use provisio_pve::{SiteFacts, SubnetFact, VnetFact};
 
 fn facts() -> ClusterFacts {
-    let mut f = ClusterFacts { cluster: "lab".into(), ..Default::default() };
+    let mut f = ClusterFacts {
+        cluster: "lab".into(),
+        ..Default::default()
+    };
     for n in ["pve1", "pve2"] {
-        f.nodes.push(NodeFacts { name: n.into(), online: n == "pve1", cpus: Some(8), mem_total_mib: Some(16384), mem_free_mib: Some(4096) });
+        f.nodes.push(NodeFacts {
+            name: n.into(),
+            online: n == "pve1",
+            cpus: Some(8),
+            mem_total_mib: Some(16384),
+            mem_free_mib: Some(4096),
+        });
     }
-    f.storages.push(StorageFacts { name: "local-lvm".into(), kind: "lvmthin".into(), content: vec!["images".into(), "rootdir".into()], nodes: vec!["pve1".into()], shared: false });
-    f.storages.push(StorageFacts { name: "iso".into(), kind: "dir".into(), content: vec!["iso".into()], nodes: vec![], shared: true });
-    f.storages.push(StorageFacts { name: "snip".into(), kind: "dir".into(), content: vec!["snippets".into()], nodes: vec![], shared: true });
-    f.guests.push(GuestFacts { vmid: 9001, name: "local-tmpl".into(), node: "pve2".into(), template: true, agent: true, linked_clone_any_node: false });
-    f.guests.push(GuestFacts { vmid: 9000, name: "tmpl".into(), node: "pve1".into(), template: true, agent: true, linked_clone_any_node: true });
-    f.guests.push(GuestFacts { vmid: 101, name: "db".into(), node: "pve1".into(), template: false, agent: false, linked_clone_any_node: true });
+    f.storages.push(StorageFacts {
+        name: "local-lvm".into(),
+        kind: "lvmthin".into(),
+        content: vec!["images".into(), "rootdir".into()],
+        nodes: vec!["pve1".into()],
+        shared: false,
+    });
+    f.storages.push(StorageFacts {
+        name: "iso".into(),
+        kind: "dir".into(),
+        content: vec!["iso".into()],
+        nodes: vec![],
+        shared: true,
+    });
+    f.storages.push(StorageFacts {
+        name: "snip".into(),
+        kind: "dir".into(),
+        content: vec!["snippets".into()],
+        nodes: vec![],
+        shared: true,
+    });
+    f.guests.push(GuestFacts {
+        vmid: 9001,
+        name: "local-tmpl".into(),
+        node: "pve2".into(),
+        template: true,
+        agent: true,
+        linked_clone_any_node: false,
+    });
+    f.guests.push(GuestFacts {
+        vmid: 9000,
+        name: "tmpl".into(),
+        node: "pve1".into(),
+        template: true,
+        agent: true,
+        linked_clone_any_node: true,
+    });
+    f.guests.push(GuestFacts {
+        vmid: 101,
+        name: "db".into(),
+        node: "pve1".into(),
+        template: false,
+        agent: false,
+        linked_clone_any_node: true,
+    });
     f.used_vmids = [9000, 101].into();
-    f.networks.push(NetFacts { name: "vmbr0".into(), kind: "bridge".into(), nodes: vec!["pve1".into(), "pve2".into()], subnets: vec![] });
+    f.networks.push(NetFacts {
+        name: "vmbr0".into(),
+        kind: "bridge".into(),
+        nodes: vec!["pve1".into(), "pve2".into()],
+        subnets: vec![],
+    });
     f.used_ipv4.insert("10.0.0.50".into(), "db (101)".into());
     f.merge_site(&SiteFacts {
         k3s_api_vip: Some("10.0.0.9".into()),
         metallb_pools: vec!["10.0.0.240-10.0.0.250".into()],
         namespaces: vec!["default".into(), "apps".into()],
-        vnets: vec![VnetFact { name: "vnet1".into(), nodes: vec![], subnets: vec![SubnetFact { cidr: "10.0.0.0/24".into(), gateway: Some("10.0.0.1".into()) }] }],
+        vnets: vec![VnetFact {
+            name: "vnet1".into(),
+            nodes: vec![],
+            subnets: vec![SubnetFact {
+                cidr: "10.0.0.0/24".into(),
+                gateway: Some("10.0.0.1".into()),
+            }],
+        }],
         ..Default::default()
     })
     .unwrap();
@@ -50,43 +110,115 @@ fn vm(body: &str) -> String {
 }
 
 fn codes(path: &str, text: &str) -> Vec<String> {
-    lint(&[Input { path: path.into(), content: text.into() }], Some(&facts())).into_iter().map(|f| f.code).collect()
+    lint(
+        &[Input {
+            path: path.into(),
+            content: text.into(),
+        }],
+        Some(&facts()),
+    )
+    .into_iter()
+    .map(|f| f.code)
+    .collect()
 }
 
 fn case(code: &str, bad: &str, good: &str) {
     let b = codes("m/main.tf", bad);
-    assert!(b.iter().any(|c| c == code), "{code} not raised on:\n{bad}\ngot {b:?}");
+    assert!(
+        b.iter().any(|c| c == code),
+        "{code} not raised on:\n{bad}\ngot {b:?}"
+    );
     let g = codes("m/main.tf", good);
-    assert!(!g.iter().any(|c| c == code), "{code} raised on the fixed case:\n{good}\ngot {g:?}");
+    assert!(
+        !g.iter().any(|c| c == code),
+        "{code} raised on the fixed case:\n{good}\ngot {g:?}"
+    );
 }
 
 fn kcase(code: &str, bad: &str, good: &str) {
     let b = codes("k/app.yaml", bad);
-    assert!(b.iter().any(|c| c == code), "{code} not raised on:\n{bad}\ngot {b:?}");
+    assert!(
+        b.iter().any(|c| c == code),
+        "{code} not raised on:\n{bad}\ngot {b:?}"
+    );
     let g = codes("k/app.yaml", good);
-    assert!(!g.iter().any(|c| c == code), "{code} raised on the fixed case:\n{good}\ngot {g:?}");
+    assert!(
+        !g.iter().any(|c| c == code),
+        "{code} raised on the fixed case:\n{good}\ngot {g:?}"
+    );
 }
 
 #[test]
 fn terraform_schema_rules() {
     case("PV001", &vm("  name = \"a\",\n"), &vm("  name = \"a\"\n"));
-    case("PV010", &vm("  memroy {\n    dedicated = 1024\n  }\n"), &vm("  memory {\n    dedicated = 1024\n  }\n"));
-    case("PV011", &vm("  clone {\n    full = true\n  }\n"), &vm("  clone {\n    vm_id = 9000\n  }\n  initialization {\n  }\n"));
-    case("PV012", &vm("  memory {\n    dedicated = \"8GiB\"\n  }\n"), &vm("  memory {\n    dedicated = \"8192\"\n  }\n"));
-    case("PV012", &vm("  tags = \"web\"\n"), &vm("  tags = [\"web\"]\n"));
-    case("PV012", &vm("  memory = {\n    dedicated = 1\n  }\n"), &vm("  memory {\n    dedicated = 1024\n  }\n"));
-    case("PV013", &vm("  timeout_move_disk = 10\n"), &vm("  timeout_clone = 10\n"));
+    case(
+        "PV010",
+        &vm("  memroy {\n    dedicated = 1024\n  }\n"),
+        &vm("  memory {\n    dedicated = 1024\n  }\n"),
+    );
+    case(
+        "PV011",
+        &vm("  clone {\n    full = true\n  }\n"),
+        &vm("  clone {\n    vm_id = 9000\n  }\n  initialization {\n  }\n"),
+    );
+    case(
+        "PV012",
+        &vm("  memory {\n    dedicated = \"8GiB\"\n  }\n"),
+        &vm("  memory {\n    dedicated = \"8192\"\n  }\n"),
+    );
+    case(
+        "PV012",
+        &vm("  tags = \"web\"\n"),
+        &vm("  tags = [\"web\"]\n"),
+    );
+    case(
+        "PV012",
+        &vm("  memory = {\n    dedicated = 1\n  }\n"),
+        &vm("  memory {\n    dedicated = 1024\n  }\n"),
+    );
+    case(
+        "PV013",
+        &vm("  timeout_move_disk = 10\n"),
+        &vm("  timeout_clone = 10\n"),
+    );
     case("PV014", &vm("  ipv4_addresses = []\n"), &vm(""));
-    case("PV015", &vm("  cpu {\n    cores = 1\n  }\n  cpu {\n    cores = 2\n  }\n"), &vm("  cpu {\n    cores = 2\n  }\n"));
-    case("PV016", &format!("{PROVIDER}\nresource \"proxmox_virtual_environment_vmm\" \"x\" {{\n}}\n"), PROVIDER);
+    case(
+        "PV015",
+        &vm("  cpu {\n    cores = 1\n  }\n  cpu {\n    cores = 2\n  }\n"),
+        &vm("  cpu {\n    cores = 2\n  }\n"),
+    );
+    case(
+        "PV016",
+        &format!("{PROVIDER}\nresource \"proxmox_virtual_environment_vmm\" \"x\" {{\n}}\n"),
+        PROVIDER,
+    );
 }
 
 #[test]
 fn terraform_reference_rules() {
-    case("PV020", &vm("  description = var.nope\n"), &vm("  description = var.api_token\n"));
-    case("PV021", &vm("  description = local.nope\n"), &format!("locals {{\n  d = \"x\"\n}}\n{}", vm("  description = local.d\n")));
-    case("PV022", &vm("  description = proxmox_virtual_environment_vm.other.name\n"), &vm("  description = proxmox_virtual_environment_vm.web.name\n"));
-    case("PV023", &format!("{}\nvariable \"api_token\" {{\n}}\n", vm("")), &vm(""));
+    case(
+        "PV020",
+        &vm("  description = var.nope\n"),
+        &vm("  description = var.api_token\n"),
+    );
+    case(
+        "PV021",
+        &vm("  description = local.nope\n"),
+        &format!(
+            "locals {{\n  d = \"x\"\n}}\n{}",
+            vm("  description = local.d\n")
+        ),
+    );
+    case(
+        "PV022",
+        &vm("  description = proxmox_virtual_environment_vm.other.name\n"),
+        &vm("  description = proxmox_virtual_environment_vm.web.name\n"),
+    );
+    case(
+        "PV023",
+        &format!("{}\nvariable \"api_token\" {{\n}}\n", vm("")),
+        &vm(""),
+    );
     // Bound names are not references.
     let g = codes("m/main.tf", &vm("  tags = [for t in [\"a\"] : t]\n  dynamic \"disk\" {\n    for_each = [1]\n    content {\n      interface = \"scsi${disk.value}\"\n    }\n  }\n"));
     assert!(!g.iter().any(|c| c.starts_with("PV02")), "{g:?}");
@@ -94,35 +226,112 @@ fn terraform_reference_rules() {
 
 #[test]
 fn terraform_security_rules() {
-    let literal = PROVIDER.replace("api_token = var.api_token", "api_token = \"root@pam!t=0b2d7a3e-1111-2222-3333-444455556666\"");
+    let literal = PROVIDER.replace(
+        "api_token = var.api_token",
+        "api_token = \"root@pam!t=0b2d7a3e-1111-2222-3333-444455556666\"",
+    );
     case("PV030", &literal, PROVIDER);
-    case("PV031", &PROVIDER.replace("api_token = var.api_token", "api_token = var.api_token\n  insecure  = true"), PROVIDER);
-    case("PV032", &PROVIDER.replace("  sensitive = true\n", ""), PROVIDER);
-    case("PV030", &vm("  initialization {\n    user_account {\n      password = \"hunter2\"\n    }\n  }\n"), &vm("  initialization {\n    user_account {\n      password = var.api_token\n    }\n  }\n"));
-    let ci = |pw: &str| format!("{PROVIDER}\nresource \"proxmox_virtual_environment_file\" \"ci\" {{\n  node_name    = \"pve1\"\n  datastore_id = \"iso\"\n  source_raw {{\n    file_name = \"u.yaml\"\n    data      = <<-EOT\n    #cloud-config\n    chpasswd:\n      expire: false\n    password: {pw}\n    EOT\n  }}\n}}\n");
+    case(
+        "PV031",
+        &PROVIDER.replace(
+            "api_token = var.api_token",
+            "api_token = var.api_token\n  insecure  = true",
+        ),
+        PROVIDER,
+    );
+    case(
+        "PV032",
+        &PROVIDER.replace("  sensitive = true\n", ""),
+        PROVIDER,
+    );
+    case(
+        "PV030",
+        &vm("  initialization {\n    user_account {\n      password = \"hunter2\"\n    }\n  }\n"),
+        &vm("  initialization {\n    user_account {\n      password = var.api_token\n    }\n  }\n"),
+    );
+    let ci = |pw: &str| {
+        format!("{PROVIDER}\nresource \"proxmox_virtual_environment_file\" \"ci\" {{\n  node_name    = \"pve1\"\n  datastore_id = \"iso\"\n  source_raw {{\n    file_name = \"u.yaml\"\n    data      = <<-EOT\n    #cloud-config\n    chpasswd:\n      expire: false\n    password: {pw}\n    EOT\n  }}\n}}\n")
+    };
     case("PV030", &ci("hunter2"), &ci("${var.api_token}"));
 }
 
 #[test]
 fn terraform_cluster_rules() {
-    case("PV040", &vm("  clone {\n    vm_id = 9999\n  }\n  initialization {\n  }\n"), &vm("  clone {\n    vm_id = 9000\n  }\n  initialization {\n  }\n"));
+    case(
+        "PV040",
+        &vm("  clone {\n    vm_id = 9999\n  }\n  initialization {\n  }\n"),
+        &vm("  clone {\n    vm_id = 9000\n  }\n  initialization {\n  }\n"),
+    );
     case("PV040", &vm("  clone {\n    vm_id     = 9001\n    node_name = \"pve2\"\n    full      = false\n  }\n  initialization {\n  }\n"), &vm("  clone {\n    vm_id     = 9001\n    node_name = \"pve2\"\n    full      = true\n  }\n  initialization {\n  }\n"));
-    case("PV041", &vm("  clone {\n    vm_id = 101\n  }\n  initialization {\n  }\n"), &vm("  clone {\n    vm_id = 9000\n  }\n  initialization {\n  }\n"));
-    case("PV042", &vm("").replace("\"pve1\"\n  agent", "\"pve9\"\n  agent"), &vm(""));
-    case("PV042", &vm("").replace("\"pve1\"\n  agent", "\"pve2\"\n  agent"), &vm(""));
-    case("PV043", &vm("  disk {\n    interface    = \"scsi0\"\n    datastore_id = \"local-zfs\"\n  }\n"), &vm("  disk {\n    interface    = \"scsi0\"\n    datastore_id = \"local-lvm\"\n  }\n"));
-    case("PV044", &vm("  disk {\n    interface    = \"scsi0\"\n    datastore_id = \"iso\"\n  }\n"), &vm("  disk {\n    interface    = \"scsi0\"\n    datastore_id = \"local-lvm\"\n  }\n"));
-    case("PV045", &vm("  network_device {\n    bridge = \"vmbr7\"\n  }\n"), &vm("  network_device {\n    bridge = \"vnet1\"\n  }\n"));
+    case(
+        "PV041",
+        &vm("  clone {\n    vm_id = 101\n  }\n  initialization {\n  }\n"),
+        &vm("  clone {\n    vm_id = 9000\n  }\n  initialization {\n  }\n"),
+    );
+    case(
+        "PV042",
+        &vm("").replace("\"pve1\"\n  agent", "\"pve9\"\n  agent"),
+        &vm(""),
+    );
+    case(
+        "PV042",
+        &vm("").replace("\"pve1\"\n  agent", "\"pve2\"\n  agent"),
+        &vm(""),
+    );
+    case(
+        "PV043",
+        &vm("  disk {\n    interface    = \"scsi0\"\n    datastore_id = \"local-zfs\"\n  }\n"),
+        &vm("  disk {\n    interface    = \"scsi0\"\n    datastore_id = \"local-lvm\"\n  }\n"),
+    );
+    case(
+        "PV044",
+        &vm("  disk {\n    interface    = \"scsi0\"\n    datastore_id = \"iso\"\n  }\n"),
+        &vm("  disk {\n    interface    = \"scsi0\"\n    datastore_id = \"local-lvm\"\n  }\n"),
+    );
+    case(
+        "PV045",
+        &vm("  network_device {\n    bridge = \"vmbr7\"\n  }\n"),
+        &vm("  network_device {\n    bridge = \"vnet1\"\n  }\n"),
+    );
     case("PV046", &vm("  vm_id = 101\n"), &vm("  vm_id = 102\n"));
-    case("PV047", &vm("  memory {\n    dedicated = 32768\n  }\n"), &vm("  memory {\n    dedicated = 2048\n  }\n"));
-    case("PV047", &vm("  cpu {\n    cores   = 8\n    sockets = 2\n  }\n"), &vm("  cpu {\n    cores = 8\n  }\n"));
-    case("PV048", &vm("  memory {\n    dedicated = 8192\n  }\n"), &vm("  memory {\n    dedicated = 2048\n  }\n"));
+    case(
+        "PV047",
+        &vm("  memory {\n    dedicated = 32768\n  }\n"),
+        &vm("  memory {\n    dedicated = 2048\n  }\n"),
+    );
+    case(
+        "PV047",
+        &vm("  cpu {\n    cores   = 8\n    sockets = 2\n  }\n"),
+        &vm("  cpu {\n    cores = 8\n  }\n"),
+    );
+    case(
+        "PV048",
+        &vm("  memory {\n    dedicated = 8192\n  }\n"),
+        &vm("  memory {\n    dedicated = 2048\n  }\n"),
+    );
     // Volumes by ID: the storage must allow that content.
-    case("PV044", &vm("  initialization {\n    vendor_data_file_id = \"local-lvm:snippets/agent.yml\"\n  }\n"), &vm("  initialization {\n    vendor_data_file_id = \"iso:iso/agent.yml\"\n  }\n").replace("iso:iso/agent.yml", "snip:snippets/agent.yml"));
-    case("PV043", &vm("  cdrom {\n    file_id = \"local:iso/ubuntu.iso\"\n  }\n"), &vm("  cdrom {\n    file_id = \"iso:iso/ubuntu.iso\"\n  }\n"));
+    case(
+        "PV044",
+        &vm(
+            "  initialization {\n    vendor_data_file_id = \"local-lvm:snippets/agent.yml\"\n  }\n",
+        ),
+        &vm("  initialization {\n    vendor_data_file_id = \"iso:iso/agent.yml\"\n  }\n")
+            .replace("iso:iso/agent.yml", "snip:snippets/agent.yml"),
+    );
+    case(
+        "PV043",
+        &vm("  cdrom {\n    file_id = \"local:iso/ubuntu.iso\"\n  }\n"),
+        &vm("  cdrom {\n    file_id = \"iso:iso/ubuntu.iso\"\n  }\n"),
+    );
     // OVMF without an EFI disk.
-    case("PV011", &vm("  bios = \"ovmf\"\n"), &vm("  bios = \"ovmf\"\n  efi_disk {\n    datastore_id = \"local-lvm\"\n  }\n"));
-    let ip = |a: &str| vm(&format!("  network_device {{\n    bridge = \"vnet1\"\n  }}\n  initialization {{\n    ip_config {{\n      ipv4 {{\n        address = \"{a}\"\n        gateway = \"10.0.0.1\"\n      }}\n    }}\n  }}\n"));
+    case(
+        "PV011",
+        &vm("  bios = \"ovmf\"\n"),
+        &vm("  bios = \"ovmf\"\n  efi_disk {\n    datastore_id = \"local-lvm\"\n  }\n"),
+    );
+    let ip = |a: &str| {
+        vm(&format!("  network_device {{\n    bridge = \"vnet1\"\n  }}\n  initialization {{\n    ip_config {{\n      ipv4 {{\n        address = \"{a}\"\n        gateway = \"10.0.0.1\"\n      }}\n    }}\n  }}\n"))
+    };
     case("PV049", &ip("10.0.1.20/24"), &ip("10.0.0.20/24"));
     case("PV052", &ip("10.0.0.20/16"), &ip("10.0.0.20/24"));
     case("PV050", &ip("10.0.0.9/24"), &ip("10.0.0.20/24"));
@@ -130,19 +339,40 @@ fn terraform_cluster_rules() {
     case("PV050", &ip("10.0.0.1/24"), &ip("10.0.0.20/24"));
     case("PV051", &ip("10.0.0.50/24"), &ip("10.0.0.20/24"));
     // Variables with defaults are followed.
-    let via_var = format!("variable \"node\" {{\n  default = \"pve9\"\n}}\n{}", vm("").replace("\"pve1\"\n  agent", "var.node\n  agent"));
+    let via_var = format!(
+        "variable \"node\" {{\n  default = \"pve9\"\n}}\n{}",
+        vm("").replace("\"pve1\"\n  agent", "var.node\n  agent")
+    );
     assert!(codes("m/main.tf", &via_var).contains(&"PV042".to_string()));
 }
 
 #[test]
 fn terraform_best_practice_rules() {
-    case("PV060", &vm("").replace("enabled = true", "enabled = false"), &vm(""));
-    case("PV061", &vm("  clone {\n    vm_id = 9000\n  }\n"), &vm("  clone {\n    vm_id = 9000\n  }\n  initialization {\n  }\n"));
+    case(
+        "PV060",
+        &vm("").replace("enabled = true", "enabled = false"),
+        &vm(""),
+    );
+    case(
+        "PV061",
+        &vm("  clone {\n    vm_id = 9000\n  }\n"),
+        &vm("  clone {\n    vm_id = 9000\n  }\n  initialization {\n  }\n"),
+    );
     // Telmate: agent = 0, deprecated top-level cores, cloud-init through ipconfig0.
-    let tel = |extra: &str| format!("terraform {{\n  required_providers {{\n    proxmox = {{ source = \"Telmate/proxmox\" }}\n  }}\n}}\nresource \"proxmox_vm_qemu\" \"w\" {{\n  name        = \"w\"\n  target_node = \"pve1\"\n  clone_id    = 9000\n  ipconfig0   = \"ip=10.0.0.21/24,gw=10.0.0.1\"\n  network {{\n    id     = 0\n    model  = \"virtio\"\n    bridge = \"vnet1\"\n  }}\n{extra}}}\n");
+    let tel = |extra: &str| {
+        format!("terraform {{\n  required_providers {{\n    proxmox = {{ source = \"Telmate/proxmox\" }}\n  }}\n}}\nresource \"proxmox_vm_qemu\" \"w\" {{\n  name        = \"w\"\n  target_node = \"pve1\"\n  clone_id    = 9000\n  ipconfig0   = \"ip=10.0.0.21/24,gw=10.0.0.1\"\n  network {{\n    id     = 0\n    model  = \"virtio\"\n    bridge = \"vnet1\"\n  }}\n{extra}}}\n")
+    };
     case("PV060", &tel("  agent = 0\n"), &tel("  agent = 1\n"));
-    case("PV013", &tel("  agent = 1\n  cores = 2\n"), &tel("  agent = 1\n  cpu {\n    cores = 2\n  }\n"));
-    case("PV050", &tel("  agent = 1\n").replace("10.0.0.21/24", "10.0.0.9/24"), &tel("  agent = 1\n"));
+    case(
+        "PV013",
+        &tel("  agent = 1\n  cores = 2\n"),
+        &tel("  agent = 1\n  cpu {\n    cores = 2\n  }\n"),
+    );
+    case(
+        "PV050",
+        &tel("  agent = 1\n").replace("10.0.0.21/24", "10.0.0.9/24"),
+        &tel("  agent = 1\n"),
+    );
 }
 
 const DEPLOY: &str = "apiVersion: apps/v1
@@ -193,27 +423,85 @@ spec:
 
 #[test]
 fn kubernetes_rules() {
-    kcase("PV002", &DEPLOY.replace("  replicas: 2", "  replicas: [2"), DEPLOY);
-    kcase("PV100", &DEPLOY.replace("  replicas: 2", "  replica: 2"), DEPLOY);
-    kcase("PV100", &DEPLOY.replace("  replicas: 2", "  replicas: \"2\""), DEPLOY);
-    kcase("PV100", &DEPLOY.replace("containerPort: 80", "containerPort: eighty"), DEPLOY);
-    kcase("PV101", &DEPLOY.replace("apiVersion: apps/v1", "apiVersion: extensions/v1beta1"), DEPLOY);
+    kcase(
+        "PV002",
+        &DEPLOY.replace("  replicas: 2", "  replicas: [2"),
+        DEPLOY,
+    );
+    kcase(
+        "PV100",
+        &DEPLOY.replace("  replicas: 2", "  replica: 2"),
+        DEPLOY,
+    );
+    kcase(
+        "PV100",
+        &DEPLOY.replace("  replicas: 2", "  replicas: \"2\""),
+        DEPLOY,
+    );
+    kcase(
+        "PV100",
+        &DEPLOY.replace("containerPort: 80", "containerPort: eighty"),
+        DEPLOY,
+    );
+    kcase(
+        "PV101",
+        &DEPLOY.replace("apiVersion: apps/v1", "apiVersion: extensions/v1beta1"),
+        DEPLOY,
+    );
     kcase("PV102", &format!("{DEPLOY}---\napiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata:\n  name: p\n"), DEPLOY);
     // Other built-ins are schema-checked too; a kind without a kept schema is only an info.
     kcase("PV100", &format!("{DEPLOY}---\napiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata:\n  name: s\nprovisioner: rbd.csi.ceph.com\nreclaimPolicy: Delete\nallowVolumeExpanson: true\n"), &format!("{DEPLOY}---\napiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata:\n  name: s\nprovisioner: rbd.csi.ceph.com\nallowVolumeExpansion: true\n"));
     let list = format!("apiVersion: v1\nkind: List\nitems: []\n---\n{DEPLOY}");
     let c = codes("k/app.yaml", &list);
-    assert!(c.contains(&"PV102".to_string()) && !c.contains(&"PV101".to_string()), "{c:?}");
+    assert!(
+        c.contains(&"PV102".to_string()) && !c.contains(&"PV101".to_string()),
+        "{c:?}"
+    );
     kcase("PV110", &DEPLOY.replace("nginx:1.27", "nginx"), DEPLOY);
-    kcase("PV110", &DEPLOY.replace("nginx:1.27", "nginx:latest"), DEPLOY);
-    kcase("PV111", &DEPLOY.replace("          resources:\n", "          resourcez:\n"), DEPLOY);
-    kcase("PV112", &DEPLOY.replace("readinessProbe", "livenessProbe"), DEPLOY);
-    kcase("PV113", &DEPLOY.replacen("      app: web", "      app: webx", 1), DEPLOY);
-    kcase("PV114", &DEPLOY.replace("  selector:\n    app: web", "  selector:\n    app: api"), DEPLOY);
+    kcase(
+        "PV110",
+        &DEPLOY.replace("nginx:1.27", "nginx:latest"),
+        DEPLOY,
+    );
+    kcase(
+        "PV111",
+        &DEPLOY.replace("          resources:\n", "          resourcez:\n"),
+        DEPLOY,
+    );
+    kcase(
+        "PV112",
+        &DEPLOY.replace("readinessProbe", "livenessProbe"),
+        DEPLOY,
+    );
+    kcase(
+        "PV113",
+        &DEPLOY.replacen("      app: web", "      app: webx", 1),
+        DEPLOY,
+    );
+    kcase(
+        "PV114",
+        &DEPLOY.replace("  selector:\n    app: web", "  selector:\n    app: api"),
+        DEPLOY,
+    );
     kcase("PV115", &DEPLOY.replace("10.0.0.241", "10.0.0.30"), DEPLOY);
-    kcase("PV116", &DEPLOY.replace("metallb.io/", "metallb.universe.tf/"), DEPLOY);
-    kcase("PV117", &DEPLOY.replace("targetPort: http", "targetPort: web"), DEPLOY);
-    kcase("PV118", &DEPLOY.replace("  name: web\n", "  name: web\n  namespace: shop\n"), &format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n---\n{}", DEPLOY.replace("  name: web\n", "  name: web\n  namespace: shop\n")));
+    kcase(
+        "PV116",
+        &DEPLOY.replace("metallb.io/", "metallb.universe.tf/"),
+        DEPLOY,
+    );
+    kcase(
+        "PV117",
+        &DEPLOY.replace("targetPort: http", "targetPort: web"),
+        DEPLOY,
+    );
+    kcase(
+        "PV118",
+        &DEPLOY.replace("  name: web\n", "  name: web\n  namespace: shop\n"),
+        &format!(
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n---\n{}",
+            DEPLOY.replace("  name: web\n", "  name: web\n  namespace: shop\n")
+        ),
+    );
 }
 
 #[test]
@@ -237,16 +525,31 @@ fn findings_snapshot() {
   }
   description = var.missing
 "#);
-    let findings = lint(&[Input { path: "m/main.tf".into(), content: text }], Some(&facts()));
+    let findings = lint(
+        &[Input {
+            path: "m/main.tf".into(),
+            content: text,
+        }],
+        Some(&facts()),
+    );
     insta::assert_snapshot!(render_text(&findings));
     // The same findings as SARIF name every rule and place every result.
     let sarif = provisio_lint::sarif::to_sarif(&findings);
-    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), findings.len());
+    assert_eq!(
+        sarif["runs"][0]["results"].as_array().unwrap().len(),
+        findings.len()
+    );
 }
 
 #[test]
 fn no_cluster_skips_cluster_rules() {
     let text = vm("  vm_id = 101\n");
-    let f = lint(&[Input { path: "m/main.tf".into(), content: text }], None);
+    let f = lint(
+        &[Input {
+            path: "m/main.tf".into(),
+            content: text,
+        }],
+        None,
+    );
     assert!(!f.iter().any(|x| x.code == "PV046"), "{f:?}");
 }

@@ -65,7 +65,10 @@ async fn tools_by_mode_and_their_results() {
 
     // read-only: three tools; draft_manifest is refused when called, not only unlisted.
     let c = connect(shared.clone(), Mode::ReadOnly).await;
-    assert_eq!(tool_names(&c).await, ["cluster_state", "lint_manifest", "search_docs"]);
+    assert_eq!(
+        tool_names(&c).await,
+        ["cluster_state", "lint_manifest", "search_docs"]
+    );
     let err = c
         .call_tool(
             CallToolRequestParams::new("draft_manifest")
@@ -111,7 +114,12 @@ async fn tools_by_mode_and_their_results() {
     let c = connect(shared, Mode::Plan).await;
     assert_eq!(
         tool_names(&c).await,
-        ["cluster_state", "draft_manifest", "lint_manifest", "search_docs"]
+        [
+            "cluster_state",
+            "draft_manifest",
+            "lint_manifest",
+            "search_docs"
+        ]
     );
     let plan: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(fixtures().join("plans/webserver.json")).unwrap(),
@@ -142,11 +150,20 @@ async fn tools_by_mode_and_their_results() {
     assert_ne!(r.is_error, Some(true), "{r:?}");
     let lint = r.structured_content.unwrap();
     assert_eq!(lint["clean"], true, "{lint}");
-    assert!(lint["cluster_rules"].as_str().unwrap().contains("against cluster"), "{lint}");
+    assert!(
+        lint["cluster_rules"]
+            .as_str()
+            .unwrap()
+            .contains("against cluster"),
+        "{lint}"
+    );
     let mut broken = files.clone();
     for f in broken.as_array_mut().unwrap() {
         if f["path"] == "main.tf" {
-            let c = f["content"].as_str().unwrap().replacen("memory {", "memroy {", 1);
+            let c = f["content"]
+                .as_str()
+                .unwrap()
+                .replacen("memory {", "memroy {", 1);
             f["content"] = serde_json::Value::String(c);
         }
     }
@@ -160,8 +177,13 @@ async fn tools_by_mode_and_their_results() {
     let lint = r.structured_content.unwrap();
     assert_eq!(lint["clean"], false);
     assert_eq!(lint["findings"][0]["code"], "PV010", "{lint}");
-    assert!(lint["findings"][0]["fix"].as_str().unwrap().contains("memory"));
-    assert!(serde_json::to_string(&r.content).unwrap().contains("did you mean `memory`"));
+    assert!(lint["findings"][0]["fix"]
+        .as_str()
+        .unwrap()
+        .contains("memory"));
+    assert!(serde_json::to_string(&r.content)
+        .unwrap()
+        .contains("did you mean `memory`"));
     // An unknown plan field comes back as an isError result naming it (the model can fix it).
     let r = c
         .call_tool(

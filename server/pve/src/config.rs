@@ -134,7 +134,9 @@ pub struct ConfigFile {
 }
 
 /// Who approves a change set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum ApprovalPolicy {
     /// The client's approval dialog (elicitation) or the operator's `provisio approve`.
@@ -159,7 +161,11 @@ pub struct ApplySettings {
 
 impl Default for ApplySettings {
     fn default() -> Self {
-        ApplySettings { approval: ApprovalPolicy::DialogOrOperator, approval_ttl_secs: 900, task_timeout_secs: 600 }
+        ApplySettings {
+            approval: ApprovalPolicy::DialogOrOperator,
+            approval_ttl_secs: 900,
+            task_timeout_secs: 600,
+        }
     }
 }
 
@@ -407,19 +413,35 @@ impl Config {
             apply.approval = match v.as_str() {
                 "dialog-or-operator" => ApprovalPolicy::DialogOrOperator,
                 "operator" | "cli" => ApprovalPolicy::Operator,
-                _ => return Err(Error::config("PROVISIO_APPROVAL", format!("`{v}` is not `dialog-or-operator` or `operator`"))),
+                _ => {
+                    return Err(Error::config(
+                        "PROVISIO_APPROVAL",
+                        format!("`{v}` is not `dialog-or-operator` or `operator`"),
+                    ))
+                }
             };
         }
-        for (k, slot) in [("PROVISIO_APPROVAL_TTL_SECS", &mut apply.approval_ttl_secs), ("PROVISIO_TASK_TIMEOUT_SECS", &mut apply.task_timeout_secs)] {
+        for (k, slot) in [
+            ("PROVISIO_APPROVAL_TTL_SECS", &mut apply.approval_ttl_secs),
+            ("PROVISIO_TASK_TIMEOUT_SECS", &mut apply.task_timeout_secs),
+        ] {
             if let Some(v) = env_nonempty(k) {
-                *slot = v.parse().map_err(|_| Error::config(k, format!("`{v}` is not a number of seconds")))?;
+                *slot = v
+                    .parse()
+                    .map_err(|_| Error::config(k, format!("`{v}` is not a number of seconds")))?;
             }
         }
         if apply.approval_ttl_secs == 0 || apply.approval_ttl_secs > 86_400 {
-            return Err(Error::config("apply.approval_ttl_secs", "must be between 1 and 86400 seconds"));
+            return Err(Error::config(
+                "apply.approval_ttl_secs",
+                "must be between 1 and 86400 seconds",
+            ));
         }
         if apply.task_timeout_secs == 0 {
-            return Err(Error::config("apply.task_timeout_secs", "must be at least 1 second"));
+            return Err(Error::config(
+                "apply.task_timeout_secs",
+                "must be at least 1 second",
+            ));
         }
         Ok(Config {
             source,
@@ -648,17 +670,42 @@ password_env = "PROD_PW"
     #[test]
     fn apply_section_and_its_overrides() {
         let none = env_of(&[]);
-        let file: ConfigFile = toml::from_str("[apply]\napproval = \"operator\"\napproval_ttl_secs = 60").unwrap();
+        let file: ConfigFile =
+            toml::from_str("[apply]\napproval = \"operator\"\napproval_ttl_secs = 60").unwrap();
         let c = Config::from_file(file, None, &none).unwrap();
         assert_eq!(c.apply.approval, ApprovalPolicy::Operator);
-        assert_eq!((c.apply.approval_ttl_secs, c.apply.task_timeout_secs), (60, 600));
-        let c = Config::from_file(ConfigFile::default(), None, &env_of(&[("PROVISIO_APPROVAL", "operator"), ("PROVISIO_TASK_TIMEOUT_SECS", "30")])).unwrap();
-        assert_eq!((c.apply.approval, c.apply.task_timeout_secs), (ApprovalPolicy::Operator, 30));
-        let e = Config::from_file(ConfigFile::default(), None, &env_of(&[("PROVISIO_APPROVAL", "yolo")])).unwrap_err().to_string();
+        assert_eq!(
+            (c.apply.approval_ttl_secs, c.apply.task_timeout_secs),
+            (60, 600)
+        );
+        let c = Config::from_file(
+            ConfigFile::default(),
+            None,
+            &env_of(&[
+                ("PROVISIO_APPROVAL", "operator"),
+                ("PROVISIO_TASK_TIMEOUT_SECS", "30"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            (c.apply.approval, c.apply.task_timeout_secs),
+            (ApprovalPolicy::Operator, 30)
+        );
+        let e = Config::from_file(
+            ConfigFile::default(),
+            None,
+            &env_of(&[("PROVISIO_APPROVAL", "yolo")]),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("PROVISIO_APPROVAL"), "{e}");
-        let bad: std::result::Result<ConfigFile, _> = toml::from_str("[apply]\napprovall = \"operator\"");
+        let bad: std::result::Result<ConfigFile, _> =
+            toml::from_str("[apply]\napprovall = \"operator\"");
         assert!(bad.unwrap_err().to_string().contains("approvall"));
         let file: ConfigFile = toml::from_str("[apply]\napproval_ttl_secs = 0").unwrap();
-        assert!(Config::from_file(file, None, &none).unwrap_err().to_string().contains("apply.approval_ttl_secs"));
+        assert!(Config::from_file(file, None, &none)
+            .unwrap_err()
+            .to_string()
+            .contains("apply.approval_ttl_secs"));
     }
 }

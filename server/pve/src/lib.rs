@@ -10,6 +10,9 @@ pub mod state;
 pub mod tls;
 
 pub use client::{ApiRequest, Method, PveClient};
-pub use config::{ApplySettings, ApprovalPolicy, Auth, ClusterConfig, Config, ReservedIpv4, Secret, SiteFacts, SubnetFact, Tls, VnetFact};
+pub use config::{
+    ApplySettings, ApprovalPolicy, Auth, ClusterConfig, Config, ReservedIpv4, Secret, SiteFacts,
+    SubnetFact, Tls, VnetFact,
+};
 pub use error::{Error, Result};
 pub use state::{cluster_state, ClusterState, ClusterStateRequest, View};

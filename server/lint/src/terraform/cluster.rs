@@ -71,8 +71,14 @@ impl Reader<'_> {
     fn string(&self, body: &Body, k: &str) -> Option<V<String>> {
         let a = self.attr(body, k)?;
         match self.decls.resolve(&a.value) {
-            Lit::Str(s) => Some(V { v: s, span: self.f.attr_span(a) }),
-            Lit::Num(n) => Some(V { v: n.to_string(), span: self.f.attr_span(a) }),
+            Lit::Str(s) => Some(V {
+                v: s,
+                span: self.f.attr_span(a),
+            }),
+            Lit::Num(n) => Some(V {
+                v: n.to_string(),
+                span: self.f.attr_span(a),
+            }),
             _ => None,
         }
     }
@@ -83,7 +89,10 @@ impl Reader<'_> {
             Lit::Str(s) => s.trim().parse().ok()?,
             _ => return None,
         };
-        Some(V { v, span: self.f.attr_span(a) })
+        Some(V {
+            v,
+            span: self.f.attr_span(a),
+        })
     }
     fn boolean(&self, body: &Body, k: &str) -> Option<V<bool>> {
         let a = self.attr(body, k)?;
@@ -93,7 +102,10 @@ impl Reader<'_> {
             Lit::Num(n) => n != 0.0,
             _ => return None,
         };
-        Some(V { v, span: self.f.attr_span(a) })
+        Some(V {
+            v,
+            span: self.f.attr_span(a),
+        })
     }
 }
 
@@ -102,7 +114,10 @@ fn first<'b>(body: &'b Body, k: &'b str) -> Option<&'b Block> {
 }
 
 fn u32v(v: V<f64>) -> Option<V<u32>> {
-    (v.v >= 0.0 && v.v <= u32::MAX as f64).then_some(V { v: v.v as u32, span: v.span })
+    (v.v >= 0.0 && v.v <= u32::MAX as f64).then_some(V {
+        v: v.v as u32,
+        span: v.span,
+    })
 }
 
 /// Read a VM resource; None for other resource types.
@@ -131,12 +146,18 @@ pub fn read_vm(f: &TfFile, b: &Block, decls: &Decls) -> Option<Vm> {
                 }
             }
             if let Some(m) = first(body, "memory") {
-                vm.memory_mib = r.number(&m.body, "dedicated").map(|v| V { v: v.v as u64, span: v.span });
+                vm.memory_mib = r.number(&m.body, "dedicated").map(|v| V {
+                    v: v.v as u64,
+                    span: v.span,
+                });
             }
             if let Some(c) = first(body, "cpu") {
                 let cores = r.number(&c.body, "cores");
                 let sockets = r.number(&c.body, "sockets").map(|v| v.v).unwrap_or(1.0);
-                vm.vcpus = cores.map(|c| V { v: (c.v * sockets) as u32, span: c.span });
+                vm.vcpus = cores.map(|c| V {
+                    v: (c.v * sockets) as u32,
+                    span: c.span,
+                });
             }
             for d in body.get_blocks("disk") {
                 if let Some(s) = r.string(&d.body, "datastore_id") {
@@ -165,7 +186,12 @@ pub fn read_vm(f: &TfFile, b: &Block, decls: &Decls) -> Option<Vm> {
             }
             vm.has_efi_disk = body.has_blocks("efi_disk");
             if let Some(i) = first(body, "initialization") {
-                for k in ["user_data_file_id", "vendor_data_file_id", "network_data_file_id", "meta_data_file_id"] {
+                for k in [
+                    "user_data_file_id",
+                    "vendor_data_file_id",
+                    "network_data_file_id",
+                    "meta_data_file_id",
+                ] {
                     if let Some(v) = r.string(&i.body, k) {
                         vm.volumes.push((v, "cloud-init snippet"));
                     }
@@ -178,7 +204,11 @@ pub fn read_vm(f: &TfFile, b: &Block, decls: &Decls) -> Option<Vm> {
                     if let Some(v4) = first(&ipc.body, "ipv4") {
                         if let Some(addr) = r.string(&v4.body, "address") {
                             if addr.v != "dhcp" {
-                                vm.ips.push(Ip { nic: n, cidr: addr, gateway: r.string(&v4.body, "gateway") });
+                                vm.ips.push(Ip {
+                                    nic: n,
+                                    cidr: addr,
+                                    gateway: r.string(&v4.body, "gateway"),
+                                });
                             }
                         }
                     }
@@ -186,11 +216,19 @@ pub fn read_vm(f: &TfFile, b: &Block, decls: &Decls) -> Option<Vm> {
             }
             for (n, nd) in body.get_blocks("network_device").enumerate() {
                 // bpg's default bridge is vmbr0.
-                let bridge = r.string(&nd.body, "bridge").or_else(|| (!nd.body.has_attribute("bridge")).then(|| V { v: "vmbr0".into(), span: f.header(nd) }));
+                let bridge = r.string(&nd.body, "bridge").or_else(|| {
+                    (!nd.body.has_attribute("bridge")).then(|| V {
+                        v: "vmbr0".into(),
+                        span: f.header(nd),
+                    })
+                });
                 vm.nics.push(Nic { index: n, bridge });
             }
             if let Some(a) = first(body, "agent") {
-                vm.agent = Some(r.boolean(&a.body, "enabled").unwrap_or(V { v: false, span: f.header(a) }));
+                vm.agent = Some(r.boolean(&a.body, "enabled").unwrap_or(V {
+                    v: false,
+                    span: f.header(a),
+                }));
             }
         }
         "proxmox_vm_qemu" => {
@@ -206,18 +244,39 @@ pub fn read_vm(f: &TfFile, b: &Block, decls: &Decls) -> Option<Vm> {
             if let Some(cc) = r.string(body, "cicustom") {
                 for part in cc.v.split(',') {
                     if let Some((_, vol)) = part.split_once('=') {
-                        vm.volumes.push((V { v: vol.trim().to_string(), span: cc.span }, "cloud-init snippet"));
+                        vm.volumes.push((
+                            V {
+                                v: vol.trim().to_string(),
+                                span: cc.span,
+                            },
+                            "cloud-init snippet",
+                        ));
                     }
                 }
             }
-            if let Some(a) = body.get_attribute("clone_id").or_else(|| body.get_attribute("clone")) {
+            if let Some(a) = body
+                .get_attribute("clone_id")
+                .or_else(|| body.get_attribute("clone"))
+            {
                 vm.clone_header = Some(f.attr_span(a));
             }
-            vm.memory_mib = r.number(body, "memory").map(|v| V { v: v.v as u64, span: v.span });
+            vm.memory_mib = r.number(body, "memory").map(|v| V {
+                v: v.v as u64,
+                span: v.span,
+            });
             let cpu = first(body, "cpu");
-            let cores = cpu.and_then(|c| r.number(&c.body, "cores")).or_else(|| r.number(body, "cores"));
-            let sockets = cpu.and_then(|c| r.number(&c.body, "sockets")).or_else(|| r.number(body, "sockets")).map(|v| v.v).unwrap_or(1.0);
-            vm.vcpus = cores.map(|c| V { v: (c.v * sockets) as u32, span: c.span });
+            let cores = cpu
+                .and_then(|c| r.number(&c.body, "cores"))
+                .or_else(|| r.number(body, "cores"));
+            let sockets = cpu
+                .and_then(|c| r.number(&c.body, "sockets"))
+                .or_else(|| r.number(body, "sockets"))
+                .map(|v| v.v)
+                .unwrap_or(1.0);
+            vm.vcpus = cores.map(|c| V {
+                v: (c.v * sockets) as u32,
+                span: c.span,
+            });
             if let Some(disks) = first(body, "disks") {
                 for bus in disks.body.blocks() {
                     for slot in bus.body.blocks() {
@@ -244,7 +303,14 @@ pub fn read_vm(f: &TfFile, b: &Block, decls: &Decls) -> Option<Vm> {
             }
             for d in body.get_blocks("disk") {
                 if let Some(s) = r.string(&d.body, "storage") {
-                    let what = if r.string(&d.body, "type").is_some_and(|t| t.v == "cloudinit") { "cloud-init drive" } else { "disk" };
+                    let what = if r
+                        .string(&d.body, "type")
+                        .is_some_and(|t| t.v == "cloudinit")
+                    {
+                        "cloud-init drive"
+                    } else {
+                        "disk"
+                    };
                     vm.storages.push((s, what));
                 }
             }
@@ -255,10 +321,15 @@ pub fn read_vm(f: &TfFile, b: &Block, decls: &Decls) -> Option<Vm> {
             }
             for (n, nd) in body.get_blocks("network").enumerate() {
                 let index = r.number(&nd.body, "id").map(|v| v.v as usize).unwrap_or(n);
-                vm.nics.push(Nic { index, bridge: r.string(&nd.body, "bridge") });
+                vm.nics.push(Nic {
+                    index,
+                    bridge: r.string(&nd.body, "bridge"),
+                });
             }
             for n in 0..16 {
-                let Some(ipc) = r.string(body, &format!("ipconfig{n}")) else { continue };
+                let Some(ipc) = r.string(body, &format!("ipconfig{n}")) else {
+                    continue;
+                };
                 vm.cloud_init = true;
                 let mut ip = None;
                 let mut gw = None;
@@ -270,11 +341,24 @@ pub fn read_vm(f: &TfFile, b: &Block, decls: &Decls) -> Option<Vm> {
                     }
                 }
                 if let Some(ip) = ip {
-                    vm.ips.push(Ip { nic: n, cidr: V { v: ip, span: ipc.span }, gateway: gw.map(|g| V { v: g, span: ipc.span }) });
+                    vm.ips.push(Ip {
+                        nic: n,
+                        cidr: V {
+                            v: ip,
+                            span: ipc.span,
+                        },
+                        gateway: gw.map(|g| V {
+                            v: g,
+                            span: ipc.span,
+                        }),
+                    });
                 }
             }
-            if ["ciuser", "sshkeys", "cicustom", "nameserver"].iter().any(|k| body.has_attribute(k))
-                || r.string(body, "os_type").is_some_and(|o| o.v == "cloud-init")
+            if ["ciuser", "sshkeys", "cicustom", "nameserver"]
+                .iter()
+                .any(|k| body.has_attribute(k))
+                || r.string(body, "os_type")
+                    .is_some_and(|o| o.v == "cloud-init")
             {
                 vm.cloud_init = true;
             }
@@ -286,19 +370,44 @@ pub fn read_vm(f: &TfFile, b: &Block, decls: &Decls) -> Option<Vm> {
 }
 
 fn gib(mib: u64) -> String {
-    if mib.is_multiple_of(1024) { format!("{} GiB", mib / 1024) } else { format!("{:.1} GiB", mib as f64 / 1024.0) }
+    if mib.is_multiple_of(1024) {
+        format!("{} GiB", mib / 1024)
+    } else {
+        format!("{:.1} GiB", mib as f64 / 1024.0)
+    }
 }
 
 fn list(v: impl Iterator<Item = String>) -> String {
     let v: Vec<String> = v.collect();
-    if v.is_empty() { "none".into() } else { v.join(", ") }
+    if v.is_empty() {
+        "none".into()
+    } else {
+        v.join(", ")
+    }
 }
 
 /// The cluster rules for one resource.
-pub fn resource(f: &TfFile, sink: &mut Sink, b: &Block, p: &Provider, decls: &Decls, facts: &ClusterFacts) {
+pub fn resource(
+    f: &TfFile,
+    sink: &mut Sink,
+    b: &Block,
+    p: &Provider,
+    decls: &Decls,
+    facts: &ClusterFacts,
+) {
     let _ = p;
-    let Some(vm) = read_vm(f, b, decls) else { return };
-    let templates = || list(facts.guests.iter().filter(|g| g.template).map(|g| format!("{} ({} on {})", g.vmid, g.name, g.node)));
+    let Some(vm) = read_vm(f, b, decls) else {
+        return;
+    };
+    let templates = || {
+        list(
+            facts
+                .guests
+                .iter()
+                .filter(|g| g.template)
+                .map(|g| format!("{} ({} on {})", g.vmid, g.name, g.node)),
+        )
+    };
     let node = vm.node.as_ref().map(|n| n.v.as_str());
 
     // Node.
@@ -307,10 +416,28 @@ pub fn resource(f: &TfFile, sink: &mut Sink, b: &Block, p: &Provider, decls: &De
             None if !facts.nodes.is_empty() => {
                 let names: Vec<String> = facts.nodes.iter().map(|x| x.name.clone()).collect();
                 let hint = did_you_mean(&n.v, names.iter());
-                sink.push("PV042", n.span, format!("node `{}` does not exist in cluster {} (nodes: {})", n.v, facts.cluster, names.join(", ")), Some(hint.map(|h| format!("use \"{h}\"")).unwrap_or_else(|| "use one of the cluster's nodes".into())));
+                sink.push(
+                    "PV042",
+                    n.span,
+                    format!(
+                        "node `{}` does not exist in cluster {} (nodes: {})",
+                        n.v,
+                        facts.cluster,
+                        names.join(", ")
+                    ),
+                    Some(
+                        hint.map(|h| format!("use \"{h}\""))
+                            .unwrap_or_else(|| "use one of the cluster's nodes".into()),
+                    ),
+                );
             }
             Some(x) if !x.online => {
-                sink.push("PV042", n.span, format!("node `{}` is offline", n.v), Some("place the VM on an online node".into()));
+                sink.push(
+                    "PV042",
+                    n.span,
+                    format!("node `{}` is offline", n.v),
+                    Some("place the VM on an online node".into()),
+                );
             }
             _ => {}
         }
@@ -320,7 +447,16 @@ pub fn resource(f: &TfFile, sink: &mut Sink, b: &Block, p: &Provider, decls: &De
     if let Some(c) = &vm.clone_vmid {
         match facts.guest(c.v) {
             None if !facts.guests.is_empty() => {
-                sink.push("PV040", c.span, format!("clone source VMID {} does not exist in the cluster; templates: {}", c.v, templates()), Some("clone one of the templates listed".into()));
+                sink.push(
+                    "PV040",
+                    c.span,
+                    format!(
+                        "clone source VMID {} does not exist in the cluster; templates: {}",
+                        c.v,
+                        templates()
+                    ),
+                    Some("clone one of the templates listed".into()),
+                );
             }
             Some(g) => {
                 if !g.template {
@@ -328,9 +464,21 @@ pub fn resource(f: &TfFile, sink: &mut Sink, b: &Block, p: &Provider, decls: &De
                 }
                 if let Some(cn) = &vm.clone_node {
                     if !g.node.is_empty() && cn.v != g.node {
-                        sink.push("PV040", cn.span, format!("clone source {} ({}) is on {}, not on {}", c.v, g.name, g.node, cn.v), Some(format!("set clone.node_name = \"{}\"", g.node)));
+                        sink.push(
+                            "PV040",
+                            cn.span,
+                            format!(
+                                "clone source {} ({}) is on {}, not on {}",
+                                c.v, g.name, g.node, cn.v
+                            ),
+                            Some(format!("set clone.node_name = \"{}\"", g.node)),
+                        );
                     }
-                } else if b.labels.first().is_some_and(|l| l.as_str() == "proxmox_virtual_environment_vm") {
+                } else if b
+                    .labels
+                    .first()
+                    .is_some_and(|l| l.as_str() == "proxmox_virtual_environment_vm")
+                {
                     if let Some(n) = node {
                         if !g.node.is_empty() && g.node != n {
                             sink.push("PV040", c.span, format!("clone source {} ({}) is on {}, but without clone.node_name the provider looks for it on {n}", c.v, g.name, g.node), Some(format!("add node_name = \"{}\" to the clone block", g.node)));
@@ -343,7 +491,16 @@ pub fn resource(f: &TfFile, sink: &mut Sink, b: &Block, p: &Provider, decls: &De
     }
     if let Some(c) = &vm.clone_name {
         if !facts.guests.is_empty() && !facts.guests.iter().any(|g| g.name == c.v) {
-            sink.push("PV040", c.span, format!("clone source `{}` does not exist in the cluster; templates: {}", c.v, templates()), Some("use clone_id with a template's VMID".into()));
+            sink.push(
+                "PV040",
+                c.span,
+                format!(
+                    "clone source `{}` does not exist in the cluster; templates: {}",
+                    c.v,
+                    templates()
+                ),
+                Some("use clone_id with a template's VMID".into()),
+            );
         }
     }
 
@@ -353,15 +510,44 @@ pub fn resource(f: &TfFile, sink: &mut Sink, b: &Block, p: &Provider, decls: &De
             None if !facts.storages.is_empty() => {
                 let names: Vec<String> = facts.storages.iter().map(|x| x.name.clone()).collect();
                 let hint = did_you_mean(&s.v, names.iter());
-                sink.push("PV043", s.span, format!("storage `{}` ({what}) does not exist (storages: {})", s.v, names.join(", ")), Some(hint.map(|h| format!("use \"{h}\"")).unwrap_or_else(|| "use a storage that holds images".into())));
+                sink.push(
+                    "PV043",
+                    s.span,
+                    format!(
+                        "storage `{}` ({what}) does not exist (storages: {})",
+                        s.v,
+                        names.join(", ")
+                    ),
+                    Some(
+                        hint.map(|h| format!("use \"{h}\""))
+                            .unwrap_or_else(|| "use a storage that holds images".into()),
+                    ),
+                );
             }
             Some(st) => {
-                let image_stores = || list(facts.storages.iter().filter(|x| x.content.iter().any(|c| c == "images")).map(|x| x.name.clone()));
+                let image_stores = || {
+                    list(
+                        facts
+                            .storages
+                            .iter()
+                            .filter(|x| x.content.iter().any(|c| c == "images"))
+                            .map(|x| x.name.clone()),
+                    )
+                };
                 if !st.content.iter().any(|c| c == "images") {
                     sink.push("PV044", s.span, format!("storage `{}` ({}) does not allow content type `images` ({} only), so it cannot hold the {what}", s.v, st.kind, st.content.join(", ")), Some(format!("use a storage with images content: {}", image_stores())));
                 } else if let Some(n) = node {
                     if !st.nodes.is_empty() && !st.nodes.iter().any(|x| x == n) {
-                        sink.push("PV044", s.span, format!("storage `{}` is not available on {n} (only on {})", s.v, st.nodes.join(", ")), Some(format!("use a storage present on {n}")));
+                        sink.push(
+                            "PV044",
+                            s.span,
+                            format!(
+                                "storage `{}` is not available on {n} (only on {})",
+                                s.v,
+                                st.nodes.join(", ")
+                            ),
+                            Some(format!("use a storage present on {n}")),
+                        );
                     }
                 }
             }
@@ -372,14 +558,23 @@ pub fn resource(f: &TfFile, sink: &mut Sink, b: &Block, p: &Provider, decls: &De
     // Volumes referenced by ID (`cephfs:snippets/x.yml`, `local:iso/x.iso`): the storage must
     // exist and allow that content type.
     for (vol, what) in &vm.volumes {
-        let Some((sid, rest)) = vol.v.split_once(':') else { continue };
-        let Some((content, _)) = rest.split_once('/') else { continue };
+        let Some((sid, rest)) = vol.v.split_once(':') else {
+            continue;
+        };
+        let Some((content, _)) = rest.split_once('/') else {
+            continue;
+        };
         if !["iso", "snippets", "import", "vztmpl", "backup"].contains(&content) {
             continue;
         }
         match facts.storage(sid) {
             None if !facts.storages.is_empty() => {
-                let names: Vec<String> = facts.storages.iter().filter(|x| x.content.iter().any(|c| c == content)).map(|x| x.name.clone()).collect();
+                let names: Vec<String> = facts
+                    .storages
+                    .iter()
+                    .filter(|x| x.content.iter().any(|c| c == content))
+                    .map(|x| x.name.clone())
+                    .collect();
                 sink.push("PV043", vol.span, format!("storage `{sid}` of the {what} `{}` does not exist (storages with `{content}`: {})", vol.v, list(names.into_iter())), Some(format!("reference a file on a storage with `{content}` content")));
             }
             Some(st) if !st.content.iter().any(|c| c == content) => {
@@ -391,7 +586,10 @@ pub fn resource(f: &TfFile, sink: &mut Sink, b: &Block, p: &Provider, decls: &De
 
     // A linked clone of a template on local storage stays on the template's node.
     if let (true, Some(c), Some(n)) = (vm.linked, &vm.clone_vmid, node) {
-        if let Some(g) = facts.guest(c.v).filter(|g| g.template && !g.linked_clone_any_node && !g.node.is_empty() && g.node != n) {
+        if let Some(g) = facts
+            .guest(c.v)
+            .filter(|g| g.template && !g.linked_clone_any_node && !g.node.is_empty() && g.node != n)
+        {
             sink.push("PV040", c.span, format!("a linked clone of template {} ({}) must stay on {}: its disks are on local storage, but the VM goes to {n}", g.vmid, g.name, g.node), Some(format!("make it a full clone, or place the VM on {}", g.node)));
         }
     }
@@ -401,19 +599,51 @@ pub fn resource(f: &TfFile, sink: &mut Sink, b: &Block, p: &Provider, decls: &De
         for nic in &vm.nics {
             let Some(br) = &nic.bridge else { continue };
             let available = || {
-                list(facts.networks.iter().filter(|x| node.is_none_or(|n| x.nodes.is_empty() || x.nodes.iter().any(|y| y == n))).map(|x| {
-                    if x.kind == "vnet" { format!("SDN vnet {}", x.name) } else { x.name.clone() }
-                }))
+                list(
+                    facts
+                        .networks
+                        .iter()
+                        .filter(|x| {
+                            node.is_none_or(|n| {
+                                x.nodes.is_empty() || x.nodes.iter().any(|y| y == n)
+                            })
+                        })
+                        .map(|x| {
+                            if x.kind == "vnet" {
+                                format!("SDN vnet {}", x.name)
+                            } else {
+                                x.name.clone()
+                            }
+                        }),
+                )
             };
             match facts.network(&br.v) {
                 None => {
                     let on = node.map(|n| format!(" on {n}")).unwrap_or_default();
-                    sink.push("PV045", br.span, format!("bridge `{}` does not exist{on} (available: {})", br.v, available()), Some("attach the NIC to an existing bridge or SDN vnet".into()));
+                    sink.push(
+                        "PV045",
+                        br.span,
+                        format!(
+                            "bridge `{}` does not exist{on} (available: {})",
+                            br.v,
+                            available()
+                        ),
+                        Some("attach the NIC to an existing bridge or SDN vnet".into()),
+                    );
                 }
                 Some(x) => {
                     if let Some(n) = node {
                         if !x.nodes.is_empty() && !x.nodes.iter().any(|y| y == n) {
-                            sink.push("PV045", br.span, format!("bridge `{}` does not exist on {n} (available: {})", br.v, available()), Some("attach the NIC to a bridge present on the node".into()));
+                            sink.push(
+                                "PV045",
+                                br.span,
+                                format!(
+                                    "bridge `{}` does not exist on {n} (available: {})",
+                                    br.v,
+                                    available()
+                                ),
+                                Some("attach the NIC to a bridge present on the node".into()),
+                            );
                         }
                     }
                 }
@@ -424,9 +654,21 @@ pub fn resource(f: &TfFile, sink: &mut Sink, b: &Block, p: &Provider, decls: &De
     // VMID.
     if let Some(id) = &vm.vmid {
         if facts.used_vmids.contains(&id.v) {
-            let who = facts.guest(id.v).map(|g| format!(" by {}", g.name)).unwrap_or_default();
-            let next = (100..1_000_000u32).find(|v| !facts.used_vmids.contains(v) && *v > id.v).unwrap_or(id.v + 1);
-            sink.push("PV046", id.span, format!("VMID {} is already used{who}", id.v), Some(format!("use a free VMID, e.g. {next}, or leave it out to let Proxmox choose")));
+            let who = facts
+                .guest(id.v)
+                .map(|g| format!(" by {}", g.name))
+                .unwrap_or_default();
+            let next = (100..1_000_000u32)
+                .find(|v| !facts.used_vmids.contains(v) && *v > id.v)
+                .unwrap_or(id.v + 1);
+            sink.push(
+                "PV046",
+                id.span,
+                format!("VMID {} is already used{who}", id.v),
+                Some(format!(
+                    "use a free VMID, e.g. {next}, or leave it out to let Proxmox choose"
+                )),
+            );
         }
     }
 
@@ -437,8 +679,20 @@ pub fn resource(f: &TfFile, sink: &mut Sink, b: &Block, p: &Provider, decls: &De
         match target.and_then(|t| t.mem_total_mib.map(|x| (t, x))) {
             Some((t, total)) if m.v > total => {
                 let every = max_total.is_some_and(|mx| m.v > mx);
-                let scope = if every { format!("the {} RAM of every node", gib(max_total.unwrap_or(total))) } else { format!("the {} RAM of {}", gib(total), t.name) };
-                sink.push("PV047", m.span, format!("memory {} MiB ({}) exceeds {scope}", m.v, gib(m.v)), Some("size the VM to fit a node (leave room for the host and other guests)".into()));
+                let scope = if every {
+                    format!("the {} RAM of every node", gib(max_total.unwrap_or(total)))
+                } else {
+                    format!("the {} RAM of {}", gib(total), t.name)
+                };
+                sink.push(
+                    "PV047",
+                    m.span,
+                    format!("memory {} MiB ({}) exceeds {scope}", m.v, gib(m.v)),
+                    Some(
+                        "size the VM to fit a node (leave room for the host and other guests)"
+                            .into(),
+                    ),
+                );
             }
             Some((t, _)) => {
                 if let Some(free) = t.mem_free_mib {
@@ -450,17 +704,38 @@ pub fn resource(f: &TfFile, sink: &mut Sink, b: &Block, p: &Provider, decls: &De
             None => {
                 if let Some(mx) = max_total {
                     if m.v > mx {
-                        sink.push("PV047", m.span, format!("memory {} MiB ({}) exceeds the {} RAM of every node", m.v, gib(m.v), gib(mx)), Some("size the VM to fit a node".into()));
+                        sink.push(
+                            "PV047",
+                            m.span,
+                            format!(
+                                "memory {} MiB ({}) exceeds the {} RAM of every node",
+                                m.v,
+                                gib(m.v),
+                                gib(mx)
+                            ),
+                            Some("size the VM to fit a node".into()),
+                        );
                     }
                 }
             }
         }
     }
     if let Some(c) = &vm.vcpus {
-        let cap = target.and_then(|t| t.cpus).or_else(|| facts.nodes.iter().filter_map(|n| n.cpus).max());
+        let cap = target
+            .and_then(|t| t.cpus)
+            .or_else(|| facts.nodes.iter().filter_map(|n| n.cpus).max());
         if let Some(cap) = cap {
             if c.v > cap {
-                sink.push("PV047", c.span, format!("{} vCPUs exceed the {cap} CPU threads of {}", c.v, node.unwrap_or("any node")), Some(format!("use at most {cap} cores x sockets")));
+                sink.push(
+                    "PV047",
+                    c.span,
+                    format!(
+                        "{} vCPUs exceed the {cap} CPU threads of {}",
+                        c.v,
+                        node.unwrap_or("any node")
+                    ),
+                    Some(format!("use at most {cap} cores x sockets")),
+                );
             }
         }
     }
@@ -468,56 +743,143 @@ pub fn resource(f: &TfFile, sink: &mut Sink, b: &Block, p: &Provider, decls: &De
     // Addresses.
     for ip in &vm.ips {
         let Some(c) = Cidr::parse(&ip.cidr.v) else {
-            sink.push("PV049", ip.cidr.span, format!("`{}` is not an IPv4 address with prefix (like 192.168.0.20/24)", ip.cidr.v), Some("write ADDRESS/PREFIX, or dhcp".into()));
+            sink.push(
+                "PV049",
+                ip.cidr.span,
+                format!(
+                    "`{}` is not an IPv4 address with prefix (like 192.168.0.20/24)",
+                    ip.cidr.v
+                ),
+                Some("write ADDRESS/PREFIX, or dhcp".into()),
+            );
             continue;
         };
-        let bridge = vm.nics.iter().find(|n| n.index == ip.nic).and_then(|n| n.bridge.as_ref()).map(|b| b.v.clone());
+        let bridge = vm
+            .nics
+            .iter()
+            .find(|n| n.index == ip.nic)
+            .and_then(|n| n.bridge.as_ref())
+            .map(|b| b.v.clone());
         let net = bridge.as_deref().and_then(|b| facts.network(b));
         if let Some(net) = net.filter(|n| !n.subnets.is_empty()) {
-            let inside = net.subnets.iter().filter_map(|(s, g)| Cidr::parse(s).map(|sc| (sc, g))).find(|(sc, _)| sc.range().contains(c.ip));
+            let inside = net
+                .subnets
+                .iter()
+                .filter_map(|(s, g)| Cidr::parse(s).map(|sc| (sc, g)))
+                .find(|(sc, _)| sc.range().contains(c.ip));
             match inside {
                 None => {
-                    sink.push("PV049", ip.cidr.span, format!("static IP {} is outside the subnets of {} ({})", c.ip, net.name, list(net.subnets.iter().map(|s| s.0.clone()))), Some(format!("pick an address inside {}", net.subnets[0].0)));
+                    sink.push(
+                        "PV049",
+                        ip.cidr.span,
+                        format!(
+                            "static IP {} is outside the subnets of {} ({})",
+                            c.ip,
+                            net.name,
+                            list(net.subnets.iter().map(|s| s.0.clone()))
+                        ),
+                        Some(format!("pick an address inside {}", net.subnets[0].0)),
+                    );
                 }
                 Some((sc, gw)) => {
                     if c.ip == sc.network() || c.ip == sc.broadcast() {
-                        sink.push("PV049", ip.cidr.span, format!("{} is the network or broadcast address of {}", c.ip, net.subnets[0].0), Some("pick a host address".into()));
+                        sink.push(
+                            "PV049",
+                            ip.cidr.span,
+                            format!(
+                                "{} is the network or broadcast address of {}",
+                                c.ip, net.subnets[0].0
+                            ),
+                            Some("pick a host address".into()),
+                        );
                     }
                     if c.prefix != sc.prefix {
-                        sink.push("PV052", ip.cidr.span, format!("prefix /{} does not match the subnet {}/{} of {}", c.prefix, sc.network(), sc.prefix, net.name), Some(format!("write {}/{}", c.ip, sc.prefix)));
+                        sink.push(
+                            "PV052",
+                            ip.cidr.span,
+                            format!(
+                                "prefix /{} does not match the subnet {}/{} of {}",
+                                c.prefix,
+                                sc.network(),
+                                sc.prefix,
+                                net.name
+                            ),
+                            Some(format!("write {}/{}", c.ip, sc.prefix)),
+                        );
                     }
                     if let (Some(g), Some(want)) = (&ip.gateway, gw) {
                         if &g.v != want {
-                            sink.push("PV052", g.span, format!("gateway {} is not the gateway of {} ({want})", g.v, net.name), Some(format!("use gateway {want}")));
+                            sink.push(
+                                "PV052",
+                                g.span,
+                                format!(
+                                    "gateway {} is not the gateway of {} ({want})",
+                                    g.v, net.name
+                                ),
+                                Some(format!("use gateway {want}")),
+                            );
                         }
                     }
                 }
             }
         }
         if let Some(why) = facts.reserved_for(c.ip) {
-            sink.push("PV050", ip.cidr.span, format!("static IP {} is reserved: {why}", c.ip), Some("pick a free address outside the reserved ranges".into()));
+            sink.push(
+                "PV050",
+                ip.cidr.span,
+                format!("static IP {} is reserved: {why}", c.ip),
+                Some("pick a free address outside the reserved ranges".into()),
+            );
         } else if let Some(who) = facts.used_ipv4.get(&c.ip.to_string()) {
-            sink.push("PV051", ip.cidr.span, format!("static IP {} is already used by {who}", c.ip), Some("pick a free address".into()));
+            sink.push(
+                "PV051",
+                ip.cidr.span,
+                format!("static IP {} is already used by {who}", c.ip),
+                Some("pick a free address".into()),
+            );
         }
     }
 }
 
 /// Best-practice warnings that need no cluster (but use it when given).
-pub fn best_practice(f: &TfFile, sink: &mut Sink, b: &Block, p: &Provider, decls: &Decls, facts: Option<&ClusterFacts>) {
+pub fn best_practice(
+    f: &TfFile,
+    sink: &mut Sink,
+    b: &Block,
+    p: &Provider,
+    decls: &Decls,
+    facts: Option<&ClusterFacts>,
+) {
     let _ = p;
-    let Some(vm) = read_vm(f, b, decls) else { return };
+    let Some(vm) = read_vm(f, b, decls) else {
+        return;
+    };
     if vm.template {
         return;
     }
-    let tmpl = vm.clone_vmid.as_ref().and_then(|c| facts.and_then(|fx| fx.guest(c.v)));
-    let ships = tmpl.filter(|t| t.agent).map(|t| format!(" although template {} ships the agent", t.vmid)).unwrap_or_default();
+    let tmpl = vm
+        .clone_vmid
+        .as_ref()
+        .and_then(|c| facts.and_then(|fx| fx.guest(c.v)));
+    let ships = tmpl
+        .filter(|t| t.agent)
+        .map(|t| format!(" although template {} ships the agent", t.vmid))
+        .unwrap_or_default();
     match &vm.agent {
         Some(a) if !a.v => sink.push("PV060", a.span, format!("QEMU guest agent disabled{ships}: no IP reporting, fs-freeze for backups or clean shutdown"), Some(if b.labels.first().is_some_and(|l| l.as_str() == "proxmox_vm_qemu") { "set agent = 1".into() } else { "set agent { enabled = true }".into() })),
         None => sink.push("PV060", vm.header, format!("QEMU guest agent not enabled (the provider default is off){ships}"), Some(if b.labels.first().is_some_and(|l| l.as_str() == "proxmox_vm_qemu") { "add agent = 1".into() } else { "add agent { enabled = true }".into() })),
         _ => {}
     }
     if let (Some(span), false) = (vm.bios_ovmf, vm.has_efi_disk) {
-        let block = if b.labels.first().is_some_and(|l| l.as_str() == "proxmox_vm_qemu") { "efidisk" } else { "efi_disk" };
+        let block = if b
+            .labels
+            .first()
+            .is_some_and(|l| l.as_str() == "proxmox_vm_qemu")
+        {
+            "efidisk"
+        } else {
+            "efi_disk"
+        };
         sink.push("PV011", span, format!("bios = \"ovmf\" needs an `{block}` block (the UEFI variables live there); without it settings such as boot order are lost at every start"), Some(format!("add `{block} {{ ... }}` on an image storage")));
     }
     if let Some(h) = vm.clone_header {
@@ -534,12 +896,19 @@ pub fn across_resources(files: &[TfFile], decls: &Decls, out: &mut Vec<Finding>)
     for f in files {
         let mut sink = Sink::new(f.path);
         for b in f.body.blocks().filter(|b| b.ident.as_str() == "resource") {
-            let Some(vm) = read_vm(f, b, decls) else { continue };
+            let Some(vm) = read_vm(f, b, decls) else {
+                continue;
+            };
             if let Some(id) = &vm.vmid {
                 if vm.counted {
                     sink.push("PV046", id.span, format!("{} sets a fixed VMID {} but has count/for_each: every instance gets the same VMID", vm.resource, id.v), Some("derive the VMID from count.index / each, or leave it out".into()));
                 } else if let Some(other) = vmids.get(&id.v) {
-                    sink.push("PV046", id.span, format!("VMID {} is also used by {other} in these manifests", id.v), Some("give each VM its own VMID".into()));
+                    sink.push(
+                        "PV046",
+                        id.span,
+                        format!("VMID {} is also used by {other} in these manifests", id.v),
+                        Some("give each VM its own VMID".into()),
+                    );
                 } else {
                     vmids.insert(id.v, vm.resource.clone());
                 }
@@ -547,7 +916,15 @@ pub fn across_resources(files: &[TfFile], decls: &Decls, out: &mut Vec<Finding>)
             for ip in &vm.ips {
                 if let Some(c) = Cidr::parse(&ip.cidr.v) {
                     if let Some(other) = ips.get(&c.ip) {
-                        sink.push("PV051", ip.cidr.span, format!("static IP {} is also used by {other} in these manifests", c.ip), Some("give each VM its own address".into()));
+                        sink.push(
+                            "PV051",
+                            ip.cidr.span,
+                            format!(
+                                "static IP {} is also used by {other} in these manifests",
+                                c.ip
+                            ),
+                            Some("give each VM its own address".into()),
+                        );
                     } else {
                         ips.insert(c.ip, vm.resource.clone());
                     }

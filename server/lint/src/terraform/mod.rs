@@ -31,8 +31,16 @@ impl TfFile<'_> {
     }
     /// The span of a block's header line (`ident "label" {`).
     pub fn header(&self, b: &Block) -> Span {
-        let start = b.ident.span().or_else(|| b.span()).map(|r| r.start).unwrap_or(0);
-        let end = self.text[start..].find('\n').map(|i| start + i).unwrap_or(self.text.len());
+        let start = b
+            .ident
+            .span()
+            .or_else(|| b.span())
+            .map(|r| r.start)
+            .unwrap_or(0);
+        let end = self.text[start..]
+            .find('\n')
+            .map(|i| start + i)
+            .unwrap_or(self.text.len());
         let (l, c) = self.idx.pos(self.text, start);
         let (el, ec) = self.idx.pos(self.text, end);
         (l, c, el, ec)
@@ -130,21 +138,37 @@ impl Decls {
 }
 
 /// Which provider schema a `provider "NAME"` block or a resource uses.
-fn provider_for(decls: &Decls, local_name: &str, resource_types: &BTreeSet<String>) -> Option<&'static Provider> {
+fn provider_for(
+    decls: &Decls,
+    local_name: &str,
+    resource_types: &BTreeSet<String>,
+) -> Option<&'static Provider> {
     if let Some(src) = decls.provider_sources.get(local_name) {
         return schema::provider_by_source(src);
     }
-    resource_types.iter().find_map(|t| schema::provider_of_resource(t).map(|(p, _)| p))
+    resource_types
+        .iter()
+        .find_map(|t| schema::provider_of_resource(t).map(|(p, _)| p))
 }
 
 fn parse<'a>(path: &'a str, text: &'a str, out: &mut Vec<Finding>) -> Option<TfFile<'a>> {
     match hcl_edit::parser::parse_body(text) {
-        Ok(body) => Some(TfFile { path, text, idx: LineIndex::new(text), body }),
+        Ok(body) => Some(TfFile {
+            path,
+            text,
+            idx: LineIndex::new(text),
+            body,
+        }),
         Err(e) => {
             let loc = e.location();
             let mut sink = Sink::new(path);
             let (l, c) = (loc.line() as u32, loc.column() as u32);
-            sink.push("PV001", (l, c, l, c + 1), format!("HCL syntax error: {}", syntax_message(&e)), Some(syntax_fix(e.line(), loc.column())));
+            sink.push(
+                "PV001",
+                (l, c, l, c + 1),
+                format!("HCL syntax error: {}", syntax_message(&e)),
+                Some(syntax_fix(e.line(), loc.column())),
+            );
             out.extend(sink.out);
             None
         }
@@ -161,7 +185,10 @@ pub fn syntax_only(path: &str, text: &str) -> Vec<Finding> {
 /// Lint one module: all `.tf` files of one directory together.
 pub fn lint_module(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding> {
     let mut out = Vec::new();
-    let parsed: Vec<TfFile> = files.iter().filter_map(|(path, text)| parse(path, text, &mut out)).collect();
+    let parsed: Vec<TfFile> = files
+        .iter()
+        .filter_map(|(path, text)| parse(path, text, &mut out))
+        .collect();
 
     // Declarations across the module.
     let mut decls = Decls::default();
@@ -170,7 +197,12 @@ pub fn lint_module(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<
     let mut dup = |sink: &mut Sink, kind: &str, name: String, span: Span, file: &str| {
         let key = format!("{kind} {name}");
         if let Some((f, l)) = seen.get(&key) {
-            sink.push("PV023", span, format!("{kind} `{name}` is declared twice (first at {f}:{l})"), Some("rename one of them or remove the duplicate".into()));
+            sink.push(
+                "PV023",
+                span,
+                format!("{kind} `{name}` is declared twice (first at {f}:{l})"),
+                Some("rename one of them or remove the duplicate".into()),
+            );
         } else {
             seen.insert(key, (file.to_string(), span.0));
         }
@@ -182,13 +214,25 @@ pub fn lint_module(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<
             match (b.ident.as_str(), label(b, 0), label(b, 1)) {
                 ("variable", Some(n), _) => {
                     dup(&mut sink, "variable", n.to_string(), h, f.path);
-                    decls.variables.entry(n.to_string()).or_insert((fi, b.clone()));
+                    decls
+                        .variables
+                        .entry(n.to_string())
+                        .or_insert((fi, b.clone()));
                 }
                 ("output", Some(n), _) => dup(&mut sink, "output", n.to_string(), h, f.path),
                 ("locals", _, _) => {
                     for a in b.body.attributes() {
-                        dup(&mut sink, "local", a.key.to_string(), f.attr_span(a), f.path);
-                        decls.locals.entry(a.key.to_string()).or_insert((fi, a.value.clone()));
+                        dup(
+                            &mut sink,
+                            "local",
+                            a.key.to_string(),
+                            f.attr_span(a),
+                            f.path,
+                        );
+                        decls
+                            .locals
+                            .entry(a.key.to_string())
+                            .or_insert((fi, a.value.clone()));
                     }
                 }
                 ("resource", Some(t), Some(n)) => {
@@ -211,10 +255,12 @@ pub fn lint_module(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<
                                 for (k, v) in o.iter() {
                                     let key = match k {
                                         hcl_edit::expr::ObjectKey::Ident(i) => i.to_string(),
-                                        hcl_edit::expr::ObjectKey::Expression(e) => match literal(e) {
-                                            Lit::Str(s) => s,
-                                            _ => continue,
-                                        },
+                                        hcl_edit::expr::ObjectKey::Expression(e) => {
+                                            match literal(e) {
+                                                Lit::Str(s) => s,
+                                                _ => continue,
+                                            }
+                                        }
                                     };
                                     if key == "source" {
                                         if let Lit::Str(s) = literal(v.expr()) {
@@ -251,32 +297,58 @@ pub fn lint_module(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<
                 ("provider", Some(name)) => {
                     if let Some(p) = provider_for(&decls, name, &resource_types) {
                         let doc = p.doc_uri(&p.config_doc);
-                        check_body(f, &mut sink, &b.body, &p.config, &format!("provider \"{name}\""), Meta::Provider, &doc, f.header(b));
+                        check_body(
+                            f,
+                            &mut sink,
+                            &b.body,
+                            &p.config,
+                            &format!("provider \"{name}\""),
+                            Meta::Provider,
+                            &doc,
+                            f.header(b),
+                        );
                         security::provider_block(f, &mut sink, b, p, &decls);
                     }
                 }
-                ("resource", Some(t)) => {
-                    match schema::provider_of_resource(t) {
-                        Some((p, r)) => {
-                            let doc = p.doc_uri(&r.doc);
-                            if let Some(d) = &r.deprecated {
-                                sink.push_doc("PV013", f.header(b), format!("resource type `{t}` is deprecated: {d}"), None, Some(doc.clone()));
-                            }
-                            check_body(f, &mut sink, &b.body, &r.block, t, Meta::Resource, &doc, f.header(b));
-                            security::resource_block(f, &mut sink, b, &r.block, &decls);
-                            if let Some(facts) = facts {
-                                cluster::resource(f, &mut sink, b, p, &decls, facts);
-                            }
-                            cluster::best_practice(f, &mut sink, b, p, &decls, facts);
+                ("resource", Some(t)) => match schema::provider_of_resource(t) {
+                    Some((p, r)) => {
+                        let doc = p.doc_uri(&r.doc);
+                        if let Some(d) = &r.deprecated {
+                            sink.push_doc(
+                                "PV013",
+                                f.header(b),
+                                format!("resource type `{t}` is deprecated: {d}"),
+                                None,
+                                Some(doc.clone()),
+                            );
                         }
-                        None if t.starts_with("proxmox_") => {
-                            let known: Vec<String> = schema::providers().iter().flat_map(|p| p.resources.keys().cloned()).collect();
-                            let hint = did_you_mean(t, known.iter()).map(|s| format!("did you mean `{s}`?"));
-                            sink.push("PV016", f.header(b), format!("resource type `{t}` is not in provisio's provider schemas: its arguments were not checked"), hint);
+                        check_body(
+                            f,
+                            &mut sink,
+                            &b.body,
+                            &r.block,
+                            t,
+                            Meta::Resource,
+                            &doc,
+                            f.header(b),
+                        );
+                        security::resource_block(f, &mut sink, b, &r.block, &decls);
+                        if let Some(facts) = facts {
+                            cluster::resource(f, &mut sink, b, p, &decls, facts);
                         }
-                        None => {}
+                        cluster::best_practice(f, &mut sink, b, p, &decls, facts);
                     }
-                }
+                    None if t.starts_with("proxmox_") => {
+                        let known: Vec<String> = schema::providers()
+                            .iter()
+                            .flat_map(|p| p.resources.keys().cloned())
+                            .collect();
+                        let hint =
+                            did_you_mean(t, known.iter()).map(|s| format!("did you mean `{s}`?"));
+                        sink.push("PV016", f.header(b), format!("resource type `{t}` is not in provisio's provider schemas: its arguments were not checked"), hint);
+                    }
+                    None => {}
+                },
                 ("variable", Some(_)) => security::variable_block(f, &mut sink, b),
                 _ => {}
             }
@@ -324,13 +396,27 @@ const RESOURCE_META_BLOCKS: &[&str] = &["lifecycle", "provisioner", "connection"
 const PROVIDER_META_ATTRS: &[&str] = &["alias", "version"];
 
 fn names(schema: &schema::Block) -> Vec<String> {
-    schema.attrs.keys().chain(schema.blocks.keys()).cloned().collect()
+    schema
+        .attrs
+        .keys()
+        .chain(schema.blocks.keys())
+        .cloned()
+        .collect()
 }
 
 /// Check a body against a schema block. `header` is the span of the block's opening line (for
 /// missing-required findings).
 #[allow(clippy::too_many_arguments)]
-pub fn check_body(f: &TfFile, sink: &mut Sink, body: &Body, schema: &schema::Block, path: &str, meta: Meta, doc: &str, header: Span) {
+pub fn check_body(
+    f: &TfFile,
+    sink: &mut Sink,
+    body: &Body,
+    schema: &schema::Block,
+    path: &str,
+    meta: Meta,
+    doc: &str,
+    header: Span,
+) {
     let mut counts: BTreeMap<String, u32> = BTreeMap::new();
     let mut dynamic: BTreeSet<String> = BTreeSet::new();
     for s in body.iter() {
@@ -338,7 +424,9 @@ pub fn check_body(f: &TfFile, sink: &mut Sink, body: &Body, schema: &schema::Blo
             Structure::Attribute(a) => {
                 let k = a.key.as_str();
                 let span = f.attr_span(a);
-                if (meta == Meta::Resource && RESOURCE_META_ATTRS.contains(&k)) || (meta == Meta::Provider && PROVIDER_META_ATTRS.contains(&k)) {
+                if (meta == Meta::Resource && RESOURCE_META_ATTRS.contains(&k))
+                    || (meta == Meta::Provider && PROVIDER_META_ATTRS.contains(&k))
+                {
                     continue;
                 }
                 if let Some(attr) = schema.attrs.get(k) {
@@ -346,11 +434,23 @@ pub fn check_body(f: &TfFile, sink: &mut Sink, body: &Body, schema: &schema::Blo
                         sink.push_doc("PV014", span, format!("`{path}.{k}` is read-only (computed by the provider) and cannot be set"), Some(format!("remove `{k}`")), Some(doc.into()));
                     }
                     if let Some(d) = &attr.deprecated {
-                        sink.push_doc("PV013", span, format!("`{k}` is deprecated in {path}: {d}"), Some(d.clone()), Some(doc.into()));
+                        sink.push_doc(
+                            "PV013",
+                            span,
+                            format!("`{k}` is deprecated in {path}: {d}"),
+                            Some(d.clone()),
+                            Some(doc.into()),
+                        );
                     }
                     check_type(sink, span, &a.value, &attr.ty, &format!("{path}.{k}"), doc);
                 } else if schema.blocks.contains_key(k) {
-                    sink.push_doc("PV012", span, format!("`{k}` is a block in {path}, not an argument"), Some(format!("write `{k} {{ ... }}` without `=`")), Some(doc.into()));
+                    sink.push_doc(
+                        "PV012",
+                        span,
+                        format!("`{k}` is a block in {path}, not an argument"),
+                        Some(format!("write `{k} {{ ... }}` without `=`")),
+                        Some(doc.into()),
+                    );
                     *counts.entry(k.to_string()).or_default() += 1;
                 } else {
                     unknown(sink, span, k, path, schema, doc);
@@ -368,7 +468,16 @@ pub fn check_body(f: &TfFile, sink: &mut Sink, body: &Body, schema: &schema::Blo
                         Some(nb) => {
                             dynamic.insert(name.to_string());
                             for c in b.body.get_blocks("content") {
-                                check_body(f, sink, &c.body, &nb.block, &format!("{path}.{name}"), Meta::Nested, doc, f.header(c));
+                                check_body(
+                                    f,
+                                    sink,
+                                    &c.body,
+                                    &nb.block,
+                                    &format!("{path}.{name}"),
+                                    Meta::Nested,
+                                    doc,
+                                    f.header(c),
+                                );
                             }
                         }
                         None => unknown(sink, span, name, path, schema, doc),
@@ -379,14 +488,44 @@ pub fn check_body(f: &TfFile, sink: &mut Sink, body: &Body, schema: &schema::Blo
                     let n = counts.entry(k.to_string()).or_default();
                     *n += 1;
                     if nb.max.is_some_and(|m| *n > m) {
-                        sink.push_doc("PV015", span, format!("block `{k}` may appear at most {} time(s) in {path}", nb.max.unwrap_or(1)), Some(format!("merge the `{k}` blocks into one")), Some(doc.into()));
+                        sink.push_doc(
+                            "PV015",
+                            span,
+                            format!(
+                                "block `{k}` may appear at most {} time(s) in {path}",
+                                nb.max.unwrap_or(1)
+                            ),
+                            Some(format!("merge the `{k}` blocks into one")),
+                            Some(doc.into()),
+                        );
                     }
                     if let Some(d) = &nb.deprecated {
-                        sink.push_doc("PV013", span, format!("block `{k}` is deprecated in {path}: {d}"), Some(d.clone()), Some(doc.into()));
+                        sink.push_doc(
+                            "PV013",
+                            span,
+                            format!("block `{k}` is deprecated in {path}: {d}"),
+                            Some(d.clone()),
+                            Some(doc.into()),
+                        );
                     }
-                    check_body(f, sink, &b.body, &nb.block, &format!("{path}.{k}"), Meta::Nested, doc, span);
+                    check_body(
+                        f,
+                        sink,
+                        &b.body,
+                        &nb.block,
+                        &format!("{path}.{k}"),
+                        Meta::Nested,
+                        doc,
+                        span,
+                    );
                 } else if schema.attrs.contains_key(k) {
-                    sink.push_doc("PV012", span, format!("`{k}` is an argument in {path}, not a block"), Some(format!("write `{k} = ...`")), Some(doc.into()));
+                    sink.push_doc(
+                        "PV012",
+                        span,
+                        format!("`{k}` is an argument in {path}, not a block"),
+                        Some(format!("write `{k} = ...`")),
+                        Some(doc.into()),
+                    );
                 } else {
                     unknown(sink, span, k, path, schema, doc);
                 }
@@ -395,12 +534,24 @@ pub fn check_body(f: &TfFile, sink: &mut Sink, body: &Body, schema: &schema::Blo
     }
     for (k, a) in &schema.attrs {
         if a.required && !body.has_attribute(k) {
-            sink.push_doc("PV011", header, format!("{path} lacks the required argument `{k}`"), Some(format!("add `{k} = ...` ({})", a.ty.describe())), Some(doc.into()));
+            sink.push_doc(
+                "PV011",
+                header,
+                format!("{path} lacks the required argument `{k}`"),
+                Some(format!("add `{k} = ...` ({})", a.ty.describe())),
+                Some(doc.into()),
+            );
         }
     }
     for (k, b) in &schema.blocks {
         if b.required && !body.has_blocks(k) && !dynamic.contains(k) {
-            sink.push_doc("PV011", header, format!("{path} lacks the required block `{k}`"), Some(format!("add a `{k} {{ ... }}` block")), Some(doc.into()));
+            sink.push_doc(
+                "PV011",
+                header,
+                format!("{path} lacks the required block `{k}`"),
+                Some(format!("add a `{k} {{ ... }}` block")),
+                Some(doc.into()),
+            );
         }
     }
 }
@@ -422,25 +573,53 @@ fn unknown(sink: &mut Sink, span: Span, k: &str, path: &str, schema: &schema::Bl
 fn check_type(sink: &mut Sink, span: Span, e: &Expression, ty: &Ty, what: &str, doc: &str) {
     let lit = literal(e);
     let bad = |sink: &mut Sink, got: &str, fix: String| {
-        sink.push_doc("PV012", span, format!("`{what}` is {} but {got}", article(ty)), Some(fix), Some(doc.into()));
+        sink.push_doc(
+            "PV012",
+            span,
+            format!("`{what}` is {} but {got}", article(ty)),
+            Some(fix),
+            Some(doc.into()),
+        );
     };
     match (ty, &lit) {
         (_, Lit::Unknown) | (_, Lit::Null) | (Ty::Any, _) => {}
         (Ty::Number, Lit::Str(s)) if s.trim().parse::<f64>().is_err() => {
             let fix = match size_to_mib(s) {
-                Some(m) if what.contains("memory") || what.contains("dedicated") => format!("use a plain number of MiB: {m}"),
+                Some(m) if what.contains("memory") || what.contains("dedicated") => {
+                    format!("use a plain number of MiB: {m}")
+                }
                 _ => "use a plain number without units or quotes".into(),
             };
-            bad(sink, &format!("the string \"{s}\" cannot be converted to a number"), fix)
+            bad(
+                sink,
+                &format!("the string \"{s}\" cannot be converted to a number"),
+                fix,
+            )
         }
         (Ty::Number, Lit::Bool(_)) => bad(sink, "a bool was given", "use a number".into()),
-        (Ty::Bool, Lit::Str(s)) if s != "true" && s != "false" => bad(sink, &format!("the string \"{s}\" is not true or false"), "use true or false".into()),
+        (Ty::Bool, Lit::Str(s)) if s != "true" && s != "false" => bad(
+            sink,
+            &format!("the string \"{s}\" is not true or false"),
+            "use true or false".into(),
+        ),
         (Ty::Bool, Lit::Num(_)) => bad(sink, "a number was given", "use true or false".into()),
-        (Ty::Number | Ty::Bool | Ty::String, Lit::Array(_)) => bad(sink, "a list was given", "give a single value".into()),
-        (Ty::Number | Ty::Bool | Ty::String, Lit::Object) => bad(sink, "an object was given", "give a single value".into()),
-        (Ty::List(_) | Ty::Set(_), Lit::Str(_) | Lit::Num(_) | Lit::Bool(_)) => bad(sink, "a single value was given", "wrap it in brackets: [ ... ]".into()),
-        (Ty::List(_) | Ty::Set(_), Lit::Object) => bad(sink, "an object was given", "give a list: [ ... ]".into()),
-        (Ty::Map(_), Lit::Str(_) | Lit::Num(_) | Lit::Bool(_) | Lit::Array(_)) => bad(sink, "not an object", "give a map: { key = value }".into()),
+        (Ty::Number | Ty::Bool | Ty::String, Lit::Array(_)) => {
+            bad(sink, "a list was given", "give a single value".into())
+        }
+        (Ty::Number | Ty::Bool | Ty::String, Lit::Object) => {
+            bad(sink, "an object was given", "give a single value".into())
+        }
+        (Ty::List(_) | Ty::Set(_), Lit::Str(_) | Lit::Num(_) | Lit::Bool(_)) => bad(
+            sink,
+            "a single value was given",
+            "wrap it in brackets: [ ... ]".into(),
+        ),
+        (Ty::List(_) | Ty::Set(_), Lit::Object) => {
+            bad(sink, "an object was given", "give a list: [ ... ]".into())
+        }
+        (Ty::Map(_), Lit::Str(_) | Lit::Num(_) | Lit::Bool(_) | Lit::Array(_)) => {
+            bad(sink, "not an object", "give a map: { key = value }".into())
+        }
         (Ty::List(inner) | Ty::Set(inner), Lit::Array(_)) => {
             if let Expression::Array(a) = e {
                 for el in a.iter() {

@@ -24,7 +24,9 @@ struct Refs<'a, 'b, 'c> {
 
 impl Refs<'_, '_, '_> {
     fn check(&mut self, t: &Traversal) {
-        let Expression::Variable(root) = &t.expr else { return };
+        let Expression::Variable(root) = &t.expr else {
+            return;
+        };
         let root = root.as_str();
         if BUILTIN_ROOTS.contains(&root) || self.bound.contains(root) {
             return;
@@ -43,21 +45,40 @@ impl Refs<'_, '_, '_> {
                             Some(h) => format!("reference to undeclared input variable `{n}`; did you mean `{h}`?"),
                             None => format!("reference to undeclared input variable `{n}` (no variable \"{n}\" block)"),
                         };
-                        self.sink.push("PV020", span, msg, Some(format!("declare `variable \"{n}\" {{ type = ... }}` or fix the name")));
+                        self.sink.push(
+                            "PV020",
+                            span,
+                            msg,
+                            Some(format!(
+                                "declare `variable \"{n}\" {{ type = ... }}` or fix the name"
+                            )),
+                        );
                     }
                 }
             }
             "local" => {
                 if let Some(n) = attr(0) {
                     if !self.decls.locals.contains_key(&n) {
-                        self.sink.push("PV021", span, format!("reference to undeclared local value `{n}`"), Some(format!("add `{n} = ...` to a `locals` block or fix the name")));
+                        self.sink.push(
+                            "PV021",
+                            span,
+                            format!("reference to undeclared local value `{n}`"),
+                            Some(format!(
+                                "add `{n} = ...` to a `locals` block or fix the name"
+                            )),
+                        );
                     }
                 }
             }
             "module" => {
                 if let Some(n) = attr(0) {
                     if !self.decls.modules.contains(&n) {
-                        self.sink.push("PV022", span, format!("reference to undeclared module `{n}`"), Some("declare the module or fix the name".into()));
+                        self.sink.push(
+                            "PV022",
+                            span,
+                            format!("reference to undeclared module `{n}`"),
+                            Some("declare the module or fix the name".into()),
+                        );
                     }
                 }
             }
@@ -65,7 +86,12 @@ impl Refs<'_, '_, '_> {
                 if let (Some(ty), Some(n)) = (attr(0), attr(1)) {
                     let key = format!("{ty}.{n}");
                     if !self.decls.data.contains(&key) {
-                        self.sink.push("PV022", span, format!("reference to undeclared data source `data.{key}`"), Some("declare the data source or fix the name".into()));
+                        self.sink.push(
+                            "PV022",
+                            span,
+                            format!("reference to undeclared data source `data.{key}`"),
+                            Some("declare the data source or fix the name".into()),
+                        );
                     }
                 }
             }
@@ -76,10 +102,17 @@ impl Refs<'_, '_, '_> {
                     if !self.decls.resources.contains(&key) {
                         let hint = did_you_mean(&key, self.decls.resources.iter());
                         let msg = match &hint {
-                            Some(h) => format!("reference to undeclared resource `{key}`; did you mean `{h}`?"),
+                            Some(h) => format!(
+                                "reference to undeclared resource `{key}`; did you mean `{h}`?"
+                            ),
                             None => format!("reference to undeclared resource `{key}`"),
                         };
-                        self.sink.push("PV022", span, msg, Some("declare the resource or fix the reference".into()));
+                        self.sink.push(
+                            "PV022",
+                            span,
+                            msg,
+                            Some("declare the resource or fix the reference".into()),
+                        );
                     }
                 }
             }
@@ -125,6 +158,11 @@ impl Visit for Refs<'_, '_, '_> {
 }
 
 pub fn check(f: &TfFile, sink: &mut Sink, decls: &Decls) {
-    let mut r = Refs { f, sink, decls, bound: BTreeSet::new() };
+    let mut r = Refs {
+        f,
+        sink,
+        decls,
+        bound: BTreeSet::new(),
+    };
     r.visit_body(&f.body);
 }

@@ -27,7 +27,10 @@ fn env_for(attr: &str) -> Option<&'static str> {
 fn looks_like_token(s: &str) -> bool {
     let uuidish = |t: &str| {
         let parts: Vec<&str> = t.split('-').collect();
-        parts.len() == 5 && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_hexdigit()))
+        parts.len() == 5
+            && parts
+                .iter()
+                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_hexdigit()))
     };
     match s.split_once('=') {
         Some((id, secret)) if id.contains('@') && id.contains('!') => uuidish(secret),
@@ -77,8 +80,15 @@ pub fn provider_block(f: &TfFile, sink: &mut Sink, b: &Block, p: &Provider, decl
         if sb.ident.as_str() == "ssh" {
             for a in sb.body.attributes() {
                 let k = a.key.as_str();
-                if matches!(k, "password" | "private_key" | "socks5_password") && is_literal_secret(&literal(&a.value)) {
-                    sink.push("PV030", f.attr_span(a), format!("ssh `{k}` is written as a literal"), Some(secret_fix(&format!("proxmox_ssh_{k}"), None)));
+                if matches!(k, "password" | "private_key" | "socks5_password")
+                    && is_literal_secret(&literal(&a.value))
+                {
+                    sink.push(
+                        "PV030",
+                        f.attr_span(a),
+                        format!("ssh `{k}` is written as a literal"),
+                        Some(secret_fix(&format!("proxmox_ssh_{k}"), None)),
+                    );
                 }
             }
         }
@@ -86,7 +96,13 @@ pub fn provider_block(f: &TfFile, sink: &mut Sink, b: &Block, p: &Provider, decl
 }
 
 /// Sensitive attributes set to literals, tokens anywhere, cloud-init passwords.
-pub fn resource_block(f: &TfFile, sink: &mut Sink, b: &Block, schema: &schema::Block, decls: &Decls) {
+pub fn resource_block(
+    f: &TfFile,
+    sink: &mut Sink,
+    b: &Block,
+    schema: &schema::Block,
+    decls: &Decls,
+) {
     let _ = decls;
     walk_sensitive(f, sink, &b.body, schema);
     // Cloud-init documents inlined in the configuration.
@@ -113,7 +129,14 @@ pub fn resource_block(f: &TfFile, sink: &mut Sink, b: &Block, schema: &schema::B
     for sf in b.body.get_blocks("source_file") {
         if let Some(a) = sf.body.get_attribute("insecure") {
             if literal(&a.value) == Lit::Bool(true) {
-                sink.push("PV031", f.attr_span(a), "source_file.insecure = true: the download skips TLS verification", Some("remove it, or host the file on a server with a trusted certificate".into()));
+                sink.push(
+                    "PV031",
+                    f.attr_span(a),
+                    "source_file.insecure = true: the download skips TLS verification",
+                    Some(
+                        "remove it, or host the file on a server with a trusted certificate".into(),
+                    ),
+                );
             }
         }
     }
@@ -126,10 +149,23 @@ fn walk_sensitive(f: &TfFile, sink: &mut Sink, body: &Body, schema: &schema::Blo
                 let k = a.key.as_str();
                 let lit = literal(&a.value);
                 if schema.attrs.get(k).is_some_and(|x| x.sensitive) && is_literal_secret(&lit) {
-                    sink.push("PV030", f.attr_span(a), format!("`{k}` is a secret written as a literal"), Some(secret_fix(k, None)));
+                    sink.push(
+                        "PV030",
+                        f.attr_span(a),
+                        format!("`{k}` is a secret written as a literal"),
+                        Some(secret_fix(k, None)),
+                    );
                 } else if let Lit::Str(s) = &lit {
                     if looks_like_token(s) {
-                        sink.push("PV030", f.attr_span(a), "an API token (user@realm!id=secret) is written as a literal", Some(secret_fix("proxmox_api_token", Some("PROXMOX_VE_API_TOKEN"))));
+                        sink.push(
+                            "PV030",
+                            f.attr_span(a),
+                            "an API token (user@realm!id=secret) is written as a literal",
+                            Some(secret_fix(
+                                "proxmox_api_token",
+                                Some("PROXMOX_VE_API_TOKEN"),
+                            )),
+                        );
                     }
                 }
             }
@@ -165,16 +201,24 @@ fn cloud_init_text(f: &TfFile, sink: &mut Sink, e: &Expression, span: Span) {
     let _ = f;
     for (i, line) in text.lines().enumerate() {
         let t = line.trim_start().trim_start_matches("- ");
-        let Some((key, value)) = t.split_once(':') else { continue };
+        let Some((key, value)) = t.split_once(':') else {
+            continue;
+        };
         let key = key.trim();
         let value = value.trim().trim_matches('"').trim_matches('\'');
-        if matches!(key, "password" | "plain_text_passwd" | "passwd") && !value.is_empty() && !value.starts_with("${") {
+        if matches!(key, "password" | "plain_text_passwd" | "passwd")
+            && !value.is_empty()
+            && !value.starts_with("${")
+        {
             let line_no = span.0 + i as u32;
             sink.push(
                 "PV030",
                 (line_no, 1, line_no, line.len() as u32 + 1),
                 format!("cloud-init `{key}` holds a literal password"),
-                Some("use SSH keys, or pass a sensitive variable: `passwd: ${var.vm_password_hash}`".into()),
+                Some(
+                    "use SSH keys, or pass a sensitive variable: `passwd: ${var.vm_password_hash}`"
+                        .into(),
+                ),
             );
         }
     }
@@ -196,10 +240,22 @@ pub fn variable_block(f: &TfFile, sink: &mut Sink, b: &Block) {
 /// Names that carry secrets: passwords, token secrets, private keys (not public keys or ids).
 pub fn secret_name(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
-    let secretish = ["password", "passwd", "secret", "private_key", "api_token", "token_secret", "otp"].iter().any(|s| n.contains(s))
+    let secretish = [
+        "password",
+        "passwd",
+        "secret",
+        "private_key",
+        "api_token",
+        "token_secret",
+        "otp",
+    ]
+    .iter()
+    .any(|s| n.contains(s))
         || n.ends_with("_token")
         || n == "token";
-    let harmless = ["token_id", "public", "_hash", "_file", "_path", "_id"].iter().any(|s| n.ends_with(s) || n.contains("public"));
+    let harmless = ["token_id", "public", "_hash", "_file", "_path", "_id"]
+        .iter()
+        .any(|s| n.ends_with(s) || n.contains("public"));
     secretish && !harmless
 }
 
@@ -212,7 +268,9 @@ fn vars_in(e: &Expression) -> Vec<String> {
     struct V(Vec<String>);
     impl Visit for V {
         fn visit_traversal(&mut self, t: &hcl_edit::expr::Traversal) {
-            if let (Expression::Variable(r), Some(TraversalOperator::GetAttr(n))) = (&t.expr, t.operators.first().map(|o| o.value())) {
+            if let (Expression::Variable(r), Some(TraversalOperator::GetAttr(n))) =
+                (&t.expr, t.operators.first().map(|o| o.value()))
+            {
                 if r.as_str() == "var" {
                     self.0.push(n.to_string());
                 }
@@ -230,7 +288,11 @@ impl VarUses {
         for s in body.iter() {
             match s {
                 Structure::Attribute(a) => {
-                    if schema.attrs.get(a.key.as_str()).is_some_and(|x| x.sensitive) {
+                    if schema
+                        .attrs
+                        .get(a.key.as_str())
+                        .is_some_and(|x| x.sensitive)
+                    {
                         for v in vars_in(&a.value) {
                             self.out.insert(v, ());
                         }
@@ -248,7 +310,9 @@ impl VarUses {
 
 /// Variables passed to sensitive arguments, or named like secrets, must be `sensitive = true`.
 pub fn sensitive_variables(files: &[TfFile], decls: &Decls, out: &mut Vec<Finding>) {
-    let mut uses = VarUses { out: BTreeMap::new() };
+    let mut uses = VarUses {
+        out: BTreeMap::new(),
+    };
     for f in files {
         for b in f.body.blocks() {
             match (b.ident.as_str(), label(b, 0)) {
@@ -268,7 +332,10 @@ pub fn sensitive_variables(files: &[TfFile], decls: &Decls, out: &mut Vec<Findin
         }
     }
     for (name, (fi, b)) in &decls.variables {
-        let sensitive = b.body.get_attribute("sensitive").is_some_and(|a| literal(&a.value) == Lit::Bool(true));
+        let sensitive = b
+            .body
+            .get_attribute("sensitive")
+            .is_some_and(|a| literal(&a.value) == Lit::Bool(true));
         if sensitive {
             continue;
         }
@@ -276,7 +343,11 @@ pub fn sensitive_variables(files: &[TfFile], decls: &Decls, out: &mut Vec<Findin
         if used || secret_name(name) {
             let f = &files[*fi];
             let mut sink = Sink::new(f.path);
-            let why = if used { "is passed to a sensitive argument" } else { "looks like a secret" };
+            let why = if used {
+                "is passed to a sensitive argument"
+            } else {
+                "looks like a secret"
+            };
             sink.push("PV032", f.header(b), format!("variable `{name}` {why} but is not marked `sensitive = true`: its value would show in plan output"), Some(format!("add `sensitive = true` to variable \"{name}\"")));
             out.extend(sink.out);
         }

@@ -112,7 +112,12 @@ fn how_to(p: &Pending) -> String {
 }
 
 fn preview_out(p: Pending) -> PreviewOut {
-    PreviewOut { how_to_approve: how_to(&p), approval: p.id.clone(), expires_unix: p.expires_unix, change_set: p.change_set }
+    PreviewOut {
+        how_to_approve: how_to(&p),
+        approval: p.id.clone(),
+        expires_unix: p.expires_unix,
+        change_set: p.change_set,
+    }
 }
 
 fn approval_error(e: ApplyError) -> CallToolResult {
@@ -126,7 +131,10 @@ fn render(o: &ApplyOutput) -> String {
     let mut t = String::new();
     if let Some(p) = &o.preview {
         t.push_str(&changeset::render(&p.change_set));
-        t.push_str(&format!("approval handle: {}\n{}\n", p.approval, p.how_to_approve));
+        t.push_str(&format!(
+            "approval handle: {}\n{}\n",
+            p.approval, p.how_to_approve
+        ));
     }
     if let Some(r) = &o.report {
         if let Some(by) = &o.approved_by {
@@ -164,13 +172,24 @@ impl ProvisioServer {
             open_world_hint = true
         )
     )]
-    pub async fn apply_plan(&self, Parameters(req): Parameters<ApplyRequest>, ctx: RequestContext<RoleServer>) -> Result<CallToolResult, ErrorData> {
+    pub async fn apply_plan(
+        &self,
+        Parameters(req): Parameters<ApplyRequest>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
         let st = &self.shared.apply;
-        let client_name = ctx.peer.peer_info().map(|i| format!("{} {}", i.client_info.name, i.client_info.version)).unwrap_or_else(|| "unknown client".into());
+        let client_name = ctx
+            .peer
+            .peer_info()
+            .map(|i| format!("{} {}", i.client_info.name, i.client_info.version))
+            .unwrap_or_else(|| "unknown client".into());
         match req.action {
             Action::Preview => {
                 let Some(plan) = req.plan else {
-                    return Ok(tool_error("`plan` is required for action `preview`", "pass the plan you drafted with draft_manifest"));
+                    return Ok(tool_error(
+                        "`plan` is required for action `preview`",
+                        "pass the plan you drafted with draft_manifest",
+                    ));
                 };
                 let client = match self.shared.pve_client(plan.cluster.as_deref()) {
                     Ok(c) => c,
@@ -184,7 +203,12 @@ impl ProvisioServer {
                 // This plan's VMs from an earlier, interrupted apply keep their VMIDs.
                 let names: BTreeMap<String, ()> = match provisio_draft::ground_plan(&plan, &state) {
                     Ok(g) => g.vms.iter().map(|v| (v.name.clone(), ())).collect(),
-                    Err(e) => return Ok(tool_error(e.to_string(), "fix the plan (provisio check-plan) and preview again")),
+                    Err(e) => {
+                        return Ok(tool_error(
+                            e.to_string(),
+                            "fix the plan (provisio check-plan) and preview again",
+                        ))
+                    }
                 };
                 let ours = match exec::find_ours(&client, &plan.name, &names).await {
                     Ok(o) => o,
@@ -196,21 +220,43 @@ impl ProvisioServer {
                 };
                 let p = match st.approvals.mint(cs) {
                     Ok(p) => p,
-                    Err(e) => return Ok(tool_error(e.to_string(), "check the server's data directory")),
+                    Err(e) => {
+                        return Ok(tool_error(
+                            e.to_string(),
+                            "check the server's data directory",
+                        ))
+                    }
                 };
                 let _ = st.audit.append(&client_name, "preview", serde_json::json!({"handle": p.id, "digest": p.digest, "plan": p.change_set.plan, "cluster": p.change_set.cluster, "steps": p.change_set.steps.len()}));
-                let out = ApplyOutput { action: Action::Preview, preview: Some(preview_out(p)), report: None, approved_by: None, cleanup: None };
+                let out = ApplyOutput {
+                    action: Action::Preview,
+                    preview: Some(preview_out(p)),
+                    report: None,
+                    approved_by: None,
+                    cleanup: None,
+                };
                 let text = render(&out);
-                Ok(structured(serde_json::to_value(&out).map_err(|e| ErrorData::internal_error(e.to_string(), None))?, text))
+                Ok(structured(
+                    serde_json::to_value(&out)
+                        .map_err(|e| ErrorData::internal_error(e.to_string(), None))?,
+                    text,
+                ))
             }
             Action::Apply => {
                 let Some(handle) = req.approval else {
-                    return Ok(tool_error("`approval` is required for action `apply`", "call action `preview` first and pass the handle it returns"));
+                    return Ok(tool_error(
+                        "`approval` is required for action `apply`",
+                        "call action `preview` first and pass the handle it returns",
+                    ));
                 };
                 let p = match st.approvals.pending(&handle) {
                     Ok(p) => p,
                     Err(e) => {
-                        let _ = st.audit.append(&client_name, "apply.denied", serde_json::json!({"handle": handle, "reason": e.to_string()}));
+                        let _ = st.audit.append(
+                            &client_name,
+                            "apply.denied",
+                            serde_json::json!({"handle": handle, "reason": e.to_string()}),
+                        );
                         return Ok(approval_error(e));
                     }
                 };
@@ -222,12 +268,29 @@ impl ProvisioServer {
                         return Ok(tool_error(format!("change set {} is not approved yet", p.id), format!("ask the operator to review and run `provisio approve {}` on the server's machine, then call apply again", p.id)));
                     }
                     None => {
-                        let message = format!("{}\nApprove this change set? The model cannot approve it for you.", changeset::render(&p.change_set));
-                        match ctx.peer.elicit_with_timeout::<ApprovalAnswer>(message, Some(Duration::from_secs(600))).await {
-                            Ok(Some(ApprovalAnswer { approve: true })) => format!("human via the client's approval dialog ({client_name})"),
-                            Ok(_) | Err(ElicitationError::UserDeclined) | Err(ElicitationError::UserCancelled) => {
+                        let message = format!(
+                            "{}\nApprove this change set? The model cannot approve it for you.",
+                            changeset::render(&p.change_set)
+                        );
+                        match ctx
+                            .peer
+                            .elicit_with_timeout::<ApprovalAnswer>(
+                                message,
+                                Some(Duration::from_secs(600)),
+                            )
+                            .await
+                        {
+                            Ok(Some(ApprovalAnswer { approve: true })) => {
+                                format!("human via the client's approval dialog ({client_name})")
+                            }
+                            Ok(_)
+                            | Err(ElicitationError::UserDeclined)
+                            | Err(ElicitationError::UserCancelled) => {
                                 let _ = st.audit.append(&client_name, "apply.denied", serde_json::json!({"handle": p.id, "digest": p.digest, "reason": "declined by the human"}));
-                                return Ok(tool_error("the human declined the change set", "revise the plan with the operator and preview again"));
+                                return Ok(tool_error(
+                                    "the human declined the change set",
+                                    "revise the plan with the operator and preview again",
+                                ));
                             }
                             Err(ElicitationError::CapabilityNotSupported) => {
                                 let _ = st.audit.append(&client_name, "apply.denied", serde_json::json!({"handle": p.id, "digest": p.digest, "reason": "no approval: client cannot ask the human, no out-of-band approval"}));
@@ -238,7 +301,13 @@ impl ProvisioServer {
                             }
                             Err(e) => {
                                 let _ = st.audit.append(&client_name, "apply.denied", serde_json::json!({"handle": p.id, "digest": p.digest, "reason": e.to_string()}));
-                                return Ok(tool_error(format!("no approval: {e}"), format!("the operator can approve with `provisio approve {}`", p.id)));
+                                return Ok(tool_error(
+                                    format!("no approval: {e}"),
+                                    format!(
+                                        "the operator can approve with `provisio approve {}`",
+                                        p.id
+                                    ),
+                                ));
                             }
                         }
                     }
@@ -246,13 +315,22 @@ impl ProvisioServer {
                 if let Err(e) = st.approvals.consume(&p.id) {
                     return Ok(approval_error(e));
                 }
-                let _ = st.audit.append(&client_name, "approved", serde_json::json!({"handle": p.id, "digest": p.digest, "by": approved_by}));
-                let client = match self.shared.pve_client(Some(&p.change_set.cluster)).or_else(|_| self.shared.pve_client(None)) {
+                let _ = st.audit.append(
+                    &client_name,
+                    "approved",
+                    serde_json::json!({"handle": p.id, "digest": p.digest, "by": approved_by}),
+                );
+                let client = match self
+                    .shared
+                    .pve_client(Some(&p.change_set.cluster))
+                    .or_else(|_| self.shared.pve_client(None))
+                {
                     Ok(c) => c,
                     Err(e) => return Ok(pve_tool_error(&e)),
                 };
                 // Progress notifications when the client asked for them.
-                let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<provisio_apply::Progress>();
+                let (tx, mut rx) =
+                    tokio::sync::mpsc::unbounded_channel::<provisio_apply::Progress>();
                 let token = ctx.meta.get_progress_token();
                 let peer = ctx.peer.clone();
                 let fwd = tokio::spawn(async move {
@@ -260,7 +338,8 @@ impl ProvisioServer {
                         if let Some(t) = &token {
                             let _ = peer
                                 .notify_progress({
-                                    let mut n = ProgressNotificationParam::new(t.clone(), pg.done as f64);
+                                    let mut n =
+                                        ProgressNotificationParam::new(t.clone(), pg.done as f64);
                                     n.total = Some(pg.total as f64);
                                     n.message = Some(pg.message);
                                     n
@@ -269,17 +348,40 @@ impl ProvisioServer {
                         }
                     }
                 });
-                let report = exec::execute(&client, &p.change_set, &st.audit, &client_name, Some(tx), ctx.ct.clone(), st.task_timeout).await;
+                let report = exec::execute(
+                    &client,
+                    &p.change_set,
+                    &st.audit,
+                    &client_name,
+                    Some(tx),
+                    ctx.ct.clone(),
+                    st.task_timeout,
+                )
+                .await;
                 let _ = fwd.await;
-                let cleanup = if matches!(report.outcome.as_str(), "failed" | "cancelled") && p.change_set.purpose == "apply" && !report.present.is_empty() {
-                    let cs = changeset::cleanup(&p.change_set.plan, &p.change_set.cluster, &report.present);
+                let cleanup = if matches!(report.outcome.as_str(), "failed" | "cancelled")
+                    && p.change_set.purpose == "apply"
+                    && !report.present.is_empty()
+                {
+                    let cs = changeset::cleanup(
+                        &p.change_set.plan,
+                        &p.change_set.cluster,
+                        &report.present,
+                    );
                     st.approvals.mint(cs).ok().map(preview_out)
                 } else {
                     None
                 };
-                let out = ApplyOutput { action: Action::Apply, preview: None, report: Some(report), approved_by: Some(approved_by), cleanup };
+                let out = ApplyOutput {
+                    action: Action::Apply,
+                    preview: None,
+                    report: Some(report),
+                    approved_by: Some(approved_by),
+                    cleanup,
+                };
                 let text = render(&out);
-                let value = serde_json::to_value(&out).map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
+                let value = serde_json::to_value(&out)
+                    .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
                 let failed = out.report.as_ref().is_some_and(|r| r.outcome != "applied");
                 let mut res = structured(value, text);
                 if failed {

@@ -66,7 +66,9 @@ fn subject(message: &str) -> Option<String> {
     if let Some(i) = message.find("did you mean `") {
         return message[i + 14..].split('`').next().map(str::to_string);
     }
-    quoted.first().map(|q| q.rsplit('.').next().unwrap_or(q).to_string())
+    quoted
+        .first()
+        .map(|q| q.rsplit('.').next().unwrap_or(q).to_string())
 }
 
 impl ProvisioServer {
@@ -74,11 +76,16 @@ impl ProvisioServer {
     /// (BM25 over the finding's subject and the rule), with the upstream URL. Without an index
     /// the page-level URI stays.
     async fn cite(&self, findings: &mut [Finding]) {
-        let Ok(kb) = self.shared.kb().await else { return };
-        let mut cache: std::collections::HashMap<(String, String), Option<(String, String)>> = Default::default();
+        let Ok(kb) = self.shared.kb().await else {
+            return;
+        };
+        let mut cache: std::collections::HashMap<(String, String), Option<(String, String)>> =
+            Default::default();
         for f in findings.iter_mut() {
             let Some(doc) = f.doc.clone() else { continue };
-            let Some((source, path, _)) = provisio_indexer::uri::parse_doc_uri(&doc) else { continue };
+            let Some((source, path, _)) = provisio_indexer::uri::parse_doc_uri(&doc) else {
+                continue;
+            };
             let rule = provisio_lint::rules::rule(&f.code);
             let query = match subject(&f.message) {
                 Some(s) => format!("{s} {}", rule.summary),
@@ -94,7 +101,11 @@ impl ProvisioServer {
                 let path2 = path.clone();
                 let summary = rule.summary.to_string();
                 let hit = tokio::task::spawn_blocking(move || {
-                    let first = |req: &provisio_indexer::SearchRequest| kb.search(req).ok().and_then(|r| r.hits.into_iter().find(|h| h.path == path2));
+                    let first = |req: &provisio_indexer::SearchRequest| {
+                        kb.search(req)
+                            .ok()
+                            .and_then(|r| r.hits.into_iter().find(|h| h.path == path2))
+                    };
                     first(&req)
                         .or_else(|| {
                             // The subject may not occur on the page: the rule alone.
@@ -140,12 +151,21 @@ impl ProvisioServer {
             open_world_hint = true
         )
     )]
-    pub async fn lint_manifest(&self, Parameters(req): Parameters<LintRequest>) -> Result<CallToolResult, ErrorData> {
+    pub async fn lint_manifest(
+        &self,
+        Parameters(req): Parameters<LintRequest>,
+    ) -> Result<CallToolResult, ErrorData> {
         if req.files.is_empty() {
-            return Ok(tool_error("`files` is empty", "pass the files to lint as [{\"path\": \"main.tf\", \"content\": \"...\"}]"));
+            return Ok(tool_error(
+                "`files` is empty",
+                "pass the files to lint as [{\"path\": \"main.tf\", \"content\": \"...\"}]",
+            ));
         }
         if let Some(i) = req.files.iter().position(|f| f.path.trim().is_empty()) {
-            return Ok(tool_error(format!("`files[{i}].path` is empty"), "give each file a path ending in .tf, .tfvars or .yaml"));
+            return Ok(tool_error(
+                format!("`files[{i}].path` is empty"),
+                "give each file a path ending in .tf, .tfvars or .yaml",
+            ));
         }
         let (facts, cluster_rules) = if req.no_cluster {
             (None, "cluster-aware rules skipped (no_cluster)".to_string())
@@ -153,7 +173,13 @@ impl ProvisioServer {
             let (state, site) = match req.state {
                 Some(s) => {
                     let name = req.cluster.clone().unwrap_or_else(|| s.cluster.clone());
-                    let site = self.shared.pve.clusters.get(&name).map(|c| c.facts.clone()).unwrap_or_default();
+                    let site = self
+                        .shared
+                        .pve
+                        .clusters
+                        .get(&name)
+                        .map(|c| c.facts.clone())
+                        .unwrap_or_default();
                     (Some(s), site)
                 }
                 None if self.shared.pve.clusters.is_empty() => (None, Default::default()),
@@ -162,7 +188,12 @@ impl ProvisioServer {
                         Ok(c) => c,
                         Err(e) => return Ok(pve_tool_error(&e)),
                     };
-                    let site = self.shared.pve.cluster(req.cluster.as_deref()).map(|c| c.facts.clone()).unwrap_or_default();
+                    let site = self
+                        .shared
+                        .pve
+                        .cluster(req.cluster.as_deref())
+                        .map(|c| c.facts.clone())
+                        .unwrap_or_default();
                     let sreq = ClusterStateRequest::full();
                     match provisio_pve::cluster_state(&client, &sreq).await {
                         Ok(s) => (Some(s), site),
@@ -171,13 +202,21 @@ impl ProvisioServer {
                 }
             };
             match state {
-                None => (None, "cluster-aware rules skipped: no cluster configured (pass `state`)".to_string()),
+                None => (
+                    None,
+                    "cluster-aware rules skipped: no cluster configured (pass `state`)".to_string(),
+                ),
                 Some(s) => match ClusterFacts::from_state(&s, &site) {
                     Ok(f) => {
                         let c = format!("cluster-aware rules against cluster `{}`", f.cluster);
                         (Some(f), c)
                     }
-                    Err(e) => return Ok(tool_error(format!("the cluster's site facts are invalid: {e}"), "fix the [clusters.NAME.facts] section of the server's config")),
+                    Err(e) => {
+                        return Ok(tool_error(
+                            format!("the cluster's site facts are invalid: {e}"),
+                            "fix the [clusters.NAME.facts] section of the server's config",
+                        ))
+                    }
                 },
             }
         };
@@ -190,9 +229,15 @@ impl ProvisioServer {
         .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
         let (counts, mut findings) = findings;
         self.cite(&mut findings).await;
-        let report = LintReport { clean: counts.errors == 0, findings, counts, cluster_rules };
+        let report = LintReport {
+            clean: counts.errors == 0,
+            findings,
+            counts,
+            cluster_rules,
+        };
         let text = render(&report);
-        let value = serde_json::to_value(&report).map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
+        let value = serde_json::to_value(&report)
+            .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
         Ok(structured(value, text))
     }
 }

@@ -33,5 +33,7 @@ pub fn structured(value: serde_json::Value, text: String) -> CallToolResult {
 pub fn tool_error(message: impl Into<String>, fix: impl Into<String>) -> CallToolResult {
     let message = message.into();
     let fix = fix.into();
-    CallToolResult::error(vec![ContentBlock::text(format!("error: {message}\nfix: {fix}"))])
+    CallToolResult::error(vec![ContentBlock::text(format!(
+        "error: {message}\nfix: {fix}"
+    ))])
 }

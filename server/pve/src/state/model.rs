@@ -92,7 +92,12 @@ impl ClusterStateRequest {
     /// Everything, as the drafting, lint and apply tools read it: view `full`, the largest
     /// page and byte budget.
     pub fn full() -> Self {
-        ClusterStateRequest { view: View::Full, limit: Some(crate::state::MAX_LIMIT), max_bytes: Some(262144), ..Default::default() }
+        ClusterStateRequest {
+            view: View::Full,
+            limit: Some(crate::state::MAX_LIMIT),
+            max_bytes: Some(262144),
+            ..Default::default()
+        }
     }
 }
 
