@@ -66,7 +66,8 @@ def start_http_server(bin_path, data_dir, token, env=None, mode=None):
             "--listen", f"127.0.0.1:{port}", "--token", token]
     if mode:
         args += ["--mode", mode]
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    # Nobody reads its stderr: DEVNULL, so a chatty server cannot fill a pipe and stall.
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     url = f"http://127.0.0.1:{port}/mcp"
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:

@@ -10,9 +10,7 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
 
@@ -21,6 +19,9 @@ import logging
 import httpx2
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from labutil import start_http_server  # noqa: E402
 
 logging.getLogger("mcp.client.streamable_http").setLevel(logging.ERROR)
 
@@ -86,22 +87,9 @@ def main(argv=None):
     if a.questions:
         with open(a.questions) as f:
             queries = [json.loads(line)["question"] for line in f if line.strip()]
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     token = "load-test-token-0123456789"
-    proc = subprocess.Popen([a.bin, "--data-dir", a.data_dir, "serve", "--transport", "http",
-                             "--listen", f"127.0.0.1:{port}", "--token", token],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/mcp"
+    proc, url = start_http_server(a.bin, a.data_dir, token)
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                httpx2.get(url, timeout=0.5)
-                break
-            except Exception:  # noqa: BLE001
-                time.sleep(0.05)
         # Warm the index and model before measuring.
         warm = asyncio.run(run(url, token, 1, 2, queries))
         if warm["errors"]:

@@ -91,20 +91,6 @@ pub fn marker(plan: &str, vm: &str) -> String {
     format!("provisio plan={plan} vm={vm}")
 }
 
-/// Percent-encoding PVE expects for `sshkeys`.
-fn urlencode(s: &str) -> String {
-    let mut o = String::new();
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                o.push(b as char)
-            }
-            _ => o.push_str(&format!("%{b:02X}")),
-        }
-    }
-    o
-}
-
 pub fn sha256_hex(data: &[u8]) -> String {
     ring::digest::digest(&ring::digest::SHA256, data)
         .as_ref()
@@ -287,7 +273,10 @@ pub fn preview(plan: &Plan, state: &ClusterState, existing: &Existing) -> Result
                 c.push(("ciuser".into(), u.clone()));
             }
             if !ci.ssh_keys.is_empty() {
-                c.push(("sshkeys".into(), urlencode(&ci.ssh_keys.join("\n"))));
+                c.push((
+                    "sshkeys".into(),
+                    provisio_pve::client::form_encode(&ci.ssh_keys.join("\n")),
+                ));
             }
             if !ci.dns_servers.is_empty() {
                 c.push(("nameserver".into(), ci.dns_servers.join(" ")));

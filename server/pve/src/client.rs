@@ -248,7 +248,9 @@ impl std::fmt::Debug for PveClient {
     }
 }
 
-fn form_encode(s: &str) -> String {
+/// Percent-encoding of a form or query value (RFC 3986 unreserved characters kept); PVE also
+/// expects `sshkeys` values encoded this way.
+pub fn form_encode(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         match b {
