@@ -24,6 +24,13 @@ pub enum Error {
     Query(#[from] tantivy::query::QueryParserError),
     #[error("vector store error: {0}")]
     Vector(String),
+    #[error("Qdrant {op} failed at {url}: {message}. Fix: {fix}")]
+    Qdrant {
+        op: &'static str,
+        url: String,
+        message: String,
+        fix: String,
+    },
     #[error("no index in {0}. Fix: run `provisio index --corpus DIR` first")]
     NoIndex(PathBuf),
     #[error("index in {path} is unreadable: {message}. Fix: rerun `provisio index`")]

@@ -10,6 +10,9 @@ pub mod embed;
 pub mod error;
 pub mod eval;
 pub mod lexical;
+pub mod qdrant;
+#[cfg(feature = "test-util")]
+pub mod qdrant_standin;
 pub mod search;
 pub mod sources;
 pub mod store;
@@ -19,4 +22,4 @@ pub mod vector;
 
 pub use error::{Error, Result};
 pub use search::{Hit, KnowledgeBase, Mode, SearchRequest, SearchResponse, Section};
-pub use store::{index, DataDir, IndexOptions, IndexReport};
+pub use store::{index, DataDir, IndexOptions, IndexReport, StoreChoice};

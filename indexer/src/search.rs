@@ -14,8 +14,40 @@ use crate::chunk::{Chunk, ChunkKind};
 use crate::embed::Embedder;
 use crate::error::{io, Error, Result};
 use crate::lexical::LexicalIndex;
+use crate::qdrant::{QdrantSettings, QdrantStore};
+use crate::store::DenseInfo;
 use crate::store::{read_manifest, DataDir, Manifest};
 use crate::vector::{EdgeStore, VectorFilter, VectorStore};
+
+fn read_json<T: serde::de::DeserializeOwned>(p: &Path) -> Result<T> {
+    let bytes = std::fs::read(p).map_err(io(p))?;
+    serde_json::from_slice(&bytes).map_err(|e| Error::CorruptIndex {
+        path: p.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+/// How a server reaches the collection a generation was built into: the URL recorded at
+/// index time unless `QDRANT_URL` says otherwise (another host's view), the key from
+/// `QDRANT_API_KEY`.
+pub fn qdrant_settings_for(d: &DenseInfo) -> QdrantSettings {
+    let url = std::env::var("QDRANT_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .or_else(|| d.url.clone())
+        .unwrap_or_else(|| "http://localhost:6334".into());
+    let mut s = QdrantSettings::new(url);
+    if let Some(c) = &d.collection {
+        s.collection = c.clone();
+    }
+    s.api_key = std::env::var("QDRANT_API_KEY")
+        .ok()
+        .filter(|k| !k.is_empty());
+    // A search must not hang on a dead server: fewer, shorter retries than indexing.
+    s.retries = 1;
+    s.timeout = std::time::Duration::from_secs(5);
+    s
+}
 
 /// Which retrievers to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
@@ -133,6 +165,9 @@ pub struct SearchResponse {
     pub took_ms: f64,
     pub generation: u64,
     pub chunks: usize,
+    /// Where the dense vectors live: `qdrant-edge (embedded)`, `qdrant <url> collection <name>`,
+    /// or `none` for a lexical-only index.
+    pub vector_store: String,
 }
 
 /// Tuning of candidate depth and fusion weights.
@@ -207,8 +242,12 @@ pub struct KnowledgeBase {
     chunks: Vec<Chunk>,
     lexical: LexicalIndex,
     vectors: Option<Box<dyn VectorStore>>,
-    /// Vector point id (window) → chunk ordinal.
+    /// Why the vector store could not be opened (a Qdrant server down, say).
+    vectors_error: Option<String>,
+    /// Window ordinal → chunk ordinal.
     window_chunks: Vec<u32>,
+    /// Point id → window ordinal, when ids are not window ordinals (Qdrant).
+    point_windows: Option<HashMap<u64, u32>>,
     loader: Option<EmbedderLoader>,
     embedder: OnceLock<std::result::Result<Arc<dyn Embedder>, String>>,
     pub fusion: Fusion,
@@ -234,27 +273,44 @@ impl KnowledgeBase {
                 message: e.to_string(),
             })?;
         let lexical = LexicalIndex::open(&dir.join("tantivy"))?;
-        let vectors: Option<Box<dyn VectorStore>> = match &manifest.dense {
-            Some(_) => Some(Box::new(EdgeStore::open(&dir.join("vectors"))?)),
-            None => None,
-        };
         let window_chunks: Vec<u32> = if manifest.dense.is_some() {
-            let wp = dir.join("windows.json");
-            let bytes = std::fs::read(&wp).map_err(io(&wp))?;
-            serde_json::from_slice(&bytes).map_err(|e| Error::CorruptIndex {
-                path: wp.clone(),
-                message: e.to_string(),
-            })?
+            read_json(&dir.join("windows.json"))?
         } else {
             Vec::new()
         };
+        let mut vectors: Option<Box<dyn VectorStore>> = None;
+        let mut vectors_error = None;
+        let mut point_windows = None;
+        match &manifest.dense {
+            Some(d) if d.backend == "qdrant" => {
+                let ids: Vec<u64> = read_json(&dir.join("points.json"))?;
+                point_windows = Some(
+                    ids.iter()
+                        .enumerate()
+                        .map(|(w, id)| (*id, w as u32))
+                        .collect::<HashMap<u64, u32>>(),
+                );
+                let settings = qdrant_settings_for(d);
+                match QdrantStore::connect(settings) {
+                    Ok(s) => vectors = Some(Box::new(s)),
+                    Err(e) => {
+                        tracing::warn!("dense search unavailable: {e}");
+                        vectors_error = Some(e.to_string());
+                    }
+                }
+            }
+            Some(_) => vectors = Some(Box::new(EdgeStore::open(&dir.join("vectors"))?)),
+            None => {}
+        }
         Ok(Self {
             dir: dir.to_path_buf(),
             manifest,
             chunks,
             lexical,
             vectors,
+            vectors_error,
             window_chunks,
+            point_windows,
             loader,
             embedder: OnceLock::new(),
             fusion: Fusion::from_env(),
@@ -263,6 +319,29 @@ impl KnowledgeBase {
 
     pub fn chunks(&self) -> &[Chunk] {
         &self.chunks
+    }
+
+    /// The vector store this generation uses, for reports.
+    pub fn vector_store(&self) -> String {
+        match &self.manifest.dense {
+            None => "none".into(),
+            Some(d) if d.backend == "qdrant" => format!(
+                "qdrant {} collection {}",
+                qdrant_settings_for(d).url,
+                d.collection.as_deref().unwrap_or("?")
+            ),
+            Some(d) => format!("{} (embedded)", d.backend),
+        }
+    }
+
+    /// Points in the vector store (None without one).
+    pub fn vector_count(&self) -> Option<Result<usize>> {
+        self.vectors.as_ref().map(|v| v.len())
+    }
+
+    /// Why the vector store could not be opened, if it could not.
+    pub fn vector_error(&self) -> Option<&str> {
+        self.vectors_error.as_deref()
     }
 
     /// A whole section: the chunks of `source`/`path` under `heading` (a heading path `A > B`,
@@ -394,25 +473,42 @@ impl KnowledgeBase {
                         sources: req.sources.clone(),
                         kinds: kinds.clone(),
                     };
-                    retrievers.push("dense".to_string());
                     // Windows → chunks, best window first (max-sim per chunk).
                     let mut seen = HashSet::new();
-                    store
-                        .search(&q[0], n * 2, &filter)?
-                        .into_iter()
-                        .filter_map(|(w, s)| {
-                            self.window_chunks.get(w as usize).map(|c| (*c as u64, s))
-                        })
-                        .filter(|(c, _)| seen.insert(*c))
-                        .take(n)
-                        .collect()
+                    match store.search(&q[0], n * 2, &filter) {
+                        Ok(found) => {
+                            retrievers.push("dense".to_string());
+                            found
+                                .into_iter()
+                                .filter_map(|(p, s)| {
+                                    let w = match &self.point_windows {
+                                        Some(m) => *m.get(&p)? as usize,
+                                        None => p as usize,
+                                    };
+                                    self.window_chunks.get(w).map(|c| (*c as u64, s))
+                                })
+                                .filter(|(c, _)| seen.insert(*c))
+                                .take(n)
+                                .collect()
+                        }
+                        Err(e) => {
+                            degraded = Some(format!(
+                                "lexical-only: the {} vector store failed: {e}",
+                                store.backend()
+                            ));
+                            Vec::new()
+                        }
+                    }
                 }
                 (Err(why), _) => {
                     degraded = Some(format!("lexical-only: {why}"));
                     Vec::new()
                 }
                 (Ok(_), None) => {
-                    degraded = Some("lexical-only: the index has no vector store".into());
+                    degraded = Some(match &self.vectors_error {
+                        Some(e) => format!("lexical-only: {e}"),
+                        None => "lexical-only: the index has no vector store".into(),
+                    });
                     Vec::new()
                 }
             }
@@ -604,6 +700,7 @@ impl KnowledgeBase {
             took_ms: t.elapsed().as_secs_f64() * 1000.0,
             generation: self.manifest.generation,
             chunks: self.chunks.len(),
+            vector_store: self.vector_store(),
         })
     }
 }

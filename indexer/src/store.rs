@@ -25,6 +25,7 @@ use crate::chunk::{chunk_document, embedding_windows, Chunk};
 use crate::corpus::Corpus;
 use crate::embed::{Embedder, EmbeddingCache};
 use crate::error::{io, Error, Result};
+use crate::qdrant::{point_id, QdrantSettings, QdrantStore};
 use crate::sources::SourcesFile;
 use crate::vector::{EdgeStore, VectorPoint, VectorStore};
 
@@ -35,7 +36,33 @@ pub const LAYOUT_VERSION: u32 = 5;
 pub struct DenseInfo {
     pub model_id: String,
     pub dim: usize,
+    /// `qdrant-edge` (embedded, in the generation folder) or `qdrant` (a remote server).
     pub backend: String,
+    /// The Qdrant server's gRPC URL (backend `qdrant` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The Qdrant collection (backend `qdrant` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collection: Option<String>,
+}
+
+/// Where the dense vectors go.
+#[derive(Debug, Clone, Default)]
+pub enum StoreChoice {
+    /// qdrant-edge inside the generation folder.
+    #[default]
+    Embedded,
+    /// A collection on a Qdrant server; the generation keeps the point ids.
+    Qdrant(QdrantSettings),
+}
+
+impl StoreChoice {
+    pub fn name(&self) -> &'static str {
+        match self {
+            StoreChoice::Embedded => "embedded",
+            StoreChoice::Qdrant(_) => "qdrant",
+        }
+    }
 }
 
 /// What a generation holds.
@@ -93,10 +120,21 @@ pub struct IndexReport {
     pub windows: usize,
     /// Windows embedded in this run.
     pub windows_embedded: usize,
+    /// Vectors sent to the store in this run (on Qdrant only those the collection lacked).
+    pub vectors_uploaded: usize,
+    /// Vectors deleted from a Qdrant collection (windows of changed or removed files).
+    pub vectors_deleted: usize,
     pub dense: Option<DenseInfo>,
     pub unknown_folders: Vec<String>,
     pub elapsed_ms: u64,
     pub timings_ms: BTreeMap<String, u64>,
+}
+
+/// What the vector side of a run sent.
+#[derive(Debug, Default)]
+struct VectorSync {
+    uploaded: usize,
+    deleted: usize,
 }
 
 /// Paths under a data directory.
@@ -174,6 +212,8 @@ pub struct IndexOptions<'a> {
     pub embedder: Option<Arc<dyn Embedder>>,
     /// Rebuild even if nothing changed.
     pub force: bool,
+    /// Where the dense vectors are stored.
+    pub store: StoreChoice,
     /// Called as work progresses; returning `Break` aborts the run (as a crash would), leaving
     /// the serving generation untouched.
     pub progress: Option<&'a dyn Fn(Progress) -> ControlFlow<()>>,
@@ -248,10 +288,18 @@ fn index_inner(opts: &IndexOptions<'_>) -> Result<std::result::Result<IndexRepor
     let hashes = corpus.file_hashes();
     timings.insert("load".into(), t0.elapsed().as_millis() as u64);
 
-    let dense_wanted = opts.embedder.as_ref().map(|e| DenseInfo {
-        model_id: e.model_id().to_string(),
-        dim: e.dim(),
-        backend: "qdrant-edge".into(),
+    let dense_wanted = opts.embedder.as_ref().map(|e| {
+        let (backend, url, collection) = match &opts.store {
+            StoreChoice::Embedded => ("qdrant-edge", None, None),
+            StoreChoice::Qdrant(q) => ("qdrant", Some(q.url.clone()), Some(q.collection.clone())),
+        };
+        DenseInfo {
+            model_id: e.model_id().to_string(),
+            dim: e.dim(),
+            backend: backend.into(),
+            url,
+            collection,
+        }
     });
     let old = opts.data.current_manifest().ok().flatten();
     let (added, changed, removed) = match &old {
@@ -276,6 +324,8 @@ fn index_inner(opts: &IndexOptions<'_>) -> Result<std::result::Result<IndexRepor
                 chunks_cached: if m.dense.is_some() { m.chunks } else { 0 },
                 windows: m.windows,
                 windows_embedded: 0,
+                vectors_uploaded: 0,
+                vectors_deleted: 0,
                 dense: m.dense.clone(),
                 unknown_folders: corpus.unknown_folders.clone(),
                 elapsed_ms: t0.elapsed().as_millis() as u64,
@@ -374,16 +424,19 @@ fn index_inner(opts: &IndexOptions<'_>) -> Result<std::result::Result<IndexRepor
     ));
     std::fs::create_dir_all(&build).map_err(io(&build))?;
     let window_chunks: Vec<u32> = windows.iter().map(|(o, _)| *o).collect();
+    let window_hashes: Vec<&str> = windows.iter().map(|(_, h)| h.as_str()).collect();
+    let mut sync = VectorSync::default();
     let result = write_generation(
         opts,
         &build,
         generation,
         &chunks,
-        (&window_chunks, vectors),
+        (&window_chunks, &window_hashes, vectors),
         &dense_wanted,
         &corpus,
         &hashes,
         &mut timings,
+        &mut sync,
     );
     // A clean failure or abort removes its half-built generation (a crash leaves it for the
     // next run to remove).
@@ -410,6 +463,8 @@ fn index_inner(opts: &IndexOptions<'_>) -> Result<std::result::Result<IndexRepor
         chunks_cached: if dense_wanted.is_some() { cached } else { 0 },
         windows: window_chunks.len(),
         windows_embedded,
+        vectors_uploaded: sync.uploaded,
+        vectors_deleted: sync.deleted,
         dense: dense_wanted,
         unknown_folders: corpus.unknown_folders,
         elapsed_ms: t0.elapsed().as_millis() as u64,
@@ -423,11 +478,12 @@ fn write_generation(
     build: &Path,
     generation: u64,
     chunks: &[Chunk],
-    (window_chunks, vectors): (&[u32], Vec<Vec<f32>>),
+    (window_chunks, window_hashes, vectors): (&[u32], &[&str], Vec<Vec<f32>>),
     dense_wanted: &Option<DenseInfo>,
     corpus: &Corpus,
     hashes: &BTreeMap<String, String>,
     timings: &mut BTreeMap<String, u64>,
+    sync: &mut VectorSync,
 ) -> Result<std::result::Result<(), Aborted>> {
     let index_dir = opts.data.index_dir();
 
@@ -442,27 +498,70 @@ fn write_generation(
     timings.insert("lexical".into(), t.elapsed().as_millis() as u64);
 
     let t = Instant::now();
+    // Points of a remote collection that no generation from now on refers to.
+    let mut stale: Option<(QdrantStore, Vec<u64>)> = None;
     if let Some(info) = dense_wanted {
         step!(report(opts, Stage::Vectors, 0, chunks.len()));
         write_json(&build.join("windows.json"), window_chunks)?;
-        let store = EdgeStore::create(&build.join("vectors"), info.dim)?;
-        let points = window_chunks
-            .iter()
-            .zip(vectors)
-            .enumerate()
-            .map(|(i, (ord, v))| {
-                let c = &chunks[*ord as usize];
-                VectorPoint {
-                    id: i as u64,
-                    vector: v,
-                    source: c.source.clone(),
-                    kind: c.kind.as_str().to_string(),
+        let point = |i: usize, id: u64, v: Vec<f32>| {
+            let c = &chunks[window_chunks[i] as usize];
+            VectorPoint {
+                id,
+                vector: v,
+                source: c.source.clone(),
+                kind: c.kind.as_str().to_string(),
+                path: c.path.clone(),
+                heading: c.heading_display(),
+                hash: window_hashes[i].to_string(),
+            }
+        };
+        match &opts.store {
+            StoreChoice::Embedded => {
+                let store = EdgeStore::create(&build.join("vectors"), info.dim)?;
+                sync.uploaded = vectors.len();
+                let points = vectors
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, v)| point(i, i as u64, v))
+                    .collect();
+                store.upsert(points)?;
+                store.finish()?;
+                drop(store);
+            }
+            StoreChoice::Qdrant(settings) => {
+                let ids: Vec<u64> = (0..window_chunks.len())
+                    .map(|i| {
+                        let c = &chunks[window_chunks[i] as usize];
+                        point_id(&info.model_id, &c.id, window_hashes[i])
+                    })
+                    .collect();
+                let store = QdrantStore::connect(settings.clone())?;
+                store.ensure_collection(info.dim)?;
+                let existing = store.ids()?;
+                // Only windows the collection lacks are sent (ids are stable across runs).
+                let points: Vec<VectorPoint> = vectors
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(i, _)| !existing.contains(&ids[*i]))
+                    .map(|(i, v)| point(i, ids[i], v))
+                    .collect();
+                let total = points.len();
+                for (n, batch) in points.chunks(settings.batch * 4).enumerate() {
+                    store.upsert(batch.to_vec())?;
+                    step!(report(
+                        opts,
+                        Stage::Vectors,
+                        (n * settings.batch * 4 + batch.len()).min(total),
+                        total
+                    ));
                 }
-            })
-            .collect();
-        store.upsert(points)?;
-        store.finish()?;
-        drop(store);
+                sync.uploaded = total;
+                write_json(&build.join("points.json"), &ids)?;
+                let keep: HashSet<u64> = ids.iter().copied().collect();
+                let gone: Vec<u64> = existing.difference(&keep).copied().collect();
+                stale = Some((store, gone));
+            }
+        }
     }
     timings.insert("vectors".into(), t.elapsed().as_millis() as u64);
 
@@ -496,6 +595,16 @@ fn write_generation(
     std::fs::rename(&tmp, opts.data.current_file()).map_err(io(&tmp))?;
     if let Ok(d) = std::fs::File::open(&index_dir) {
         let _ = d.sync_all();
+    }
+    // The new generation serves: windows of changed or removed files leave the collection.
+    // A failure here leaves extra points that no generation maps, which searches skip; the
+    // next run deletes them.
+    if let Some((store, gone)) = stale {
+        if let Err(e) = store.delete(&gone) {
+            tracing::warn!("could not delete {} stale Qdrant points: {e}", gone.len());
+        } else {
+            sync.deleted = gone.len();
+        }
     }
     // Generations older than the previous one are no longer served; the previous one stays
     // so a server that still has it open keeps answering until it reopens.

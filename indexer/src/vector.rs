@@ -25,6 +25,12 @@ pub struct VectorPoint {
     pub vector: Vec<f32>,
     pub source: String,
     pub kind: String,
+    /// Path relative to the corpus directory.
+    pub path: String,
+    /// Heading path (`A > B`).
+    pub heading: String,
+    /// Content hash of the window.
+    pub hash: String,
 }
 
 /// Restrict a search to some sources and/or kinds (empty = no restriction).

@@ -3,68 +3,17 @@
 //! Dense search uses `HashEmbedder` here (no model needed); the real model is exercised in
 //! `model.rs`.
 use std::ops::ControlFlow;
-use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use provisio_indexer::chunk::ChunkKind;
 use provisio_indexer::embed::{Embedder, HashEmbedder};
-use provisio_indexer::sources::SourcesFile;
 use provisio_indexer::store::{Progress, Stage};
 use provisio_indexer::vector::{EdgeStore, FlatStore, VectorFilter, VectorPoint, VectorStore};
-use provisio_indexer::{index, DataDir, IndexOptions, KnowledgeBase, Mode, SearchRequest};
+use provisio_indexer::{index, DataDir, KnowledgeBase, Mode, SearchRequest};
 
-fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../corpus/fixtures")
-}
-
-fn sources() -> SourcesFile {
-    SourcesFile::load(&fixtures().join("sources.toml")).expect("fixture sources")
-}
-
-/// A private copy of the fixture corpus the test may modify.
-fn corpus_copy(dir: &Path) -> PathBuf {
-    let dst = dir.join("corpus");
-    for e in walkdir::WalkDir::new(fixtures().join("corpus")) {
-        let e = e.expect("walk");
-        let rel = e
-            .path()
-            .strip_prefix(fixtures().join("corpus"))
-            .expect("rel");
-        let to = dst.join(rel);
-        if e.file_type().is_dir() {
-            std::fs::create_dir_all(&to).expect("mkdir");
-        } else {
-            std::fs::copy(e.path(), &to).expect("copy");
-        }
-    }
-    dst
-}
-
-fn opts<'a>(data: &DataDir, corpus: &Path, emb: Option<Arc<dyn Embedder>>) -> IndexOptions<'a> {
-    IndexOptions {
-        data: data.clone(),
-        corpus: corpus.to_path_buf(),
-        sources: sources(),
-        embedder: emb,
-        force: false,
-        progress: None,
-    }
-}
-
-fn hash_loader(
-    e: Arc<HashEmbedder>,
-) -> Option<Box<dyn Fn() -> provisio_indexer::Result<Arc<dyn Embedder>> + Send + Sync>> {
-    Some(Box::new(move || Ok(e.clone() as Arc<dyn Embedder>)))
-}
-
-fn built(tmp: &Path) -> (DataDir, PathBuf, Arc<HashEmbedder>) {
-    let corpus = corpus_copy(tmp);
-    let data = DataDir::new(tmp.join("data"));
-    let emb = Arc::new(HashEmbedder::new(64));
-    index(&opts(&data, &corpus, Some(emb.clone()))).expect("index");
-    (data, corpus, emb)
-}
+mod common;
+use common::*;
 
 #[test]
 fn identifier_queries_hit_exactly() {
@@ -297,6 +246,9 @@ fn edge_store_matches_exact_search() {
             id: i,
             vector: v,
             source: if i % 3 == 0 { "a".into() } else { "b".into() },
+            path: format!("f{i}.md"),
+            heading: String::new(),
+            hash: format!("h{i}"),
             kind: if i % 2 == 0 {
                 "prose".into()
             } else {

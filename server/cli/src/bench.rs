@@ -114,6 +114,7 @@ pub fn run(paths: &Paths, a: &BenchArgs, out: &mut dyn Write) -> Result<ExitCode
                     .unwrap_or_else(|_| provisio_indexer::sources::SourcesFile::builtin()),
                 embedder: embedder.clone(),
                 force: false,
+                store: Default::default(),
                 progress: Some(&cont),
             };
             let t = Instant::now();

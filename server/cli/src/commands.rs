@@ -9,9 +9,10 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use provisio_indexer::chunk::ChunkKind;
 use provisio_indexer::embed::{Embedder, FastEmbedder};
+use provisio_indexer::qdrant::QdrantSettings;
 use provisio_indexer::sources::SourcesFile;
 use provisio_indexer::store::{Progress, Stage};
-use provisio_indexer::{eval, IndexOptions, KnowledgeBase, Mode, SearchRequest};
+use provisio_indexer::{eval, IndexOptions, KnowledgeBase, Mode, SearchRequest, StoreChoice};
 
 use crate::paths::Paths;
 
@@ -32,6 +33,52 @@ pub struct IndexArgs {
     /// Print a JSON summary instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Vector store: `embedded` (qdrant-edge in the data directory) or `qdrant` (a server).
+    /// Default: `[knowledge] store` in the config file, else PROVISIO_STORE, else embedded.
+    /// Switching store reuses the embedding cache: nothing is re-embedded.
+    #[arg(long, value_parser = ["embedded", "qdrant"])]
+    pub store: Option<String>,
+    /// Qdrant gRPC URL (overrides `[knowledge] qdrant_url` and QDRANT_URL).
+    #[arg(long)]
+    pub qdrant_url: Option<String>,
+    /// Qdrant collection (overrides `[knowledge] qdrant_collection`).
+    #[arg(long)]
+    pub qdrant_collection: Option<String>,
+}
+
+/// The vector store an index run writes to: flags, then the config file and environment.
+pub fn store_choice(paths: &Paths, a: &IndexArgs) -> Result<StoreChoice> {
+    let k = match paths.pve_config() {
+        Ok(c) => c.knowledge,
+        // A flag-only run must not depend on an unrelated config problem.
+        Err(e) if a.store.is_some() => {
+            tracing::warn!("config not used: {e}");
+            provisio_pve::KnowledgeSettings::default()
+        }
+        Err(e) => return Err(e),
+    };
+    let qdrant = match a.store.as_deref() {
+        Some("qdrant") => true,
+        Some(_) => false,
+        None => k.store == provisio_pve::StoreKind::Qdrant,
+    };
+    if !qdrant {
+        return Ok(StoreChoice::Embedded);
+    }
+    let url = a
+        .qdrant_url
+        .clone()
+        .or(k.qdrant_url.clone())
+        .or_else(|| std::env::var("QDRANT_URL").ok().filter(|u| !u.is_empty()))
+        .context("--store qdrant needs the server's gRPC URL: pass --qdrant-url, set QDRANT_URL, or `[knowledge] qdrant_url` in the config")?;
+    let mut s = QdrantSettings::new(url);
+    s.collection = a.qdrant_collection.clone().unwrap_or(k.qdrant_collection);
+    s.timeout = std::time::Duration::from_secs(k.qdrant_timeout_secs);
+    s.api_key = std::env::var("QDRANT_API_KEY")
+        .ok()
+        .filter(|k| !k.is_empty());
+    s.validate()?;
+    Ok(StoreChoice::Qdrant(s))
 }
 
 pub fn load_sources(path: &Option<PathBuf>) -> Result<SourcesFile> {
@@ -47,6 +94,7 @@ pub fn load_embedder(paths: &Paths) -> Result<Arc<dyn Embedder>> {
 
 pub fn index(paths: &Paths, a: &IndexArgs, out: &mut dyn Write) -> Result<ExitCode> {
     let sources = load_sources(&a.sources)?;
+    let store = store_choice(paths, a)?;
     let embedder = if a.lexical_only {
         None
     } else {
@@ -81,6 +129,7 @@ pub fn index(paths: &Paths, a: &IndexArgs, out: &mut dyn Write) -> Result<ExitCo
         sources,
         embedder,
         force: a.force,
+        store,
         progress: Some(&cb),
     };
     let report = provisio_indexer::index(&opts)?;
@@ -93,7 +142,7 @@ pub fn index(paths: &Paths, a: &IndexArgs, out: &mut dyn Write) -> Result<ExitCo
     } else {
         writeln!(
             out,
-            "{}: generation {} · {} files (+{} ~{} -{}) · {} chunks · embedded {} · cached {} · {} · {} ms",
+            "{}: generation {} · {} files (+{} ~{} -{}) · {} chunks · embedded {} · cached {} · {} · vectors +{} -{} · {} ms",
             report.status,
             report.generation,
             report.files,
@@ -104,9 +153,14 @@ pub fn index(paths: &Paths, a: &IndexArgs, out: &mut dyn Write) -> Result<ExitCo
             report.chunks_embedded,
             report.chunks_cached,
             match &report.dense {
-                Some(d) => format!("dense {} ({})", d.model_id, d.backend),
+                Some(d) => match (&d.url, &d.collection) {
+                    (Some(u), Some(c)) => format!("dense {} ({} {u} collection {c})", d.model_id, d.backend),
+                    _ => format!("dense {} ({})", d.model_id, d.backend),
+                },
                 None => "lexical-only".to_string(),
             },
+            report.vectors_uploaded,
+            report.vectors_deleted,
             report.elapsed_ms
         )?;
         if !report.unknown_folders.is_empty() {

@@ -25,6 +25,7 @@ fn index() -> (tempfile::TempDir, DataDir) {
         sources: SourcesFile::load(&fixtures().join("sources.toml")).unwrap(),
         embedder: None,
         force: false,
+        store: Default::default(),
         progress: None,
     })
     .unwrap();

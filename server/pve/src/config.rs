@@ -131,6 +131,48 @@ pub struct ConfigFile {
     /// How `apply_plan` is approved and run (`[apply]`).
     #[serde(default)]
     pub apply: ApplySettings,
+    /// Where the knowledge base keeps its dense vectors (`[knowledge]`).
+    #[serde(default)]
+    pub knowledge: KnowledgeSettings,
+}
+
+/// Which vector store `provisio index` writes to.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum StoreKind {
+    /// qdrant-edge, embedded in the data directory (one machine).
+    #[default]
+    Embedded,
+    /// A Qdrant server (qdrant-client over gRPC), shared by many servers.
+    Qdrant,
+}
+
+/// `[knowledge]`: the vector store. Environment variables override it: PROVISIO_STORE
+/// (`embedded` | `qdrant`), QDRANT_URL, PROVISIO_QDRANT_COLLECTION; the API key comes only
+/// from QDRANT_API_KEY (never from the file).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct KnowledgeSettings {
+    pub store: StoreKind,
+    /// gRPC endpoint of the Qdrant server, e.g. `http://qdrant.internal:6334`.
+    pub qdrant_url: Option<String>,
+    /// Collection for this corpus.
+    pub qdrant_collection: String,
+    /// Per-request timeout in seconds.
+    pub qdrant_timeout_secs: u64,
+}
+
+impl Default for KnowledgeSettings {
+    fn default() -> Self {
+        KnowledgeSettings {
+            store: StoreKind::Embedded,
+            qdrant_url: None,
+            qdrant_collection: "provisio-docs".into(),
+            qdrant_timeout_secs: 10,
+        }
+    }
 }
 
 /// Who approves a change set.
@@ -246,6 +288,7 @@ pub struct Config {
     pub default_cluster: Option<String>,
     pub clusters: BTreeMap<String, ClusterConfig>,
     pub apply: ApplySettings,
+    pub knowledge: KnowledgeSettings,
 }
 
 /// Environment variables for the default cluster.
@@ -443,11 +486,43 @@ impl Config {
                 "must be at least 1 second",
             ));
         }
+        let mut knowledge = file.knowledge.clone();
+        if let Some(v) = env_nonempty("PROVISIO_STORE") {
+            knowledge.store = match v.as_str() {
+                "embedded" => StoreKind::Embedded,
+                "qdrant" => StoreKind::Qdrant,
+                _ => {
+                    return Err(Error::config(
+                        "PROVISIO_STORE",
+                        format!("`{v}` is not `embedded` or `qdrant`"),
+                    ))
+                }
+            };
+        }
+        if let Some(v) = env_nonempty("QDRANT_URL") {
+            knowledge.qdrant_url = Some(v);
+        }
+        if let Some(v) = env_nonempty("PROVISIO_QDRANT_COLLECTION") {
+            knowledge.qdrant_collection = v;
+        }
+        if knowledge.store == StoreKind::Qdrant && knowledge.qdrant_url.is_none() {
+            return Err(Error::config(
+                "knowledge.qdrant_url",
+                "store = \"qdrant\" needs the server's gRPC URL (qdrant_url, or QDRANT_URL), e.g. http://localhost:6334",
+            ));
+        }
+        if knowledge.qdrant_timeout_secs == 0 {
+            return Err(Error::config(
+                "knowledge.qdrant_timeout_secs",
+                "must be at least 1 second",
+            ));
+        }
         Ok(Config {
             source,
             default_cluster: default,
             clusters,
             apply,
+            knowledge,
         })
     }
 

@@ -13,10 +13,11 @@ use crate::ProvisioServer;
 /// Compact text rendering: one line per hit with its citation, then the snippet.
 pub fn render(r: &SearchResponse) -> String {
     let mut out = format!(
-        "{} hits for {:?} (retrievers: {}{})\n",
+        "{} hits for {:?} (retrievers: {}; vectors: {}{})\n",
         r.hits.len(),
         r.query,
         r.retrievers.join("+"),
+        r.vector_store,
         r.degraded
             .as_ref()
             .map(|d| format!("; degraded: {d}"))
