@@ -309,6 +309,15 @@ pub fn classify(e: &QdrantError) -> Failure {
         },
         QdrantError::ResponseError { status } => {
             let message = status.message().to_string();
+            // qdrant-client reports a failed connect as INTERNAL "Failed to connect to ...".
+            if matches!(status.code(), C::Internal | C::Unknown)
+                && message.starts_with("Failed to connect")
+            {
+                return Failure::Transient {
+                    message: connect_message(&message),
+                    after: None,
+                };
+            }
             let code = match status.code() {
                 C::Unavailable
                 | C::DeadlineExceeded
@@ -333,6 +342,23 @@ pub fn classify(e: &QdrantError) -> Failure {
         }
         other => Failure::Other(other.to_string()),
     }
+}
+
+/// `Failed to connect to URL: tonic::transport::Error(... "Connection refused" ...)` →
+/// `cannot connect (Connection refused)`.
+fn connect_message(m: &str) -> String {
+    for why in [
+        "Connection refused",
+        "timed out",
+        "No route to host",
+        "dns error",
+        "certificate",
+    ] {
+        if m.contains(why) {
+            return format!("cannot connect ({why})");
+        }
+    }
+    "cannot connect".to_string()
 }
 
 fn to_error(op: &'static str, s: &QdrantSettings, f: Failure, attempts: u32) -> Error {
@@ -528,6 +554,16 @@ impl QdrantStore {
             })?;
         }
         Ok(())
+    }
+
+    /// Delete the whole collection (benchmarks and tests clean up with it).
+    pub fn drop_collection(&self) -> Result<()> {
+        let n = self.settings.collection.clone();
+        self.call("delete collection", move |c| {
+            let n = n.clone();
+            async move { c.delete_collection(n).await }
+        })
+        .map(|_| ())
     }
 
     /// Every point id in the collection (numeric ids only).

@@ -138,7 +138,8 @@ impl QdrantStandIn {
                     let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
                         return;
                     };
-                    let incoming = tonic::transport::server::TcpIncoming::from(listener);
+                    let incoming = tonic::transport::server::TcpIncoming::from(listener)
+                        .with_nodelay(Some(true));
                     let svc = Svc(s);
                     let r = tonic::transport::Server::builder()
                         .add_service(QdrantServer::new(svc.clone()))

@@ -323,7 +323,14 @@ fn errors_name_the_fix() {
     dead.backoff = Duration::from_millis(10);
     let t = Instant::now();
     let e = QdrantStore::connect(dead).err().expect("dead").to_string();
-    assert!(e.contains("health check") && e.contains("Fix:"), "{e}");
+    assert!(
+        e.contains("health check") && e.contains("cannot connect (Connection refused)"),
+        "{e}"
+    );
+    assert!(
+        e.contains("gave up after 2 attempts") && e.contains("reachable at qdrant_url"),
+        "{e}"
+    );
     assert!(t.elapsed() < Duration::from_secs(10));
 }
 

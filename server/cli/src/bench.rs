@@ -43,6 +43,25 @@ enum What {
         #[arg(long, default_value_t = 5)]
         rounds: usize,
     },
+    /// Vector store throughput: upsert N random unit vectors (batched), then timed searches
+    /// (with and without a filter), on the embedded store or a Qdrant server.
+    Vectors {
+        /// `embedded` (qdrant-edge in a temporary directory) or `qdrant`.
+        #[arg(long, default_value = "embedded", value_parser = ["embedded", "qdrant"])]
+        store: String,
+        /// Qdrant gRPC URL (default QDRANT_URL); a scratch collection is created and dropped.
+        #[arg(long, env = "QDRANT_URL")]
+        qdrant_url: Option<String>,
+        #[arg(long, default_value_t = 20_000)]
+        points: usize,
+        #[arg(long, default_value_t = 384)]
+        dim: usize,
+        #[arg(long, default_value_t = 500)]
+        queries: usize,
+        /// Points per upsert request (Qdrant).
+        #[arg(long, default_value_t = 256)]
+        batch: usize,
+    },
     /// draft_manifest time for a plan against a saved cluster state.
     Draft {
         #[arg(long)]
@@ -91,8 +110,139 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
+/// Deterministic pseudo-random unit vectors.
+fn random_units(n: usize, dim: usize, seed: u64) -> Vec<Vec<f32>> {
+    let mut x = seed;
+    let mut next = move || {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((x >> 33) as f32 / (1u64 << 31) as f32) - 0.5
+    };
+    (0..n)
+        .map(|_| {
+            let mut v: Vec<f32> = (0..dim).map(|_| next()).collect();
+            provisio_indexer::embed::normalize(&mut v);
+            v
+        })
+        .collect()
+}
+
+fn bench_vectors(
+    store: &str,
+    url: Option<&str>,
+    (n, dim, queries, batch): (usize, usize, usize, usize),
+    out: &mut dyn Write,
+) -> Result<()> {
+    use provisio_indexer::qdrant::{QdrantSettings, QdrantStore};
+    use provisio_indexer::vector::{EdgeStore, VectorFilter, VectorPoint, VectorStore};
+    let tmp = tempfile::tempdir()?;
+    let (s, label): (Box<dyn VectorStore>, String) = match store {
+        "qdrant" => {
+            let url = url.ok_or_else(|| {
+                anyhow::anyhow!("--store qdrant needs --qdrant-url or QDRANT_URL")
+            })?;
+            let mut q = QdrantSettings::new(url);
+            q.collection = format!("provisio-bench-{}", std::process::id());
+            q.batch = batch;
+            q.api_key = std::env::var("QDRANT_API_KEY")
+                .ok()
+                .filter(|k| !k.is_empty());
+            let qs = QdrantStore::connect(q.clone())?;
+            qs.ensure_collection(dim)?;
+            (Box::new(qs), format!("qdrant {}", q.describe()))
+        }
+        _ => (
+            Box::new(EdgeStore::create(&tmp.path().join("v"), dim)?),
+            "qdrant-edge (embedded)".to_string(),
+        ),
+    };
+    let vecs = random_units(n, dim, 42);
+    let sources = ["pve-docs", "k3s-docs", "kubernetes-website"];
+    let points: Vec<VectorPoint> = vecs
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| VectorPoint {
+            id: i as u64,
+            vector: v,
+            source: sources[i % 3].into(),
+            kind: if i % 4 == 0 {
+                "code".into()
+            } else {
+                "prose".into()
+            },
+            path: format!("doc/{}.md", i % 500),
+            heading: String::new(),
+            hash: String::new(),
+        })
+        .collect();
+    let t = Instant::now();
+    s.upsert(points)?;
+    s.finish()?;
+    let up = t.elapsed().as_secs_f64();
+    let qs = random_units(queries, dim, 7);
+    let lat = |filter: &VectorFilter| -> Result<Vec<f64>> {
+        let mut v = Vec::with_capacity(qs.len());
+        for q in &qs {
+            let t = Instant::now();
+            s.search(q, 50, filter)?;
+            v.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        v.sort_by(f64::total_cmp);
+        Ok(v)
+    };
+    let plain = lat(&VectorFilter::default())?;
+    let filtered = lat(&VectorFilter {
+        sources: vec!["pve-docs".into()],
+        kinds: vec!["prose".into()],
+    })?;
+    let total: f64 = plain.iter().sum::<f64>() / 1000.0;
+    serde_json::to_writer_pretty(
+        &mut *out,
+        &json!({
+            "store": label,
+            "points": n,
+            "dim": dim,
+            "upsert_s": up,
+            "upsert_points_per_s": n as f64 / up,
+            "search_top50_p50_ms": pct(&plain, 0.5),
+            "search_top50_p99_ms": pct(&plain, 0.99),
+            "search_qps_sequential": queries as f64 / total,
+            "filtered_search_p50_ms": pct(&filtered, 0.5),
+            "filtered_search_p99_ms": pct(&filtered, 0.99),
+        }),
+    )?;
+    writeln!(out)?;
+    if store == "qdrant" {
+        if let Some(url) = url {
+            let mut q = QdrantSettings::new(url);
+            q.collection = format!("provisio-bench-{}", std::process::id());
+            q.api_key = std::env::var("QDRANT_API_KEY")
+                .ok()
+                .filter(|k| !k.is_empty());
+            QdrantStore::connect(q)?.drop_collection()?;
+        }
+    }
+    Ok(())
+}
+
 pub fn run(paths: &Paths, a: &BenchArgs, out: &mut dyn Write) -> Result<ExitCode> {
     match &a.what {
+        What::Vectors {
+            store,
+            qdrant_url,
+            points,
+            dim,
+            queries,
+            batch,
+        } => {
+            bench_vectors(
+                store,
+                qdrant_url.as_deref(),
+                (*points, *dim, *queries, *batch),
+                out,
+            )?;
+        }
         What::Index {
             corpus,
             lexical_only,

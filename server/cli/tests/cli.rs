@@ -219,6 +219,65 @@ fn hybrid_with_the_real_model() {
     assert!(e["recall_at_5"].as_f64().expect("num") >= 0.99, "{e}");
 }
 
+/// `index --store qdrant` against our gRPC stand-in (no Qdrant server can be installed here):
+/// migration from the embedded index re-embeds nothing, search and doctor report the store,
+/// and a stopped server degrades search to lexical-only.
+#[test]
+fn qdrant_store_through_the_cli() {
+    if !model_installed() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data = tmp.path();
+    json(&run(data, &index_args(&[])));
+    let si = provisio_indexer::qdrant_standin::QdrantStandIn::start().expect("stand-in");
+    let mut args = index_args(&["--store", "qdrant", "--qdrant-collection", "cli-test"]);
+    args.extend(["--qdrant-url".to_string(), si.url.clone()]);
+    let r = json(&run(data, &args));
+    assert_eq!(r["dense"]["backend"], "qdrant");
+    assert_eq!(r["dense"]["collection"], "cli-test");
+    assert_eq!(r["windows_embedded"], 0, "{r}");
+    assert_eq!(r["vectors_uploaded"], r["windows"]);
+    assert_eq!(
+        si.points("cli-test"),
+        r["windows"].as_u64().map(|n| n as usize)
+    );
+
+    let query = ["search", "turn off certificate verification", "--json"];
+    let s = json(&provisio(data, &query));
+    assert_eq!(s["retrievers"], serde_json::json!(["bm25", "dense"]));
+    assert_eq!(
+        s["vector_store"],
+        format!("qdrant {} collection cli-test", si.url)
+    );
+
+    let doc = Command::new(env!("CARGO_BIN_EXE_provisio"))
+        .arg("--data-dir")
+        .arg(data)
+        .arg("doctor")
+        .env_remove("PROVISIO_CONFIG")
+        .env("XDG_CONFIG_HOME", data)
+        .env("PROVISIO_STORE", "qdrant")
+        .env("QDRANT_URL", &si.url)
+        .env("PROVISIO_QDRANT_COLLECTION", "cli-test")
+        .output()
+        .expect("doctor");
+    let text = String::from_utf8_lossy(&doc.stdout);
+    assert!(
+        text.contains(&format!(
+            "ok    vector store: qdrant {} collection cli-test",
+            si.url
+        )) && text.contains(&format!("{} points", r["windows"])),
+        "{text}"
+    );
+
+    drop(si);
+    let s = json(&provisio(data, &query));
+    assert_eq!(s["retrievers"], serde_json::json!(["bm25"]));
+    let why = s["degraded"].as_str().expect("degraded");
+    assert!(why.contains("cannot connect"), "{why}");
+}
+
 #[test]
 fn check_plan_accepts_the_example_plans_and_names_bad_fields() {
     let data = tempfile::tempdir().unwrap();
