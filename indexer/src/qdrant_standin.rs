@@ -56,6 +56,20 @@ impl Shared {
         }
     }
 
+    /// Run `f` on a collection, or answer NOT_FOUND.
+    fn with<T>(
+        &self,
+        name: &str,
+        f: impl FnOnce(&mut Collection) -> Result<T, Status>,
+    ) -> Result<T, Status> {
+        let mut st = self.lock();
+        let c = st
+            .collections
+            .get_mut(name)
+            .ok_or_else(|| not_found(name))?;
+        f(c)
+    }
+
     /// Record the call, check the key and injected faults.
     fn enter<T>(&self, method: &'static str, req: &Request<T>, items: usize) -> Result<(), Status> {
         let key = req
@@ -358,28 +372,28 @@ service!(q::collections_server::Collections, {
     ) -> Result<Response<q::GetCollectionInfoResponse>, Status> {
         self.0.enter("collection_info", &r, 0)?;
         let name = &r.get_ref().collection_name;
-        let st = self.0.lock();
-        let c = st.collections.get(name).ok_or_else(|| not_found(name))?;
-        let mut vectors = q::VectorsConfigBuilder::default();
-        vectors.add_named_vector_params(
-            crate::qdrant::VECTOR_NAME,
-            q::VectorParamsBuilder::new(c.dim, q::Distance::Cosine),
-        );
-        Ok(Response::new(q::GetCollectionInfoResponse {
-            result: Some(q::CollectionInfo {
-                status: q::CollectionStatus::Green as i32,
-                points_count: Some(c.points.len() as u64),
-                config: Some(q::CollectionConfig {
-                    params: Some(q::CollectionParams {
-                        vectors_config: Some(vectors.into()),
+        self.0.with(name, |c| {
+            let mut vectors = q::VectorsConfigBuilder::default();
+            vectors.add_named_vector_params(
+                crate::qdrant::VECTOR_NAME,
+                q::VectorParamsBuilder::new(c.dim, q::Distance::Cosine),
+            );
+            Ok(Response::new(q::GetCollectionInfoResponse {
+                result: Some(q::CollectionInfo {
+                    status: q::CollectionStatus::Green as i32,
+                    points_count: Some(c.points.len() as u64),
+                    config: Some(q::CollectionConfig {
+                        params: Some(q::CollectionParams {
+                            vectors_config: Some(vectors.into()),
+                            ..Default::default()
+                        }),
                         ..Default::default()
                     }),
                     ..Default::default()
                 }),
-                ..Default::default()
-            }),
-            time: 0.0,
-        }))
+                time: 0.0,
+            }))
+        })
     }
     async fn list(
         &self,
@@ -457,37 +471,34 @@ service!(q::points_server::Points, {
     ) -> Result<Response<q::PointsOperationResponse>, Status> {
         self.0.enter("upsert", &r, r.get_ref().points.len())?;
         let req = r.into_inner();
-        let mut st = self.0.lock();
-        let c = st
-            .collections
-            .get_mut(&req.collection_name)
-            .ok_or_else(|| not_found(&req.collection_name))?;
-        // Validate the whole batch first: a bad point rejects it without applying any.
-        let mut batch = Vec::with_capacity(req.points.len());
-        for p in req.points {
-            let id = num(&p.id)?;
-            let v = match p.vectors.and_then(|v| v.vectors_options) {
-                Some(vectors::VectorsOptions::Vectors(named)) => named
-                    .vectors
-                    .get(crate::qdrant::VECTOR_NAME)
-                    .and_then(dense_of),
-                Some(vectors::VectorsOptions::Vector(v)) => dense_of(&v),
-                None => None,
+        self.0.with(&req.collection_name, |c| {
+            // Validate the whole batch first: a bad point rejects it without applying any.
+            let mut batch = Vec::with_capacity(req.points.len());
+            for p in req.points {
+                let id = num(&p.id)?;
+                let v = match p.vectors.and_then(|v| v.vectors_options) {
+                    Some(vectors::VectorsOptions::Vectors(named)) => named
+                        .vectors
+                        .get(crate::qdrant::VECTOR_NAME)
+                        .and_then(dense_of),
+                    Some(vectors::VectorsOptions::Vector(v)) => dense_of(&v),
+                    None => None,
+                }
+                .ok_or_else(|| Status::invalid_argument(format!("point {id}: no dense vector `dense`")))?;
+                if v.len() as u64 != c.dim {
+                    return Err(Status::invalid_argument(format!(
+                        "Wrong input: Vector dimension error: expected dim: {}, got {}",
+                        c.dim,
+                        v.len()
+                    )));
+                }
+                batch.push((id, unit(v), p.payload));
             }
-            .ok_or_else(|| Status::invalid_argument(format!("point {id}: no dense vector `dense`")))?;
-            if v.len() as u64 != c.dim {
-                return Err(Status::invalid_argument(format!(
-                    "Wrong input: Vector dimension error: expected dim: {}, got {}",
-                    c.dim,
-                    v.len()
-                )));
+            for (id, v, payload) in batch {
+                c.points.insert(id, (v, payload));
             }
-            batch.push((id, unit(v), p.payload));
-        }
-        for (id, v, payload) in batch {
-            c.points.insert(id, (v, payload));
-        }
-        Ok(Response::new(op_ok()))
+            Ok(Response::new(op_ok()))
+        })
     }
     async fn delete(
         &self,
@@ -504,12 +515,12 @@ service!(q::points_server::Points, {
         };
         self.0.enter("delete", &r, ids.len())?;
         let name = &r.get_ref().collection_name;
-        let mut st = self.0.lock();
-        let c = st.collections.get_mut(name).ok_or_else(|| not_found(name))?;
-        for id in ids {
-            c.points.remove(&num(&Some(id))?);
-        }
-        Ok(Response::new(op_ok()))
+        self.0.with(name, |c| {
+            for id in ids {
+                c.points.remove(&num(&Some(id))?);
+            }
+            Ok(Response::new(op_ok()))
+        })
     }
     async fn create_field_index(
         &self,
@@ -520,13 +531,10 @@ service!(q::points_server::Points, {
         if req.field_type != Some(q::FieldType::Keyword as i32) {
             return Err(Status::invalid_argument("the stand-in indexes keyword fields only"));
         }
-        let mut st = self.0.lock();
-        let c = st
-            .collections
-            .get_mut(&req.collection_name)
-            .ok_or_else(|| not_found(&req.collection_name))?;
-        c.indexes.insert(req.field_name);
-        Ok(Response::new(op_ok()))
+        self.0.with(&req.collection_name, |c| {
+            c.indexes.insert(req.field_name);
+            Ok(Response::new(op_ok()))
+        })
     }
     async fn scroll(
         &self,
@@ -534,37 +542,34 @@ service!(q::points_server::Points, {
     ) -> Result<Response<q::ScrollResponse>, Status> {
         self.0.enter("scroll", &r, 0)?;
         let req = r.into_inner();
-        let st = self.0.lock();
-        let c = st
-            .collections
-            .get(&req.collection_name)
-            .ok_or_else(|| not_found(&req.collection_name))?;
-        let from = match &req.offset {
-            Some(_) => num(&req.offset)?,
-            None => 0,
-        };
-        let limit = req.limit.unwrap_or(10) as usize;
-        let mut result = Vec::new();
-        let mut next = None;
-        for (id, (_, payload)) in c.points.range(from..) {
-            if !accepts(&req.filter, payload)? {
-                continue;
+        self.0.with(&req.collection_name, |c| {
+            let from = match &req.offset {
+                Some(_) => num(&req.offset)?,
+                None => 0,
+            };
+            let limit = req.limit.unwrap_or(10) as usize;
+            let mut result = Vec::new();
+            let mut next = None;
+            for (id, (_, payload)) in c.points.range(from..) {
+                if !accepts(&req.filter, payload)? {
+                    continue;
+                }
+                if result.len() == limit {
+                    next = Some(q::PointId::from(*id));
+                    break;
+                }
+                result.push(q::RetrievedPoint {
+                    id: Some(q::PointId::from(*id)),
+                    ..Default::default()
+                });
             }
-            if result.len() == limit {
-                next = Some(q::PointId::from(*id));
-                break;
-            }
-            result.push(q::RetrievedPoint {
-                id: Some(q::PointId::from(*id)),
-                ..Default::default()
-            });
-        }
-        Ok(Response::new(q::ScrollResponse {
-            next_page_offset: next,
-            result,
-            time: 0.0,
-            usage: None,
-        }))
+            Ok(Response::new(q::ScrollResponse {
+                next_page_offset: next,
+                result,
+                time: 0.0,
+                usage: None,
+            }))
+        })
     }
     async fn count(
         &self,
@@ -572,22 +577,19 @@ service!(q::points_server::Points, {
     ) -> Result<Response<q::CountResponse>, Status> {
         self.0.enter("count", &r, 0)?;
         let req = r.into_inner();
-        let st = self.0.lock();
-        let c = st
-            .collections
-            .get(&req.collection_name)
-            .ok_or_else(|| not_found(&req.collection_name))?;
-        let mut count = 0u64;
-        for (_, payload) in c.points.values() {
-            if accepts(&req.filter, payload)? {
-                count += 1;
+        self.0.with(&req.collection_name, |c| {
+            let mut count = 0u64;
+            for (_, payload) in c.points.values() {
+                if accepts(&req.filter, payload)? {
+                    count += 1;
+                }
             }
-        }
-        Ok(Response::new(q::CountResponse {
-            result: Some(q::CountResult { count }),
-            time: 0.0,
-            usage: None,
-        }))
+            Ok(Response::new(q::CountResponse {
+                result: Some(q::CountResult { count }),
+                time: 0.0,
+                usage: None,
+            }))
+        })
     }
     async fn query(
         &self,
@@ -601,39 +603,36 @@ service!(q::points_server::Points, {
             })) => d.data,
             _ => return Err(Status::invalid_argument("the stand-in supports nearest(dense) queries only")),
         };
-        let st = self.0.lock();
-        let c = st
-            .collections
-            .get(&req.collection_name)
-            .ok_or_else(|| not_found(&req.collection_name))?;
-        if v.len() as u64 != c.dim {
-            return Err(Status::invalid_argument(format!(
-                "Wrong input: Vector dimension error: expected dim: {}, got {}",
-                c.dim,
-                v.len()
-            )));
-        }
-        let v = unit(v);
-        let mut scored = Vec::new();
-        for (id, (pv, payload)) in &c.points {
-            if accepts(&req.filter, payload)? {
-                scored.push((*id, crate::vector::dot(&v, pv)));
+        self.0.with(&req.collection_name, |c| {
+            if v.len() as u64 != c.dim {
+                return Err(Status::invalid_argument(format!(
+                    "Wrong input: Vector dimension error: expected dim: {}, got {}",
+                    c.dim,
+                    v.len()
+                )));
             }
-        }
-        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        scored.truncate(req.limit.unwrap_or(10) as usize);
-        Ok(Response::new(q::QueryResponse {
-            result: scored
-                .into_iter()
-                .map(|(id, score)| q::ScoredPoint {
-                    id: Some(q::PointId::from(id)),
-                    score,
-                    ..Default::default()
-                })
-                .collect(),
-            time: 0.0,
-            usage: None,
-        }))
+            let v = unit(v);
+            let mut scored = Vec::new();
+            for (id, (pv, payload)) in &c.points {
+                if accepts(&req.filter, payload)? {
+                    scored.push((*id, crate::vector::dot(&v, pv)));
+                }
+            }
+            scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            scored.truncate(req.limit.unwrap_or(10) as usize);
+            Ok(Response::new(q::QueryResponse {
+                result: scored
+                    .into_iter()
+                    .map(|(id, score)| q::ScoredPoint {
+                        id: Some(q::PointId::from(id)),
+                        score,
+                        ..Default::default()
+                    })
+                    .collect(),
+                time: 0.0,
+                usage: None,
+            }))
+        })
     }
 },
     get(GetPoints) -> GetResponse;

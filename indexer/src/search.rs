@@ -4,7 +4,7 @@
 //! side cannot run, the response says `degraded: lexical-only` and why.
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Instant;
 
 use schemars::JsonSchema;
@@ -233,6 +233,24 @@ impl Fusion {
     }
 }
 
+/// The open vector store, or why there is none and when we last tried.
+struct VectorSlot {
+    store: Option<Arc<dyn VectorStore>>,
+    error: Option<String>,
+    last_try: Instant,
+}
+
+/// Seconds between reconnect attempts to a remote store that was down
+/// (PROVISIO_QDRANT_RECONNECT_SECS, default 10).
+fn reconnect_interval() -> std::time::Duration {
+    std::time::Duration::from_secs(
+        std::env::var("PROVISIO_QDRANT_RECONNECT_SECS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(10),
+    )
+}
+
 type EmbedderLoader = Box<dyn Fn() -> Result<Arc<dyn Embedder>> + Send + Sync>;
 
 /// An opened index generation, ready to search.
@@ -241,9 +259,9 @@ pub struct KnowledgeBase {
     pub manifest: Manifest,
     chunks: Vec<Chunk>,
     lexical: LexicalIndex,
-    vectors: Option<Box<dyn VectorStore>>,
-    /// Why the vector store could not be opened (a Qdrant server down, say).
-    vectors_error: Option<String>,
+    vectors: RwLock<VectorSlot>,
+    /// How to reach a remote store again after it failed to connect.
+    reconnect: Option<QdrantSettings>,
     /// Window ordinal → chunk ordinal.
     window_chunks: Vec<u32>,
     /// Point id → window ordinal, when ids are not window ordinals (Qdrant).
@@ -278,9 +296,10 @@ impl KnowledgeBase {
         } else {
             Vec::new()
         };
-        let mut vectors: Option<Box<dyn VectorStore>> = None;
+        let mut vectors: Option<Arc<dyn VectorStore>> = None;
         let mut vectors_error = None;
         let mut point_windows = None;
+        let mut reconnect = None;
         match &manifest.dense {
             Some(d) if d.backend == "qdrant" => {
                 let ids: Vec<u64> = read_json(&dir.join("points.json"))?;
@@ -291,15 +310,16 @@ impl KnowledgeBase {
                         .collect::<HashMap<u64, u32>>(),
                 );
                 let settings = qdrant_settings_for(d);
-                match QdrantStore::connect(settings) {
-                    Ok(s) => vectors = Some(Box::new(s)),
+                match QdrantStore::connect(settings.clone()) {
+                    Ok(s) => vectors = Some(Arc::new(s)),
                     Err(e) => {
                         tracing::warn!("dense search unavailable: {e}");
                         vectors_error = Some(e.to_string());
                     }
                 }
+                reconnect = Some(settings);
             }
-            Some(_) => vectors = Some(Box::new(EdgeStore::open(&dir.join("vectors"))?)),
+            Some(_) => vectors = Some(Arc::new(EdgeStore::open(&dir.join("vectors"))?)),
             None => {}
         }
         Ok(Self {
@@ -307,8 +327,12 @@ impl KnowledgeBase {
             manifest,
             chunks,
             lexical,
-            vectors,
-            vectors_error,
+            vectors: RwLock::new(VectorSlot {
+                store: vectors,
+                error: vectors_error,
+                last_try: Instant::now(),
+            }),
+            reconnect,
             window_chunks,
             point_windows,
             loader,
@@ -334,14 +358,46 @@ impl KnowledgeBase {
         }
     }
 
+    /// The vector store; a remote one that was down is tried again at most every
+    /// [`reconnect_interval`].
+    fn vectors(&self) -> Option<Arc<dyn VectorStore>> {
+        {
+            let slot = self.vectors.read().unwrap_or_else(|p| p.into_inner());
+            if slot.store.is_some() || self.reconnect.is_none() {
+                return slot.store.clone();
+            }
+            if slot.last_try.elapsed() < reconnect_interval() {
+                return None;
+            }
+        }
+        let settings = self.reconnect.clone()?;
+        let mut slot = self.vectors.write().unwrap_or_else(|p| p.into_inner());
+        if slot.store.is_none() && slot.last_try.elapsed() >= reconnect_interval() {
+            slot.last_try = Instant::now();
+            match QdrantStore::connect(settings) {
+                Ok(s) => {
+                    tracing::info!("vector store reachable again");
+                    slot.store = Some(Arc::new(s));
+                    slot.error = None;
+                }
+                Err(e) => slot.error = Some(e.to_string()),
+            }
+        }
+        slot.store.clone()
+    }
+
     /// Points in the vector store (None without one).
     pub fn vector_count(&self) -> Option<Result<usize>> {
-        self.vectors.as_ref().map(|v| v.len())
+        self.vectors().map(|v| v.len())
     }
 
     /// Why the vector store could not be opened, if it could not.
-    pub fn vector_error(&self) -> Option<&str> {
-        self.vectors_error.as_deref()
+    pub fn vector_error(&self) -> Option<String> {
+        self.vectors
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .error
+            .clone()
     }
 
     /// A whole section: the chunks of `source`/`path` under `heading` (a heading path `A > B`,
@@ -466,7 +522,7 @@ impl KnowledgeBase {
             Vec::new()
         };
         let dense = if req.mode != Mode::Bm25 {
-            match (self.embedder(), &self.vectors) {
+            match (self.embedder(), self.vectors()) {
                 (Ok(e), Some(store)) => {
                     let q = e.embed(&[req.query.as_str()])?;
                     let filter = VectorFilter {
@@ -505,7 +561,7 @@ impl KnowledgeBase {
                     Vec::new()
                 }
                 (Ok(_), None) => {
-                    degraded = Some(match &self.vectors_error {
+                    degraded = Some(match self.vector_error() {
                         Some(e) => format!("lexical-only: {e}"),
                         None => "lexical-only: the index has no vector store".into(),
                     });

@@ -294,6 +294,24 @@ fn verr_lock<T>(_: T) -> Error {
     Error::Vector("vector store lock poisoned".into())
 }
 
+/// Deterministic pseudo-random unit vectors (an LCG), for benchmarks and tests.
+pub fn random_units(n: usize, dim: usize, seed: u64) -> Vec<Vec<f32>> {
+    let mut x = seed;
+    let mut next = move || {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((x >> 33) as f32 / (1u64 << 31) as f32) - 0.5
+    };
+    (0..n)
+        .map(|_| {
+            let mut v: Vec<f32> = (0..dim).map(|_| next()).collect();
+            crate::embed::normalize(&mut v);
+            v
+        })
+        .collect()
+}
+
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }

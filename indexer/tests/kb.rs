@@ -9,7 +9,7 @@ use std::sync::Arc;
 use provisio_indexer::chunk::ChunkKind;
 use provisio_indexer::embed::{Embedder, HashEmbedder};
 use provisio_indexer::store::{Progress, Stage};
-use provisio_indexer::vector::{EdgeStore, FlatStore, VectorFilter, VectorPoint, VectorStore};
+use provisio_indexer::vector::{EdgeStore, FlatStore, VectorFilter, VectorStore};
 use provisio_indexer::{index, DataDir, KnowledgeBase, Mode, SearchRequest};
 
 mod common;
@@ -231,51 +231,14 @@ fn edge_store_matches_exact_search() {
     let tmp = tempfile::tempdir().expect("tmp");
     let edge = EdgeStore::create(&tmp.path().join("v"), 16).expect("create");
     let flat = FlatStore::default();
-    let mut points = Vec::new();
-    let mut seed = 7u64;
-    let mut rnd = || {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((seed >> 33) as f32 / (1u64 << 31) as f32) - 0.5
-    };
-    for i in 0..500u64 {
-        let mut v: Vec<f32> = (0..16).map(|_| rnd()).collect();
-        provisio_indexer::embed::normalize(&mut v);
-        points.push(VectorPoint {
-            id: i,
-            vector: v,
-            source: if i % 3 == 0 { "a".into() } else { "b".into() },
-            path: format!("f{i}.md"),
-            heading: String::new(),
-            hash: format!("h{i}"),
-            kind: if i % 2 == 0 {
-                "prose".into()
-            } else {
-                "code".into()
-            },
-        });
-    }
+    let points = sample_points(500, 16);
     edge.upsert(points.clone()).expect("upsert");
     flat.upsert(points.clone()).expect("upsert");
     edge.delete(&[1, 2, 3]).expect("delete");
     flat.delete(&[1, 2, 3]).expect("delete");
     edge.finish().expect("finish");
     assert_eq!(edge.len().expect("len"), 497);
-    for (qi, filter) in [
-        VectorFilter::default(),
-        VectorFilter {
-            sources: vec!["a".into()],
-            kinds: vec![],
-        },
-        VectorFilter {
-            sources: vec!["b".into()],
-            kinds: vec!["code".into()],
-        },
-    ]
-    .into_iter()
-    .enumerate()
-    {
+    for (qi, filter) in sample_filters().into_iter().enumerate() {
         let q = &points[qi * 10 + 5].vector;
         let a: Vec<u64> = edge
             .search(q, 10, &filter)

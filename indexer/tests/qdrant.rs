@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use provisio_indexer::embed::{normalize, Embedder, HashEmbedder};
+use provisio_indexer::embed::{Embedder, HashEmbedder};
 use provisio_indexer::qdrant::{
     self, backoff, classify, delete_requests, filter_of, point_id, query_request, upsert_requests,
     Failure, QdrantSettings, QdrantStore,
@@ -22,32 +22,7 @@ mod common;
 use common::*;
 
 fn points(n: u64, dim: usize) -> Vec<VectorPoint> {
-    let mut seed = 11u64;
-    let mut rnd = || {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((seed >> 33) as f32 / (1u64 << 31) as f32) - 0.5
-    };
-    (0..n)
-        .map(|i| {
-            let mut v: Vec<f32> = (0..dim).map(|_| rnd()).collect();
-            normalize(&mut v);
-            VectorPoint {
-                id: i,
-                vector: v,
-                source: if i % 3 == 0 { "a".into() } else { "b".into() },
-                kind: if i % 2 == 0 {
-                    "prose".into()
-                } else {
-                    "code".into()
-                },
-                path: format!("a/f{}.md", i % 7),
-                heading: "H > I".into(),
-                hash: format!("h{i}"),
-            }
-        })
-        .collect()
+    sample_points(n as usize, dim)
 }
 
 fn settings(s: &QdrantStandIn, collection: &str) -> QdrantSettings {
@@ -204,20 +179,7 @@ fn store_round_trip_matches_exact_search() {
     assert_eq!(store.len().expect("len"), 300);
     assert_eq!(si.payload("rt", 7, "path").as_deref(), Some("a/f0.md"));
 
-    for (i, f) in [
-        VectorFilter::default(),
-        VectorFilter {
-            sources: vec!["a".into()],
-            kinds: vec![],
-        },
-        VectorFilter {
-            sources: vec!["b".into()],
-            kinds: vec!["code".into()],
-        },
-    ]
-    .iter()
-    .enumerate()
-    {
+    for (i, f) in sample_filters().iter().enumerate() {
         let q = &ps[i * 17].vector;
         let want: Vec<u64> = flat
             .search(q, 10, f)

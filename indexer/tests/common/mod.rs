@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use provisio_indexer::embed::{Embedder, HashEmbedder};
 use provisio_indexer::sources::SourcesFile;
+use provisio_indexer::vector::{random_units, VectorFilter, VectorPoint};
 use provisio_indexer::{index, DataDir, IndexOptions};
 
 pub fn fixtures() -> PathBuf {
@@ -59,4 +60,40 @@ pub fn built(tmp: &Path) -> (DataDir, PathBuf, Arc<HashEmbedder>) {
     let emb = Arc::new(HashEmbedder::new(64));
     index(&opts(&data, &corpus, Some(emb.clone()))).expect("index");
     (data, corpus, emb)
+}
+
+/// `n` random unit vectors with sources `a`/`b` (every third `a`) and kinds prose/code.
+pub fn sample_points(n: usize, dim: usize) -> Vec<VectorPoint> {
+    random_units(n, dim, 7)
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| VectorPoint {
+            id: i as u64,
+            vector: v,
+            source: if i % 3 == 0 { "a".into() } else { "b".into() },
+            kind: if i % 2 == 0 {
+                "prose".into()
+            } else {
+                "code".into()
+            },
+            path: format!("a/f{}.md", i % 7),
+            heading: "H > I".into(),
+            hash: format!("h{i}"),
+        })
+        .collect()
+}
+
+/// No filter, one source, one source and one kind.
+pub fn sample_filters() -> [VectorFilter; 3] {
+    [
+        VectorFilter::default(),
+        VectorFilter {
+            sources: vec!["a".into()],
+            kinds: vec![],
+        },
+        VectorFilter {
+            sources: vec!["b".into()],
+            kinds: vec!["code".into()],
+        },
+    ]
 }

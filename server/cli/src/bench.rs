@@ -110,24 +110,6 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
-/// Deterministic pseudo-random unit vectors.
-fn random_units(n: usize, dim: usize, seed: u64) -> Vec<Vec<f32>> {
-    let mut x = seed;
-    let mut next = move || {
-        x = x
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((x >> 33) as f32 / (1u64 << 31) as f32) - 0.5
-    };
-    (0..n)
-        .map(|_| {
-            let mut v: Vec<f32> = (0..dim).map(|_| next()).collect();
-            provisio_indexer::embed::normalize(&mut v);
-            v
-        })
-        .collect()
-}
-
 fn bench_vectors(
     store: &str,
     url: Option<&str>,
@@ -157,7 +139,7 @@ fn bench_vectors(
             "qdrant-edge (embedded)".to_string(),
         ),
     };
-    let vecs = random_units(n, dim, 42);
+    let vecs = provisio_indexer::vector::random_units(n, dim, 42);
     let sources = ["pve-docs", "k3s-docs", "kubernetes-website"];
     let points: Vec<VectorPoint> = vecs
         .into_iter()
@@ -180,7 +162,7 @@ fn bench_vectors(
     s.upsert(points)?;
     s.finish()?;
     let up = t.elapsed().as_secs_f64();
-    let qs = random_units(queries, dim, 7);
+    let qs = provisio_indexer::vector::random_units(queries, dim, 7);
     let lat = |filter: &VectorFilter| -> Result<Vec<f64>> {
         let mut v = Vec::with_capacity(qs.len());
         for q in &qs {

@@ -743,6 +743,52 @@ password_env = "PROD_PW"
     }
 
     #[test]
+    fn knowledge_section_and_its_overrides() {
+        let none = env_of(&[]);
+        let c = Config::from_file(ConfigFile::default(), None, &none).unwrap();
+        assert_eq!(c.knowledge.store, StoreKind::Embedded);
+        assert_eq!(c.knowledge.qdrant_collection, "provisio-docs");
+        let file: ConfigFile = toml::from_str(
+            "[knowledge]\nstore = \"qdrant\"\nqdrant_url = \"http://q:6334\"\nqdrant_collection = \"docs-v9\"",
+        )
+        .unwrap();
+        let c = Config::from_file(file, None, &none).unwrap();
+        assert_eq!(
+            (c.knowledge.store, c.knowledge.qdrant_url.as_deref()),
+            (StoreKind::Qdrant, Some("http://q:6334"))
+        );
+        let c = Config::from_file(
+            ConfigFile::default(),
+            None,
+            &env_of(&[
+                ("PROVISIO_STORE", "qdrant"),
+                ("QDRANT_URL", "http://other:6334"),
+                ("PROVISIO_QDRANT_COLLECTION", "team-docs"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.knowledge.qdrant_url.as_deref(), Some("http://other:6334"));
+        assert_eq!(c.knowledge.qdrant_collection, "team-docs");
+        // Errors name the field.
+        let e = Config::from_file(
+            ConfigFile::default(),
+            None,
+            &env_of(&[("PROVISIO_STORE", "milvus")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("PROVISIO_STORE"), "{e}");
+        let file: ConfigFile = toml::from_str("[knowledge]\nstore = \"qdrant\"").unwrap();
+        let e = Config::from_file(file, None, &none)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("knowledge.qdrant_url"), "{e}");
+        let bad: std::result::Result<ConfigFile, _> =
+            toml::from_str("[knowledge]\nqdrant_api_key = \"x\"");
+        assert!(bad.unwrap_err().to_string().contains("qdrant_api_key"));
+    }
+
+    #[test]
     fn apply_section_and_its_overrides() {
         let none = env_of(&[]);
         let file: ConfigFile =
