@@ -521,16 +521,24 @@ impl QdrantStore {
                 let n = n.clone();
                 async move { c.collection_info(n).await }
             })?;
-            if let Some(have) = vector_size(&info) {
-                if have != dim as u64 {
-                    return Err(Error::Qdrant {
-                        op: "check collection",
-                        url: self.settings.url.clone(),
-                        message: format!(
-                            "collection `{name}` holds `{VECTOR_NAME}` vectors of size {have}, the model gives {dim}"
-                        ),
-                        fix: "use another qdrant_collection for this model, or delete the collection".into(),
-                    });
+            let bad = |message: String| Error::Qdrant {
+                op: "check collection",
+                url: self.settings.url.clone(),
+                message,
+                fix: "use another qdrant_collection for this index, or delete the collection"
+                    .into(),
+            };
+            match vector_size(&info) {
+                Some(have) if have == dim as u64 => {}
+                Some(have) => {
+                    return Err(bad(format!(
+                        "collection `{name}` holds `{VECTOR_NAME}` vectors of size {have}, the model gives {dim}"
+                    )))
+                }
+                None => {
+                    return Err(bad(format!(
+                        "collection `{name}` has no dense vector named `{VECTOR_NAME}` (it was not made by provisio)"
+                    )))
                 }
             }
         } else {
@@ -599,7 +607,8 @@ fn vector_size(info: &qdrant_client::qdrant::GetCollectionInfoResponse) -> Optio
         .config
         .as_ref()?;
     match cfg {
-        Config::Params(p) => Some(p.size),
+        // An unnamed vector: not ours.
+        Config::Params(_) => None,
         Config::ParamsMap(m) => m.map.get(VECTOR_NAME).map(|p| p.size),
     }
 }

@@ -31,6 +31,8 @@ pub struct Call {
 #[derive(Default)]
 struct Collection {
     dim: u64,
+    /// As created (returned by collection info).
+    vectors_config: Option<q::VectorsConfig>,
     indexes: BTreeSet<String>,
     /// id → (unit vector, payload)
     points: BTreeMap<u64, (Vec<f32>, HashMap<String, q::Value>)>,
@@ -373,18 +375,13 @@ service!(q::collections_server::Collections, {
         self.0.enter("collection_info", &r, 0)?;
         let name = &r.get_ref().collection_name;
         self.0.with(name, |c| {
-            let mut vectors = q::VectorsConfigBuilder::default();
-            vectors.add_named_vector_params(
-                crate::qdrant::VECTOR_NAME,
-                q::VectorParamsBuilder::new(c.dim, q::Distance::Cosine),
-            );
             Ok(Response::new(q::GetCollectionInfoResponse {
                 result: Some(q::CollectionInfo {
                     status: q::CollectionStatus::Green as i32,
                     points_count: Some(c.points.len() as u64),
                     config: Some(q::CollectionConfig {
                         params: Some(q::CollectionParams {
-                            vectors_config: Some(vectors.into()),
+                            vectors_config: c.vectors_config.clone(),
                             ..Default::default()
                         }),
                         ..Default::default()
@@ -428,6 +425,7 @@ service!(q::collections_server::Collections, {
             req.collection_name,
             Collection {
                 dim,
+                vectors_config: req.vectors_config,
                 ..Default::default()
             },
         );

@@ -269,6 +269,34 @@ fn errors_name_the_fix() {
         "{e}"
     );
 
+    // A collection someone else made with an unnamed vector.
+    let rt = tokio::runtime::Runtime::new().expect("rt");
+    rt.block_on(async {
+        let c = qdrant_client::Qdrant::from_url(&si.url)
+            .api_key("right-key")
+            .skip_compatibility_check()
+            .build()
+            .expect("client");
+        c.create_collection(
+            qdrant_client::qdrant::CreateCollectionBuilder::new("foreign").vectors_config(
+                qdrant_client::qdrant::VectorParamsBuilder::new(
+                    8,
+                    qdrant_client::qdrant::Distance::Cosine,
+                ),
+            ),
+        )
+        .await
+        .expect("create");
+    });
+    let mut f = s.clone();
+    f.collection = "foreign".into();
+    let e = QdrantStore::connect(f)
+        .expect("connect")
+        .ensure_collection(8)
+        .expect_err("unnamed")
+        .to_string();
+    assert!(e.contains("no dense vector named `dense`"), "{e}");
+
     // Searching a collection that does not exist.
     s.collection = "missing".into();
     let store = QdrantStore::connect(s).expect("connect");
