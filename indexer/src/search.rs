@@ -262,6 +262,8 @@ pub struct KnowledgeBase {
     vectors: RwLock<VectorSlot>,
     /// How to reach a remote store again after it failed to connect.
     reconnect: Option<QdrantSettings>,
+    /// `vector_store` of every response (computed once at open).
+    store_label: String,
     /// Window ordinal → chunk ordinal.
     window_chunks: Vec<u32>,
     /// Point id → window ordinal, when ids are not window ordinals (Qdrant).
@@ -299,7 +301,7 @@ impl KnowledgeBase {
         let mut vectors: Option<Arc<dyn VectorStore>> = None;
         let mut vectors_error = None;
         let mut point_windows = None;
-        let mut reconnect = None;
+        let mut reconnect: Option<QdrantSettings> = None;
         match &manifest.dense {
             Some(d) if d.backend == "qdrant" => {
                 let ids: Vec<u64> = read_json(&dir.join("points.json"))?;
@@ -322,6 +324,11 @@ impl KnowledgeBase {
             Some(_) => vectors = Some(Arc::new(EdgeStore::open(&dir.join("vectors"))?)),
             None => {}
         }
+        let store_label = match (&manifest.dense, &reconnect) {
+            (None, _) => "none".into(),
+            (Some(_), Some(q)) => format!("qdrant {}", q.describe()),
+            (Some(d), None) => format!("{} (embedded)", d.backend),
+        };
         Ok(Self {
             dir: dir.to_path_buf(),
             manifest,
@@ -332,6 +339,7 @@ impl KnowledgeBase {
                 error: vectors_error,
                 last_try: Instant::now(),
             }),
+            store_label,
             reconnect,
             window_chunks,
             point_windows,
@@ -347,15 +355,7 @@ impl KnowledgeBase {
 
     /// The vector store this generation uses, for reports.
     pub fn vector_store(&self) -> String {
-        match &self.manifest.dense {
-            None => "none".into(),
-            Some(d) if d.backend == "qdrant" => format!(
-                "qdrant {} collection {}",
-                qdrant_settings_for(d).url,
-                d.collection.as_deref().unwrap_or("?")
-            ),
-            Some(d) => format!("{} (embedded)", d.backend),
-        }
+        self.store_label.clone()
     }
 
     /// The vector store; a remote one that was down is tried again at most every

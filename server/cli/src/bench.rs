@@ -119,7 +119,9 @@ fn bench_vectors(
     use provisio_indexer::qdrant::{QdrantSettings, QdrantStore};
     use provisio_indexer::vector::{EdgeStore, VectorFilter, VectorPoint, VectorStore};
     let tmp = tempfile::tempdir()?;
-    let (s, label): (Box<dyn VectorStore>, String) = match store {
+    // The Qdrant store is kept to drop its scratch collection at the end.
+    let mut scratch: Option<std::sync::Arc<QdrantStore>> = None;
+    let (s, label): (std::sync::Arc<dyn VectorStore>, String) = match store {
         "qdrant" => {
             let url = url.ok_or_else(|| {
                 anyhow::anyhow!("--store qdrant needs --qdrant-url or QDRANT_URL")
@@ -130,12 +132,13 @@ fn bench_vectors(
             q.api_key = std::env::var("QDRANT_API_KEY")
                 .ok()
                 .filter(|k| !k.is_empty());
-            let qs = QdrantStore::connect(q.clone())?;
+            let qs = std::sync::Arc::new(QdrantStore::connect(q.clone())?);
             qs.ensure_collection(dim)?;
-            (Box::new(qs), format!("qdrant {}", q.describe()))
+            scratch = Some(qs.clone());
+            (qs, format!("qdrant {}", q.describe()))
         }
         _ => (
-            Box::new(EdgeStore::create(&tmp.path().join("v"), dim)?),
+            std::sync::Arc::new(EdgeStore::create(&tmp.path().join("v"), dim)?),
             "qdrant-edge (embedded)".to_string(),
         ),
     };
@@ -195,15 +198,8 @@ fn bench_vectors(
         }),
     )?;
     writeln!(out)?;
-    if store == "qdrant" {
-        if let Some(url) = url {
-            let mut q = QdrantSettings::new(url);
-            q.collection = format!("provisio-bench-{}", std::process::id());
-            q.api_key = std::env::var("QDRANT_API_KEY")
-                .ok()
-                .filter(|k| !k.is_empty());
-            QdrantStore::connect(q)?.drop_collection()?;
-        }
+    if let Some(qs) = scratch {
+        qs.drop_collection()?;
     }
     Ok(())
 }
