@@ -1,7 +1,7 @@
 //! Retrieval evaluation on question files shaped like `dev-questions.jsonl`: each line has a
 //! `question` and `gold` passages (`path` relative to the corpus directory, exact `evidence`).
-//! A hit is a returned chunk of the gold file whose text contains the evidence or whose line
-//! range covers it. Reports Recall@1/5/10 and MRR@10.
+//! A hit is a returned hit of the gold file whose text contains the evidence or whose line
+//! range covers it (a hit is a passage: see [`crate::passage`]). Reports Recall@1/5/10 and MRR@10.
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -103,12 +103,22 @@ pub fn evaluate(
         let mut rank = None;
         let mut top = Vec::new();
         for (i, rc) in r.ranked.iter().take(req.k).enumerate() {
+            // A hit is its passage: its line span and the text of its chunks.
+            let parts = kb.passage_chunks(rc);
             let c = &chunks[rc.ord];
-            top.push(format!("{}:{}-{}", c.path, c.start_line, c.end_line));
+            let (start, end) = (
+                parts
+                    .iter()
+                    .map(|p| p.start_line)
+                    .min()
+                    .unwrap_or(c.start_line),
+                parts.iter().map(|p| p.end_line).max().unwrap_or(c.end_line),
+            );
+            top.push(format!("{}:{}-{}", c.path, start, end));
             let hit = gold_spans.iter().any(|(g, span)| {
                 c.path == g.path
-                    && (c.text.contains(&g.evidence)
-                        || span.is_some_and(|(s, e)| c.start_line <= s && e <= c.end_line))
+                    && (parts.iter().any(|p| p.text.contains(&g.evidence))
+                        || span.is_some_and(|(s, e)| start <= s && e <= end))
             });
             if hit && rank.is_none() {
                 rank = Some(i + 1);

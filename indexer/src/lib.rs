@@ -10,6 +10,7 @@ pub mod embed;
 pub mod error;
 pub mod eval;
 pub mod lexical;
+pub mod passage;
 pub mod qdrant;
 #[cfg(feature = "test-util")]
 pub mod qdrant_standin;

@@ -14,6 +14,7 @@ use crate::chunk::{Chunk, ChunkKind};
 use crate::embed::Embedder;
 use crate::error::{io, Error, Result};
 use crate::lexical::LexicalIndex;
+use crate::passage::{join_chunks, span_url, Passages, PASSAGE_TOKENS};
 use crate::qdrant::{QdrantSettings, QdrantStore};
 use crate::store::DenseInfo;
 use crate::store::{read_manifest, DataDir, Manifest};
@@ -186,6 +187,8 @@ pub struct Fusion {
     pub rrf_k: f32,
     pub w_bm25: f32,
     pub w_dense: f32,
+    /// Passage budget in estimated word-pieces (0: every chunk is its own passage).
+    pub passage_tokens: usize,
 }
 
 impl Default for Fusion {
@@ -198,12 +201,14 @@ impl Default for Fusion {
             rrf_k: 60.0,
             w_bm25: 1.0,
             w_dense: 1.0,
+            passage_tokens: PASSAGE_TOKENS,
         }
     }
 }
 
 impl Fusion {
-    /// Defaults, overridden by `PROVISIO_FUSION=rrf_k,w_bm25,w_dense,candidates` (tuning runs).
+    /// Defaults, overridden by `PROVISIO_FUSION=rrf_k,w_bm25,w_dense,candidates` and
+    /// `PROVISIO_PASSAGE_TOKENS` (tuning runs).
     pub fn from_env() -> Self {
         let mut f = Fusion::default();
         if let Ok(v) = std::env::var("PROVISIO_FUSION") {
@@ -217,6 +222,7 @@ impl Fusion {
                     w_bm25: wb,
                     w_dense: wd,
                     candidates: c as usize,
+                    passage_tokens: PASSAGE_TOKENS,
                 };
             }
         }
@@ -225,6 +231,9 @@ impl Fusion {
         }
         if let Ok(v) = std::env::var("PROVISIO_COVERAGE") {
             f.coverage = v.parse().unwrap_or(0.0);
+        }
+        if let Ok(v) = std::env::var("PROVISIO_PASSAGE_TOKENS") {
+            f.passage_tokens = v.parse().unwrap_or(PASSAGE_TOKENS);
         }
         if let Ok(v) = std::env::var("PROVISIO_FUSION_CONVEX") {
             f.convex = v.parse().ok();
@@ -271,6 +280,8 @@ pub struct KnowledgeBase {
     loader: Option<EmbedderLoader>,
     embedder: OnceLock<std::result::Result<Arc<dyn Embedder>, String>>,
     pub fusion: Fusion,
+    /// What hits point at: runs of neighbouring chunks of one section.
+    passages: Passages,
 }
 
 impl KnowledgeBase {
@@ -329,10 +340,10 @@ impl KnowledgeBase {
             (Some(_), Some(q)) => format!("qdrant {}", q.describe()),
             (Some(d), None) => format!("{} (embedded)", d.backend),
         };
+        let fusion = Fusion::from_env();
         Ok(Self {
             dir: dir.to_path_buf(),
             manifest,
-            chunks,
             lexical,
             vectors: RwLock::new(VectorSlot {
                 store: vectors,
@@ -345,7 +356,9 @@ impl KnowledgeBase {
             point_windows,
             loader,
             embedder: OnceLock::new(),
-            fusion: Fusion::from_env(),
+            passages: Passages::build(&chunks, fusion.passage_tokens),
+            chunks,
+            fusion,
         })
     }
 
@@ -418,21 +431,7 @@ impl KnowledgeBase {
             return None;
         }
         parts.sort_by_key(|c| (c.start_line, c.end_line));
-        let mut text = String::new();
-        let mut last_end = 0u32;
-        for c in &parts {
-            if c.end_line <= last_end {
-                continue;
-            }
-            let skip = last_end
-                .saturating_sub(c.start_line)
-                .saturating_add(if last_end >= c.start_line { 1 } else { 0 });
-            for line in c.text.lines().skip(skip as usize) {
-                text.push_str(line);
-                text.push('\n');
-            }
-            last_end = c.end_line;
-        }
+        let (text, last_end) = join_chunks(&parts);
         let first = parts[0];
         Some(Section {
             source: source.to_string(),
@@ -580,6 +579,9 @@ impl KnowledgeBase {
         Ok(self.fuse(req, bm25, dense, retrievers, degraded))
     }
 
+    /// Fuse the two chunk lists at the passage level: each list collapses to passages (a
+    /// passage takes the rank of its best chunk in that list), passages are scored by weighted
+    /// reciprocal rank fusion, and each keeps its best chunk for the snippet.
     fn fuse(
         &self,
         req: &SearchRequest,
@@ -589,62 +591,86 @@ impl KnowledgeBase {
         degraded: Option<String>,
     ) -> Retrieved {
         let f = self.fusion;
-        let mut scores: HashMap<u64, (f32, Option<usize>, Option<usize>)> = HashMap::new();
-        let norm = |list: &[(u64, f32)]| -> Vec<f32> {
-            let max = list.iter().map(|x| x.1).fold(f32::MIN, f32::max);
-            let min = list.iter().map(|x| x.1).fold(f32::MAX, f32::min);
+        let collapse = |list: &[(u64, f32)]| -> Vec<(usize, usize, f32)> {
+            let mut seen = HashSet::new();
+            list.iter()
+                .filter(|(ord, _)| (*ord as usize) < self.chunks.len())
+                .map(|(ord, s)| (self.passages.of(*ord as usize), *ord as usize, *s))
+                .filter(|(p, _, _)| seen.insert(*p))
+                .collect()
+        };
+        let (pb, pd) = (collapse(&bm25), collapse(&dense));
+        // Passage → fused score, BM25 rank, dense rank, best chunk and that chunk's own score.
+        let mut scores: HashMap<usize, Cand> = HashMap::new();
+        let norm = |list: &[(usize, usize, f32)]| -> Vec<f32> {
+            let max = list.iter().map(|x| x.2).fold(f32::MIN, f32::max);
+            let min = list.iter().map(|x| x.2).fold(f32::MAX, f32::min);
             list.iter()
                 .map(|x| {
                     if max > min {
-                        (x.1 - min) / (max - min)
+                        (x.2 - min) / (max - min)
                     } else {
                         1.0
                     }
                 })
                 .collect()
         };
-        let (nb, nd) = (norm(&bm25), norm(&dense));
-        for (r, (id, _)) in bm25.iter().enumerate() {
-            let e = scores.entry(*id).or_insert((0.0, None, None));
-            e.0 += match f.convex {
-                Some(a) => a * nb[r],
-                None => f.w_bm25 / (f.rrf_k + r as f32 + 1.0),
-            };
-            e.1 = Some(r + 1);
+        let (nb, nd) = (norm(&pb), norm(&pd));
+        for (list, n, bm25_side) in [(&pb, &nb, true), (&pd, &nd, false)] {
+            for (r, (p, ord, _)) in list.iter().enumerate() {
+                let add = match (f.convex, bm25_side) {
+                    (Some(a), true) => a * n[r],
+                    (Some(a), false) => (1.0 - a) * n[r],
+                    (None, true) => f.w_bm25 / (f.rrf_k + r as f32 + 1.0),
+                    (None, false) => f.w_dense / (f.rrf_k + r as f32 + 1.0),
+                };
+                let e = scores.entry(*p).or_insert(Cand {
+                    score: 0.0,
+                    bm25_rank: None,
+                    dense_rank: None,
+                    best: *ord,
+                    best_add: 0.0,
+                });
+                e.score += add;
+                if bm25_side {
+                    e.bm25_rank = Some(r + 1);
+                } else {
+                    e.dense_rank = Some(r + 1);
+                }
+                if add > e.best_add {
+                    e.best = *ord;
+                    e.best_add = add;
+                }
+            }
         }
-        for (r, (id, _)) in dense.iter().enumerate() {
-            let e = scores.entry(*id).or_insert((0.0, None, None));
-            e.0 += match f.convex {
-                Some(a) => (1.0 - a) * nd[r],
-                None => f.w_dense / (f.rrf_k + r as f32 + 1.0),
-            };
-            e.2 = Some(r + 1);
-        }
-        let mut ranked: Vec<(u64, (f32, Option<usize>, Option<usize>))> =
-            scores.into_iter().collect();
-        // Exact identifiers in the query (`pm_tls_insecure`, `--cluster-init`): a chunk that
+        let mut ranked: Vec<(usize, Cand)> = scores.into_iter().collect();
+        // Exact identifiers in the query (`pm_tls_insecure`, `--cluster-init`): a passage that
         // contains them verbatim counts as if it were first in one more list.
         let ids: Vec<String> = crate::text::identifiers(&req.query)
             .into_iter()
             .filter(|i| i.contains('_') || i.starts_with("--") || i.contains('='))
             .collect();
         if !ids.is_empty() {
-            for (ord, s) in &mut ranked {
-                let Some(c) = self.chunks.get(*ord as usize) else {
-                    continue;
-                };
-                let lower = c.search_text.to_lowercase();
-                let found = ids.iter().filter(|i| lower.contains(i.as_str())).count();
-                s.0 += (0.5 * f.w_bm25.max(f.w_dense) / (f.rrf_k + 1.0)) * found as f32
+            for (p, c) in &mut ranked {
+                let (first, last) = self.passages.members(*p);
+                let lower: Vec<String> = self.chunks[first..=last]
+                    .iter()
+                    .map(|c| c.search_text.to_lowercase())
+                    .collect();
+                let found = ids
+                    .iter()
+                    .filter(|i| lower.iter().any(|t| t.contains(i.as_str())))
+                    .count();
+                c.score += (0.5 * f.w_bm25.max(f.w_dense) / (f.rrf_k + 1.0)) * found as f32
                     / ids.len() as f32;
             }
         }
         if f.file_prior > 0.0 {
             let mut by_file: HashMap<&str, f32> = HashMap::new();
-            for (ord, s) in &ranked {
-                if let Some(c) = self.chunks.get(*ord as usize) {
-                    *by_file.entry(c.path.as_str()).or_default() += s.0;
-                }
+            for (_, c) in &ranked {
+                *by_file
+                    .entry(self.chunks[c.best].path.as_str())
+                    .or_default() += c.score;
             }
             let max_file = by_file
                 .values()
@@ -653,58 +679,59 @@ impl KnowledgeBase {
                 .max(f32::EPSILON);
             let max = ranked
                 .iter()
-                .map(|x| x.1 .0)
+                .map(|x| x.1.score)
                 .fold(0.0f32, f32::max)
                 .max(f32::EPSILON);
-            for (ord, s) in &mut ranked {
-                if let Some(c) = self.chunks.get(*ord as usize) {
-                    let fp = by_file.get(c.path.as_str()).copied().unwrap_or(0.0) / max_file;
-                    s.0 = s.0 / max + f.file_prior * fp;
-                }
+            for (_, c) in &mut ranked {
+                let fp = by_file
+                    .get(self.chunks[c.best].path.as_str())
+                    .copied()
+                    .unwrap_or(0.0)
+                    / max_file;
+                c.score = c.score / max + f.file_prior * fp;
             }
         }
         if f.coverage > 0.0 {
             let qterms = self.lexical.analyze(&req.query);
             let max = ranked
                 .iter()
-                .map(|x| x.1 .0)
+                .map(|x| x.1.score)
                 .fold(0.0f32, f32::max)
                 .max(f32::EPSILON);
             if !qterms.is_empty() {
-                for (ord, s) in &mut ranked {
-                    let Some(c) = self.chunks.get(*ord as usize) else {
-                        continue;
-                    };
-                    let cterms: HashSet<String> =
-                        self.lexical.analyze(&c.search_text).into_iter().collect();
+                for (_, c) in &mut ranked {
+                    let cterms: HashSet<String> = self
+                        .lexical
+                        .analyze(&self.chunks[c.best].search_text)
+                        .into_iter()
+                        .collect();
                     let cov = qterms.iter().filter(|t| cterms.contains(*t)).count() as f32
                         / qterms.len() as f32;
-                    s.0 = s.0 / max + f.coverage * cov;
+                    c.score = c.score / max + f.coverage * cov;
                 }
             }
         }
-        ranked.sort_by(|a, b| b.1 .0.total_cmp(&a.1 .0).then(a.0.cmp(&b.0)));
-        // Drop near-duplicates of better hits.
+        ranked.sort_by(|a, b| b.1.score.total_cmp(&a.1.score).then(a.0.cmp(&b.0)));
+        // Drop near-duplicates of better hits (alias pages, repeated sections).
         let mut kept: Vec<RankedChunk> = Vec::new();
         let mut seen_hash: HashSet<&str> = HashSet::new();
         let mut kept_sets: Vec<HashSet<&str>> = Vec::new();
-        for (ord, (score, br, dr)) in ranked {
-            let Some(c) = self.chunks.get(ord as usize) else {
-                continue;
-            };
-            if !seen_hash.insert(c.hash.as_str()) {
+        for (p, c) in ranked {
+            let best = &self.chunks[c.best];
+            if !seen_hash.insert(best.hash.as_str()) {
                 continue;
             }
-            let set = word_set(&c.text);
+            let set = word_set(&best.text);
             if kept_sets.iter().any(|s| jaccard(s, &set) >= 0.9) {
                 continue;
             }
             kept_sets.push(set);
             kept.push(RankedChunk {
-                ord: ord as usize,
-                score,
-                bm25_rank: br,
-                dense_rank: dr,
+                ord: c.best,
+                members: self.passages.members(p),
+                score: c.score,
+                bm25_rank: c.bm25_rank,
+                dense_rank: c.dense_rank,
             });
             if kept.len() >= req.k.max(10) {
                 break;
@@ -715,6 +742,22 @@ impl KnowledgeBase {
             retrievers,
             degraded,
         }
+    }
+
+    /// The chunks of a hit's passage, in line order.
+    pub fn passage_chunks(&self, rc: &RankedChunk) -> Vec<&Chunk> {
+        let (first, last) = rc.members;
+        let mut parts: Vec<&Chunk> = self.chunks[first..=last].iter().collect();
+        parts.sort_by_key(|c| (c.start_line, c.end_line));
+        parts
+    }
+
+    /// First line, last line and text of a hit's passage.
+    pub fn passage_text(&self, rc: &RankedChunk) -> (u32, u32, String) {
+        let parts = self.passage_chunks(rc);
+        let start = parts.first().map(|c| c.start_line).unwrap_or(1);
+        let (text, end) = join_chunks(&parts);
+        (start, end, text)
     }
 
     /// Search and render hits with snippets.
@@ -729,6 +772,7 @@ impl KnowledgeBase {
             .enumerate()
             .map(|(i, rc)| {
                 let c = &self.chunks[rc.ord];
+                let (start_line, end_line, text) = self.passage_text(rc);
                 Hit {
                     rank: i + 1,
                     score: rc.score,
@@ -736,11 +780,11 @@ impl KnowledgeBase {
                     path: c.path.clone(),
                     heading: c.heading_display(),
                     kind: c.kind,
-                    start_line: c.start_line,
-                    end_line: c.end_line,
-                    url: c.url.clone(),
+                    start_line,
+                    end_line,
+                    url: span_url(c, start_line, end_line),
                     resource: crate::uri::doc_uri(&c.source, &c.path, &c.heading_display()),
-                    snippet: snippet(&c.text, &terms, 360),
+                    snippet: snippet(&text, &terms, 360),
                     bm25_rank: rc.bm25_rank,
                     dense_rank: rc.dense_rank,
                     chunk_id: c.id.clone(),
@@ -769,12 +813,26 @@ pub struct Retrieved {
     pub degraded: Option<String>,
 }
 
+/// A fused hit: a passage and its best chunk.
 #[derive(Debug, Clone)]
 pub struct RankedChunk {
+    /// The passage's best-matching chunk.
     pub ord: usize,
+    /// First and last chunk ordinal of the passage (contains `ord`).
+    pub members: (usize, usize),
     pub score: f32,
     pub bm25_rank: Option<usize>,
     pub dense_rank: Option<usize>,
+}
+
+/// A passage during fusion.
+struct Cand {
+    score: f32,
+    bm25_rank: Option<usize>,
+    dense_rank: Option<usize>,
+    /// The chunk that contributed the most.
+    best: usize,
+    best_add: f32,
 }
 
 fn word_set(text: &str) -> HashSet<&str> {
