@@ -138,18 +138,21 @@ pub struct Hit {
     /// Heading path, e.g. `QEMU/KVM Virtual Machines > Cloud-Init Support > Custom Config`.
     pub heading: String,
     pub kind: ChunkKind,
+    /// First line of the hit's passage (neighbouring chunks of one section).
     pub start_line: u32,
+    /// Last line of the hit's passage.
     pub end_line: u32,
-    /// Citation URL (upstream repository at the pinned commit, with line range).
+    /// Citation URL (upstream repository at the pinned commit, with the passage's lines).
     pub url: String,
     /// MCP resource with the whole section (`resources/read`).
     pub resource: String,
-    /// The most relevant lines of the chunk.
+    /// The most relevant lines of the passage.
     pub snippet: String,
     /// Rank in the BM25 list, if it was there.
     pub bm25_rank: Option<usize>,
     /// Rank in the dense list, if it was there.
     pub dense_rank: Option<usize>,
+    /// The passage's best-matching chunk.
     pub chunk_id: String,
 }
 
@@ -189,6 +192,8 @@ pub struct Fusion {
     pub w_dense: f32,
     /// Passage budget in estimated word-pieces (0: every chunk is its own passage).
     pub passage_tokens: usize,
+    /// Score fusion: how deep each retriever's list is read to score the other's candidates.
+    pub fill_depth: usize,
 }
 
 impl Default for Fusion {
@@ -202,6 +207,7 @@ impl Default for Fusion {
             w_bm25: 1.0,
             w_dense: 1.0,
             passage_tokens: PASSAGE_TOKENS,
+            fill_depth: 1000,
         }
     }
 }
@@ -223,6 +229,7 @@ impl Fusion {
                     w_dense: wd,
                     candidates: c as usize,
                     passage_tokens: PASSAGE_TOKENS,
+                    fill_depth: 1000,
                 };
             }
         }
@@ -234,6 +241,9 @@ impl Fusion {
         }
         if let Ok(v) = std::env::var("PROVISIO_PASSAGE_TOKENS") {
             f.passage_tokens = v.parse().unwrap_or(PASSAGE_TOKENS);
+        }
+        if let Ok(v) = std::env::var("PROVISIO_FILL_DEPTH") {
+            f.fill_depth = v.parse().unwrap_or(1000);
         }
         if let Ok(v) = std::env::var("PROVISIO_FUSION_CONVEX") {
             f.convex = v.parse().ok();
@@ -511,12 +521,19 @@ impl KnowledgeBase {
         self.validate(req)?;
         let kinds: Vec<String> = req.kinds.iter().map(|k| k.as_str().to_string()).collect();
         let n = self.fusion.candidates.max(req.k);
+        // Score fusion also needs each retriever's score for the other's candidates: it reads
+        // deeper lists (candidates still come from the top `n` of each).
+        let deep = match self.fusion.convex {
+            Some(_) => self.fusion.fill_depth.max(n),
+            None => n,
+        };
         let mut retrievers = Vec::new();
         let mut degraded = None;
 
         let bm25 = if req.mode != Mode::Dense {
             retrievers.push("bm25".to_string());
-            self.lexical.search(&req.query, n, &req.sources, &kinds)?
+            self.lexical
+                .search(&req.query, deep, &req.sources, &kinds)?
         } else {
             Vec::new()
         };
@@ -530,7 +547,7 @@ impl KnowledgeBase {
                     };
                     // Windows → chunks, best window first (max-sim per chunk).
                     let mut seen = HashSet::new();
-                    match store.search(&q[0], n * 2, &filter) {
+                    match store.search(&q[0], deep * 2, &filter) {
                         Ok(found) => {
                             retrievers.push("dense".to_string());
                             found
@@ -543,7 +560,7 @@ impl KnowledgeBase {
                                     self.window_chunks.get(w).map(|c| (*c as u64, s))
                                 })
                                 .filter(|(c, _)| seen.insert(*c))
-                                .take(n)
+                                .take(deep)
                                 .collect()
                         }
                         Err(e) => {
@@ -573,7 +590,9 @@ impl KnowledgeBase {
         if req.mode == Mode::Dense && degraded.is_some() {
             // Dense was asked for explicitly and cannot run: answer with BM25 and say so.
             retrievers.push("bm25".to_string());
-            let b = self.lexical.search(&req.query, n, &req.sources, &kinds)?;
+            let b = self
+                .lexical
+                .search(&req.query, deep, &req.sources, &kinds)?;
             return Ok(self.fuse(req, b, Vec::new(), retrievers, degraded));
         }
         Ok(self.fuse(req, bm25, dense, retrievers, degraded))
@@ -599,30 +618,19 @@ impl KnowledgeBase {
                 .filter(|(p, _, _)| seen.insert(*p))
                 .collect()
         };
-        let (pb, pd) = (collapse(&bm25), collapse(&dense));
-        // Passage → fused score, BM25 rank, dense rank, best chunk and that chunk's own score.
+        let n = f.candidates.max(req.k);
+        let (full_b, full_d) = (collapse(&bm25), collapse(&dense));
+        let (pb, pd) = (
+            &full_b[..full_b.len().min(n)],
+            &full_d[..full_d.len().min(n)],
+        );
+        // Passage → fused score, BM25 rank, dense rank, best chunk and that chunk's share.
         let mut scores: HashMap<usize, Cand> = HashMap::new();
-        let norm = |list: &[(usize, usize, f32)]| -> Vec<f32> {
-            let max = list.iter().map(|x| x.2).fold(f32::MIN, f32::max);
-            let min = list.iter().map(|x| x.2).fold(f32::MAX, f32::min);
-            list.iter()
-                .map(|x| {
-                    if max > min {
-                        (x.2 - min) / (max - min)
-                    } else {
-                        1.0
-                    }
-                })
-                .collect()
-        };
-        let (nb, nd) = (norm(&pb), norm(&pd));
-        for (list, n, bm25_side) in [(&pb, &nb, true), (&pd, &nd, false)] {
+        for (list, bm25_side) in [(pb, true), (pd, false)] {
             for (r, (p, ord, _)) in list.iter().enumerate() {
-                let add = match (f.convex, bm25_side) {
-                    (Some(a), true) => a * n[r],
-                    (Some(a), false) => (1.0 - a) * n[r],
-                    (None, true) => f.w_bm25 / (f.rrf_k + r as f32 + 1.0),
-                    (None, false) => f.w_dense / (f.rrf_k + r as f32 + 1.0),
+                let add = match bm25_side {
+                    true => f.w_bm25 / (f.rrf_k + r as f32 + 1.0),
+                    false => f.w_dense / (f.rrf_k + r as f32 + 1.0),
                 };
                 let e = scores.entry(*p).or_insert(Cand {
                     score: 0.0,
@@ -640,6 +648,50 @@ impl KnowledgeBase {
                 if add > e.best_add {
                     e.best = *ord;
                     e.best_add = add;
+                }
+            }
+        }
+        if let Some(alpha) = f.convex {
+            // Score fusion: each retriever's best score in the passage (from the deep lists; a
+            // passage absent from a deep list gets that list's lowest score), min-max normalised
+            // over the candidates, then `alpha` BM25 + `1 - alpha` dense.
+            let lookup = |full: &[(usize, usize, f32)]| {
+                let floor = full.iter().map(|x| x.2).fold(f32::MAX, f32::min);
+                let floor = if floor == f32::MAX { 0.0 } else { floor };
+                let by: HashMap<usize, f32> = full.iter().map(|(p, _, s)| (*p, *s)).collect();
+                (by, floor)
+            };
+            let (bb, fb) = lookup(&full_b);
+            let (bd, fd) = lookup(&full_d);
+            let raw: Vec<(usize, f32, f32)> = scores
+                .keys()
+                .map(|p| {
+                    (
+                        *p,
+                        bb.get(p).copied().unwrap_or(fb),
+                        bd.get(p).copied().unwrap_or(fd),
+                    )
+                })
+                .collect();
+            let range = |xs: &mut dyn Iterator<Item = f32>| {
+                xs.fold((f32::MAX, f32::MIN), |(lo, hi), x| (lo.min(x), hi.max(x)))
+            };
+            let (lb, hb) = range(&mut raw.iter().map(|x| x.1));
+            let (ld, hd) = range(&mut raw.iter().map(|x| x.2));
+            let norm = |x: f32, lo: f32, hi: f32| if hi > lo { (x - lo) / (hi - lo) } else { 0.0 };
+            for (p, b, d) in raw {
+                if let Some(c) = scores.get_mut(&p) {
+                    let sb = if bm25.is_empty() {
+                        0.0
+                    } else {
+                        norm(b, lb, hb)
+                    };
+                    let sd = if dense.is_empty() {
+                        0.0
+                    } else {
+                        norm(d, ld, hd)
+                    };
+                    c.score = alpha * sb + (1.0 - alpha) * sd;
                 }
             }
         }

@@ -272,3 +272,90 @@ fn edge_store_matches_exact_search() {
         .collect();
     assert_eq!(a, b);
 }
+
+/// A long section is cut into several chunks; a hit is the passage around the best chunk: its
+/// line range and URL span the passage, its snippet may come from any chunk of it, one passage
+/// gives one hit, and the retrieval evaluation counts evidence anywhere in the passage.
+#[test]
+fn hits_are_passages_of_neighbouring_chunks() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let corpus = corpus_copy(tmp.path());
+    // One section of 24 paragraphs (about 1,200 word-pieces): four or five chunks, two passages.
+    let mut doc = String::from("# Storage notes\n\n## Long section\n\n");
+    for i in 0..24 {
+        let marker = match i {
+            1 => " The zebrafish volume keeps scratch data.",
+            9 => " The quokka flag excludes it from backups.",
+            _ => "",
+        };
+        doc.push_str(&format!(
+            "Paragraph {i} talks about disks, pools and replication in a lab cluster with three \
+             nodes and shared storage for the guests.{marker} It goes on about thin provisioning \
+             and snapshots.\n\n"
+        ));
+    }
+    std::fs::write(corpus.join("lab-tf/long.md"), &doc).expect("write");
+    let data = DataDir::new(tmp.path().join("data"));
+    let emb = Arc::new(HashEmbedder::new(64));
+    index(&opts(&data, &corpus, Some(emb.clone()))).expect("index");
+    let kb = KnowledgeBase::open(&data, hash_loader(emb)).expect("open");
+    let long: Vec<_> = kb
+        .chunks()
+        .iter()
+        .filter(|c| c.path == "lab-tf/long.md")
+        .collect();
+    assert!(long.len() >= 4, "the section should need several chunks");
+
+    let mut req = SearchRequest::new("zebrafish");
+    req.mode = Mode::Bm25;
+    req.k = 10;
+    let r = kb.search(&req).expect("search");
+    let top = &r.hits[0];
+    assert_eq!(top.path, "lab-tf/long.md");
+    let best = kb.chunk_by_id(&top.chunk_id).expect("chunk");
+    assert!(best.text.contains("zebrafish"));
+    // The passage is wider than its best chunk, and its URL carries the passage's lines.
+    assert!(top.start_line <= best.start_line && best.end_line < top.end_line);
+    assert!(top
+        .url
+        .ends_with(&format!("#L{}-L{}", top.start_line, top.end_line)));
+    // The quokka line is in another chunk of the same passage.
+    let quokka = long
+        .iter()
+        .find(|c| c.text.contains("quokka"))
+        .expect("quokka chunk");
+    assert_ne!(quokka.id, best.id);
+    assert!(top.start_line <= quokka.start_line && quokka.end_line <= top.end_line);
+    // A query for both markers gives one hit for the passage, with the snippet drawn from it.
+    let mut req = SearchRequest::new("zebrafish quokka");
+    req.mode = Mode::Bm25;
+    req.k = 10;
+    let r = kb.search(&req).expect("search");
+    let from_long: Vec<_> = r
+        .hits
+        .iter()
+        .filter(|h| h.path == "lab-tf/long.md")
+        .collect();
+    assert_eq!(from_long.len(), 1, "one passage, one hit: {from_long:?}");
+    assert!(from_long[0].snippet.contains("zebrafish") || from_long[0].snippet.contains("quokka"));
+    // Hits of one file never overlap.
+    for (i, a) in r.hits.iter().enumerate() {
+        for b in &r.hits[i + 1..] {
+            if a.path == b.path {
+                assert!(a.end_line < b.start_line || b.end_line < a.start_line);
+            }
+        }
+    }
+    // The evaluation counts the quokka evidence as found by the zebrafish query's first hit.
+    let qfile = tmp.path().join("q.jsonl");
+    std::fs::write(
+        &qfile,
+        r#"{"id":"p1","question":"zebrafish","gold":[{"path":"lab-tf/long.md","heading":"Long section","evidence":"The quokka flag excludes it from backups."}],"kind":"fact"}"#,
+    )
+    .expect("write");
+    let qs = provisio_indexer::eval::load_questions(&qfile).expect("questions");
+    let (summary, details) =
+        provisio_indexer::eval::evaluate(&kb, &corpus, &qs, Mode::Bm25).expect("eval");
+    assert_eq!(details[0].rank, Some(1), "{details:?}");
+    assert_eq!(summary.recall_at_1, 1.0);
+}
