@@ -172,6 +172,10 @@ pub struct SearchResponse {
     /// Where the dense vectors live: `qdrant-edge (embedded)`, `qdrant <url> collection <name>`,
     /// or `none` for a lexical-only index.
     pub vector_store: String,
+    /// Sources the question names by one of their aliases (`bpg`, `tofu`, `metallb`); their
+    /// hits were ranked up.
+    #[serde(default)]
+    pub source_hints: Vec<String>,
 }
 
 /// Tuning of candidate depth and fusion weights.
@@ -194,6 +198,9 @@ pub struct Fusion {
     pub passage_tokens: usize,
     /// Score fusion: how deep each retriever's list is read to score the other's candidates.
     pub fill_depth: usize,
+    /// Bonus, in units of one first rank, for passages of a source the question names (its
+    /// `aliases` in sources.toml). Reciprocal rank fusion only.
+    pub source_hint: f32,
 }
 
 impl Default for Fusion {
@@ -208,13 +215,14 @@ impl Default for Fusion {
             w_dense: 1.0,
             passage_tokens: PASSAGE_TOKENS,
             fill_depth: 1000,
+            source_hint: 0.5,
         }
     }
 }
 
 impl Fusion {
     /// Defaults, overridden by `PROVISIO_FUSION=rrf_k,w_bm25,w_dense,candidates` and
-    /// `PROVISIO_PASSAGE_TOKENS` (tuning runs).
+    /// `PROVISIO_PASSAGE_TOKENS`, `PROVISIO_SOURCE_HINT`, `PROVISIO_FILL_DEPTH` (tuning runs).
     pub fn from_env() -> Self {
         let mut f = Fusion::default();
         if let Ok(v) = std::env::var("PROVISIO_FUSION") {
@@ -230,6 +238,7 @@ impl Fusion {
                     candidates: c as usize,
                     passage_tokens: PASSAGE_TOKENS,
                     fill_depth: 1000,
+                    source_hint: 0.5,
                 };
             }
         }
@@ -241,6 +250,9 @@ impl Fusion {
         }
         if let Ok(v) = std::env::var("PROVISIO_PASSAGE_TOKENS") {
             f.passage_tokens = v.parse().unwrap_or(PASSAGE_TOKENS);
+        }
+        if let Ok(v) = std::env::var("PROVISIO_SOURCE_HINT") {
+            f.source_hint = v.parse().unwrap_or(0.5);
         }
         if let Ok(v) = std::env::var("PROVISIO_FILL_DEPTH") {
             f.fill_depth = v.parse().unwrap_or(1000);
@@ -763,6 +775,17 @@ impl KnowledgeBase {
                 }
             }
         }
+        // The question names a source (`with the bpg provider`, `tofu`, `MetalLB`): its passages
+        // count as if they were first in part of one more list.
+        let hints = source_hints(&req.query, &self.manifest.aliases);
+        if !hints.is_empty() && f.convex.is_none() && f.source_hint > 0.0 {
+            let bonus = f.source_hint * f.w_bm25.max(f.w_dense) / (f.rrf_k + 1.0);
+            for (_, c) in &mut ranked {
+                if hints.contains(&self.chunks[c.best].source) {
+                    c.score += bonus;
+                }
+            }
+        }
         ranked.sort_by(|a, b| b.1.score.total_cmp(&a.1.score).then(a.0.cmp(&b.0)));
         // Drop near-duplicates of better hits (alias pages, repeated sections).
         let mut kept: Vec<RankedChunk> = Vec::new();
@@ -793,6 +816,7 @@ impl KnowledgeBase {
             ranked: kept,
             retrievers,
             degraded,
+            source_hints: hints,
         }
     }
 
@@ -853,6 +877,7 @@ impl KnowledgeBase {
             generation: self.manifest.generation,
             chunks: self.chunks.len(),
             vector_store: self.vector_store(),
+            source_hints: r.source_hints,
         })
     }
 }
@@ -863,6 +888,8 @@ pub struct Retrieved {
     pub ranked: Vec<RankedChunk>,
     pub retrievers: Vec<String>,
     pub degraded: Option<String>,
+    /// Sources the question names (see [`source_hints`]).
+    pub source_hints: Vec<String>,
 }
 
 /// A fused hit: a passage and its best chunk.
@@ -875,6 +902,32 @@ pub struct RankedChunk {
     pub score: f32,
     pub bm25_rank: Option<usize>,
     pub dense_rank: Option<usize>,
+}
+
+/// Sources whose aliases occur in `query` as whole words (any case; a word boundary is
+/// anything but a letter, a digit, `-` or `_`), in name order.
+pub fn source_hints(
+    query: &str,
+    aliases: &std::collections::BTreeMap<String, Vec<String>>,
+) -> Vec<String> {
+    let q = query.to_lowercase();
+    let word = |c: char| c.is_alphanumeric() || c == '-' || c == '_';
+    let has = |alias: &str| {
+        let a = alias.to_lowercase();
+        if a.is_empty() {
+            return false;
+        }
+        q.match_indices(&a).any(|(i, m)| {
+            let before = q[..i].chars().next_back();
+            let after = q[i + m.len()..].chars().next();
+            !before.is_some_and(word) && !after.is_some_and(word)
+        })
+    };
+    aliases
+        .iter()
+        .filter(|(_, al)| al.iter().any(|a| has(a)))
+        .map(|(name, _)| name.clone())
+        .collect()
 }
 
 /// A passage during fusion.
@@ -965,4 +1018,42 @@ pub fn snippet(text: &str, terms: &[String], max: usize) -> String {
         out.push_str(l.trim_end());
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn aliases() -> BTreeMap<String, Vec<String>> {
+        let mut m = BTreeMap::new();
+        m.insert("bpg".to_string(), vec!["bpg".to_string()]);
+        m.insert("k3s".to_string(), vec!["k3s".to_string()]);
+        m.insert(
+            "k3s-io".to_string(),
+            vec!["k3s-io".to_string(), "k3s-ansible".to_string()],
+        );
+        m.insert(
+            "pve".to_string(),
+            vec!["proxmox ve".to_string(), "qm".to_string()],
+        );
+        m
+    }
+
+    #[test]
+    fn source_hints_match_whole_words_in_any_case() {
+        let a = aliases();
+        assert_eq!(source_hints("With the BPG provider?", &a), vec!["bpg"]);
+        assert_eq!(source_hints("Run `qm set` on Proxmox VE", &a), vec!["pve"]);
+        // `k3s-io` is one word: it names k3s-io, not k3s.
+        assert_eq!(source_hints("the k3s-io playbook", &a), vec!["k3s-io"]);
+        assert_eq!(
+            source_hints("k3s nodes and the k3s-ansible roles", &a),
+            vec!["k3s", "k3s-io"]
+        );
+        // Parts of other words do not count.
+        assert!(source_hints("bpgx, qmp, k3s_token, mk3s", &a).is_empty());
+        assert!(source_hints("", &a).is_empty());
+        assert!(source_hints("bpg", &BTreeMap::new()).is_empty());
+    }
 }

@@ -42,6 +42,10 @@ pub struct Source {
     /// Short human description.
     #[serde(default)]
     pub description: String,
+    /// Words that name this source in a question (`bpg`, `tofu`, `metallb`), matched whole and
+    /// case-insensitively: when a question uses one, this source's hits get a bonus.
+    #[serde(default)]
+    pub aliases: Vec<String>,
 }
 
 impl SourcesFile {

@@ -78,6 +78,9 @@ pub struct Manifest {
     #[serde(default)]
     pub windows: usize,
     pub dense: Option<DenseInfo>,
+    /// Source → the words that name it in a question (from `sources.toml`).
+    #[serde(default)]
+    pub aliases: BTreeMap<String, Vec<String>>,
 }
 
 /// Stages reported to the progress callback.
@@ -301,6 +304,7 @@ fn index_inner(opts: &IndexOptions<'_>) -> Result<std::result::Result<IndexRepor
             collection,
         }
     });
+    let aliases_wanted = source_aliases(&corpus, opts);
     let old = opts.data.current_manifest().ok().flatten();
     let (added, changed, removed) = match &old {
         Some(m) => diff(&m.files, &hashes),
@@ -311,6 +315,7 @@ fn index_inner(opts: &IndexOptions<'_>) -> Result<std::result::Result<IndexRepor
             && m.layout_version == LAYOUT_VERSION
             && m.files == hashes
             && m.dense == dense_wanted
+            && m.aliases == aliases_wanted
         {
             return Ok(Ok(IndexReport {
                 status: "unchanged".into(),
@@ -575,6 +580,7 @@ fn write_generation(
         chunks: chunks.len(),
         windows: window_chunks.len(),
         dense: dense_wanted.clone(),
+        aliases: source_aliases(corpus, opts),
     };
     write_json(&build.join("manifest.json"), &manifest)?;
 
@@ -618,6 +624,17 @@ fn write_generation(
         }
     }
     Ok(Ok(()))
+}
+
+/// Source → aliases, for the sources of `corpus` that have any.
+fn source_aliases(corpus: &Corpus, opts: &IndexOptions<'_>) -> BTreeMap<String, Vec<String>> {
+    corpus
+        .sources
+        .iter()
+        .filter_map(|name| opts.sources.get(name))
+        .filter(|s| !s.aliases.is_empty())
+        .map(|s| (s.name.clone(), s.aliases.clone()))
+        .collect()
 }
 
 fn diff(old: &BTreeMap<String, String>, new: &BTreeMap<String, String>) -> (usize, usize, usize) {

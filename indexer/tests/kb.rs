@@ -359,3 +359,45 @@ fn hits_are_passages_of_neighbouring_chunks() {
     assert_eq!(details[0].rank, Some(1), "{details:?}");
     assert_eq!(summary.recall_at_1, 1.0);
 }
+
+/// A question that names a source by one of its aliases (sources.toml) ranks that source's hits
+/// up; the response says which sources it named. The bonus only reorders candidates: a named
+/// source with no matching passage adds nothing.
+#[test]
+fn named_sources_rank_up() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (data, _, emb) = built(tmp.path());
+    let mut kb = KnowledgeBase::open(&data, hash_loader(emb)).expect("open");
+    assert_eq!(
+        kb.manifest.aliases.get("lab-tf"),
+        Some(&vec!["tofu".to_string(), "opentofu".to_string()])
+    );
+    let ask = |kb: &KnowledgeBase, q: &str| {
+        let mut req = SearchRequest::new(q);
+        req.mode = Mode::Bm25;
+        kb.search(&req).expect("search")
+    };
+    // Without the bonus the k3s page about etcd comes first; naming tofu puts the OpenTofu
+    // lifecycle page (prevent_destroy for etcd servers) first.
+    let q = "protect etcd servers in tofu";
+    kb.fusion.source_hint = 0.0;
+    let plain = ask(&kb, q);
+    assert_eq!(plain.hits[0].source, "lab-k3s");
+    kb.fusion.source_hint = 0.5;
+    let hinted = ask(&kb, q);
+    assert_eq!(hinted.source_hints, vec!["lab-tf"]);
+    assert_eq!(hinted.hits[0].source, "lab-tf");
+    assert_eq!(hinted.hits[0].path, "lab-tf/lifecycle.mdx");
+    // Same candidates, other order.
+    let mut a: Vec<_> = plain.hits.iter().map(|h| h.chunk_id.clone()).collect();
+    let mut b: Vec<_> = hinted.hits.iter().map(|h| h.chunk_id.clone()).collect();
+    a.sort();
+    b.sort();
+    assert_eq!(a, b);
+    // `pve` names lab-pve, which says nothing about etcd: nothing from it is pulled in.
+    let r = ask(&kb, "etcd in pve");
+    assert_eq!(r.source_hints, vec!["lab-pve"]);
+    assert!(r.hits.iter().all(|h| h.source != "lab-pve"));
+    // No alias, no hint.
+    assert!(ask(&kb, "etcd servers").source_hints.is_empty());
+}

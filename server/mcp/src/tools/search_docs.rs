@@ -13,11 +13,16 @@ use crate::ProvisioServer;
 /// Compact text rendering: one line per hit with its citation, then the snippet.
 pub fn render(r: &SearchResponse) -> String {
     let mut out = format!(
-        "{} hits for {:?} (retrievers: {}; vectors: {}{})\n",
+        "{} hits for {:?} (retrievers: {}; vectors: {}{}{})\n",
         r.hits.len(),
         r.query,
         r.retrievers.join("+"),
         r.vector_store,
+        if r.source_hints.is_empty() {
+            String::new()
+        } else {
+            format!("; named sources ranked up: {}", r.source_hints.join(", "))
+        },
         r.degraded
             .as_ref()
             .map(|d| format!("; degraded: {d}"))
