@@ -685,11 +685,8 @@ impl KnowledgeBase {
                     )
                 })
                 .collect();
-            let range = |xs: &mut dyn Iterator<Item = f32>| {
-                xs.fold((f32::MAX, f32::MIN), |(lo, hi), x| (lo.min(x), hi.max(x)))
-            };
-            let (lb, hb) = range(&mut raw.iter().map(|x| x.1));
-            let (ld, hd) = range(&mut raw.iter().map(|x| x.2));
+            let (lb, hb) = min_max(raw.iter().map(|x| x.1));
+            let (ld, hd) = min_max(raw.iter().map(|x| x.2));
             let norm = |x: f32, lo: f32, hi: f32| if hi > lo { (x - lo) / (hi - lo) } else { 0.0 };
             for (p, b, d) in raw {
                 if let Some(c) = scores.get_mut(&p) {
@@ -928,6 +925,11 @@ pub fn source_hints(
         .filter(|(_, al)| al.iter().any(|a| has(a)))
         .map(|(name, _)| name.clone())
         .collect()
+}
+
+/// Smallest and largest value (`(MAX, MIN)` for none).
+fn min_max(xs: impl Iterator<Item = f32>) -> (f32, f32) {
+    xs.fold((f32::MAX, f32::MIN), |(lo, hi), x| (lo.min(x), hi.max(x)))
 }
 
 /// A passage during fusion.
