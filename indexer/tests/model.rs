@@ -54,7 +54,8 @@ fn minilm_mean_pooled_and_normalized() {
         assert_eq!(x.len(), 384);
         assert!((cos(x, x) - 1.0).abs() < 1e-4);
     }
-    // sentence-transformers' published similarities for this model: 0.666 and 0.105.
+    // sentence-transformers' published similarities for this model: 0.666 and 0.105. The
+    // installed graph has int8 weights (scripts/build_minilm_onnx.py): 0.661 and 0.125 here.
     let sunny = cos(&v[0], &v[1]);
     let stadium = cos(&v[0], &v[2]);
     assert!((sunny - 0.666).abs() < 0.03, "weather/sunny {sunny}");
