@@ -401,3 +401,131 @@ fn named_sources_rank_up() {
     // No alias, no hint.
     assert!(ask(&kb, "etcd servers").source_hints.is_empty());
 }
+
+/// A copy of a page under another name (an alias page with a deprecation note) is folded into
+/// the better hit's `also_in`; two distinct sections written from one template both stay.
+#[test]
+fn copies_fold_into_also_in_and_template_siblings_stay() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let corpus = corpus_copy(tmp.path());
+    let body = "Manages an API token of a user in the lab cluster. The token secret is returned \
+                only once, when the token is created, and is stored in the Terraform state. \
+                Privilege separation limits the token to a subset of the user's permissions; \
+                the expiration date is a UNIX epoch, zero means the token never expires. \
+                Tokens are imported with the identifier user@realm!tokenname, and a comment \
+                helps other operators find why the wombat token exists.\n";
+    std::fs::write(
+        corpus.join("lab-tf/user_token.md"),
+        format!("# Resource: lab_user_token\n\n{body}"),
+    )
+    .expect("write");
+    std::fs::write(
+        corpus.join("lab-tf/legacy_user_token.md"),
+        format!(
+            "# Resource: lab_legacy_user_token\n\n~> **Deprecated:** Use lab_user_token instead. This \
+             resource will be removed in the next major release of the provider.\n\n{body}"
+        ),
+    )
+    .expect("write");
+    // Two sections from one template that differ in a few words: not copies.
+    // Each is long enough to be a chunk of its own.
+    let block = |name: &str, extra: &str| {
+        let row = |arg: &str, what: &str| format!("| `{arg}` | {what} for the {name} block. |\n");
+        let mut b = format!("## {name} block\n\nThe wombat {name} block. {extra}\n\n");
+        for (arg, what) in [
+            ("cache", "The cache mode"),
+            ("discard", "Whether to pass discard and trim requests on"),
+            (
+                "emulatessd",
+                "Whether to expose the drive as an SSD rather than a spinning disk",
+            ),
+            ("backup", "Whether backups include the drive"),
+            ("replicate", "Whether storage replication copies the drive"),
+            ("mbps_r", "The read limit in megabytes per second"),
+            ("mbps_wr", "The write limit in megabytes per second"),
+            ("iops_r", "The read limit in operations per second"),
+            ("iops_wr", "The write limit in operations per second"),
+            (
+                "iops_r_burst",
+                "The read burst limit in operations per second",
+            ),
+            (
+                "iops_wr_burst",
+                "The write burst limit in operations per second",
+            ),
+            ("burst_length", "How long, in seconds, a burst may last"),
+            ("serial", "The serial number shown to the guest"),
+            ("wwn", "The world wide name shown to the guest"),
+        ] {
+            b.push_str(&row(arg, what));
+        }
+        b.push('\n');
+        b
+    };
+    std::fs::write(
+        corpus.join("lab-tf/disks.md"),
+        format!(
+            "# Disks\n\n{}{}",
+            block(
+                "Disk",
+                "A disk image lives on a storage, in qcow2 or raw format, and can only grow."
+            ),
+            block(
+                "Passthrough",
+                "A passthrough needs the full unix path of the device."
+            )
+        ),
+    )
+    .expect("write");
+    let data = DataDir::new(tmp.path().join("data"));
+    let emb = Arc::new(HashEmbedder::new(64));
+    index(&opts(&data, &corpus, Some(emb.clone()))).expect("index");
+    let kb = KnowledgeBase::open(&data, hash_loader(emb)).expect("open");
+
+    for mode in [Mode::Bm25, Mode::Dense, Mode::Hybrid] {
+        let mut req = SearchRequest::new("wombat token expiration privilege separation");
+        req.mode = mode;
+        req.k = 10;
+        let r = kb.search(&req).expect("search");
+        let tokens: Vec<_> = r
+            .hits
+            .iter()
+            .filter(|h| h.path.ends_with("user_token.md"))
+            .collect();
+        assert_eq!(
+            tokens.len(),
+            1,
+            "{mode:?}: one hit for the two copies: {tokens:?}"
+        );
+        let other = if tokens[0].path == "lab-tf/user_token.md" {
+            "lab-tf/legacy_user_token.md"
+        } else {
+            "lab-tf/user_token.md"
+        };
+        assert_eq!(tokens[0].also_in.len(), 1, "{mode:?}: {:?}", tokens[0]);
+        assert!(
+            tokens[0].also_in[0].starts_with(&format!("{other}:")),
+            "{mode:?}: {:?}",
+            tokens[0].also_in
+        );
+
+        let mut req = SearchRequest::new("wombat block size cache discard burst");
+        req.mode = mode;
+        req.k = 10;
+        let r = kb.search(&req).expect("search");
+        let blocks: Vec<_> = r
+            .hits
+            .iter()
+            .filter(|h| h.path == "lab-tf/disks.md")
+            .collect();
+        assert_eq!(
+            blocks.len(),
+            2,
+            "{mode:?}: both template sections stay: {blocks:?}"
+        );
+        assert!(
+            blocks.iter().all(|h| h.also_in.is_empty()),
+            "{mode:?}: {blocks:?}"
+        );
+    }
+}

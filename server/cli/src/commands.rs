@@ -254,6 +254,9 @@ pub fn search(paths: &Paths, a: &SearchArgs, out: &mut dyn Write) -> Result<Exit
             h.url,
             h.snippet.replace('\n', "\n   ")
         )?;
+        if !h.also_in.is_empty() {
+            writeln!(out, "   (same text also in {})", h.also_in.join(", "))?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -38,6 +38,9 @@ pub fn render(r: &SearchResponse) -> String {
             h.url,
             h.snippet
         ));
+        if !h.also_in.is_empty() {
+            out.push_str(&format!("(same text also in {})\n", h.also_in.join(", ")));
+        }
     }
     out
 }
