@@ -309,6 +309,8 @@ pub struct KnowledgeBase {
     pub fusion: Fusion,
     /// What hits point at: runs of neighbouring chunks of one section.
     passages: Passages,
+    /// Per passage: the sorted hashes of its distinct words (for the copy check).
+    passage_words: Vec<Vec<u64>>,
 }
 
 impl KnowledgeBase {
@@ -368,6 +370,13 @@ impl KnowledgeBase {
             (Some(d), None) => format!("{} (embedded)", d.backend),
         };
         let fusion = Fusion::from_env();
+        let passages = Passages::build(&chunks, fusion.passage_tokens);
+        let passage_words = (0..passages.len())
+            .map(|p| {
+                let (first, last) = passages.members(p);
+                word_hashes(chunks[first..=last].iter().map(|c| c.text.as_str()))
+            })
+            .collect();
         Ok(Self {
             dir: dir.to_path_buf(),
             manifest,
@@ -383,7 +392,8 @@ impl KnowledgeBase {
             point_windows,
             loader,
             embedder: OnceLock::new(),
-            passages: Passages::build(&chunks, fusion.passage_tokens),
+            passages,
+            passage_words,
             chunks,
             fusion,
         })
@@ -794,19 +804,18 @@ impl KnowledgeBase {
         let mut kept: Vec<RankedChunk> = Vec::new();
         let mut kept_hash: Vec<&str> = Vec::new();
         let mut kept_sets: Vec<HashSet<&str>> = Vec::new();
-        let mut kept_passage_sets: Vec<HashSet<&str>> = Vec::new();
+        let mut kept_passages: Vec<usize> = Vec::new();
         for (p, c) in ranked {
             let best = &self.chunks[c.best];
             let members = self.passages.members(p);
             let set = word_set(&best.text);
-            let passage_set: HashSet<&str> = self.chunks[members.0..=members.1]
-                .iter()
-                .flat_map(|m| word_set(&m.text))
-                .collect();
             let dup_of = (0..kept.len()).find(|&i| {
                 kept_hash[i] == best.hash
                     || jaccard(&kept_sets[i], &set) >= NEAR_DUPLICATE_JACCARD
-                    || contained(&passage_set, &kept_passage_sets[i])
+                    || contained(
+                        &self.passage_words[p],
+                        &self.passage_words[kept_passages[i]],
+                    )
             });
             if let Some(i) = dup_of {
                 kept[i].duplicates.push((c.best, members));
@@ -814,7 +823,7 @@ impl KnowledgeBase {
             }
             kept_hash.push(best.hash.as_str());
             kept_sets.push(set);
-            kept_passage_sets.push(passage_set);
+            kept_passages.push(p);
             kept.push(RankedChunk {
                 ord: c.best,
                 members,
@@ -989,13 +998,41 @@ const CONTAINED_SHARE: f32 = 0.97;
 /// Passages with fewer distinct words than this are never called copies by containment.
 const CONTAINED_MIN_WORDS: usize = 20;
 
-/// Whether the smaller of `a` and `b` is (nearly) contained in the larger.
-fn contained(a: &HashSet<&str>, b: &HashSet<&str>) -> bool {
+/// The sorted, distinct hashes of the words of `texts` (as in [`word_set`]).
+fn word_hashes<'a>(texts: impl Iterator<Item = &'a str>) -> Vec<u64> {
+    use std::hash::{Hash, Hasher};
+    let mut v: Vec<u64> = texts
+        .flat_map(|t| t.split(|c: char| !c.is_alphanumeric()))
+        .filter(|w| w.len() > 2)
+        .map(|w| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            w.hash(&mut h);
+            h.finish()
+        })
+        .collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// Whether the smaller of two sorted word-hash sets is (nearly) contained in the larger.
+fn contained(a: &[u64], b: &[u64]) -> bool {
     let (small, large) = if a.len() <= b.len() { (a, b) } else { (b, a) };
     if small.len() < CONTAINED_MIN_WORDS {
         return false;
     }
-    let inside = small.iter().filter(|w| large.contains(*w)).count();
+    let (mut i, mut j, mut inside) = (0, 0, 0usize);
+    while i < small.len() && j < large.len() {
+        match small[i].cmp(&large[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                inside += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
     inside as f32 >= CONTAINED_SHARE * small.len() as f32
 }
 
