@@ -482,16 +482,20 @@ fn copies_fold_into_also_in_and_template_siblings_stay() {
     index(&opts(&data, &corpus, Some(emb.clone()))).expect("index");
     let kb = KnowledgeBase::open(&data, hash_loader(emb)).expect("open");
 
-    for mode in [Mode::Bm25, Mode::Dense, Mode::Hybrid] {
-        let mut req = SearchRequest::new("wombat token expiration privilege separation");
+    let hits_in = |query: &str, mode: Mode, wanted: &dyn Fn(&str) -> bool| {
+        let mut req = SearchRequest::new(query);
         req.mode = mode;
         req.k = 10;
         let r = kb.search(&req).expect("search");
-        let tokens: Vec<_> = r
-            .hits
-            .iter()
-            .filter(|h| h.path.ends_with("user_token.md"))
-            .collect();
+        r.hits
+            .into_iter()
+            .filter(|h| wanted(&h.path))
+            .collect::<Vec<_>>()
+    };
+    for mode in [Mode::Bm25, Mode::Dense, Mode::Hybrid] {
+        let tokens = hits_in("wombat token expiration privilege separation", mode, &|p| {
+            p.ends_with("user_token.md")
+        });
         assert_eq!(
             tokens.len(),
             1,
@@ -509,15 +513,9 @@ fn copies_fold_into_also_in_and_template_siblings_stay() {
             tokens[0].also_in
         );
 
-        let mut req = SearchRequest::new("wombat block size cache discard burst");
-        req.mode = mode;
-        req.k = 10;
-        let r = kb.search(&req).expect("search");
-        let blocks: Vec<_> = r
-            .hits
-            .iter()
-            .filter(|h| h.path == "lab-tf/disks.md")
-            .collect();
+        let blocks = hits_in("wombat block size cache discard burst", mode, &|p| {
+            p == "lab-tf/disks.md"
+        });
         assert_eq!(
             blocks.len(),
             2,
