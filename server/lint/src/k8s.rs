@@ -248,6 +248,122 @@ fn labels_of(n: Option<&N>) -> BTreeMap<String, String> {
     .unwrap_or_default()
 }
 
+struct Template {
+    namespace: String,
+    labels: BTreeMap<String, String>,
+    port_names: BTreeSet<String>,
+    port_numbers: BTreeSet<u32>,
+}
+
+/// Words in an env var or ConfigMap key that mark its value as a secret.
+const SECRET_WORDS: &[&str] = &[
+    "PASSWORD",
+    "PASSWD",
+    "PASSPHRASE",
+    "SECRET",
+    "TOKEN",
+    "API_KEY",
+    "APIKEY",
+    "PRIVATE_KEY",
+    "ACCESS_KEY",
+    "CREDENTIAL",
+];
+
+fn secret_like(name: &str) -> bool {
+    let up = name.to_ascii_uppercase().replace(['-', '.'], "_");
+    SECRET_WORDS.iter().any(|w| up.contains(w))
+}
+
+/// A Kubernetes quantity (`500m`, `2`, `1.5Gi`, `128974848`, `1e3`, `129M`) as a number.
+fn quantity(s: &str) -> Option<f64> {
+    const SUFFIXES: &[(&str, f64)] = &[
+        ("Ki", 1024.0),
+        ("Mi", 1048576.0),
+        ("Gi", 1073741824.0),
+        ("Ti", 1099511627776.0),
+        ("Pi", 1125899906842624.0),
+        ("Ei", 1152921504606846976.0),
+        ("n", 1e-9),
+        ("u", 1e-6),
+        ("m", 1e-3),
+        ("k", 1e3),
+        ("M", 1e6),
+        ("G", 1e9),
+        ("T", 1e12),
+        ("P", 1e15),
+        ("E", 1e18),
+    ];
+    let s = s.trim();
+    for (suffix, factor) in SUFFIXES {
+        if let Some(num) = s.strip_suffix(suffix) {
+            // An exponent (`1e3`, `1E3`) ends in a digit, so it never matches here.
+            return num.parse::<f64>().ok().map(|n| n * factor);
+        }
+    }
+    s.parse::<f64>().ok().filter(|n| n.is_finite())
+}
+
+/// Rules on one container (or init container) that need nothing outside it: literal secrets
+/// in env, requests above limits, privileged mode.
+fn container_safety(c: &N, sink: &mut Sink) {
+    let cname = c.get("name").and_then(N::str).unwrap_or("?");
+    for e in c.get("env").map(N::seq).unwrap_or(&[]) {
+        let (Some(var), Some(val)) = (e.get("name").and_then(N::str), e.get("value")) else {
+            continue;
+        };
+        let v = val.str().unwrap_or("");
+        // `$(OTHER_VAR)` is a reference, not a value.
+        if secret_like(var) && !v.is_empty() && !(v.starts_with("$(") && v.ends_with(')')) {
+            let secret = format!("{}-secrets", cname);
+            sink.push(
+                "PV119",
+                val.span(),
+                format!("container `{cname}` env {var} holds a literal secret, stored in plain text wherever this manifest goes (git, `kubectl get -o yaml`)"),
+                Some(format!(
+                    "keep it in a Secret and reference it: `kubectl create secret generic {secret} --from-literal={}=...`, then `valueFrom: {{secretKeyRef: {{name: {secret}, key: {}}}}}`",
+                    var.to_ascii_lowercase(),
+                    var.to_ascii_lowercase()
+                )),
+            );
+        }
+    }
+    if let Some(res) = c.get("resources") {
+        for (k, req) in res.get("requests").map(N::entries).unwrap_or(&[]) {
+            let (Some(what), Some(limit)) =
+                (k.str(), res.get("limits").and_then(|l| l.get(k.str()?)))
+            else {
+                continue;
+            };
+            let (Some(r), Some(l)) = (req.str().and_then(quantity), limit.str().and_then(quantity))
+            else {
+                continue;
+            };
+            if r > l * (1.0 + 1e-9) {
+                sink.push(
+                    "PV120",
+                    req.span(),
+                    format!(
+                        "container `{cname}` requests {what} {} but its limit is {}: the API server rejects the object (a request must not exceed its limit)",
+                        req.str().unwrap_or(""),
+                        limit.str().unwrap_or("")
+                    ),
+                    Some(format!("lower requests.{what} to at most {}, or raise limits.{what}", limit.str().unwrap_or(""))),
+                );
+            }
+        }
+    }
+    if let Some(p) = c.path(&["securityContext", "privileged"]) {
+        if p.str() == Some("true") {
+            sink.push(
+                "PV121",
+                p.span(),
+                format!("container `{cname}` runs privileged: it has every capability and all host devices"),
+                Some("drop `privileged: true`; grant only the capabilities it needs (securityContext.capabilities.add)".into()),
+            );
+        }
+    }
+}
+
 struct Obj<'a> {
     file: &'a str,
     doc: &'a N,
@@ -383,8 +499,30 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
         }
     }
 
-    // Pod templates: (namespace, labels, container ports by name)
-    let mut templates: Vec<(String, BTreeMap<String, String>, BTreeSet<String>)> = Vec::new();
+    // ConfigMaps are not for secrets: they are stored and shown in plain text.
+    for o in objs.iter().filter(|o| o.kind == "ConfigMap") {
+        let mut sink = Sink::new(o.file);
+        let name = o
+            .doc
+            .path(&["metadata", "name"])
+            .and_then(N::str)
+            .unwrap_or("?");
+        for (k, v) in o.doc.get("data").map(N::entries).unwrap_or(&[]) {
+            let Some(key) = k.str() else { continue };
+            if secret_like(key) && !v.str().unwrap_or("").is_empty() {
+                sink.push(
+                    "PV119",
+                    v.span(),
+                    format!("ConfigMap `{name}` key {key} holds a secret in plain text"),
+                    Some(format!("move it to a Secret created out of band (`kubectl create secret generic {name} --from-literal={key}=...`) and mount or reference that")),
+                );
+            }
+        }
+        out.extend(sink.out);
+    }
+
+    // Pod templates: namespace, labels, container ports by name and by number.
+    let mut templates: Vec<Template> = Vec::new();
     for o in &objs {
         let mut sink = Sink::new(o.file);
         if let Some(p) = pod_spec_path(&o.kind) {
@@ -417,17 +555,30 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
                 }
             }
             let mut ports = BTreeSet::new();
+            let mut numbers = BTreeSet::new();
             let serving = matches!(
                 o.kind.as_str(),
                 "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet"
             );
             if let Some(spec) = o.doc.path(p) {
+                for key in ["containers", "initContainers"] {
+                    for c in spec.get(key).map(N::seq).unwrap_or(&[]) {
+                        container_safety(c, &mut sink);
+                    }
+                }
                 for c in spec.get("containers").map(N::seq).unwrap_or(&[]) {
                     let cname = c.get("name").and_then(N::str).unwrap_or("?");
                     let mut cports = BTreeSet::new();
                     for port in c.get("ports").map(N::seq).unwrap_or(&[]) {
                         if let Some(n) = port.get("name").and_then(N::str) {
                             cports.insert(n.to_string());
+                        }
+                        if let Some(n) = port
+                            .get("containerPort")
+                            .and_then(N::str)
+                            .and_then(|v| v.parse::<u32>().ok())
+                        {
+                            numbers.insert(n);
                         }
                     }
                     ports.extend(cports.iter().cloned());
@@ -472,7 +623,12 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
                     }
                 }
             }
-            templates.push((o.namespace.clone(), tlabels, ports));
+            templates.push(Template {
+                namespace: o.namespace.clone(),
+                labels: tlabels,
+                port_names: ports,
+                port_numbers: numbers,
+            });
         }
         out.extend(sink.out);
     }
@@ -487,12 +643,12 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
             .and_then(N::str)
             .unwrap_or("?");
         let sel = labels_of(o.doc.path(&["spec", "selector"]));
-        let matched: Vec<&(String, BTreeMap<String, String>, BTreeSet<String>)> = templates
+        let matched: Vec<&Template> = templates
             .iter()
-            .filter(|(ns, l, _)| {
-                ns == &o.namespace
+            .filter(|t| {
+                t.namespace == o.namespace
                     && !sel.is_empty()
-                    && sel.iter().all(|(k, v)| l.get(k) == Some(v))
+                    && sel.iter().all(|(k, v)| t.labels.get(k) == Some(v))
             })
             .collect();
         if !sel.is_empty() && !templates.is_empty() && matched.is_empty() {
@@ -501,13 +657,32 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
             sink.push("PV114", at.span(), format!("Service `{name}` selector {} matches no pod template in namespace {} in these manifests", sel_s.join(","), o.namespace), Some("use the pod template's labels as the selector".into()));
         }
         if !matched.is_empty() {
-            let names: BTreeSet<&String> = matched.iter().flat_map(|(_, _, p)| p.iter()).collect();
+            let names: BTreeSet<&String> =
+                matched.iter().flat_map(|t| t.port_names.iter()).collect();
+            let numbers: BTreeSet<u32> = matched
+                .iter()
+                .flat_map(|t| t.port_numbers.iter().copied())
+                .collect();
             for p in o.doc.path(&["spec", "ports"]).map(N::seq).unwrap_or(&[]) {
-                if let Some(tp) = p.get("targetPort") {
-                    if let Y::Scalar(v, _) = &tp.y {
-                        if plain_kind(v) == "string" && !names.iter().any(|n| *n == v) {
-                            sink.push("PV117", tp.span(), format!("Service `{name}` targetPort `{v}` names no container port of the selected pods"), Some("use a declared port name or the container port number".into()));
-                        }
+                // Without targetPort, the Service sends to `port`.
+                let Some(tp) = p.get("targetPort").or_else(|| p.get("port")) else {
+                    continue;
+                };
+                let Y::Scalar(v, _) = &tp.y else { continue };
+                if plain_kind(v) == "string" {
+                    if !names.iter().any(|n| *n == v) {
+                        sink.push("PV117", tp.span(), format!("Service `{name}` targetPort `{v}` names no container port of the selected pods"), Some("use a declared port name or the container port number".into()));
+                    }
+                } else if let Ok(n) = v.parse::<u32>() {
+                    // Declaring ports is optional, so only when the pods declare some.
+                    if !numbers.is_empty() && !numbers.contains(&n) {
+                        let declared: Vec<String> = numbers.iter().map(u32::to_string).collect();
+                        let which = if p.get("targetPort").is_some() {
+                            "targetPort"
+                        } else {
+                            "port (no targetPort)"
+                        };
+                        sink.push("PV122", tp.span(), format!("Service `{name}` {which} {n} is not a port the selected containers declare ({})", declared.join(", ")), Some(format!("set targetPort to the port the container listens on, e.g. targetPort: {}", declared[0])));
                     }
                 }
             }

@@ -30,6 +30,8 @@ const K8S_SVC: &str =
 const K8S_RES: &str = "provisio://docs/k8s-docs/k8s-docs/content/en/docs/concepts/configuration/manage-resources-containers.md";
 const K8S_PROBES: &str =
     "provisio://docs/k8s-docs/k8s-docs/content/en/docs/concepts/workloads/pods/probes.md";
+const K8S_SECRET: &str =
+    "provisio://docs/k8s-docs/k8s-docs/content/en/docs/concepts/configuration/secret.md";
 const METALLB: &str = "provisio://docs/metallb-docs/metallb-docs/website/content/configuration/_advanced_ipaddresspool_configuration.md";
 
 macro_rules! r {
@@ -350,6 +352,34 @@ pub static RULES: &[Rule] = &[
         "port-name-unknown",
         Error,
         "Service targetPort or probe port names no container port",
+        Some(K8S_SVC)
+    ),
+    r!(
+        "PV119",
+        "k8s-secret-literal",
+        Error,
+        "A password, token or key written as a literal env value or ConfigMap entry",
+        Some(K8S_SECRET)
+    ),
+    r!(
+        "PV120",
+        "requests-exceed-limits",
+        Error,
+        "Container resource request above its limit (the API server rejects it)",
+        Some(K8S_RES)
+    ),
+    r!(
+        "PV121",
+        "privileged-container",
+        Warning,
+        "Privileged container (full access to the node)",
+        None
+    ),
+    r!(
+        "PV122",
+        "target-port-undeclared",
+        Warning,
+        "Service targetPort number that no selected container declares",
         Some(K8S_SVC)
     ),
     // General.

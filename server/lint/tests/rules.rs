@@ -494,6 +494,76 @@ fn kubernetes_rules() {
         &DEPLOY.replace("targetPort: http", "targetPort: web"),
         DEPLOY,
     );
+    // A literal secret in env (initContainers too) or in a ConfigMap; a Secret reference and
+    // a `$(VAR)` reference are fine, and the value never appears in the finding.
+    let env = |e: &str| {
+        DEPLOY.replace(
+            "          resources:\n",
+            &format!("          env:\n{e}          resources:\n"),
+        )
+    };
+    kcase(
+        "PV119",
+        &env("            - name: DB_PASSWORD\n              value: hunter2\n"),
+        &env("            - name: DB_PASSWORD\n              valueFrom:\n                secretKeyRef:\n                  name: db\n                  key: password\n            - name: API_TOKEN\n              value: $(TOKEN_FROM_FILE)\n            - name: LOG_LEVEL\n              value: debug\n"),
+    );
+    let init = DEPLOY.replace(
+        "      containers:\n",
+        "      initContainers:\n        - name: seed\n          image: busybox:1.36\n          env:\n            - name: api-token\n              value: s3cr3t-t0ken\n      containers:\n",
+    );
+    kcase("PV119", &init, DEPLOY);
+    let found = lint(
+        &[Input {
+            path: "k/app.yaml".into(),
+            content: init.clone(),
+        }],
+        None,
+    );
+    assert!(
+        found.iter().any(|f| f.code == "PV119") && !render_text(&found).contains("s3cr3t"),
+        "{}",
+        render_text(&found)
+    );
+    let cm = |k: &str| {
+        format!("{DEPLOY}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  {k}: \"abc123\"\n")
+    };
+    kcase("PV119", &cm("smtp_password"), &cm("smtp_host"));
+    // Requests above limits (quantities in any unit); equal is fine.
+    kcase(
+        "PV120",
+        &DEPLOY.replace("memory: 64Mi", "memory: 1Gi"),
+        &DEPLOY.replace("memory: 64Mi", "memory: \"134217728\""),
+    );
+    let cpu = |req: &str, lim: &str| {
+        DEPLOY.replace("cpu: 50m", &format!("cpu: {req}")).replace(
+            "memory: 128Mi",
+            &format!("memory: 128Mi\n              cpu: {lim}"),
+        )
+    };
+    kcase("PV120", &cpu("\"1.5\"", "1000m"), &cpu("\"1.5\"", "2"));
+    kcase("PV120", &cpu("2", "1e3m"), &cpu("500m", "1e3m"));
+    kcase(
+        "PV121",
+        &DEPLOY.replace(
+            "          resources:\n",
+            "          securityContext:\n            privileged: true\n          resources:\n",
+        ),
+        &DEPLOY.replace(
+            "          resources:\n",
+            "          securityContext:\n            privileged: false\n          resources:\n",
+        ),
+    );
+    // A numeric targetPort (or a port without targetPort) the selected pods do not declare.
+    kcase(
+        "PV122",
+        &DEPLOY.replace("targetPort: http", "targetPort: 8080"),
+        &DEPLOY.replace("targetPort: http", "targetPort: 80"),
+    );
+    kcase(
+        "PV122",
+        &DEPLOY.replace("    - port: 80\n      targetPort: http", "    - port: 8080"),
+        &DEPLOY.replace("    - port: 80\n      targetPort: http", "    - port: 80"),
+    );
     kcase(
         "PV118",
         &DEPLOY.replace("  name: web\n", "  name: web\n  namespace: shop\n"),
