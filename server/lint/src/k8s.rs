@@ -371,6 +371,16 @@ struct Obj<'a> {
     namespace: String,
 }
 
+impl Obj<'_> {
+    /// `metadata.name`, or `?` when it is missing.
+    fn name(&self) -> &str {
+        self.doc
+            .path(&["metadata", "name"])
+            .and_then(N::str)
+            .unwrap_or("?")
+    }
+}
+
 /// Lint Kubernetes YAML files together (Services are matched against workloads in all of them).
 pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -502,11 +512,7 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
     // ConfigMaps are not for secrets: they are stored and shown in plain text.
     for o in objs.iter().filter(|o| o.kind == "ConfigMap") {
         let mut sink = Sink::new(o.file);
-        let name = o
-            .doc
-            .path(&["metadata", "name"])
-            .and_then(N::str)
-            .unwrap_or("?");
+        let name = o.name();
         for (k, v) in o.doc.get("data").map(N::entries).unwrap_or(&[]) {
             let Some(key) = k.str() else { continue };
             if secret_like(key) && !v.str().unwrap_or("").is_empty() {
@@ -637,11 +643,7 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
     let mut lb_ips: BTreeMap<Ipv4Addr, String> = BTreeMap::new();
     for o in objs.iter().filter(|o| o.kind == "Service") {
         let mut sink = Sink::new(o.file);
-        let name = o
-            .doc
-            .path(&["metadata", "name"])
-            .and_then(N::str)
-            .unwrap_or("?");
+        let name = o.name();
         let sel = labels_of(o.doc.path(&["spec", "selector"]));
         let matched: Vec<&Template> = templates
             .iter()
