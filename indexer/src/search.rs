@@ -186,40 +186,25 @@ pub struct SearchResponse {
 /// Tuning of candidate depth and fusion weights.
 #[derive(Debug, Clone, Copy)]
 pub struct Fusion {
-    /// Weight of query-term coverage (share of the query's distinct terms found in the
-    /// chunk) added to the normalised fused score when re-ranking the candidates.
-    pub coverage: f32,
-    /// Weight of the file prior: chunks of files whose chunks score well together get a bonus
-    /// (the sum of the file's fused chunk scores, normalised).
-    pub file_prior: f32,
-    /// `None`: reciprocal rank fusion. `Some(alpha)`: convex combination of min-max normalised
-    /// scores, `alpha` on BM25 and `1 - alpha` on dense.
-    pub convex: Option<f32>,
     pub candidates: usize,
     pub rrf_k: f32,
     pub w_bm25: f32,
     pub w_dense: f32,
     /// Passage budget in estimated word-pieces (0: every chunk is its own passage).
     pub passage_tokens: usize,
-    /// Score fusion: how deep each retriever's list is read to score the other's candidates.
-    pub fill_depth: usize,
     /// Bonus, in units of one first rank, for passages of a source the question names (its
-    /// `aliases` in sources.toml). Reciprocal rank fusion only.
+    /// `aliases` in sources.toml).
     pub source_hint: f32,
 }
 
 impl Default for Fusion {
     fn default() -> Self {
         Fusion {
-            coverage: 0.0,
-            file_prior: 0.0,
-            convex: None,
             candidates: 50,
             rrf_k: 60.0,
             w_bm25: 1.0,
             w_dense: 1.0,
             passage_tokens: PASSAGE_TOKENS,
-            fill_depth: 1000,
             source_hint: 0.5,
         }
     }
@@ -227,43 +212,27 @@ impl Default for Fusion {
 
 impl Fusion {
     /// Defaults, overridden by `PROVISIO_FUSION=rrf_k,w_bm25,w_dense,candidates` and
-    /// `PROVISIO_PASSAGE_TOKENS`, `PROVISIO_SOURCE_HINT`, `PROVISIO_FILL_DEPTH` (tuning runs).
+    /// `PROVISIO_PASSAGE_TOKENS`, `PROVISIO_SOURCE_HINT` (tuning runs).
     pub fn from_env() -> Self {
         let mut f = Fusion::default();
         if let Ok(v) = std::env::var("PROVISIO_FUSION") {
             let xs: Vec<f32> = v.split(',').filter_map(|x| x.trim().parse().ok()).collect();
             if let [k, wb, wd, c] = xs[..] {
                 f = Fusion {
-                    coverage: 0.0,
-                    file_prior: 0.0,
-                    convex: None,
                     rrf_k: k,
                     w_bm25: wb,
                     w_dense: wd,
                     candidates: c as usize,
                     passage_tokens: PASSAGE_TOKENS,
-                    fill_depth: 1000,
                     source_hint: 0.5,
                 };
             }
-        }
-        if let Ok(v) = std::env::var("PROVISIO_FILE_PRIOR") {
-            f.file_prior = v.parse().unwrap_or(0.0);
-        }
-        if let Ok(v) = std::env::var("PROVISIO_COVERAGE") {
-            f.coverage = v.parse().unwrap_or(0.0);
         }
         if let Ok(v) = std::env::var("PROVISIO_PASSAGE_TOKENS") {
             f.passage_tokens = v.parse().unwrap_or(PASSAGE_TOKENS);
         }
         if let Ok(v) = std::env::var("PROVISIO_SOURCE_HINT") {
             f.source_hint = v.parse().unwrap_or(0.5);
-        }
-        if let Ok(v) = std::env::var("PROVISIO_FILL_DEPTH") {
-            f.fill_depth = v.parse().unwrap_or(1000);
-        }
-        if let Ok(v) = std::env::var("PROVISIO_FUSION_CONVEX") {
-            f.convex = v.parse().ok();
         }
         f
     }
@@ -548,19 +517,12 @@ impl KnowledgeBase {
         self.validate(req)?;
         let kinds: Vec<String> = req.kinds.iter().map(|k| k.as_str().to_string()).collect();
         let n = self.fusion.candidates.max(req.k);
-        // Score fusion also needs each retriever's score for the other's candidates: it reads
-        // deeper lists (candidates still come from the top `n` of each).
-        let deep = match self.fusion.convex {
-            Some(_) => self.fusion.fill_depth.max(n),
-            None => n,
-        };
         let mut retrievers = Vec::new();
         let mut degraded = None;
 
         let bm25 = if req.mode != Mode::Dense {
             retrievers.push("bm25".to_string());
-            self.lexical
-                .search(&req.query, deep, &req.sources, &kinds)?
+            self.lexical.search(&req.query, n, &req.sources, &kinds)?
         } else {
             Vec::new()
         };
@@ -574,7 +536,7 @@ impl KnowledgeBase {
                     };
                     // Windows → chunks, best window first (max-sim per chunk).
                     let mut seen = HashSet::new();
-                    match store.search(&q[0], deep * 2, &filter) {
+                    match store.search(&q[0], n * 2, &filter) {
                         Ok(found) => {
                             retrievers.push("dense".to_string());
                             found
@@ -587,7 +549,7 @@ impl KnowledgeBase {
                                     self.window_chunks.get(w).map(|c| (*c as u64, s))
                                 })
                                 .filter(|(c, _)| seen.insert(*c))
-                                .take(deep)
+                                .take(n)
                                 .collect()
                         }
                         Err(e) => {
@@ -617,9 +579,7 @@ impl KnowledgeBase {
         if req.mode == Mode::Dense && degraded.is_some() {
             // Dense was asked for explicitly and cannot run: answer with BM25 and say so.
             retrievers.push("bm25".to_string());
-            let b = self
-                .lexical
-                .search(&req.query, deep, &req.sources, &kinds)?;
+            let b = self.lexical.search(&req.query, n, &req.sources, &kinds)?;
             return Ok(self.fuse(req, b, Vec::new(), retrievers, degraded));
         }
         Ok(self.fuse(req, bm25, dense, retrievers, degraded))
@@ -645,15 +605,10 @@ impl KnowledgeBase {
                 .filter(|(p, _, _)| seen.insert(*p))
                 .collect()
         };
-        let n = f.candidates.max(req.k);
-        let (full_b, full_d) = (collapse(&bm25), collapse(&dense));
-        let (pb, pd) = (
-            &full_b[..full_b.len().min(n)],
-            &full_d[..full_d.len().min(n)],
-        );
+        let (pb, pd) = (collapse(&bm25), collapse(&dense));
         // Passage → fused score, BM25 rank, dense rank, best chunk and that chunk's share.
         let mut scores: HashMap<usize, Cand> = HashMap::new();
-        for (list, bm25_side) in [(pb, true), (pd, false)] {
+        for (list, bm25_side) in [(&pb, true), (&pd, false)] {
             for (r, (p, ord, _)) in list.iter().enumerate() {
                 let add = match bm25_side {
                     true => f.w_bm25 / (f.rrf_k + r as f32 + 1.0),
@@ -675,47 +630,6 @@ impl KnowledgeBase {
                 if add > e.best_add {
                     e.best = *ord;
                     e.best_add = add;
-                }
-            }
-        }
-        if let Some(alpha) = f.convex {
-            // Score fusion: each retriever's best score in the passage (from the deep lists; a
-            // passage absent from a deep list gets that list's lowest score), min-max normalised
-            // over the candidates, then `alpha` BM25 + `1 - alpha` dense.
-            let lookup = |full: &[(usize, usize, f32)]| {
-                let floor = full.iter().map(|x| x.2).fold(f32::MAX, f32::min);
-                let floor = if floor == f32::MAX { 0.0 } else { floor };
-                let by: HashMap<usize, f32> = full.iter().map(|(p, _, s)| (*p, *s)).collect();
-                (by, floor)
-            };
-            let (bb, fb) = lookup(&full_b);
-            let (bd, fd) = lookup(&full_d);
-            let raw: Vec<(usize, f32, f32)> = scores
-                .keys()
-                .map(|p| {
-                    (
-                        *p,
-                        bb.get(p).copied().unwrap_or(fb),
-                        bd.get(p).copied().unwrap_or(fd),
-                    )
-                })
-                .collect();
-            let (lb, hb) = min_max(raw.iter().map(|x| x.1));
-            let (ld, hd) = min_max(raw.iter().map(|x| x.2));
-            let norm = |x: f32, lo: f32, hi: f32| if hi > lo { (x - lo) / (hi - lo) } else { 0.0 };
-            for (p, b, d) in raw {
-                if let Some(c) = scores.get_mut(&p) {
-                    let sb = if bm25.is_empty() {
-                        0.0
-                    } else {
-                        norm(b, lb, hb)
-                    };
-                    let sd = if dense.is_empty() {
-                        0.0
-                    } else {
-                        norm(d, ld, hd)
-                    };
-                    c.score = alpha * sb + (1.0 - alpha) * sd;
                 }
             }
         }
@@ -741,56 +655,10 @@ impl KnowledgeBase {
                     / ids.len() as f32;
             }
         }
-        if f.file_prior > 0.0 {
-            let mut by_file: HashMap<&str, f32> = HashMap::new();
-            for (_, c) in &ranked {
-                *by_file
-                    .entry(self.chunks[c.best].path.as_str())
-                    .or_default() += c.score;
-            }
-            let max_file = by_file
-                .values()
-                .copied()
-                .fold(0.0f32, f32::max)
-                .max(f32::EPSILON);
-            let max = ranked
-                .iter()
-                .map(|x| x.1.score)
-                .fold(0.0f32, f32::max)
-                .max(f32::EPSILON);
-            for (_, c) in &mut ranked {
-                let fp = by_file
-                    .get(self.chunks[c.best].path.as_str())
-                    .copied()
-                    .unwrap_or(0.0)
-                    / max_file;
-                c.score = c.score / max + f.file_prior * fp;
-            }
-        }
-        if f.coverage > 0.0 {
-            let qterms = self.lexical.analyze(&req.query);
-            let max = ranked
-                .iter()
-                .map(|x| x.1.score)
-                .fold(0.0f32, f32::max)
-                .max(f32::EPSILON);
-            if !qterms.is_empty() {
-                for (_, c) in &mut ranked {
-                    let cterms: HashSet<String> = self
-                        .lexical
-                        .analyze(&self.chunks[c.best].search_text)
-                        .into_iter()
-                        .collect();
-                    let cov = qterms.iter().filter(|t| cterms.contains(*t)).count() as f32
-                        / qterms.len() as f32;
-                    c.score = c.score / max + f.coverage * cov;
-                }
-            }
-        }
         // The question names a source (`with the bpg provider`, `tofu`, `MetalLB`): its passages
         // count as if they were first in part of one more list.
         let hints = source_hints(&req.query, &self.manifest.aliases);
-        if !hints.is_empty() && f.convex.is_none() && f.source_hint > 0.0 {
+        if !hints.is_empty() && f.source_hint > 0.0 {
             let bonus = f.source_hint * f.w_bm25.max(f.w_dense) / (f.rrf_k + 1.0);
             for (_, c) in &mut ranked {
                 if hints.contains(&self.chunks[c.best].source) {
@@ -967,10 +835,6 @@ pub fn source_hints(
 }
 
 /// Smallest and largest value (`(MAX, MIN)` for none).
-fn min_max(xs: impl Iterator<Item = f32>) -> (f32, f32) {
-    xs.fold((f32::MAX, f32::MIN), |(lo, hi), x| (lo.min(x), hi.max(x)))
-}
-
 /// A passage during fusion.
 struct Cand {
     score: f32,
