@@ -152,6 +152,43 @@ def test_plan_mode_drafts_against_the_live_lab(bin_path, data_dir, fakelab):
     asyncio.run(main())
 
 
+def test_plan_mode_drafts_and_lints_a_k3s_inventory(bin_path, data_dir, fakelab):
+    """The Builder's loop for a k3s cluster: the drafted inventory lints clean over MCP; a
+    literal token written into it by hand is an error finding that never echoes the secret."""
+    text = open(os.path.join(os.path.dirname(__file__), "..", "..", "corpus", "fixtures", "plans",
+                             "k3s-lab.json")).read()
+    text = text.replace('"ip": {"mode": "static", "cidr": "192.168.1.111/24", "gateway": "192.168.1.1"}',
+                        '"ip": {"mode": "auto", "subnet": "192.168.1.0/24", "gateway": "192.168.1.1"}')
+    plan = json.loads(text)
+    assert plan["items"][0]["ip"]["mode"] == "auto"
+
+    async def main():
+        async with stdio_session(bin_path, data_dir, fakelab, mode="plan") as s:
+            res = dump(await s.call_tool("draft_manifest", {"plan": plan}))
+            assert not res.get("isError"), res
+            files = res["structuredContent"]["files"]
+            assert res["structuredContent"]["questions"] == []
+            paths = [f["path"] for f in files]
+            assert "inventory/hosts.ini" in paths and "inventory/group_vars/all.yml" in paths, paths
+            res = dump(await s.call_tool("lint_manifest", {"files": files}))
+            assert not res.get("isError"), res
+            sc = res["structuredContent"]
+            assert sc["clean"] is True, sc
+            assert not any(f["code"] == "PV900" for f in sc["findings"]), sc["findings"]
+            secret = "s3cr3t-join-token"
+            edited = [dict(f, content="\n".join(
+                f"k3s_token: {secret}" if line.startswith("k3s_token:") else line
+                for line in f["content"].split("\n")))
+                if f["path"].endswith("all.yml") else f for f in files]
+            res = dump(await s.call_tool("lint_manifest", {"files": edited}))
+            assert not res.get("isError"), res
+            found = [f for f in res["structuredContent"]["findings"] if f["code"] == "PV132"]
+            assert found and found[0]["file"].endswith("group_vars/all.yml"), res["structuredContent"]
+            assert found[0]["severity"] == "error" and res["structuredContent"]["clean"] is False
+            assert secret not in json.dumps(res)
+    asyncio.run(main())
+
+
 def test_stdio_session(bin_path, data_dir, fakelab):
     async def main():
         t0 = time.monotonic()

@@ -21,7 +21,7 @@ pub enum Format {
 
 #[derive(Args, Debug)]
 pub struct LintArgs {
-    /// Files or directories (.tf, .tfvars, Kubernetes .yaml/.yml).
+    /// Files or directories (.tf, .tfvars, Kubernetes .yaml/.yml, k3s-ansible inventories).
     #[arg(required_unless_present = "rules")]
     pub paths: Vec<PathBuf>,
     #[arg(long, value_enum, default_value = "text")]
@@ -76,6 +76,13 @@ pub fn collect(path: &Path, out: &mut Vec<Input>) -> Result<()> {
                     .any(|x| name.ends_with(x))
             {
                 collect(&p, out)?;
+            } else if name.ends_with(".ini") || name == "hosts" {
+                // Ansible INI inventories, when they are k3s-ansible ones.
+                let content = std::fs::read_to_string(&p).unwrap_or_default();
+                let path = p.display().to_string();
+                if provisio_lint::k3s::shape(&path, &content).is_some() {
+                    out.push(Input { path, content });
+                }
             }
         }
         return Ok(());
@@ -145,7 +152,7 @@ pub fn run(paths: &Paths, a: &LintArgs, out: &mut dyn Write) -> Result<ExitCode>
     }
     if inputs.is_empty() {
         bail!(
-            "no .tf, .tfvars or .yaml files under {}",
+            "no .tf, .tfvars, .yaml or inventory files under {}",
             a.paths
                 .iter()
                 .map(|p| p.display().to_string())

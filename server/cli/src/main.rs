@@ -50,7 +50,8 @@ enum Cmd {
     CheckPlan(commands::CheckPlanArgs),
     /// Draft Terraform from a plan and the cluster's state (live, or `--state FILE`).
     Draft(draft::DraftArgs),
-    /// Lint Terraform (bpg/Telmate) and Kubernetes YAML: provider schemas, references,
+    /// Lint Terraform (bpg/Telmate), Kubernetes YAML and k3s-ansible inventories: provider
+    /// schemas, references,
     /// secrets, and the cluster (live, `--state FILE`, or `--no-cluster`). Exit 1 on errors.
     Lint(lint::LintArgs),
     /// Approve a previewed change set (out of band, on the server's machine), or list them.

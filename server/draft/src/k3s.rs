@@ -189,6 +189,18 @@ pub fn inventory(
             y.push_str(&format!("    k3s_version: {}\n", q(&k.k3s_version)));
             y.push_str(&format!("    token: {}\n", q(token)));
             y.push_str(&format!("    api_endpoint: {}\n", q(&endpoint)));
+            // k3s-io sets up neither a VIP nor MetalLB: the server certificate must still name
+            // the VIP, and k3s's own service load balancer must not compete with MetalLB.
+            let mut args = Vec::new();
+            if let Some(vip) = &k.api_vip {
+                args.push(format!("--tls-san {vip}"));
+            }
+            if k.metallb_range.is_some() {
+                args.push("--disable servicelb".to_string());
+            }
+            if !args.is_empty() {
+                y.push_str(&format!("    extra_server_args: {}\n", q(&args.join(" "))));
+            }
             vec![("inventory.yml".into(), y)]
         }
     }

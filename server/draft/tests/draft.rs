@@ -265,6 +265,11 @@ fn k3s_cluster_three_masters_two_workers() {
         "{inv}"
     );
     assert!(inv.contains("api_endpoint: \"192.168.1.3\""), "{inv}");
+    // The certificate names the VIP; servicelb gives way to MetalLB.
+    assert!(
+        inv.contains("extra_server_args: \"--tls-san 192.168.1.3 --disable servicelb\""),
+        "{inv}"
+    );
 }
 
 #[test]

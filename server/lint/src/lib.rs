@@ -1,9 +1,11 @@
-//! `lint_manifest`: Terraform for the bpg and Telmate Proxmox providers, and Kubernetes YAML.
+//! `lint_manifest`: Terraform for the bpg and Telmate Proxmox providers, Kubernetes YAML and
+//! k3s-ansible inventories.
 //! Findings are data ([`Finding`]) with stable rule codes ([`rules::RULES`]); cluster-aware
 //! rules use [`ClusterFacts`] (live state merged with site facts from the config).
 pub mod error;
 pub mod facts;
 pub mod finding;
+pub mod k3s;
 pub mod k8s;
 pub mod rules;
 pub mod sarif;
@@ -35,11 +37,14 @@ pub enum Kind {
     /// `.tfvars`: HCL syntax only.
     TfVars,
     Kubernetes,
+    /// k3s-ansible inventory (INI or YAML) or its `group_vars`.
+    K3sInventory(k3s::Shape),
     Other,
 }
 
 /// What kind of file this is: `.tf` is Terraform; `.yaml`/`.yml` with `apiVersion` and `kind`
-/// is Kubernetes; anything else (tfvars, Ansible inventories, vars) is not linted.
+/// is Kubernetes; k3s-ansible inventories and their group variables are recognised by their
+/// groups and variables ([`k3s::shape`]); anything else is not linted.
 pub fn kind_of(path: &str, content: &str) -> Kind {
     let p = path.to_ascii_lowercase();
     if p.ends_with(".tf") {
@@ -51,6 +56,8 @@ pub fn kind_of(path: &str, content: &str) -> Kind {
         && content.contains("kind")
     {
         Kind::Kubernetes
+    } else if let Some(s) = k3s::shape(path, content) {
+        Kind::K3sInventory(s)
     } else {
         Kind::Other
     }
@@ -80,6 +87,7 @@ pub fn counts(files: usize, findings: &[Finding]) -> Counts {
 pub fn lint(inputs: &[Input], facts: Option<&ClusterFacts>) -> Vec<Finding> {
     let mut modules: BTreeMap<String, Vec<(&str, &str)>> = BTreeMap::new();
     let mut yaml: Vec<(&str, &str)> = Vec::new();
+    let mut inventories: Vec<(&str, &str, k3s::Shape)> = Vec::new();
     let mut out = Vec::new();
     for i in inputs {
         match kind_of(&i.path, &i.content) {
@@ -92,13 +100,14 @@ pub fn lint(inputs: &[Input], facts: Option<&ClusterFacts>) -> Vec<Finding> {
                 modules.entry(dir).or_default().push((&i.path, &i.content));
             }
             Kind::Kubernetes => yaml.push((&i.path, &i.content)),
+            Kind::K3sInventory(s) => inventories.push((&i.path, &i.content, s)),
             Kind::TfVars => out.extend(terraform::syntax_only(&i.path, &i.content)),
             Kind::Other => {
                 let mut s = finding::Sink::new(&i.path);
                 s.push(
                     "PV900",
                     (1, 1, 1, 1),
-                    "not a Terraform (.tf) or Kubernetes YAML file: not linted",
+                    "not a Terraform (.tf), Kubernetes YAML or k3s-ansible inventory file: not linted",
                     None,
                 );
                 out.extend(s.out);
@@ -110,6 +119,9 @@ pub fn lint(inputs: &[Input], facts: Option<&ClusterFacts>) -> Vec<Finding> {
     }
     if !yaml.is_empty() {
         out.extend(k8s::lint(&yaml, facts));
+    }
+    if !inventories.is_empty() {
+        out.extend(k3s::lint(&inventories, facts));
     }
     out.sort_by(|a, b| {
         (&a.file, a.line, a.column, &a.code).cmp(&(&b.file, b.line, b.column, &b.code))

@@ -32,6 +32,11 @@ const K8S_PROBES: &str =
     "provisio://docs/k8s-docs/k8s-docs/content/en/docs/concepts/workloads/pods/probes.md";
 const K8S_SECRET: &str =
     "provisio://docs/k8s-docs/k8s-docs/content/en/docs/concepts/configuration/secret.md";
+const K3S_HA: &str = "provisio://docs/k3s-docs/k3s-docs/docs/datastore/ha-embedded.md";
+const K3S_IO_ANSIBLE: &str = "provisio://docs/k3s-io-k3s-ansible/k3s-io-k3s-ansible/README.md";
+const TIM_ANSIBLE: &str = "provisio://docs/techno-tim-k3s-ansible/techno-tim-k3s-ansible/README.md";
+const TIM_VARS: &str =
+    "provisio://docs/techno-tim-k3s-ansible/techno-tim-k3s-ansible/inventory/sample/group_vars/all.yml";
 const METALLB: &str = "provisio://docs/metallb-docs/metallb-docs/website/content/configuration/_advanced_ipaddresspool_configuration.md";
 
 macro_rules! r {
@@ -381,6 +386,70 @@ pub static RULES: &[Rule] = &[
         Warning,
         "Service targetPort number that no selected container declares",
         Some(K8S_SVC)
+    ),
+    // k3s-ansible inventories.
+    r!(
+        "PV130",
+        "k3s-inventory-groups",
+        Error,
+        "The server group is empty, or `k3s_cluster` does not hold the server and agent groups",
+        Some(TIM_ANSIBLE)
+    ),
+    r!(
+        "PV131",
+        "k3s-even-servers",
+        Warning,
+        "An even number of servers with embedded etcd (quorum needs an odd number)",
+        Some(K3S_HA)
+    ),
+    r!(
+        "PV132",
+        "k3s-literal-secret",
+        Error,
+        "Cluster token, agent token or datastore password written as a literal",
+        Some(K3S_IO_ANSIBLE)
+    ),
+    r!(
+        "PV133",
+        "k3s-version-format",
+        Error,
+        "k3s_version is not a k3s release name (v1.31.4+k3s1)",
+        Some(K3S_IO_ANSIBLE)
+    ),
+    r!(
+        "PV134",
+        "k3s-address-conflict",
+        Error,
+        "API VIP, node addresses and the MetalLB range overlap, or a host is in both groups",
+        Some(TIM_VARS)
+    ),
+    r!(
+        "PV135",
+        "k3s-missing-variable",
+        Warning,
+        "A variable the playbook needs is not set in the inventory files given",
+        Some(TIM_VARS)
+    ),
+    r!(
+        "PV136",
+        "k3s-site-mismatch",
+        Warning,
+        "API VIP or MetalLB range differs from the cluster's site facts",
+        None
+    ),
+    r!(
+        "PV137",
+        "k3s-invalid-value",
+        Error,
+        "Not a valid address, range or setting (metal_lb_type, metal_lb_mode)",
+        Some(TIM_VARS)
+    ),
+    r!(
+        "PV138",
+        "k3s-server-args",
+        Warning,
+        "Server arguments miss `--disable servicelb` next to MetalLB, or `--tls-san` for the VIP",
+        Some(TIM_VARS)
     ),
     // General.
     r!("PV900", "not-checked", Info, "File type not linted", None),

@@ -23,13 +23,25 @@ fn drafts_lint_clean() {
     };
     let facts = ClusterFacts::from_state(&state, &site).unwrap();
     let mut checked = 0;
-    for name in ["webserver.json", "k3s-lab.json", "nginx-app.json"] {
+    let mut inventories = 0;
+    // The k3s fixture once per inventory flavor (techno-tim, then k3s-io).
+    let cases = [
+        ("webserver.json", None),
+        ("k3s-lab.json", None),
+        ("k3s-lab.json", Some("k3s_io")),
+        ("nginx-app.json", None),
+    ];
+    for (name, flavor) in cases {
         for provider in [Provider::Bpg, Provider::Telmate] {
             // The k3s fixture asks for addresses the lab's masters hold (the draft test checks
             // that this becomes a question); here the plan takes free ones.
             let text = std::fs::read_to_string(fixtures().join("plans").join(name))
                 .unwrap()
-                .replace("192.168.1.111/24", "192.168.1.131/24");
+                .replace("192.168.1.111/24", "192.168.1.131/24")
+                .replace(
+                    "\"techno_tim\"",
+                    &format!("\"{}\"", flavor.unwrap_or("techno_tim")),
+                );
             let mut plan = parse(&text).unwrap();
             plan.provider = provider;
             let d = provisio_draft::draft(&plan, &state).unwrap();
@@ -42,6 +54,15 @@ fn drafts_lint_clean() {
                     content: f.content.clone(),
                 })
                 .collect();
+            inventories += inputs
+                .iter()
+                .filter(|i| {
+                    matches!(
+                        provisio_lint::kind_of(&i.path, &i.content),
+                        provisio_lint::Kind::K3sInventory(_)
+                    )
+                })
+                .count();
             let findings = lint(&inputs, Some(&facts));
             for f in &findings {
                 eprintln!(
@@ -72,5 +93,6 @@ fn drafts_lint_clean() {
             checked += inputs.len();
         }
     }
-    assert!(checked >= 10);
+    assert!(checked >= 12);
+    assert!(inventories >= 6, "inventory files linted: {inventories}");
 }

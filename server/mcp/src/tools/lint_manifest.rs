@@ -1,5 +1,5 @@
-//! `lint_manifest`: Terraform (bpg/Telmate) and Kubernetes YAML checked against the provider
-//! schemas, references, secrets and the live cluster; findings with stable codes, spans and
+//! `lint_manifest`: Terraform (bpg/Telmate), Kubernetes YAML and k3s-ansible inventories
+//! checked against the provider schemas, references, secrets and the live cluster; findings with stable codes, spans and
 //! fix hints.
 use rmcp::handler::server::tool::schema_for_type;
 use rmcp::handler::server::wrapper::Parameters;
@@ -20,7 +20,8 @@ use crate::ProvisioServer;
 #[serde(deny_unknown_fields)]
 pub struct LintRequest {
     /// The files: `.tf` files of one directory are linted together as a module; Kubernetes
-    /// `.yaml` files together (Services are matched against workloads across them); `.tfvars`
+    /// `.yaml` files together (Services are matched against workloads across them); k3s-ansible
+    /// inventories (`hosts.ini`, `group_vars/all.yml`, `inventory.yml`) by directory; `.tfvars`
     /// for syntax. Typically the `files` of a `draft_manifest` answer, after your edits.
     pub files: Vec<Input>,
     /// Configured cluster for the cluster-aware rules (default: the default cluster).
@@ -137,7 +138,9 @@ impl ProvisioServer {
     /// sensitive), the live cluster (clone template exists, node, storage content, bridge/vnet,
     /// VMID and IP collisions with guests, gateway, k3s VIP and MetalLB pool, capacity) and
     /// Kubernetes (schema of 1.37 kinds, selector/labels, :latest images, probes, resources,
-    /// LoadBalancer IPs in the MetalLB pool). Each finding has a stable code, line/column, a
+    /// LoadBalancer IPs in the MetalLB pool) and k3s-ansible inventories (groups, odd server
+    /// count, literal tokens, k3s_version, VIP/node/MetalLB overlaps, servicelb and tls-san).
+    /// Each finding has a stable code, line/column, a
     /// fix hint and the doc behind the rule. Reads only.
     #[tool(
         name = "lint_manifest",

@@ -1,0 +1,489 @@
+//! k3s-ansible inventories: each rule on a case that must trigger it and a fixed case that must
+//! not, the upstream sample inventories (read in place from ../shared when present), and a
+//! snapshot of the rendered findings of an inventory with many defects.
+use std::path::PathBuf;
+
+use provisio_lint::{lint, render_text, ClusterFacts, Input};
+
+const HOSTS: &str = "[master]
+10.0.0.11
+10.0.0.12
+10.0.0.13
+
+[node]
+10.0.0.21
+10.0.0.22
+
+[k3s_cluster:children]
+master
+node
+";
+
+const ALL: &str = r#"---
+k3s_version: v1.31.4+k3s1
+ansible_user: ops
+apiserver_endpoint: 10.0.0.9
+k3s_token: "{{ lookup('ansible.builtin.env', 'K3S_TOKEN') }}"
+extra_args: >-
+  --flannel-iface=eth0
+extra_server_args: >-
+  {{ extra_args }}
+  --tls-san {{ apiserver_endpoint }}
+  --disable servicelb
+  --disable traefik
+metal_lb_type: native
+metal_lb_mode: layer2
+metal_lb_ip_range: 10.0.0.240-10.0.0.250
+"#;
+
+const K3S_IO: &str = r#"---
+k3s_cluster:
+  children:
+    server:
+      hosts:
+        10.0.0.11:
+        10.0.0.12:
+        10.0.0.13:
+    agent:
+      hosts:
+        10.0.0.21:
+  vars:
+    ansible_user: ops
+    k3s_version: v1.31.4+k3s1
+    token: "{{ lookup('ansible.builtin.env', 'K3S_TOKEN') }}"
+    api_endpoint: "{{ hostvars[groups['server'][0]]['ansible_host'] | default(groups['server'][0]) }}"
+    extra_server_args: "--disable servicelb"
+"#;
+
+fn facts() -> ClusterFacts {
+    ClusterFacts {
+        cluster: "lab".into(),
+        metallb_pools: vec!["10.0.0.240-10.0.0.250".into()],
+        k3s_api_vip: Some("10.0.0.9".into()),
+        reserved: vec![
+            ("10.0.0.1".into(), "gateway".into()),
+            ("10.0.0.9".into(), "k3s API virtual IP".into()),
+            ("10.0.0.240-10.0.0.250".into(), "MetalLB pool".into()),
+        ],
+        ..Default::default()
+    }
+}
+
+fn run(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<provisio_lint::Finding> {
+    let inputs: Vec<Input> = files
+        .iter()
+        .map(|(p, c)| Input {
+            path: p.to_string(),
+            content: c.to_string(),
+        })
+        .collect();
+    lint(&inputs, facts)
+}
+
+fn codes(files: &[(&str, &str)]) -> Vec<String> {
+    run(files, Some(&facts()))
+        .into_iter()
+        .map(|f| f.code)
+        .collect()
+}
+
+/// techno-tim: (hosts.ini, all.yml).
+fn tim(hosts: &str, all: &str) -> Vec<String> {
+    codes(&[("inv/hosts.ini", hosts), ("inv/group_vars/all.yml", all)])
+}
+
+fn case(code: &str, bad: Vec<String>, good: Vec<String>) {
+    assert!(bad.iter().any(|c| c == code), "{code} not raised: {bad:?}");
+    assert!(
+        !good.iter().any(|c| c == code),
+        "{code} raised on the fixed case: {good:?}"
+    );
+}
+
+#[test]
+fn clean_inventories_have_no_findings() {
+    let f = run(
+        &[("inv/hosts.ini", HOSTS), ("inv/group_vars/all.yml", ALL)],
+        Some(&facts()),
+    );
+    assert!(f.is_empty(), "{}", render_text(&f));
+    let f = run(&[("inventory.yml", K3S_IO)], Some(&facts()));
+    assert!(f.is_empty(), "{}", render_text(&f));
+    // Without cluster facts too.
+    let f = run(&[("inventory.yml", K3S_IO)], None);
+    assert!(f.is_empty(), "{}", render_text(&f));
+}
+
+#[test]
+fn recognised_as_inventories() {
+    use provisio_lint::{k3s::Shape, kind_of, Kind};
+    assert_eq!(
+        kind_of("inv/hosts.ini", HOSTS),
+        Kind::K3sInventory(Shape::Ini)
+    );
+    assert_eq!(
+        kind_of("inventory/hosts", HOSTS),
+        Kind::K3sInventory(Shape::Ini)
+    );
+    assert_eq!(
+        kind_of("inv/group_vars/all.yml", ALL),
+        Kind::K3sInventory(Shape::GroupVars)
+    );
+    assert_eq!(
+        kind_of("inventory.yml", K3S_IO),
+        Kind::K3sInventory(Shape::YamlInventory)
+    );
+    // An unrelated INI or YAML file stays "not linted".
+    assert_eq!(kind_of("setup.ini", "[tool]\nx = 1\n"), Kind::Other);
+    assert_eq!(kind_of("ci.yml", "jobs:\n  build: {}\n"), Kind::Other);
+    let c = codes(&[("setup.ini", "[tool]\nx = 1\n")]);
+    assert_eq!(c, vec!["PV900"]);
+}
+
+#[test]
+fn groups() {
+    // Empty master group; groups named for the other playbook.
+    case(
+        "PV130",
+        tim(&HOSTS.replace("10.0.0.11\n10.0.0.12\n10.0.0.13\n", ""), ALL),
+        tim(HOSTS, ALL),
+    );
+    let renamed = HOSTS.replace("[master]", "[server]");
+    let f = run(
+        &[("inv/hosts.ini", &renamed), ("inv/group_vars/all.yml", ALL)],
+        Some(&facts()),
+    );
+    assert!(f.iter().any(|x| x.code == "PV130"), "{f:?}");
+    // k3s_cluster missing, or not holding the agents.
+    case(
+        "PV130",
+        tim(
+            &HOSTS.replace("[k3s_cluster:children]\nmaster\nnode\n", ""),
+            ALL,
+        ),
+        tim(HOSTS, ALL),
+    );
+    case(
+        "PV130",
+        tim(&HOSTS.replace("master\nnode\n", "master\n"), ALL),
+        tim(HOSTS, ALL),
+    );
+    case(
+        "PV130",
+        codes(&[(
+            "inventory.yml",
+            &K3S_IO.replace("    server:", "    servers:"),
+        )]),
+        codes(&[("inventory.yml", K3S_IO)]),
+    );
+    // A host in both groups.
+    case(
+        "PV134",
+        tim(&HOSTS.replace("10.0.0.22", "10.0.0.13"), ALL),
+        tim(HOSTS, ALL),
+    );
+}
+
+#[test]
+fn even_servers() {
+    let two = HOSTS.replace("10.0.0.13\n", "");
+    case("PV131", tim(&two, ALL), tim(HOSTS, ALL));
+    // An external datastore has no quorum to keep.
+    let ext = K3S_IO.replace("        10.0.0.13:\n", "");
+    let ext_db = ext.replace(
+        "    extra_server_args: \"--disable servicelb\"",
+        "    use_external_database: true\n    extra_server_args: \"--disable servicelb --datastore-endpoint={{ db_url }}\"",
+    );
+    case(
+        "PV131",
+        codes(&[("inventory.yml", &ext)]),
+        codes(&[("inventory.yml", &ext_db)]),
+    );
+    // One server is not HA and is fine.
+    let one = HOSTS.replace("10.0.0.12\n10.0.0.13\n", "");
+    assert!(!tim(&one, ALL).iter().any(|c| c == "PV131"));
+}
+
+#[test]
+fn literal_secrets() {
+    let lit = ALL.replace(
+        "\"{{ lookup('ansible.builtin.env', 'K3S_TOKEN') }}\"",
+        "some-SUPER-secret",
+    );
+    case("PV132", tim(HOSTS, &lit), tim(HOSTS, ALL));
+    let vaulted = ALL.replace(
+        "\"{{ lookup('ansible.builtin.env', 'K3S_TOKEN') }}\"",
+        "!vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  6233\n",
+    );
+    assert!(!tim(HOSTS, &vaulted).iter().any(|c| c == "PV132"));
+    let io = K3S_IO.replace(
+        "\"{{ lookup('ansible.builtin.env', 'K3S_TOKEN') }}\"",
+        "\"changeme!\"",
+    );
+    case(
+        "PV132",
+        codes(&[("inventory.yml", &io)]),
+        codes(&[("inventory.yml", K3S_IO)]),
+    );
+    // A database password inside the server arguments.
+    let db = |url: &str| {
+        K3S_IO.replace(
+            "    extra_server_args: \"--disable servicelb\"",
+            &format!("    use_external_database: true\n    extra_server_args: \"--disable servicelb --datastore-endpoint={url}\""),
+        )
+    };
+    case(
+        "PV132",
+        codes(&[("inventory.yml", &db("postgres://k3s:hunter2@db:5432/k3s"))]),
+        codes(&[(
+            "inventory.yml",
+            &db("postgres://k3s:{{ db_password }}@db:5432/k3s"),
+        )]),
+    );
+    // Tokens in INI group vars.
+    let ini = format!("{HOSTS}\n[k3s_cluster:vars]\nk3s_token=abc123\n");
+    let ini_ok = format!(
+        "{HOSTS}\n[k3s_cluster:vars]\nk3s_token=\"{{{{ lookup('env', 'K3S_TOKEN') }}}}\"\n"
+    );
+    let all_no_token = ALL.replace(
+        "k3s_token: \"{{ lookup('ansible.builtin.env', 'K3S_TOKEN') }}\"\n",
+        "",
+    );
+    case(
+        "PV132",
+        tim(&ini, &all_no_token),
+        tim(&ini_ok, &all_no_token),
+    );
+    // The secret is never echoed.
+    let f = run(
+        &[("inv/hosts.ini", HOSTS), ("inv/group_vars/all.yml", &lit)],
+        None,
+    );
+    assert!(!render_text(&f).contains("some-SUPER-secret"));
+}
+
+#[test]
+fn version_format() {
+    for bad in ["1.31.4+k3s1", "v1.31.4", "latest"] {
+        let b = ALL.replace("v1.31.4+k3s1", bad);
+        case("PV133", tim(HOSTS, &b), tim(HOSTS, ALL));
+    }
+    let f = run(
+        &[(
+            "inv/group_vars/all.yml",
+            &ALL.replace("v1.31.4+k3s1", "1.31.4"),
+        )],
+        None,
+    );
+    let fix = f.iter().find(|x| x.code == "PV133").unwrap().fix.clone();
+    assert!(fix.unwrap().contains("v1.31.4+k3s1"));
+}
+
+#[test]
+fn address_conflicts() {
+    // The VIP is a master's own address.
+    case(
+        "PV134",
+        tim(
+            HOSTS,
+            &ALL.replace(
+                "apiserver_endpoint: 10.0.0.9",
+                "apiserver_endpoint: 10.0.0.12",
+            ),
+        ),
+        tim(HOSTS, ALL),
+    );
+    // The VIP inside the MetalLB range.
+    case(
+        "PV134",
+        tim(
+            HOSTS,
+            &ALL.replace(
+                "apiserver_endpoint: 10.0.0.9",
+                "apiserver_endpoint: 10.0.0.245",
+            ),
+        ),
+        tim(HOSTS, ALL),
+    );
+    // A node inside the MetalLB range (of the file, and of the site facts).
+    case(
+        "PV134",
+        tim(&HOSTS.replace("10.0.0.22", "10.0.0.241"), ALL),
+        tim(HOSTS, ALL),
+    );
+    let no_range = ALL.replace(
+        "metal_lb_ip_range: 10.0.0.240-10.0.0.250\n",
+        "metal_lb_ip_range: 10.0.0.200-10.0.0.210\n",
+    );
+    case(
+        "PV134",
+        tim(&HOSTS.replace("10.0.0.22", "10.0.0.1"), &no_range),
+        tim(HOSTS, &no_range),
+    );
+    // k3s-io: the API endpoint on an agent.
+    let on = |ip: &str| {
+        K3S_IO.replace(
+            "    api_endpoint: \"{{ hostvars[groups['server'][0]]['ansible_host'] | default(groups['server'][0]) }}\"",
+            &format!("    api_endpoint: {ip}"),
+        )
+    };
+    case(
+        "PV134",
+        codes(&[("inventory.yml", &on("10.0.0.21"))]),
+        codes(&[("inventory.yml", &on("10.0.0.11"))]),
+    );
+    // Hosts given by name with ansible_host are checked by address.
+    let named = "[master]\ncp1 ansible_host=10.0.0.11\n\n[node]\nw1 ansible_host=10.0.0.243\n\n[k3s_cluster:children]\nmaster\nnode\n";
+    case(
+        "PV134",
+        tim(named, ALL),
+        tim(&named.replace("10.0.0.243", "10.0.0.21"), ALL),
+    );
+}
+
+#[test]
+fn missing_variables() {
+    let no_vip = ALL.replace("apiserver_endpoint: 10.0.0.9\n", "");
+    case("PV135", tim(HOSTS, &no_vip), tim(HOSTS, ALL));
+    let no_ver = K3S_IO.replace("    k3s_version: v1.31.4+k3s1\n", "");
+    case(
+        "PV135",
+        codes(&[("inventory.yml", &no_ver)]),
+        codes(&[("inventory.yml", K3S_IO)]),
+    );
+    // hosts.ini alone: its variables live elsewhere, so nothing is reported missing.
+    assert!(!codes(&[("inv/hosts.ini", HOSTS)])
+        .iter()
+        .any(|c| c == "PV135"));
+}
+
+#[test]
+fn site_mismatch() {
+    case(
+        "PV136",
+        tim(
+            HOSTS,
+            &ALL.replace(
+                "apiserver_endpoint: 10.0.0.9",
+                "apiserver_endpoint: 10.0.0.8",
+            ),
+        ),
+        tim(HOSTS, ALL),
+    );
+    case(
+        "PV136",
+        tim(
+            HOSTS,
+            &ALL.replace("10.0.0.240-10.0.0.250", "10.0.0.230-10.0.0.245"),
+        ),
+        tim(HOSTS, ALL),
+    );
+    // Without facts there is nothing to compare with.
+    let f = run(
+        &[
+            ("inv/hosts.ini", HOSTS),
+            (
+                "inv/group_vars/all.yml",
+                &ALL.replace(
+                    "apiserver_endpoint: 10.0.0.9",
+                    "apiserver_endpoint: 10.0.0.8",
+                ),
+            ),
+        ],
+        None,
+    );
+    assert!(f.is_empty(), "{}", render_text(&f));
+}
+
+#[test]
+fn invalid_values() {
+    case(
+        "PV137",
+        tim(
+            HOSTS,
+            &ALL.replace("metal_lb_mode: layer2", "metal_lb_mode: l2"),
+        ),
+        tim(HOSTS, ALL),
+    );
+    case(
+        "PV137",
+        tim(
+            HOSTS,
+            &ALL.replace("metal_lb_type: native", "metal_lb_type: frrr"),
+        ),
+        tim(HOSTS, ALL),
+    );
+    case(
+        "PV137",
+        tim(
+            HOSTS,
+            &ALL.replace("10.0.0.240-10.0.0.250", "10.0.0.240-10.0.0"),
+        ),
+        tim(HOSTS, ALL),
+    );
+    case(
+        "PV137",
+        tim(&HOSTS.replace("10.0.0.21", "10.0.0.321"), ALL),
+        tim(HOSTS, ALL),
+    );
+}
+
+#[test]
+fn server_args() {
+    let with_lb = ALL.replace("  --disable servicelb\n", "");
+    case("PV138", tim(HOSTS, &with_lb), tim(HOSTS, ALL));
+    let no_san = ALL.replace("  --tls-san {{ apiserver_endpoint }}\n", "");
+    case("PV138", tim(HOSTS, &no_san), tim(HOSTS, ALL));
+    // k3s-io with MetalLB in the site facts.
+    let io = K3S_IO.replace("    extra_server_args: \"--disable servicelb\"\n", "");
+    case(
+        "PV138",
+        codes(&[("inventory.yml", &io)]),
+        codes(&[("inventory.yml", K3S_IO)]),
+    );
+    assert!(run(&[("inventory.yml", &io)], None).is_empty());
+}
+
+#[test]
+fn inventories_snapshot() {
+    let hosts = "[master]\n10.0.0.11\n10.0.0.12\n\n[node]\n10.0.0.9\n10.0.0.241\n\n[k3s_cluster:children]\nmaster\n";
+    let all = ALL
+        .replace("v1.31.4+k3s1", "1.31.4")
+        .replace(
+            "\"{{ lookup('ansible.builtin.env', 'K3S_TOKEN') }}\"",
+            "changeme",
+        )
+        .replace("  --disable servicelb\n", "")
+        .replace("metal_lb_mode: layer2", "metal_lb_mode: L2");
+    let f = run(
+        &[("inv/hosts.ini", hosts), ("inv/group_vars/all.yml", &all)],
+        Some(&facts()),
+    );
+    insta::assert_snapshot!(render_text(&f));
+}
+
+/// The upstream sample inventories: their only finding is the literal placeholder token.
+#[test]
+fn upstream_samples() {
+    let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
+    if !corpus.is_dir() {
+        eprintln!("skipped: {} not present", corpus.display());
+        return;
+    }
+    let read = |p: &str| std::fs::read_to_string(corpus.join(p)).unwrap();
+    let tim_hosts = read("techno-tim-k3s-ansible/inventory/sample/hosts.ini");
+    let tim_all = read("techno-tim-k3s-ansible/inventory/sample/group_vars/all.yml");
+    let f = run(
+        &[
+            ("sample/hosts.ini", &tim_hosts),
+            ("sample/group_vars/all.yml", &tim_all),
+        ],
+        None,
+    );
+    let c: Vec<&str> = f.iter().map(|x| x.code.as_str()).collect();
+    assert_eq!(c, vec!["PV132"], "{}", render_text(&f));
+    let io = read("k3s-io-k3s-ansible/inventory-sample.yml");
+    let f = run(&[("inventory.yml", &io)], None);
+    let c: Vec<&str> = f.iter().map(|x| x.code.as_str()).collect();
+    assert_eq!(c, vec!["PV132"], "{}", render_text(&f));
+}
