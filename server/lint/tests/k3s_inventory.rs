@@ -92,6 +92,11 @@ fn tim(hosts: &str, all: &str) -> Vec<String> {
     codes(&[("inv/hosts.ini", hosts), ("inv/group_vars/all.yml", all)])
 }
 
+/// A techno-tim case against the clean inventory.
+fn tcase(code: &str, hosts: &str, all: &str) {
+    case(code, tim(hosts, all), tim(HOSTS, ALL));
+}
+
 fn case(code: &str, bad: Vec<String>, good: Vec<String>) {
     assert!(bad.iter().any(|c| c == code), "{code} not raised: {bad:?}");
     assert!(
@@ -143,10 +148,10 @@ fn recognised_as_inventories() {
 #[test]
 fn groups() {
     // Empty master group; groups named for the other playbook.
-    case(
+    tcase(
         "PV130",
-        tim(&HOSTS.replace("10.0.0.11\n10.0.0.12\n10.0.0.13\n", ""), ALL),
-        tim(HOSTS, ALL),
+        &HOSTS.replace("10.0.0.11\n10.0.0.12\n10.0.0.13\n", ""),
+        ALL,
     );
     let renamed = HOSTS.replace("[master]", "[server]");
     let f = run(
@@ -155,19 +160,12 @@ fn groups() {
     );
     assert!(f.iter().any(|x| x.code == "PV130"), "{f:?}");
     // k3s_cluster missing, or not holding the agents.
-    case(
+    tcase(
         "PV130",
-        tim(
-            &HOSTS.replace("[k3s_cluster:children]\nmaster\nnode\n", ""),
-            ALL,
-        ),
-        tim(HOSTS, ALL),
+        &HOSTS.replace("[k3s_cluster:children]\nmaster\nnode\n", ""),
+        ALL,
     );
-    case(
-        "PV130",
-        tim(&HOSTS.replace("master\nnode\n", "master\n"), ALL),
-        tim(HOSTS, ALL),
-    );
+    tcase("PV130", &HOSTS.replace("master\nnode\n", "master\n"), ALL);
     case(
         "PV130",
         codes(&[(
@@ -177,17 +175,13 @@ fn groups() {
         codes(&[("inventory.yml", K3S_IO)]),
     );
     // A host in both groups.
-    case(
-        "PV134",
-        tim(&HOSTS.replace("10.0.0.22", "10.0.0.13"), ALL),
-        tim(HOSTS, ALL),
-    );
+    tcase("PV134", &HOSTS.replace("10.0.0.22", "10.0.0.13"), ALL);
 }
 
 #[test]
 fn even_servers() {
     let two = HOSTS.replace("10.0.0.13\n", "");
-    case("PV131", tim(&two, ALL), tim(HOSTS, ALL));
+    tcase("PV131", &two, ALL);
     // An external datastore has no quorum to keep.
     let ext = K3S_IO.replace("        10.0.0.13:\n", "");
     let ext_db = ext.replace(
@@ -210,7 +204,7 @@ fn literal_secrets() {
         "\"{{ lookup('ansible.builtin.env', 'K3S_TOKEN') }}\"",
         "some-SUPER-secret",
     );
-    case("PV132", tim(HOSTS, &lit), tim(HOSTS, ALL));
+    tcase("PV132", HOSTS, &lit);
     let vaulted = ALL.replace(
         "\"{{ lookup('ansible.builtin.env', 'K3S_TOKEN') }}\"",
         "!vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  6233\n",
@@ -266,7 +260,7 @@ fn literal_secrets() {
 fn version_format() {
     for bad in ["1.31.4+k3s1", "v1.31.4", "latest"] {
         let b = ALL.replace("v1.31.4+k3s1", bad);
-        case("PV133", tim(HOSTS, &b), tim(HOSTS, ALL));
+        tcase("PV133", HOSTS, &b);
     }
     let f = run(
         &[(
@@ -282,35 +276,25 @@ fn version_format() {
 #[test]
 fn address_conflicts() {
     // The VIP is a master's own address.
-    case(
+    tcase(
         "PV134",
-        tim(
-            HOSTS,
-            &ALL.replace(
-                "apiserver_endpoint: 10.0.0.9",
-                "apiserver_endpoint: 10.0.0.12",
-            ),
+        HOSTS,
+        &ALL.replace(
+            "apiserver_endpoint: 10.0.0.9",
+            "apiserver_endpoint: 10.0.0.12",
         ),
-        tim(HOSTS, ALL),
     );
     // The VIP inside the MetalLB range.
-    case(
+    tcase(
         "PV134",
-        tim(
-            HOSTS,
-            &ALL.replace(
-                "apiserver_endpoint: 10.0.0.9",
-                "apiserver_endpoint: 10.0.0.245",
-            ),
+        HOSTS,
+        &ALL.replace(
+            "apiserver_endpoint: 10.0.0.9",
+            "apiserver_endpoint: 10.0.0.245",
         ),
-        tim(HOSTS, ALL),
     );
     // A node inside the MetalLB range (of the file, and of the site facts).
-    case(
-        "PV134",
-        tim(&HOSTS.replace("10.0.0.22", "10.0.0.241"), ALL),
-        tim(HOSTS, ALL),
-    );
+    tcase("PV134", &HOSTS.replace("10.0.0.22", "10.0.0.241"), ALL);
     let no_range = ALL.replace(
         "metal_lb_ip_range: 10.0.0.240-10.0.0.250\n",
         "metal_lb_ip_range: 10.0.0.200-10.0.0.210\n",
@@ -344,7 +328,7 @@ fn address_conflicts() {
 #[test]
 fn missing_variables() {
     let no_vip = ALL.replace("apiserver_endpoint: 10.0.0.9\n", "");
-    case("PV135", tim(HOSTS, &no_vip), tim(HOSTS, ALL));
+    tcase("PV135", HOSTS, &no_vip);
     let no_ver = K3S_IO.replace("    k3s_version: v1.31.4+k3s1\n", "");
     case(
         "PV135",
@@ -359,24 +343,18 @@ fn missing_variables() {
 
 #[test]
 fn site_mismatch() {
-    case(
+    tcase(
         "PV136",
-        tim(
-            HOSTS,
-            &ALL.replace(
-                "apiserver_endpoint: 10.0.0.9",
-                "apiserver_endpoint: 10.0.0.8",
-            ),
+        HOSTS,
+        &ALL.replace(
+            "apiserver_endpoint: 10.0.0.9",
+            "apiserver_endpoint: 10.0.0.8",
         ),
-        tim(HOSTS, ALL),
     );
-    case(
+    tcase(
         "PV136",
-        tim(
-            HOSTS,
-            &ALL.replace("10.0.0.240-10.0.0.250", "10.0.0.230-10.0.0.245"),
-        ),
-        tim(HOSTS, ALL),
+        HOSTS,
+        &ALL.replace("10.0.0.240-10.0.0.250", "10.0.0.230-10.0.0.245"),
     );
     // Without facts there is nothing to compare with.
     let f = run(
@@ -397,43 +375,30 @@ fn site_mismatch() {
 
 #[test]
 fn invalid_values() {
-    case(
+    tcase(
         "PV137",
-        tim(
-            HOSTS,
-            &ALL.replace("metal_lb_mode: layer2", "metal_lb_mode: l2"),
-        ),
-        tim(HOSTS, ALL),
+        HOSTS,
+        &ALL.replace("metal_lb_mode: layer2", "metal_lb_mode: l2"),
     );
-    case(
+    tcase(
         "PV137",
-        tim(
-            HOSTS,
-            &ALL.replace("metal_lb_type: native", "metal_lb_type: frrr"),
-        ),
-        tim(HOSTS, ALL),
+        HOSTS,
+        &ALL.replace("metal_lb_type: native", "metal_lb_type: frrr"),
     );
-    case(
+    tcase(
         "PV137",
-        tim(
-            HOSTS,
-            &ALL.replace("10.0.0.240-10.0.0.250", "10.0.0.240-10.0.0"),
-        ),
-        tim(HOSTS, ALL),
+        HOSTS,
+        &ALL.replace("10.0.0.240-10.0.0.250", "10.0.0.240-10.0.0"),
     );
-    case(
-        "PV137",
-        tim(&HOSTS.replace("10.0.0.21", "10.0.0.321"), ALL),
-        tim(HOSTS, ALL),
-    );
+    tcase("PV137", &HOSTS.replace("10.0.0.21", "10.0.0.321"), ALL);
 }
 
 #[test]
 fn server_args() {
     let with_lb = ALL.replace("  --disable servicelb\n", "");
-    case("PV138", tim(HOSTS, &with_lb), tim(HOSTS, ALL));
+    tcase("PV138", HOSTS, &with_lb);
     let no_san = ALL.replace("  --tls-san {{ apiserver_endpoint }}\n", "");
-    case("PV138", tim(HOSTS, &no_san), tim(HOSTS, ALL));
+    tcase("PV138", HOSTS, &no_san);
     // k3s-io with MetalLB in the site facts.
     let io = K3S_IO.replace("    extra_server_args: \"--disable servicelb\"\n", "");
     case(
