@@ -112,22 +112,15 @@ impl Inv {
 
 /// The directory that ties an inventory's files together (`group_vars/` belongs to its parent).
 fn dir_of(path: &str) -> String {
-    let mut d = path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
-    for sub in ["group_vars", "host_vars"] {
-        if let Some(parent) = d.strip_suffix(sub) {
-            d = parent.trim_end_matches('/');
-        } else if let Some((parent, last)) = d.rsplit_once('/') {
-            // group_vars/all/main.yml
-            if let Some((pp, s)) = parent.rsplit_once('/') {
-                if s == sub && !last.is_empty() {
-                    d = pp;
-                }
-            } else if parent == sub {
-                d = "";
-            }
-        }
+    let d = path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+    let parts: Vec<&str> = d.split('/').collect();
+    match parts
+        .iter()
+        .position(|p| *p == "group_vars" || *p == "host_vars")
+    {
+        Some(i) => parts[..i].join("/"),
+        None => d.to_string(),
     }
-    d.to_string()
 }
 
 fn line_span(line: u32, col: u32, width: usize) -> Span {
