@@ -122,22 +122,14 @@ fn clean_inventories_have_no_findings() {
 #[test]
 fn recognised_as_inventories() {
     use provisio_lint::{k3s::Shape, kind_of, Kind};
-    assert_eq!(
-        kind_of("inv/hosts.ini", HOSTS),
-        Kind::K3sInventory(Shape::Ini)
-    );
-    assert_eq!(
-        kind_of("inventory/hosts", HOSTS),
-        Kind::K3sInventory(Shape::Ini)
-    );
-    assert_eq!(
-        kind_of("inv/group_vars/all.yml", ALL),
-        Kind::K3sInventory(Shape::GroupVars)
-    );
-    assert_eq!(
-        kind_of("inventory.yml", K3S_IO),
-        Kind::K3sInventory(Shape::YamlInventory)
-    );
+    for (path, text, shape) in [
+        ("inv/hosts.ini", HOSTS, Shape::Ini),
+        ("inventory/hosts", HOSTS, Shape::Ini),
+        ("inv/group_vars/all.yml", ALL, Shape::GroupVars),
+        ("inventory.yml", K3S_IO, Shape::YamlInventory),
+    ] {
+        assert_eq!(kind_of(path, text), Kind::K3sInventory(shape), "{path}");
+    }
     // An unrelated INI or YAML file stays "not linted".
     assert_eq!(kind_of("setup.ini", "[tool]\nx = 1\n"), Kind::Other);
     assert_eq!(kind_of("ci.yml", "jobs:\n  build: {}\n"), Kind::Other);
