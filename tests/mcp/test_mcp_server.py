@@ -186,6 +186,10 @@ def test_plan_mode_drafts_and_lints_a_k3s_inventory(bin_path, data_dir, fakelab)
             assert found and found[0]["file"].endswith("group_vars/all.yml"), res["structuredContent"]
             assert found[0]["severity"] == "error" and res["structuredContent"]["clean"] is False
             assert secret not in json.dumps(res)
+            # The same path twice is a bad argument naming both entries, not a merged module.
+            res = dump(await s.call_tool("lint_manifest", {"files": files + files[:1]}))
+            assert res["isError"] is True, res
+            assert f"`files[{len(files)}].path` repeats `files[0].path`" in res["content"][0]["text"], res
     asyncio.run(main())
 
 

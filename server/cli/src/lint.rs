@@ -150,6 +150,11 @@ pub fn run(paths: &Paths, a: &LintArgs, out: &mut dyn Write) -> Result<ExitCode>
     for p in &a.paths {
         collect(p, &mut inputs)?;
     }
+    // Overlapping arguments (`dir` and `dir/sub`) name some files twice: lint each once.
+    let mut seen = std::collections::HashSet::new();
+    inputs.retain(|i| {
+        seen.insert(std::fs::canonicalize(&i.path).unwrap_or_else(|_| PathBuf::from(&i.path)))
+    });
     if inputs.is_empty() {
         bail!(
             "no .tf, .tfvars, .yaml or inventory files under {}",

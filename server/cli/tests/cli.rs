@@ -408,3 +408,32 @@ fn lint_draft_output_then_a_broken_copy() {
         .collect();
     assert!(ids.contains(&"PV030") && !ids.contains(&"PV046"), "{sarif}");
 }
+
+/// Overlapping arguments (a directory and its subdirectory, or one path spelled two ways)
+/// lint each file once: no "declared twice" against itself.
+#[test]
+fn lint_overlapping_paths_reads_each_file_once() {
+    let d = tempfile::tempdir().unwrap();
+    let sub = d.path().join("envs/web");
+    std::fs::create_dir_all(&sub).unwrap();
+    std::fs::write(
+        sub.join("main.tf"),
+        "variable \"name\" {\n  type = string\n}\noutput \"name\" {\n  value = var.name\n}\n",
+    )
+    .unwrap();
+    let parent = d.path().join("envs");
+    let dotted = sub.join("../web");
+    let o = provisio(
+        d.path(),
+        &[
+            "lint",
+            "--no-cluster",
+            parent.to_str().unwrap(),
+            sub.to_str().unwrap(),
+            dotted.to_str().unwrap(),
+        ],
+    );
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{text}");
+    assert!(text.contains("1 files: 0 errors"), "{text}");
+}

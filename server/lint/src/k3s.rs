@@ -436,7 +436,7 @@ fn check(inv: &Inv, sinks: &mut [Sink], facts: Option<&ClusterFacts>) {
             .get("extra_server_args")
             .is_some_and(|v| v.text.contains("--datastore-endpoint"));
     let n = servers.len();
-    if n >= 2 && n % 2 == 0 && !external {
+    if n >= 2 && n.is_multiple_of(2) && !external {
         let s = &servers[n - 1];
         sinks[s.file].push(
             "PV131",
@@ -668,8 +668,8 @@ fn check(inv: &Inv, sinks: &mut [Sink], facts: Option<&ClusterFacts>) {
         }
     }
     if let (Some((r, v)), Some(f)) = (range, facts) {
-        if !f.metallb_pools.is_empty() && !(f.in_metallb_pool(r.first) && f.in_metallb_pool(r.last))
-        {
+        let inside = f.in_metallb_pool(r.first) && f.in_metallb_pool(r.last);
+        if !f.metallb_pools.is_empty() && !inside {
             sinks[v.file].push(
                 "PV136",
                 v.span,

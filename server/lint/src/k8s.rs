@@ -499,9 +499,10 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
                             f.cluster,
                             f.namespaces.join(", ")
                         ),
-                        Some(format!(
+                        Some(
                             "create it (a Namespace object) or use one of the known namespaces"
-                        )),
+                                .into(),
+                        ),
                     );
                     out.extend(sink.out);
                 }

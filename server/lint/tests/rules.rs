@@ -224,6 +224,136 @@ fn terraform_reference_rules() {
     assert!(!g.iter().any(|c| c.starts_with("PV02")), "{g:?}");
 }
 
+/// Module-level constructs whose addresses are not plain resource references: aliased provider
+/// configurations, `moved`/`removed`/`import` blocks, `check` blocks' scoped data sources,
+/// ephemeral resources, `lifecycle.ignore_changes` paths and OpenTofu state encryption.
+#[test]
+fn terraform_reference_rules_for_module_constructs() {
+    let second =
+        "provider \"proxmox\" {\n  alias    = \"second\"\n  endpoint = \"https://pve2:8006/\"\n}\n";
+    // provider = NAME.ALIAS must name a configuration.
+    case(
+        "PV022",
+        &format!("{second}{}", vm("  provider = proxmox.secnd\n")),
+        &format!("{second}{}", vm("  provider = proxmox.second\n")),
+    );
+    // ... also in a module's `providers` map, and a child module's configuration_aliases count.
+    case(
+        "PV022",
+        "module \"m\" {\n  source    = \"./m\"\n  providers = {\n    proxmox = proxmox.nope\n  }\n}\n",
+        &format!("{second}module \"m\" {{\n  source    = \"./m\"\n  providers = {{\n    proxmox = proxmox.second\n  }}\n}}\n"),
+    );
+    let child = "terraform {\n  required_providers {\n    proxmox = {\n      source                = \"bpg/proxmox\"\n      configuration_aliases = [proxmox.second]\n    }\n  }\n}\nresource \"proxmox_virtual_environment_vm\" \"web\" {\n  provider  = proxmox.second\n  node_name = \"pve1\"\n  agent {\n    enabled = true\n  }\n}\n";
+    let g = codes("m/main.tf", child);
+    assert!(!g.iter().any(|c| c == "PV022"), "{g:?}");
+    // Two unaliased configurations of one provider.
+    case(
+        "PV023",
+        &format!(
+            "{}provider \"proxmox\" {{\n  endpoint = \"https://pve2:8006/\"\n}}\n",
+            vm("")
+        ),
+        &format!("{second}{}", vm("")),
+    );
+    // moved.from / removed.from name what is gone; moved.to must exist.
+    case(
+        "PV022",
+        &format!("{}moved {{\n  from = proxmox_virtual_environment_vm.old\n  to   = proxmox_virtual_environment_vm.webb\n}}\n", vm("")),
+        &format!("{}moved {{\n  from = proxmox_virtual_environment_vm.old\n  to   = proxmox_virtual_environment_vm.web\n}}\nremoved {{\n  from = proxmox_virtual_environment_vm.gone\n  lifecycle {{\n    destroy = false\n  }}\n}}\n", vm("")),
+    );
+    // An import target needs its resource block (the fix names -generate-config-out).
+    let bad = format!(
+        "{}import {{\n  to = proxmox_virtual_environment_vm.db\n  id = \"pve1/101\"\n}}\n",
+        vm("")
+    );
+    case(
+        "PV022",
+        &bad,
+        &format!(
+            "{}import {{\n  to = proxmox_virtual_environment_vm.web\n  id = \"pve1/101\"\n}}\n",
+            vm("")
+        ),
+    );
+    let f = lint(
+        &[Input {
+            path: "m/main.tf".into(),
+            content: bad,
+        }],
+        None,
+    );
+    let imp = f.iter().find(|f| f.code == "PV022").unwrap();
+    assert!(
+        imp.message
+            .starts_with("import target `proxmox_virtual_environment_vm.db` has no resource block"),
+        "{}",
+        imp.message
+    );
+    assert!(
+        imp.fix
+            .as_deref()
+            .unwrap_or("")
+            .contains("-generate-config-out"),
+        "{imp:?}"
+    );
+    // A check block's data source is visible inside the check only.
+    let check = "check \"up\" {\n  data \"proxmox_virtual_environment_vm\" \"probe\" {\n    node_name = \"pve1\"\n    vm_id     = 100\n  }\n  assert {\n    condition     = data.proxmox_virtual_environment_vm.probe.status == \"running\"\n    error_message = \"down\"\n  }\n}\n";
+    case(
+        "PV022",
+        &format!("{}{check}output \"s\" {{\n  value = data.proxmox_virtual_environment_vm.probe.status\n}}\n", vm("")),
+        &format!("{}{check}", vm("")),
+    );
+    // Ephemeral resources.
+    case(
+        "PV022",
+        &vm("  description = ephemeral.random_password.p.result\n"),
+        &format!(
+            "ephemeral \"random_password\" \"p\" {{\n  length = 16\n}}\n{}",
+            vm("  description = ephemeral.random_password.p.result\n")
+        ),
+    );
+    // Attribute paths in ignore_changes are not references.
+    let g = codes("m/main.tf", &vm("  lifecycle {\n    ignore_changes = [initialization.user_account, disk[0].size, tags]\n  }\n"));
+    assert!(!g.iter().any(|c| c.starts_with("PV02")), "{g:?}");
+    // OpenTofu state encryption: key providers and methods are checked against their blocks.
+    let enc = |key: &str| {
+        format!("terraform {{\n  encryption {{\n    key_provider \"pbkdf2\" \"k\" {{\n      passphrase = var.api_token\n    }}\n    method \"aes_gcm\" \"m\" {{\n      keys = key_provider.pbkdf2.{key}\n    }}\n    state {{\n      method = method.aes_gcm.m\n    }}\n  }}\n}}\n{}", vm(""))
+    };
+    case("PV022", &enc("kk"), &enc("k"));
+}
+
+/// Literal secrets in the `terraform` block: backend settings and state-encryption passphrases.
+#[test]
+fn terraform_block_secrets() {
+    case(
+        "PV030",
+        &format!("terraform {{\n  backend \"pg\" {{\n    conn_str = \"postgres://tf:hunter2@db/tfstate\"\n  }}\n}}\n{}", vm("")),
+        &format!("terraform {{\n  backend \"pg\" {{\n    conn_str = \"postgres://db/tfstate\"\n  }}\n}}\n{}", vm("")),
+    );
+    case(
+        "PV030",
+        &format!("terraform {{\n  backend \"s3\" {{\n    bucket     = \"tf\"\n    secret_key = \"abc123\"\n  }}\n}}\n{}", vm("")),
+        &format!("terraform {{\n  backend \"s3\" {{\n    bucket = \"tf\"\n  }}\n}}\n{}", vm("")),
+    );
+    let enc = |p: &str| {
+        format!("terraform {{\n  encryption {{\n    key_provider \"pbkdf2\" \"k\" {{\n      passphrase = {p}\n    }}\n  }}\n}}\n{}", vm(""))
+    };
+    case(
+        "PV030",
+        &enc("\"correct-horse-battery-staple\""),
+        &enc("var.api_token"),
+    );
+    // The value never appears in the finding.
+    let f = lint(
+        &[Input {
+            path: "m/main.tf".into(),
+            content: enc("\"correct-horse-battery-staple\""),
+        }],
+        None,
+    );
+    let s = serde_json::to_string(&f).unwrap();
+    assert!(!s.contains("correct-horse"), "{s}");
+}
+
 #[test]
 fn terraform_security_rules() {
     let literal = PROVIDER.replace(

@@ -50,6 +50,21 @@ impl TfFile<'_> {
     }
 }
 
+/// `NAME.ALIAS` of a provider configuration reference (`proxmox.second`, or
+/// `aws.by_region[each.key]` for a provider with `for_each`); `None` for a bare `NAME`.
+pub fn provider_ref(e: &Expression) -> Option<String> {
+    let Expression::Traversal(t) = e else {
+        return None;
+    };
+    let Expression::Variable(root) = &t.expr else {
+        return None;
+    };
+    match t.operators.first().map(|o| o.value()) {
+        Some(TraversalOperator::GetAttr(a)) => Some(format!("{}.{}", root.as_str(), a.as_str())),
+        _ => None,
+    }
+}
+
 pub fn label(b: &Block, i: usize) -> Option<&str> {
     b.labels.get(i).map(|l| l.as_str())
 }
@@ -99,6 +114,13 @@ pub struct Decls {
     pub resources: BTreeSet<String>,
     pub data: BTreeSet<String>,
     pub modules: BTreeSet<String>,
+    /// `ephemeral "TYPE" "NAME"` blocks, as `TYPE.NAME`.
+    pub ephemeral: BTreeSet<String>,
+    /// Aliased provider configurations, as `NAME.ALIAS`: `provider` blocks with an `alias`, and
+    /// a child module's `configuration_aliases`.
+    pub provider_aliases: BTreeSet<String>,
+    /// OpenTofu state encryption: `key_provider` and `method` blocks, as `KIND TYPE.NAME`.
+    pub encryption: BTreeSet<String>,
     /// provider local name → source
     pub provider_sources: BTreeMap<String, String>,
 }
@@ -201,7 +223,11 @@ pub fn lint_module(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<
                 "PV023",
                 span,
                 format!("{kind} `{name}` is declared twice (first at {f}:{l})"),
-                Some("rename one of them or remove the duplicate".into()),
+                Some(if kind == "provider configuration" {
+                    "give one of them an `alias = \"...\"` and select it with `provider = NAME.ALIAS`, or remove the duplicate".into()
+                } else {
+                    "rename one of them or remove the duplicate".into()
+                }),
             );
         } else {
             seen.insert(key, (file.to_string(), span.0));
@@ -248,7 +274,43 @@ pub fn lint_module(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<
                     dup(&mut sink, "module", n.to_string(), h, f.path);
                     decls.modules.insert(n.to_string());
                 }
+                ("ephemeral", Some(t), Some(n)) => {
+                    dup(
+                        &mut sink,
+                        "ephemeral resource",
+                        format!("{t}.{n}"),
+                        h,
+                        f.path,
+                    );
+                    decls.ephemeral.insert(format!("{t}.{n}"));
+                }
+                ("provider", Some(n), _) => match b.body.get_attribute("alias") {
+                    Some(a) => {
+                        if let Lit::Str(alias) = literal(&a.value) {
+                            let key = format!("{n}.{alias}");
+                            dup(&mut sink, "provider configuration", key.clone(), h, f.path);
+                            decls.provider_aliases.insert(key);
+                        }
+                    }
+                    None => dup(
+                        &mut sink,
+                        "provider configuration",
+                        n.to_string(),
+                        h,
+                        f.path,
+                    ),
+                },
                 ("terraform", _, _) => {
+                    for enc in b.body.get_blocks("encryption") {
+                        for kb in enc.body.blocks() {
+                            let kind = kb.ident.as_str();
+                            if let ("key_provider" | "method", Some(t), Some(n)) =
+                                (kind, label(kb, 0), label(kb, 1))
+                            {
+                                decls.encryption.insert(format!("{kind} {t}.{n}"));
+                            }
+                        }
+                    }
                     for rp in b.body.get_blocks("required_providers") {
                         for a in rp.body.attributes() {
                             if let Expression::Object(o) = &a.value {
@@ -262,6 +324,15 @@ pub fn lint_module(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<
                                             }
                                         }
                                     };
+                                    if key == "configuration_aliases" {
+                                        if let Expression::Array(items) = v.expr() {
+                                            for e in items.iter() {
+                                                if let Some(r) = provider_ref(e) {
+                                                    decls.provider_aliases.insert(r);
+                                                }
+                                            }
+                                        }
+                                    }
                                     if key == "source" {
                                         if let Lit::Str(s) = literal(v.expr()) {
                                             let name = a.key.to_string();
@@ -350,6 +421,7 @@ pub fn lint_module(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<
                     None => {}
                 },
                 ("variable", Some(_)) => security::variable_block(f, &mut sink, b),
+                ("terraform", _) => security::terraform_block(f, &mut sink, b),
                 _ => {}
             }
         }

@@ -1,13 +1,18 @@
-//! References to undeclared variables, locals, resources, data sources and modules.
+//! References to undeclared variables, locals, resources, data sources, ephemeral resources,
+//! modules, provider configurations and (OpenTofu) state-encryption key providers and methods.
+//!
+//! Addresses that by design name nothing declared are not references: `moved.from`,
+//! `removed.from`, `lifecycle.ignore_changes` and a module's `configuration_aliases`. A `check` block's scoped data sources are
+//! visible inside that block only.
 use std::collections::BTreeSet;
 
 use hcl_edit::expr::{Expression, ForExpr, Traversal, TraversalOperator};
-use hcl_edit::structure::Block;
+use hcl_edit::structure::{Attribute, Block};
 use hcl_edit::template::ForTemplateExpr;
 use hcl_edit::visit::{self, Visit};
 use hcl_edit::Span as _;
 
-use super::{label, Decls, TfFile};
+use super::{label, provider_ref, Decls, TfFile};
 use crate::finding::Sink;
 use crate::schema::did_you_mean;
 
@@ -20,6 +25,12 @@ struct Refs<'a, 'b, 'c> {
     decls: &'a Decls,
     /// Names bound by `for` expressions, `for` directives and dynamic block iterators.
     bound: BTreeSet<String>,
+    /// Identifiers of the enclosing blocks, outermost first.
+    blocks: Vec<String>,
+    /// Data sources declared in the enclosing `check` block, as `TYPE.NAME`.
+    scoped_data: BTreeSet<String>,
+    /// Inside an `import` block's `to`.
+    import_to: bool,
 }
 
 impl Refs<'_, '_, '_> {
@@ -85,12 +96,39 @@ impl Refs<'_, '_, '_> {
             "data" => {
                 if let (Some(ty), Some(n)) = (attr(0), attr(1)) {
                     let key = format!("{ty}.{n}");
-                    if !self.decls.data.contains(&key) {
+                    if !self.decls.data.contains(&key) && !self.scoped_data.contains(&key) {
                         self.sink.push(
                             "PV022",
                             span,
                             format!("reference to undeclared data source `data.{key}`"),
                             Some("declare the data source or fix the name".into()),
+                        );
+                    }
+                }
+            }
+            "ephemeral" => {
+                if let (Some(ty), Some(n)) = (attr(0), attr(1)) {
+                    let key = format!("{ty}.{n}");
+                    if !self.decls.ephemeral.contains(&key) {
+                        self.sink.push(
+                            "PV022",
+                            span,
+                            format!("reference to undeclared ephemeral resource `ephemeral.{key}`"),
+                            Some("declare the ephemeral resource or fix the name".into()),
+                        );
+                    }
+                }
+            }
+            kind @ ("key_provider" | "method")
+                if self.blocks.first().map(String::as_str) == Some("terraform") =>
+            {
+                if let (Some(ty), Some(n)) = (attr(0), attr(1)) {
+                    if !self.decls.encryption.contains(&format!("{kind} {ty}.{n}")) {
+                        self.sink.push(
+                            "PV022",
+                            span,
+                            format!("reference to undeclared {kind} `{kind}.{ty}.{n}` in the state encryption"),
+                            Some(format!("declare `{kind} \"{ty}\" \"{n}\" {{ ... }}` inside `terraform {{ encryption {{ }} }}` or fix the name")),
                         );
                     }
                 }
@@ -101,18 +139,26 @@ impl Refs<'_, '_, '_> {
                     let key = format!("{ty}.{n}");
                     if !self.decls.resources.contains(&key) {
                         let hint = did_you_mean(&key, self.decls.resources.iter());
-                        let msg = match &hint {
-                            Some(h) => format!(
-                                "reference to undeclared resource `{key}`; did you mean `{h}`?"
-                            ),
-                            None => format!("reference to undeclared resource `{key}`"),
+                        let what = if self.import_to {
+                            "import target"
+                        } else {
+                            "reference to undeclared resource"
                         };
-                        self.sink.push(
-                            "PV022",
-                            span,
-                            msg,
-                            Some("declare the resource or fix the reference".into()),
-                        );
+                        let tail = if self.import_to {
+                            " has no resource block in this module"
+                        } else {
+                            ""
+                        };
+                        let msg = match &hint {
+                            Some(h) => format!("{what} `{key}`{tail}; did you mean `{h}`?"),
+                            None => format!("{what} `{key}`{tail}"),
+                        };
+                        let fix = if self.import_to {
+                            "write the `resource` block for it, or let tofu write one: `tofu plan -generate-config-out=generated.tf`"
+                        } else {
+                            "declare the resource or fix the reference"
+                        };
+                        self.sink.push("PV022", span, msg, Some(fix.into()));
                     }
                 }
             }
@@ -120,7 +166,63 @@ impl Refs<'_, '_, '_> {
     }
 }
 
+impl Refs<'_, '_, '_> {
+    /// `provider = NAME.ALIAS` (or a module's `providers = { child = NAME.ALIAS }`): the
+    /// configuration must exist.
+    fn check_provider(&mut self, e: &Expression) {
+        let Some(r) = provider_ref(e) else {
+            return;
+        };
+        if self.decls.provider_aliases.contains(&r) {
+            return;
+        }
+        let (name, alias) = r.split_once('.').unwrap_or((&r, ""));
+        let hint = did_you_mean(&r, self.decls.provider_aliases.iter());
+        let msg = match &hint {
+            Some(h) => format!("no provider configuration `{r}`; did you mean `{h}`?"),
+            None => format!("no provider configuration `{r}` (no `provider \"{name}\"` block with `alias = \"{alias}\"`)"),
+        };
+        let span = match e {
+            Expression::Traversal(t) => self.f.span(t.span()),
+            _ => self.f.span(e.span()),
+        };
+        self.sink.push(
+            "PV022",
+            span,
+            msg,
+            Some(format!(
+                "add `provider \"{name}\" {{ alias = \"{alias}\" ... }}` (or `configuration_aliases` in a child module) or fix the name"
+            )),
+        );
+    }
+}
+
 impl Visit for Refs<'_, '_, '_> {
+    fn visit_attr(&mut self, node: &Attribute) {
+        let key = node.key.as_str();
+        let parent = self.blocks.last().map(String::as_str).unwrap_or("");
+        match (parent, key) {
+            // Addresses of what is gone, and attribute paths: not references.
+            ("moved" | "removed", "from")
+            | ("lifecycle", "ignore_changes")
+            | ("required_providers", _) => {}
+            ("resource" | "data" | "ephemeral", "provider") => self.check_provider(&node.value),
+            ("module", "providers") => {
+                if let Expression::Object(o) = &node.value {
+                    for (_, v) in o.iter() {
+                        self.check_provider(v.expr());
+                    }
+                }
+            }
+            ("import", "to") => {
+                self.import_to = true;
+                visit::visit_attr(self, node);
+                self.import_to = false;
+            }
+            _ => visit::visit_attr(self, node),
+        }
+    }
+
     fn visit_traversal(&mut self, node: &Traversal) {
         self.check(node);
         visit::visit_traversal(self, node);
@@ -153,7 +255,20 @@ impl Visit for Refs<'_, '_, '_> {
                 self.bound.insert(it);
             }
         }
+        let check = node.ident.as_str() == "check";
+        if check {
+            for d in node.body.get_blocks("data") {
+                if let (Some(t), Some(n)) = (label(d, 0), label(d, 1)) {
+                    self.scoped_data.insert(format!("{t}.{n}"));
+                }
+            }
+        }
+        self.blocks.push(node.ident.to_string());
         visit::visit_block(self, node);
+        self.blocks.pop();
+        if check {
+            self.scoped_data.clear();
+        }
     }
 }
 
@@ -163,6 +278,9 @@ pub fn check(f: &TfFile, sink: &mut Sink, decls: &Decls) {
         sink,
         decls,
         bound: BTreeSet::new(),
+        blocks: Vec::new(),
+        scoped_data: BTreeSet::new(),
+        import_to: false,
     };
     r.visit_body(&f.body);
 }

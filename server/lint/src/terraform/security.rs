@@ -237,6 +237,57 @@ pub fn variable_block(f: &TfFile, sink: &mut Sink, b: &Block) {
     }
 }
 
+/// The `terraform` block: literal secrets in a backend's settings (`password`, `secret_key`,
+/// `access_key`, a `conn_str` with a password) and in OpenTofu state-encryption key
+/// providers (`passphrase`). Anyone with the repository could read the state with them.
+pub fn terraform_block(f: &TfFile, sink: &mut Sink, b: &Block) {
+    let mut check = |body: &Body, what: &str, fix: &dyn Fn(&str) -> String| {
+        for a in body.attributes() {
+            let k = a.key.as_str();
+            let Lit::Str(v) = literal(&a.value) else {
+                continue;
+            };
+            let named = secret_name(k)
+                || matches!(
+                    k,
+                    "passphrase" | "access_key" | "secret_key" | "sas_token" | "client_secret"
+                );
+            let url_password = k == "conn_str" && url_has_password(&v);
+            if v.is_empty() || !(named || url_password) {
+                continue;
+            }
+            sink.push(
+                "PV030",
+                f.attr_span(a),
+                format!(
+                    "`{k}` of the {what} is written as a literal; it ends up in version control"
+                ),
+                Some(fix(k)),
+            );
+        }
+    };
+    for bk in b.body.get_blocks("backend") {
+        let ty = label(bk, 0).unwrap_or("?");
+        check(&bk.body, &format!("`{ty}` backend"), &|k| {
+            format!("leave `{k}` out and supply it at init: `-backend-config=FILE` (a file not committed) or the backend's environment variable")
+        });
+    }
+    for enc in b.body.get_blocks("encryption") {
+        for kp in enc.body.get_blocks("key_provider") {
+            check(&kp.body, "state encryption key provider", &|k| {
+                format!("use `var.state_{k}` with `variable \"state_{k}\" {{ sensitive = true }}`, or configure the encryption through the TF_ENCRYPTION environment variable")
+            });
+        }
+    }
+}
+
+/// `scheme://user:password@host...`
+fn url_has_password(s: &str) -> bool {
+    s.split_once("://")
+        .and_then(|(_, rest)| rest.split_once('@'))
+        .is_some_and(|(cred, _)| cred.contains(':'))
+}
+
 /// Names that carry secrets: passwords, token secrets, private keys (not public keys or ids).
 pub fn secret_name(name: &str) -> bool {
     let n = name.to_ascii_lowercase();

@@ -170,6 +170,14 @@ impl ProvisioServer {
                 "give each file a path ending in .tf, .tfvars or .yaml",
             ));
         }
+        for (j, f) in req.files.iter().enumerate() {
+            if let Some(i) = req.files[..j].iter().position(|g| g.path == f.path) {
+                return Ok(tool_error(
+                    format!("`files[{j}].path` repeats `files[{i}].path` (`{}`)", f.path),
+                    "give each file its own path: files of one directory form one Terraform module",
+                ));
+            }
+        }
         let (facts, cluster_rules) = if req.no_cluster {
             (None, "cluster-aware rules skipped (no_cluster)".to_string())
         } else {
