@@ -51,6 +51,15 @@ pub fn shape(path: &str, content: &str) -> Option<Shape> {
     if lines().any(|l| l.starts_with("k3s_cluster:")) {
         return Some(Shape::YamlInventory);
     }
+    // A role's defaults or vars set the same variables, but they are the playbook's own
+    // fallbacks, not an inventory.
+    let segs: Vec<&str> = p.split('/').collect();
+    if segs
+        .windows(3)
+        .any(|w| w[0] == "roles" && matches!(w[2], "defaults" | "vars"))
+    {
+        return None;
+    }
     lines()
         .any(|l| VAR_KEYS.iter().any(|k| l.starts_with(k)))
         .then_some(Shape::GroupVars)

@@ -133,6 +133,13 @@ fn recognised_as_inventories() {
     // An unrelated INI or YAML file stays "not linted".
     assert_eq!(kind_of("setup.ini", "[tool]\nx = 1\n"), Kind::Other);
     assert_eq!(kind_of("ci.yml", "jobs:\n  build: {}\n"), Kind::Other);
+    // A role's defaults/vars set the same variables but are not an inventory.
+    for path in [
+        "roles/k3s_server/defaults/main.yml",
+        "ansible/roles/k3s_agent/vars/main.yml",
+    ] {
+        assert_eq!(kind_of(path, ALL), Kind::Other, "{path}");
+    }
     let c = codes(&[("setup.ini", "[tool]\nx = 1\n")]);
     assert_eq!(c, vec!["PV900"]);
 }
