@@ -520,69 +520,76 @@ impl KnowledgeBase {
         let mut retrievers = Vec::new();
         let mut degraded = None;
 
-        let bm25 = if req.mode != Mode::Dense {
-            retrievers.push("bm25".to_string());
-            self.lexical.search(&req.query, n, &req.sources, &kinds)?
-        } else {
-            Vec::new()
-        };
-        let dense = if req.mode != Mode::Bm25 {
-            match (self.embedder(), self.vectors()) {
-                (Ok(e), Some(store)) => {
-                    let q = e.embed(&[req.query.as_str()])?;
-                    let filter = VectorFilter {
-                        sources: req.sources.clone(),
-                        kinds: kinds.clone(),
-                    };
-                    // Windows → chunks, best window first (max-sim per chunk).
-                    let mut seen = HashSet::new();
-                    match store.search(&q[0], n * 2, &filter) {
-                        Ok(found) => {
-                            retrievers.push("dense".to_string());
-                            found
-                                .into_iter()
-                                .filter_map(|(p, s)| {
-                                    let w = match &self.point_windows {
-                                        Some(m) => *m.get(&p)? as usize,
-                                        None => p as usize,
-                                    };
-                                    self.window_chunks.get(w).map(|c| (*c as u64, s))
-                                })
-                                .filter(|(c, _)| seen.insert(*c))
-                                .take(n)
-                                .collect()
-                        }
-                        Err(e) => {
-                            degraded = Some(format!(
-                                "lexical-only: the {} vector store failed: {e}",
-                                store.backend()
-                            ));
-                            Vec::new()
+        let lexical = |_: ()| self.lexical.search(&req.query, n, &req.sources, &kinds);
+        std::thread::scope(|scope| {
+            // In hybrid mode BM25 runs on its own thread while the question is embedded.
+            let bm25_job = (req.mode == Mode::Hybrid).then(|| scope.spawn(move || lexical(())));
+            if req.mode != Mode::Dense {
+                retrievers.push("bm25".to_string());
+            }
+            let dense = if req.mode != Mode::Bm25 {
+                match (self.embedder(), self.vectors()) {
+                    (Ok(e), Some(store)) => {
+                        let q = e.embed(&[req.query.as_str()])?;
+                        let filter = VectorFilter {
+                            sources: req.sources.clone(),
+                            kinds: kinds.clone(),
+                        };
+                        // Windows → chunks, best window first (max-sim per chunk).
+                        let mut seen = HashSet::new();
+                        match store.search(&q[0], n * 2, &filter) {
+                            Ok(found) => {
+                                retrievers.push("dense".to_string());
+                                found
+                                    .into_iter()
+                                    .filter_map(|(p, s)| {
+                                        let w = match &self.point_windows {
+                                            Some(m) => *m.get(&p)? as usize,
+                                            None => p as usize,
+                                        };
+                                        self.window_chunks.get(w).map(|c| (*c as u64, s))
+                                    })
+                                    .filter(|(c, _)| seen.insert(*c))
+                                    .take(n)
+                                    .collect()
+                            }
+                            Err(e) => {
+                                degraded = Some(format!(
+                                    "lexical-only: the {} vector store failed: {e}",
+                                    store.backend()
+                                ));
+                                Vec::new()
+                            }
                         }
                     }
+                    (Err(why), _) => {
+                        degraded = Some(format!("lexical-only: {why}"));
+                        Vec::new()
+                    }
+                    (Ok(_), None) => {
+                        degraded = Some(match self.vector_error() {
+                            Some(e) => format!("lexical-only: {e}"),
+                            None => "lexical-only: the index has no vector store".into(),
+                        });
+                        Vec::new()
+                    }
                 }
-                (Err(why), _) => {
-                    degraded = Some(format!("lexical-only: {why}"));
-                    Vec::new()
-                }
-                (Ok(_), None) => {
-                    degraded = Some(match self.vector_error() {
-                        Some(e) => format!("lexical-only: {e}"),
-                        None => "lexical-only: the index has no vector store".into(),
-                    });
-                    Vec::new()
-                }
+            } else {
+                Vec::new()
+            };
+            let bm25 = match bm25_job {
+                Some(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))?,
+                None if req.mode == Mode::Bm25 => lexical(())?,
+                None => Vec::new(),
+            };
+            if req.mode == Mode::Dense && degraded.is_some() {
+                // Dense was asked for explicitly and cannot run: answer with BM25 and say so.
+                retrievers.push("bm25".to_string());
+                let b = lexical(())?;
+                return Ok(self.fuse(req, b, Vec::new(), retrievers, degraded));
             }
-        } else {
-            Vec::new()
-        };
-        if req.mode == Mode::Dense && degraded.is_some() {
-            // Dense was asked for explicitly and cannot run: answer with BM25 and say so.
-            retrievers.push("bm25".to_string());
-            let b = self.lexical.search(&req.query, n, &req.sources, &kinds)?;
-            return Ok(self.fuse(req, b, Vec::new(), retrievers, degraded));
-        }
-        Ok(self.fuse(req, bm25, dense, retrievers, degraded))
+            Ok(self.fuse(req, bm25, dense, retrievers, degraded))
+        })
     }
 
     /// Fuse the two chunk lists at the passage level: each list collapses to passages (a
