@@ -116,6 +116,13 @@ pub static RULES: &[Rule] = &[
         "Resource type not in the provider's schema kept by provisio",
         None
     ),
+    r!(
+        "PV017",
+        "invalid-value",
+        Error,
+        "A value Proxmox VE refuses: VM name not a DNS name, VMID below 100, bad tag, unknown enumerated setting, missing or doubly used disk slot, address that is not an IP",
+        Some(QM)
+    ),
     // References.
     r!(
         "PV020",

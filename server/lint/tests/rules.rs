@@ -194,6 +194,84 @@ fn terraform_schema_rules() {
     );
 }
 
+/// Values Proxmox VE refuses (PV017), each with its accepted fix.
+#[test]
+fn terraform_invalid_values() {
+    let disk = |iface: &str, extra: &str| {
+        format!("  disk {{\n    datastore_id = \"local-lvm\"\n    interface    = \"{iface}\"\n    size         = 20\n{extra}  }}\n")
+    };
+    let pairs: Vec<(String, String)> = vec![
+        (vm("  name = \"web_01\"\n"), vm("  name = \"web-01\"\n")),
+        (vm("  vm_id = 42\n"), vm("  vm_id = 142\n")),
+        (vm("  tags = [\"web tier\"]\n"), vm("  tags = [\"web-tier\", \"k3s_agent\"]\n")),
+        (vm("  scsi_hardware = \"virtio-scsi\"\n"), vm("  scsi_hardware = \"virtio-scsi-single\"\n")),
+        (vm("  operating_system {\n    type = \"linux\"\n  }\n"), vm("  operating_system {\n    type = \"l26\"\n  }\n")),
+        (vm("  network_device {\n    bridge = \"vmbr0\"\n    model  = \"virtio-net\"\n  }\n"), vm("  network_device {\n    bridge = \"vmbr0\"\n    model  = \"virtio\"\n  }\n")),
+        (vm(&disk("scsi31", "")), vm(&disk("scsi30", ""))),
+        (vm(&disk("scsi0", "    discard      = \"yes\"\n")), vm(&disk("scsi0", "    discard      = \"on\"\n"))),
+        (vm(&disk("scsi0", "    file_format  = \"qcow3\"\n")), vm(&disk("scsi0", "    file_format  = \"raw\"\n"))),
+        (vm(&format!("{}{}", disk("scsi0", ""), disk("scsi0", ""))), vm(&format!("{}{}", disk("scsi0", ""), disk("scsi1", "")))),
+        // The cloud-init drive sits on ide2 unless moved.
+        (vm(&format!("{}  initialization {{\n  }}\n", disk("ide2", ""))), vm(&format!("{}  initialization {{\n    interface = \"ide0\"\n  }}\n", disk("ide2", "")))),
+        (vm("  initialization {\n    interface = \"virtio0\"\n  }\n"), vm("  initialization {\n    interface = \"scsi1\"\n  }\n")),
+        (vm("  initialization {\n    dns {\n      servers = [\"192.168.0.300\"]\n    }\n  }\n"), vm("  initialization {\n    dns {\n      servers = [\"192.168.0.1\", \"2001:db8::1\"]\n    }\n  }\n")),
+    ];
+    for (bad, good) in &pairs {
+        case("PV017", bad, good);
+    }
+    // Computed values are not judged; variables are followed to their defaults.
+    let g = codes(
+        "m/main.tf",
+        &vm("  name = \"web_${count.index}\"\n  count = 2\n"),
+    );
+    assert!(!g.iter().any(|c| c == "PV017"), "{g:?}");
+    let b = codes(
+        "m/main.tf",
+        &format!(
+            "variable \"n\" {{\n  default = \"a b\"\n}}\n{}",
+            vm("  name = var.n\n")
+        ),
+    );
+    assert!(b.iter().any(|c| c == "PV017"), "{b:?}");
+    // Telmate: name, scsihw, NIC model, tags as one string.
+    let tel = |body: &str| {
+        format!("resource \"proxmox_vm_qemu\" \"w\" {{\n  target_node = \"pve1\"\n{body}}}\n")
+    };
+    case(
+        "PV017",
+        &tel("  name = \"Web Server\"\n"),
+        &tel("  name = \"web-server\"\n"),
+    );
+    case(
+        "PV017",
+        &tel("  scsihw = \"virtio\"\n"),
+        &tel("  scsihw = \"virtio-scsi-pci\"\n"),
+    );
+    case(
+        "PV017",
+        &tel("  tags = \"web;k3s@node\"\n"),
+        &tel("  tags = \"web;k3s\"\n"),
+    );
+    case(
+        "PV017",
+        &tel("  network {\n    id     = 0\n    model  = \"virtio-net\"\n    bridge = \"vmbr0\"\n  }\n"),
+        &tel("  network {\n    id     = 0\n    model  = \"virtio\"\n    bridge = \"vmbr0\"\n  }\n"),
+    );
+    // The fix names the nearest accepted value.
+    let f = lint(
+        &[Input {
+            path: "m/main.tf".into(),
+            content: vm("  scsi_hardware = \"virtio-scsi\"\n"),
+        }],
+        None,
+    );
+    let x = f.iter().find(|f| f.code == "PV017").unwrap();
+    assert!(
+        x.fix.as_deref().unwrap().starts_with("use `virtio-scsi-"),
+        "{x:?}"
+    );
+}
+
 #[test]
 fn terraform_reference_rules() {
     case(

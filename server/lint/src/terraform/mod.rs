@@ -13,6 +13,7 @@ use crate::schema::{self, did_you_mean, Provider, Ty};
 mod cluster;
 mod refs;
 mod security;
+pub mod values;
 
 /// A parsed `.tf` file.
 pub struct TfFile<'a> {
@@ -404,6 +405,7 @@ pub fn lint_module(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<
                             f.header(b),
                         );
                         security::resource_block(f, &mut sink, b, &r.block, &decls);
+                        values::check(f, &mut sink, b, t, &decls);
                         if let Some(facts) = facts {
                             cluster::resource(f, &mut sink, b, p, &decls, facts);
                         }

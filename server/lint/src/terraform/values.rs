@@ -1,0 +1,406 @@
+//! Values Proxmox VE refuses (PV017): the VM name is not a DNS name, a VMID outside
+//! 100-999999999, tags with characters PVE does not allow, enumerated settings (SCSI
+//! controller, BIOS, OS type, NIC model, disk cache/discard/aio/format, VGA type) with a value
+//! outside PVE's list, a disk on a slot that does not exist, two disks on one slot or a disk on
+//! the cloud-init drive's slot, and DNS servers or gateways that are not IP addresses.
+//!
+//! The enumerations are PVE 9's (`/nodes/{node}/qemu` POST parameters);
+//! `tests/provider_values.rs` checks them against the API schema when `../shared` is present.
+//! Only literal values are checked (after following `var.X` defaults and `local.X`).
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use hcl_edit::expr::Expression;
+use hcl_edit::structure::{Block, Body};
+
+use super::{literal, Decls, Lit, TfFile};
+use crate::finding::{Sink, Span};
+
+pub const SCSIHW: &[&str] = &[
+    "lsi",
+    "lsi53c810",
+    "virtio-scsi-pci",
+    "virtio-scsi-single",
+    "megasas",
+    "pvscsi",
+];
+pub const BIOS: &[&str] = &["seabios", "ovmf"];
+pub const OSTYPE: &[&str] = &[
+    "other", "wxp", "w2k", "w2k3", "w2k8", "wvista", "win7", "win8", "win10", "win11", "l24",
+    "l26", "solaris",
+];
+pub const NIC_MODEL: &[&str] = &[
+    "e1000",
+    "e1000-82540em",
+    "e1000-82544gc",
+    "e1000-82545em",
+    "e1000e",
+    "i82551",
+    "i82557b",
+    "i82559er",
+    "ne2k_isa",
+    "ne2k_pci",
+    "pcnet",
+    "rtl8139",
+    "virtio",
+    "vmxnet3",
+];
+pub const CACHE: &[&str] = &["none", "writethrough", "writeback", "unsafe", "directsync"];
+pub const DISCARD: &[&str] = &["ignore", "on"];
+pub const AIO: &[&str] = &["native", "threads", "io_uring"];
+/// Formats both providers accept (PVE also knows qcow, qed and cloop, which neither offers).
+pub const DISK_FORMAT: &[&str] = &["raw", "qcow2", "vmdk"];
+pub const VGA: &[&str] = &[
+    "cirrus",
+    "qxl",
+    "qxl2",
+    "qxl3",
+    "qxl4",
+    "none",
+    "serial0",
+    "serial1",
+    "serial2",
+    "serial3",
+    "std",
+    "virtio",
+    "virtio-gl",
+    "vmware",
+];
+/// Disk buses and their highest slot number.
+pub const BUSES: &[(&str, u32)] = &[("ide", 3), ("sata", 5), ("scsi", 30), ("virtio", 15)];
+
+#[derive(Clone, Copy)]
+enum Check {
+    Enum(&'static [&'static str]),
+    DnsName,
+    VmId,
+    /// One tag per list element (bpg) ...
+    Tags,
+    /// ... or a `;`/`,`/space separated string (Telmate).
+    TagString,
+    DiskSlot,
+    /// The cloud-init drive: IDE, SATA or SCSI only.
+    CloudInitSlot,
+    Ip,
+    /// Space-separated addresses (Telmate `nameserver`).
+    IpString,
+}
+
+/// `path` walks blocks (`*` = any block) down to the attribute.
+const BPG: &[(&[&str], Check)] = &[
+    (&["name"], Check::DnsName),
+    (&["vm_id"], Check::VmId),
+    (&["tags"], Check::Tags),
+    (&["scsi_hardware"], Check::Enum(SCSIHW)),
+    (&["bios"], Check::Enum(BIOS)),
+    (&["operating_system", "type"], Check::Enum(OSTYPE)),
+    (&["network_device", "model"], Check::Enum(NIC_MODEL)),
+    (&["disk", "interface"], Check::DiskSlot),
+    (&["disk", "cache"], Check::Enum(CACHE)),
+    (&["disk", "discard"], Check::Enum(DISCARD)),
+    (&["disk", "aio"], Check::Enum(AIO)),
+    (&["disk", "file_format"], Check::Enum(DISK_FORMAT)),
+    (&["vga", "type"], Check::Enum(VGA)),
+    (&["initialization", "interface"], Check::CloudInitSlot),
+    (&["initialization", "dns", "servers"], Check::Ip),
+    (
+        &["initialization", "ip_config", "ipv4", "gateway"],
+        Check::Ip,
+    ),
+    (
+        &["initialization", "ip_config", "ipv6", "gateway"],
+        Check::Ip,
+    ),
+];
+
+const TELMATE: &[(&[&str], Check)] = &[
+    (&["name"], Check::DnsName),
+    (&["vmid"], Check::VmId),
+    (&["tags"], Check::TagString),
+    (&["scsihw"], Check::Enum(SCSIHW)),
+    (&["bios"], Check::Enum(BIOS)),
+    (&["qemu_os"], Check::Enum(OSTYPE)),
+    (&["network", "model"], Check::Enum(NIC_MODEL)),
+    (&["vga", "type"], Check::Enum(VGA)),
+    (&["disks", "*", "*", "disk", "cache"], Check::Enum(CACHE)),
+    (
+        &["disks", "*", "*", "disk", "format"],
+        Check::Enum(DISK_FORMAT),
+    ),
+    (&["disks", "*", "*", "disk", "asyncio"], Check::Enum(AIO)),
+    (&["disk", "cache"], Check::Enum(CACHE)),
+    (&["disk", "format"], Check::Enum(DISK_FORMAT)),
+    (&["nameserver"], Check::IpString),
+];
+
+/// PVE's `dns-name` format: dot-separated labels of letters, digits and inner hyphens.
+pub fn dns_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.split('.').all(|l| {
+            !l.is_empty()
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        })
+}
+
+/// PVE's tag format: `[a-z0-9_][a-z0-9_\-+.]*`, case-insensitive.
+pub fn tag(s: &str) -> bool {
+    let mut cs = s.chars();
+    match cs.next() {
+        Some(c) if c.is_ascii_alphanumeric() || c == '_' => {}
+        _ => return false,
+    }
+    cs.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+' | '.'))
+}
+
+/// `scsi0`, `virtio15`, ... → (bus, number) when the slot exists.
+pub fn slot(s: &str) -> Option<(&'static str, u32)> {
+    BUSES.iter().find_map(|(bus, max)| {
+        let n: u32 = s.strip_prefix(bus)?.parse().ok()?;
+        (n <= *max && !s[bus.len()..].starts_with('+')).then_some((*bus, n))
+    })
+}
+
+fn slot_list() -> String {
+    BUSES
+        .iter()
+        .map(|(b, m)| format!("{b}0-{b}{m}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The literal strings of an attribute value: one for a scalar, one per literal element for a
+/// list. Computed values give nothing.
+fn strings(decls: &Decls, e: &Expression) -> Vec<String> {
+    match e {
+        Expression::Array(a) => a
+            .iter()
+            .filter_map(|x| match decls.resolve(x) {
+                Lit::Str(s) => Some(s),
+                _ => None,
+            })
+            .collect(),
+        _ => match decls.resolve(e) {
+            Lit::Str(s) => vec![s],
+            Lit::Num(n) => vec![n.to_string()],
+            _ => match literal(e) {
+                Lit::Str(s) => vec![s],
+                _ => vec![],
+            },
+        },
+    }
+}
+
+fn blocks_at<'a>(body: &'a Body, path: &[&str], out: &mut Vec<(&'a Body, Option<&'a Block>)>) {
+    match path {
+        [] => out.push((body, None)),
+        [b, rest @ ..] => {
+            for blk in body.blocks() {
+                if *b == "*" || blk.ident.as_str() == *b {
+                    if rest.is_empty() {
+                        out.push((&blk.body, Some(blk)));
+                    } else {
+                        blocks_at(&blk.body, rest, out);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn bad(sink: &mut Sink, span: Span, what: &str, v: &str, why: String, fix: String) {
+    sink.push(
+        "PV017",
+        span,
+        format!("`{what}` = \"{v}\" {why}"),
+        Some(fix),
+    );
+}
+
+fn nearest(v: &str, allowed: &[&str]) -> Option<String> {
+    let c: Vec<String> = allowed.iter().map(|s| s.to_string()).collect();
+    let lower = v.to_ascii_lowercase();
+    if let Some(x) = c.iter().find(|x| **x == lower) {
+        return Some(x.clone());
+    }
+    crate::schema::did_you_mean(v, c.iter())
+}
+
+fn check_value(sink: &mut Sink, span: Span, what: &str, v: &str, check: Check) {
+    match check {
+        Check::Enum(allowed) => {
+            if !allowed.contains(&v) {
+                let fix = match nearest(v, allowed) {
+                    Some(n) => format!("use `{n}` (one of: {})", allowed.join(", ")),
+                    None => format!("use one of: {}", allowed.join(", ")),
+                };
+                bad(sink, span, what, v, "is not a value Proxmox VE accepts".into(), fix);
+            }
+        }
+        Check::DnsName => {
+            if !dns_name(v) {
+                let fixed: String = v
+                    .chars()
+                    .map(|c| if c.is_ascii_alphanumeric() || c == '.' { c } else { '-' })
+                    .collect::<String>()
+                    .trim_matches('-')
+                    .to_string();
+                bad(
+                    sink,
+                    span,
+                    what,
+                    v,
+                    "is not a DNS name: Proxmox VE refuses it (letters, digits and inner hyphens only)".into(),
+                    format!("name it `{fixed}`"),
+                );
+            }
+        }
+        Check::VmId => match v.parse::<f64>() {
+            Ok(n) if (100.0..=999_999_999.0).contains(&n) && n.fract() == 0.0 => {}
+            _ => bad(
+                sink,
+                span,
+                what,
+                v,
+                "is not a VMID: Proxmox VE takes whole numbers from 100 to 999999999 (below 100 is reserved)".into(),
+                "pick a free VMID of 100 or more (cluster_state's `next_vmid`)".into(),
+            ),
+        },
+        Check::Tags | Check::TagString => {
+            let parts: Vec<&str> = if matches!(check, Check::TagString) {
+                v.split([';', ',', ' ']).filter(|t| !t.is_empty()).collect()
+            } else {
+                vec![v]
+            };
+            for t in parts {
+                if !tag(t) {
+                    let fixed: String = t
+                        .chars()
+                        .map(|c| {
+                            if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+' | '.') {
+                                c
+                            } else {
+                                '-'
+                            }
+                        })
+                        .collect();
+                    bad(
+                        sink,
+                        span,
+                        what,
+                        t,
+                        "is not a valid tag: Proxmox VE allows letters, digits and `_ - + .` (not first)".into(),
+                        format!("use `{}`", fixed.trim_start_matches(['-', '+', '.'])),
+                    );
+                }
+            }
+        }
+        Check::DiskSlot | Check::CloudInitSlot => {
+            let ok = match slot(v) {
+                Some(("virtio", _)) => matches!(check, Check::DiskSlot),
+                Some(_) => true,
+                None => false,
+            };
+            if !ok {
+                let why = if matches!(check, Check::CloudInitSlot) && v.starts_with("virtio") {
+                    "cannot hold the cloud-init drive (IDE, SATA or SCSI only)".to_string()
+                } else {
+                    "is not a disk slot of a QEMU VM".to_string()
+                };
+                bad(
+                    sink,
+                    span,
+                    what,
+                    v,
+                    why,
+                    format!("use a slot that exists: {}", slot_list()),
+                );
+            }
+        }
+        Check::Ip | Check::IpString => {
+            for a in v.split_whitespace() {
+                if a.parse::<IpAddr>().is_err() {
+                    bad(
+                        sink,
+                        span,
+                        what,
+                        a,
+                        "is not an IP address".into(),
+                        "write a plain IPv4 or IPv6 address without a prefix, like 192.168.0.1"
+                            .into(),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// PV017 for one VM resource.
+pub fn check(f: &TfFile, sink: &mut Sink, b: &Block, ty: &str, decls: &Decls) {
+    let table = match ty {
+        "proxmox_virtual_environment_vm" | "proxmox_virtual_environment_vm2" => BPG,
+        "proxmox_vm_qemu" => TELMATE,
+        _ => return,
+    };
+    for (path, check) in table {
+        let (attr, blocks) = path.split_last().expect("non-empty path");
+        let mut bodies = Vec::new();
+        blocks_at(&b.body, blocks, &mut bodies);
+        for (body, _) in bodies {
+            if let Some(a) = body.get_attribute(attr) {
+                let what = path
+                    .iter()
+                    .filter(|p| **p != "*")
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(".");
+                for v in strings(decls, &a.value) {
+                    check_value(sink, f.attr_span(a), &what, &v, *check);
+                }
+            }
+        }
+    }
+    if ty == "proxmox_virtual_environment_vm" {
+        slot_conflicts(f, sink, b, decls);
+    }
+}
+
+/// bpg: two disks on one slot, or a disk on the cloud-init drive's slot (`ide2` unless
+/// `initialization.interface` says otherwise).
+fn slot_conflicts(f: &TfFile, sink: &mut Sink, b: &Block, decls: &Decls) {
+    let mut seen: BTreeMap<String, u32> = BTreeMap::new();
+    let ci = b.body.get_blocks("initialization").next().map(|i| {
+        i.body
+            .get_attribute("interface")
+            .and_then(|a| strings(decls, &a.value).into_iter().next())
+            .unwrap_or_else(|| "ide2".to_string())
+    });
+    for d in b.body.get_blocks("disk") {
+        let Some(a) = d.body.get_attribute("interface") else {
+            continue;
+        };
+        let Some(v) = strings(decls, &a.value).into_iter().next() else {
+            continue;
+        };
+        let span = f.attr_span(a);
+        if let Some(line) = seen.get(&v) {
+            sink.push(
+                "PV017",
+                span,
+                format!("disk interface `{v}` is used twice in this VM (first at line {line})"),
+                Some("give each disk its own slot (scsi1, scsi2, ...)".into()),
+            );
+        } else {
+            seen.insert(v.clone(), span.0);
+        }
+        if ci.as_deref() == Some(v.as_str()) {
+            sink.push(
+                "PV017",
+                span,
+                format!("disk interface `{v}` is where the cloud-init drive goes (`initialization.interface`, default ide2)"),
+                Some("put the disk on another slot, or move the cloud-init drive with `initialization { interface = \"ide0\" }`".into()),
+            );
+        }
+    }
+}

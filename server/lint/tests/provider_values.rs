@@ -1,0 +1,87 @@
+//! PV017's enumerations and slot ranges against Proxmox VE's API schema (the `/nodes/{node}/qemu`
+//! POST parameters), read in place from ../shared when present: every value provisio accepts is
+//! one PVE accepts, and provisio accepts all of PVE's (qcow/qed/cloop excepted: neither provider
+//! offers them).
+use std::path::PathBuf;
+
+use provisio_lint::terraform::values;
+use serde_json::Value;
+
+fn create_vm_params(n: &Value) -> Option<Value> {
+    if n["path"] == "/nodes/{node}/qemu" {
+        for m in n["info"].as_object()?.values() {
+            if m["method"] == "POST" {
+                return Some(m["parameters"]["properties"].clone());
+            }
+        }
+    }
+    n["children"].as_array()?.iter().find_map(create_vm_params)
+}
+
+fn set(v: &Value) -> Vec<String> {
+    let mut s: Vec<String> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap().to_string())
+        .collect();
+    s.sort();
+    s
+}
+
+fn ours(v: &[&str]) -> Vec<String> {
+    let mut s: Vec<String> = v.iter().map(|x| x.to_string()).collect();
+    s.sort();
+    s
+}
+
+#[test]
+fn enumerations_match_the_pve_api_schema() {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/pve-api-schema/pve-api-schema.tree.json");
+    let Ok(text) = std::fs::read_to_string(&p) else {
+        eprintln!("SKIPPED: {} not present", p.display());
+        return;
+    };
+    let tree: Value = serde_json::from_str(&text).unwrap();
+    let roots = tree
+        .as_array()
+        .cloned()
+        .unwrap_or_else(|| vec![tree.clone()]);
+    let params = roots
+        .iter()
+        .find_map(create_vm_params)
+        .expect("qemu create");
+    assert_eq!(ours(values::SCSIHW), set(&params["scsihw"]["enum"]));
+    assert_eq!(ours(values::BIOS), set(&params["bios"]["enum"]));
+    assert_eq!(ours(values::OSTYPE), set(&params["ostype"]["enum"]));
+    assert_eq!(
+        ours(values::VGA),
+        set(&params["vga"]["format"]["type"]["enum"])
+    );
+    let scsi = &params["scsi[n]"]["format"];
+    assert_eq!(ours(values::CACHE), set(&scsi["cache"]["enum"]));
+    assert_eq!(ours(values::DISCARD), set(&scsi["discard"]["enum"]));
+    assert_eq!(ours(values::AIO), set(&scsi["aio"]["enum"]));
+    let formats = set(&scsi["format"]["enum"]);
+    assert!(values::DISK_FORMAT
+        .iter()
+        .all(|f| formats.contains(&f.to_string())));
+    let mut models: Vec<String> = params["net[n]"]["format"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, v)| v["keyAlias"] == "model")
+        .map(|(k, _)| k.clone())
+        .collect();
+    models.sort();
+    assert_eq!(ours(values::NIC_MODEL), models);
+    // Slot ranges: "(n is 0 to 30)" in each bus's description.
+    for (bus, max) in values::BUSES {
+        let d = params[format!("{bus}[n]")]["description"].as_str().unwrap();
+        assert!(d.contains(&format!("n is 0 to {max})")), "{bus}: {d}");
+    }
+    assert_eq!(params["vmid"]["minimum"], 100);
+    assert_eq!(params["vmid"]["maximum"], 999_999_999);
+    assert_eq!(params["name"]["format"], "dns-name");
+}
