@@ -125,6 +125,9 @@ pub struct GuestFacts {
     /// Templates: every disk on shared storage, so a linked clone can go to any node.
     #[serde(default = "yes")]
     pub linked_clone_any_node: bool,
+    /// Templates: disk sizes by slot (`scsi0` → GiB); a clone's disk cannot be smaller.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub disks_gib: BTreeMap<String, f64>,
 }
 
 fn yes() -> bool {
@@ -207,6 +210,11 @@ impl ClusterFacts {
                 template: true,
                 agent: t.agent,
                 linked_clone_any_node: t.linked_clone_any_node,
+                disks_gib: t
+                    .disks
+                    .iter()
+                    .filter_map(|d| Some((d.key.clone(), d.size_gib?)))
+                    .collect(),
             });
         }
         for g in state.guests.iter().flatten() {
@@ -218,6 +226,7 @@ impl ClusterFacts {
                     template: false,
                     agent: false,
                     linked_clone_any_node: true,
+                    disks_gib: BTreeMap::new(),
                 });
             }
             for ip in &g.ipv4 {

@@ -266,6 +266,20 @@ pub static RULES: &[Rule] = &[
         "Static IP prefix or gateway differs from the vnet's subnet",
         Some(SDN)
     ),
+    r!(
+        "PV053",
+        "disk-smaller-than-template",
+        Error,
+        "A clone's disk is smaller than the template's disk on the same slot (PVE cannot shrink)",
+        Some(QM)
+    ),
+    r!(
+        "PV054",
+        "disk-format-unsupported",
+        Error,
+        "A qcow2/vmdk disk on a block storage (RBD, LVM, ZFS, iSCSI) that holds raw volumes only",
+        Some("provisio://docs/pve-docs/pve-docs/pvesm.adoc")
+    ),
     // Best practice.
     r!(
         "PV060",

@@ -65,6 +65,12 @@ pub fn facts_from_cluster_json(c: &Value) -> ClusterFacts {
             template: true,
             agent: t["qemu_agent"].as_bool().unwrap_or(false),
             linked_clone_any_node: true,
+            disks_gib: t["disks"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|d| Some((s(&d["interface"]), d["size_gib"].as_f64()?)))
+                .collect(),
         });
     }
     for v in p["vms"].as_array().into_iter().flatten() {
@@ -75,6 +81,7 @@ pub fn facts_from_cluster_json(c: &Value) -> ClusterFacts {
             template: false,
             agent: false,
             linked_clone_any_node: true,
+            ..Default::default()
         });
     }
     f.used_vmids = p["vmids_in_use"]

@@ -46,6 +46,7 @@ fn facts() -> ClusterFacts {
         template: true,
         agent: true,
         linked_clone_any_node: false,
+        ..Default::default()
     });
     f.guests.push(GuestFacts {
         vmid: 9000,
@@ -54,6 +55,7 @@ fn facts() -> ClusterFacts {
         template: true,
         agent: true,
         linked_clone_any_node: true,
+        disks_gib: [("scsi0".to_string(), 20.0)].into(),
     });
     f.guests.push(GuestFacts {
         vmid: 101,
@@ -62,6 +64,7 @@ fn facts() -> ClusterFacts {
         template: false,
         agent: false,
         linked_clone_any_node: true,
+        ..Default::default()
     });
     f.used_vmids = [9000, 101].into();
     f.networks.push(NetFacts {
@@ -465,6 +468,22 @@ fn terraform_security_rules() {
 
 #[test]
 fn terraform_cluster_rules() {
+    // A clone's disk cannot be smaller than the template's (9000 has scsi0 of 20 GiB).
+    let clone_disk = |size: &str, fmt: &str| {
+        vm(&format!("  clone {{\n    vm_id = 9000\n  }}\n  initialization {{\n  }}\n  disk {{\n    datastore_id = \"local-lvm\"\n    interface    = \"scsi0\"\n    size         = {size}\n{fmt}  }}\n"))
+    };
+    case("PV053", &clone_disk("10", ""), &clone_disk("20", ""));
+    case("PV053", &clone_disk("19", ""), &clone_disk("40", ""));
+    let tel = |size: &str| {
+        format!("resource \"proxmox_vm_qemu\" \"w\" {{\n  target_node = \"pve1\"\n  clone       = \"tmpl\"\n  agent       = 1\n  disks {{\n    scsi {{\n      scsi0 {{\n        disk {{\n          storage = \"local-lvm\"\n          size    = \"{size}\"\n        }}\n      }}\n    }}\n  }}\n}}\n")
+    };
+    case("PV053", &tel("10G"), &tel("20480M"));
+    // Block storages hold raw volumes only.
+    case(
+        "PV054",
+        &clone_disk("20", "    file_format  = \"qcow2\"\n"),
+        &clone_disk("20", "    file_format  = \"raw\"\n"),
+    );
     case(
         "PV040",
         &vm("  clone {\n    vm_id = 9999\n  }\n  initialization {\n  }\n"),

@@ -57,6 +57,39 @@ pub struct Vm {
     pub volumes: Vec<(V<String>, &'static str)>,
     pub bios_ovmf: Option<Span>,
     pub has_efi_disk: bool,
+    pub disks: Vec<DiskSpec>,
+}
+
+/// A disk as written: slot, size (GiB) and format when given.
+#[derive(Debug, Clone)]
+pub struct DiskSpec {
+    pub slot: String,
+    pub storage: Option<String>,
+    pub size_gib: Option<V<f64>>,
+    pub format: Option<V<String>>,
+}
+
+/// `20`, `"20G"`, `"20480M"`, `"1T"` → GiB.
+fn size_to_gib(v: &str) -> Option<f64> {
+    let v = v.trim();
+    let (num, unit) = match v.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(i) => (&v[..i], &v[i..]),
+        None => (v, "G"),
+    };
+    let n: f64 = num.trim().parse().ok()?;
+    Some(
+        match unit
+            .trim_end_matches(['i', 'B', 'b'])
+            .to_ascii_uppercase()
+            .as_str()
+        {
+            "K" => n / (1024.0 * 1024.0),
+            "M" => n / 1024.0,
+            "G" | "" => n,
+            "T" => n * 1024.0,
+            _ => return None,
+        },
+    )
 }
 
 struct Reader<'a> {
@@ -162,6 +195,14 @@ pub fn read_vm(f: &TfFile, b: &Block, decls: &Decls) -> Option<Vm> {
             for d in body.get_blocks("disk") {
                 if let Some(s) = r.string(&d.body, "datastore_id") {
                     vm.storages.push((s, "disk"));
+                }
+                if let Some(slot) = r.string(&d.body, "interface") {
+                    vm.disks.push(DiskSpec {
+                        slot: slot.v,
+                        storage: r.string(&d.body, "datastore_id").map(|s| s.v),
+                        size_gib: r.number(&d.body, "size"),
+                        format: r.string(&d.body, "file_format"),
+                    });
                 }
             }
             for (k, what) in [("efi_disk", "EFI disk"), ("tpm_state", "TPM state")] {
@@ -296,6 +337,19 @@ pub fn read_vm(f: &TfFile, b: &Block, decls: &Decls) -> Option<Vm> {
                             };
                             if let Some(s) = r.string(&kind.body, "storage") {
                                 vm.storages.push((s, what));
+                            }
+                            if what == "disk" {
+                                vm.disks.push(DiskSpec {
+                                    slot: slot.ident.to_string(),
+                                    storage: r.string(&kind.body, "storage").map(|s| s.v),
+                                    size_gib: r.string(&kind.body, "size").and_then(|x| {
+                                        Some(V {
+                                            v: size_to_gib(&x.v)?,
+                                            span: x.span,
+                                        })
+                                    }),
+                                    format: r.string(&kind.body, "format"),
+                                });
                             }
                         }
                     }
@@ -581,6 +635,61 @@ pub fn resource(
                 sink.push("PV044", vol.span, format!("storage `{sid}` ({}) does not allow content type `{content}` ({} only), so it cannot hold the {what} `{}`", st.kind, st.content.join(", "), vol.v), Some(format!("enable `{content}` on the storage or use one that has it: {}", list(facts.storages.iter().filter(|x| x.content.iter().any(|c| c == content)).map(|x| x.name.clone())))));
             }
             _ => {}
+        }
+    }
+
+    // A clone's disk cannot be smaller than the template's disk on the same slot.
+    let template = vm
+        .clone_vmid
+        .as_ref()
+        .and_then(|c| facts.guest(c.v))
+        .or_else(|| {
+            let n = &vm.clone_name.as_ref()?.v;
+            facts.guests.iter().find(|g| g.template && &g.name == n)
+        })
+        .filter(|g| g.template);
+    if let Some(t) = template {
+        for d in &vm.disks {
+            if let (Some(size), Some(have)) = (&d.size_gib, t.disks_gib.get(&d.slot)) {
+                if size.v + 1e-9 < *have {
+                    sink.push(
+                        "PV053",
+                        size.span,
+                        format!(
+                            "disk {} of {} GiB is smaller than the {} GiB it has in template {} ({}): Proxmox VE cannot shrink a disk, so the clone's resize fails",
+                            d.slot, size.v, have, t.vmid, t.name
+                        ),
+                        Some(format!("set the size to {have} GiB or more")),
+                    );
+                }
+            }
+        }
+    }
+    // Block storages hold raw volumes only.
+    for d in &vm.disks {
+        let (Some(fmt), Some(st)) = (
+            &d.format,
+            d.storage.as_deref().and_then(|s| facts.storage(s)),
+        ) else {
+            continue;
+        };
+        let raw_only = matches!(
+            st.kind.as_str(),
+            "rbd" | "lvm" | "lvmthin" | "zfspool" | "zfs" | "iscsi" | "iscsidirect"
+        );
+        if raw_only && fmt.v != "raw" {
+            sink.push(
+                "PV054",
+                fmt.span,
+                format!(
+                    "disk {} is `{}` on storage `{}` ({}), which holds raw volumes only",
+                    d.slot, fmt.v, st.name, st.kind
+                ),
+                Some(
+                    "use format `raw` there, or put the disk on a file storage (dir, NFS, CephFS)"
+                        .into(),
+                ),
+            );
         }
     }
 
