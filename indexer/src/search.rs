@@ -520,10 +520,10 @@ impl KnowledgeBase {
         let mut retrievers = Vec::new();
         let mut degraded = None;
 
-        let lexical = |_: ()| self.lexical.search(&req.query, n, &req.sources, &kinds);
+        let lexical = || self.lexical.search(&req.query, n, &req.sources, &kinds);
         std::thread::scope(|scope| {
             // In hybrid mode BM25 runs on its own thread while the question is embedded.
-            let bm25_job = (req.mode == Mode::Hybrid).then(|| scope.spawn(move || lexical(())));
+            let bm25_job = (req.mode == Mode::Hybrid).then(|| scope.spawn(lexical));
             if req.mode != Mode::Dense {
                 retrievers.push("bm25".to_string());
             }
@@ -579,13 +579,13 @@ impl KnowledgeBase {
             };
             let bm25 = match bm25_job {
                 Some(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))?,
-                None if req.mode == Mode::Bm25 => lexical(())?,
+                None if req.mode == Mode::Bm25 => lexical()?,
                 None => Vec::new(),
             };
             if req.mode == Mode::Dense && degraded.is_some() {
                 // Dense was asked for explicitly and cannot run: answer with BM25 and say so.
                 retrievers.push("bm25".to_string());
-                let b = lexical(())?;
+                let b = lexical()?;
                 return Ok(self.fuse(req, b, Vec::new(), retrievers, degraded));
             }
             Ok(self.fuse(req, bm25, dense, retrievers, degraded))
