@@ -40,6 +40,10 @@ pub enum Error {
         field: &'static str,
         message: String,
     },
+    #[error(
+        "invalid glossary: {0}. Fix: correct the entry (see corpus/glossary.toml for the format)"
+    )]
+    Glossary(String),
     #[error("JSON error in {path}: {source}")]
     Json {
         path: PathBuf,

@@ -29,6 +29,8 @@ pub struct Boosts {
     pub title: f32,
     pub body: f32,
     pub ident: f32,
+    /// Weight of a glossary expansion term relative to a question term (0: no expansion).
+    pub expansion: f32,
 }
 
 impl Default for Boosts {
@@ -37,23 +39,29 @@ impl Default for Boosts {
             title: 0.5,
             body: 1.0,
             ident: 1.0,
+            expansion: 0.5,
         }
     }
 }
 
 impl Boosts {
-    /// Defaults, overridden by `PROVISIO_BM25_BOOSTS=title,body,ident` (for tuning runs).
+    /// Defaults, overridden by `PROVISIO_BM25_BOOSTS=title,body,ident` and
+    /// `PROVISIO_EXPANSION_WEIGHT` (for tuning runs).
     pub fn from_env() -> Self {
         let mut b = Boosts::default();
         if let Ok(v) = std::env::var("PROVISIO_BM25_BOOSTS") {
             let xs: Vec<f32> = v.split(',').filter_map(|x| x.trim().parse().ok()).collect();
             if let [t, bo, i] = xs[..] {
-                b = Boosts {
-                    title: t,
-                    body: bo,
-                    ident: i,
-                };
+                b.title = t;
+                b.body = bo;
+                b.ident = i;
             }
+        }
+        if let Some(w) = std::env::var("PROVISIO_EXPANSION_WEIGHT")
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+        {
+            b.expansion = w;
         }
         b
     }
@@ -107,6 +115,16 @@ fn stem_analyzer() -> TextAnalyzer {
     }
 }
 
+/// The stemmer without the stop-word filter, for glossary phrases (word order and small words
+/// matter there).
+fn word_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(Stemmer::new(Language::English))
+        .build()
+}
+
 fn ident_analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(WhitespaceTokenizer::default())
         .filter(LowerCaser)
@@ -123,6 +141,7 @@ pub struct LexicalIndex {
     reader: IndexReader,
     fields: Fields,
     stem: TextAnalyzer,
+    words: TextAnalyzer,
     pub boosts: Boosts,
 }
 
@@ -171,6 +190,7 @@ impl LexicalIndex {
             reader,
             fields,
             stem: stem_analyzer(),
+            words: word_analyzer(),
             boosts: Boosts::from_env(),
         })
     }
@@ -189,38 +209,73 @@ impl LexicalIndex {
         out
     }
 
-    /// The BM25 query for a user question, with optional filters.
+    /// The stemmed words of `text` in order, stop words kept (for glossary matching).
+    pub fn words(&self, text: &str) -> Vec<String> {
+        let mut a = self.words.clone();
+        let mut ts = a.token_stream(text);
+        let mut out = Vec::new();
+        while ts.advance() {
+            out.push(ts.token().text.clone());
+        }
+        out
+    }
+
+    /// The BM25 query for a user question, with optional filters. `expansion` (glossary
+    /// phrases, see [`crate::expand`]) adds terms at `expansion_weight` of a question term's
+    /// weight; a term the question has is not added again.
     pub fn query(
         &self,
         text: &str,
+        expansion: &[String],
         sources: &[String],
         kinds: &[String],
     ) -> Option<Box<dyn Query>> {
         let f = self.fields;
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for term in self.analyze(text) {
-            for (field, boost) in [(f.title, self.boosts.title), (f.body, self.boosts.body)] {
-                let q = TermQuery::new(
-                    Term::from_field_text(field, &term),
-                    IndexRecordOption::WithFreqs,
-                );
-                should.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost))));
+        let mut terms: Vec<(String, f32)> =
+            self.analyze(text).into_iter().map(|t| (t, 1.0)).collect();
+        let mut ids: Vec<(String, f32)> = Vec::new();
+        for id in identifiers(text) {
+            if !ids.iter().any(|(i, _)| *i == id) {
+                ids.push((id, 1.0));
             }
         }
-        let mut seen = Vec::new();
-        for id in identifiers(text) {
-            if seen.contains(&id) {
-                continue;
+        let w = self.boosts.expansion;
+        if w > 0.0 {
+            for phrase in expansion {
+                for t in self.analyze(phrase) {
+                    if !terms.iter().any(|(x, _)| *x == t) {
+                        terms.push((t, w));
+                    }
+                }
+                for id in identifiers(phrase) {
+                    if !ids.iter().any(|(i, _)| *i == id) {
+                        ids.push((id, w));
+                    }
+                }
             }
+        }
+        for (term, weight) in &terms {
+            for (field, boost) in [(f.title, self.boosts.title), (f.body, self.boosts.body)] {
+                let q = TermQuery::new(
+                    Term::from_field_text(field, term),
+                    IndexRecordOption::WithFreqs,
+                );
+                should.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(q), boost * weight)),
+                ));
+            }
+        }
+        for (id, weight) in &ids {
             let q = TermQuery::new(
-                Term::from_field_text(f.ident, &id),
+                Term::from_field_text(f.ident, id),
                 IndexRecordOption::WithFreqs,
             );
             should.push((
                 Occur::Should,
-                Box::new(BoostQuery::new(Box::new(q), self.boosts.ident)),
+                Box::new(BoostQuery::new(Box::new(q), self.boosts.ident * weight)),
             ));
-            seen.push(id);
         }
         if should.is_empty() {
             return None;
@@ -250,11 +305,12 @@ impl LexicalIndex {
     pub fn search(
         &self,
         text: &str,
+        expansion: &[String],
         limit: usize,
         sources: &[String],
         kinds: &[String],
     ) -> Result<Vec<(u64, f32)>> {
-        let Some(q) = self.query(text, sources, kinds) else {
+        let Some(q) = self.query(text, expansion, sources, kinds) else {
             return Ok(Vec::new());
         };
         let searcher = self.reader.searcher();

@@ -9,6 +9,7 @@ pub mod corpus;
 pub mod embed;
 pub mod error;
 pub mod eval;
+pub mod expand;
 pub mod lexical;
 pub mod passage;
 pub mod qdrant;

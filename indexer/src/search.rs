@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::chunk::{Chunk, ChunkKind};
 use crate::embed::Embedder;
 use crate::error::{io, Error, Result};
+use crate::expand::Glossary;
 use crate::lexical::LexicalIndex;
 use crate::passage::{join_chunks, span_url, Passages, PASSAGE_TOKENS};
 use crate::qdrant::{QdrantSettings, QdrantStore};
@@ -181,6 +182,10 @@ pub struct SearchResponse {
     /// hits were ranked up.
     #[serde(default)]
     pub source_hints: Vec<String>,
+    /// Documentation words the full-text side also searched for, from Provisio's glossary of
+    /// operator phrasings (`stop managing` → `state rm`, `VIP` → `virtual ip`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expanded: Vec<String>,
 }
 
 /// Tuning of candidate depth and fusion weights.
@@ -280,6 +285,8 @@ pub struct KnowledgeBase {
     passages: Passages,
     /// Per passage: the sorted hashes of its distinct words (for the copy check).
     passage_words: Vec<Vec<u64>>,
+    /// Operator phrasing → documentation words, for the full-text query.
+    glossary: Glossary,
 }
 
 impl KnowledgeBase {
@@ -365,7 +372,13 @@ impl KnowledgeBase {
             passage_words,
             chunks,
             fusion,
+            glossary: Glossary::from_env()?,
         })
+    }
+
+    /// Replace the glossary used for query expansion (tests, a site's own vocabulary).
+    pub fn set_glossary(&mut self, glossary: Glossary) {
+        self.glossary = glossary;
     }
 
     pub fn chunks(&self) -> &[Chunk] {
@@ -520,7 +533,11 @@ impl KnowledgeBase {
         let mut retrievers = Vec::new();
         let mut degraded = None;
 
-        let lexical = || self.lexical.search(&req.query, n, &req.sources, &kinds);
+        let expansion = self.glossary.expand(&req.query, &|t| self.lexical.words(t));
+        let lexical = || {
+            self.lexical
+                .search(&req.query, &expansion.added, n, &req.sources, &kinds)
+        };
         std::thread::scope(|scope| {
             // In hybrid mode BM25 runs on its own thread while the question is embedded.
             let bm25_job = (req.mode == Mode::Hybrid).then(|| scope.spawn(lexical));
@@ -586,9 +603,15 @@ impl KnowledgeBase {
                 // Dense was asked for explicitly and cannot run: answer with BM25 and say so.
                 retrievers.push("bm25".to_string());
                 let b = lexical()?;
-                return Ok(self.fuse(req, b, Vec::new(), retrievers, degraded));
+                let mut r = self.fuse(req, b, Vec::new(), retrievers, degraded);
+                r.expanded = expansion.added.clone();
+                return Ok(r);
             }
-            Ok(self.fuse(req, bm25, dense, retrievers, degraded))
+            let mut r = self.fuse(req, bm25, dense, retrievers, degraded);
+            if req.mode != Mode::Dense {
+                r.expanded = expansion.added.clone();
+            }
+            Ok(r)
         })
     }
 
@@ -716,6 +739,7 @@ impl KnowledgeBase {
             retrievers,
             degraded,
             source_hints: hints,
+            expanded: Vec::new(),
         }
     }
 
@@ -739,7 +763,13 @@ impl KnowledgeBase {
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResponse> {
         let t = Instant::now();
         let r = self.retrieve(req)?;
-        let terms = query_terms(&req.query);
+        // Snippets show the lines with the question's words or the glossary's.
+        let mut terms = query_terms(&req.query);
+        for t in query_terms(&r.expanded.join(" ")) {
+            if !terms.contains(&t) {
+                terms.push(t);
+            }
+        }
         let hits = r
             .ranked
             .iter()
@@ -787,6 +817,7 @@ impl KnowledgeBase {
             chunks: self.chunks.len(),
             vector_store: self.vector_store(),
             source_hints: r.source_hints,
+            expanded: r.expanded,
         })
     }
 }
@@ -799,6 +830,8 @@ pub struct Retrieved {
     pub degraded: Option<String>,
     /// Sources the question names (see [`source_hints`]).
     pub source_hints: Vec<String>,
+    /// Glossary phrases the full-text query was expanded with.
+    pub expanded: Vec<String>,
 }
 
 /// A fused hit: a passage and its best chunk.

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use provisio_indexer::chunk::ChunkKind;
 use provisio_indexer::embed::{Embedder, HashEmbedder};
+use provisio_indexer::expand::Glossary;
 use provisio_indexer::store::{Progress, Stage};
 use provisio_indexer::vector::{EdgeStore, FlatStore, VectorFilter, VectorStore};
 use provisio_indexer::{index, DataDir, KnowledgeBase, Mode, SearchRequest};
@@ -526,4 +527,52 @@ fn copies_fold_into_also_in_and_template_siblings_stay() {
             "{mode:?}: {blocks:?}"
         );
     }
+}
+
+/// An operator's word that the docs do not use ("recreate") finds the page through the
+/// glossary (`-replace`), which the response reports; without the glossary it does not.
+#[test]
+fn glossary_expansion_bridges_operator_words() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (data, _, emb) = built(tmp.path());
+    let mut kb = KnowledgeBase::open(&data, hash_loader(emb)).expect("open");
+    let ask = |kb: &KnowledgeBase, q: &str, mode: Mode| {
+        let mut req = SearchRequest::new(q);
+        req.mode = mode;
+        kb.search(&req).expect("search")
+    };
+    let q = "How do I recreate it from scratch?";
+    kb.set_glossary(Glossary::default());
+    let plain = ask(&kb, q, Mode::Bm25);
+    assert!(plain.expanded.is_empty());
+    assert!(plain.hits.is_empty(), "{:?}", plain.hits.first());
+    kb.set_glossary(
+        Glossary::parse(
+            "[[expand]]\nwhen = [\"recreate\", \"rebuild\"]\nadd = [\"-replace\", \"taint\"]\n",
+        )
+        .expect("glossary"),
+    );
+    let expanded = ask(&kb, q, Mode::Bm25);
+    assert_eq!(expanded.expanded, vec!["-replace", "taint"]);
+    assert_eq!(expanded.hits[0].path, "lab-tf/lifecycle.mdx");
+    assert!(
+        expanded.hits[0].snippet.contains("-replace="),
+        "{}",
+        expanded.hits[0].snippet
+    );
+    // Hybrid reports it too; dense alone does not expand.
+    assert_eq!(
+        ask(&kb, q, Mode::Hybrid).expanded,
+        vec!["-replace", "taint"]
+    );
+    assert!(ask(&kb, q, Mode::Dense).expanded.is_empty());
+    // The shipped glossary knows this phrasing.
+    kb.set_glossary(Glossary::builtin());
+    let shipped = ask(&kb, q, Mode::Bm25);
+    assert!(
+        shipped.expanded.iter().any(|a| a == "-replace"),
+        "{:?}",
+        shipped.expanded
+    );
+    assert_eq!(shipped.hits[0].path, "lab-tf/lifecycle.mdx");
 }

@@ -232,9 +232,14 @@ pub fn search(paths: &Paths, a: &SearchArgs, out: &mut dyn Write) -> Result<Exit
     }
     writeln!(
         out,
-        "{} hits · retrievers: {}{} · {:.1} ms",
+        "{} hits · retrievers: {}{}{} · {:.1} ms",
         resp.hits.len(),
         resp.retrievers.join("+"),
+        if resp.expanded.is_empty() {
+            String::new()
+        } else {
+            format!(" · also searched for: {}", resp.expanded.join(", "))
+        },
         resp.degraded
             .as_ref()
             .map(|d| format!(" · degraded: {d}"))

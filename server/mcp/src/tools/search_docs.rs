@@ -13,7 +13,7 @@ use crate::ProvisioServer;
 /// Compact text rendering: one line per hit with its citation, then the snippet.
 pub fn render(r: &SearchResponse) -> String {
     let mut out = format!(
-        "{} hits for {:?} (retrievers: {}; vectors: {}{}{})\n",
+        "{} hits for {:?} (retrievers: {}; vectors: {}{}{}{})\n",
         r.hits.len(),
         r.query,
         r.retrievers.join("+"),
@@ -22,6 +22,11 @@ pub fn render(r: &SearchResponse) -> String {
             String::new()
         } else {
             format!("; named sources ranked up: {}", r.source_hints.join(", "))
+        },
+        if r.expanded.is_empty() {
+            String::new()
+        } else {
+            format!("; also searched for: {}", r.expanded.join(", "))
         },
         r.degraded
             .as_ref()
