@@ -23,8 +23,8 @@ check() { # mode min_r5 min_mrr
     echo "FAILED: $1 below floor (R@5 >= $2, MRR@10 >= $3)"; fail=$((fail+1))
   fi
 }
-check bm25 0.58 0.40
+check bm25 0.70 0.50
 check dense 0.56 0.42
-check hybrid 0.68 0.50
+check hybrid 0.76 0.58
 echo "retrieval-eval: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -6,6 +6,8 @@
 //! trigger of several words matches when they occur in the question in order, with at most a
 //! few other words between them. Expansion terms are added to the BM25 query at a lower weight
 //! than the question's own terms; they never replace them.
+use std::collections::{BTreeSet, HashMap};
+
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
@@ -133,29 +135,94 @@ impl Glossary {
         self.rules.is_empty()
     }
 
-    /// Expand a question. `words` turns text into its words as the full-text index stems them
-    /// (lower-cased, stemmed, in order, stop words kept), so triggers match however the
-    /// question inflects them.
+    /// Expand one question (prepares the glossary each time: use [`Glossary::prepare`] for
+    /// many).
     pub fn expand(&self, question: &str, words: &dyn Fn(&str) -> Vec<String>) -> Expansion {
+        self.prepare(words).expand(question, words)
+    }
+
+    /// Analyse every phrase once. `words` turns text into its words as the full-text index
+    /// stems them (lower-cased, stemmed, in order, stop words kept), so triggers match however
+    /// a question inflects them.
+    pub fn prepare(&self, words: &dyn Fn(&str) -> Vec<String>) -> Prepared {
+        let mut p = Prepared::default();
+        for (i, r) in self.rules.iter().enumerate() {
+            let written = r.when.starts_with('-') || r.when.contains(['_', '/', '=']);
+            let when_words = if written { Vec::new() } else { words(&r.when) };
+            match (written, when_words.first()) {
+                (true, _) => p.written.push(i),
+                (false, Some(first)) => p.by_first.entry(first.clone()).or_default().push(i),
+                (false, None) => {}
+            }
+            p.rules.push(PreparedRule {
+                when: r.when.clone(),
+                when_lower: r.when.to_lowercase(),
+                when_words,
+                add: r.add.iter().map(|a| (a.clone(), words(a))).collect(),
+            });
+        }
+        p
+    }
+}
+
+/// A glossary with its phrases analysed, indexed by a trigger's first word.
+#[derive(Debug, Clone, Default)]
+pub struct Prepared {
+    rules: Vec<PreparedRule>,
+    /// First analysed word of a trigger → rules.
+    by_first: HashMap<String, Vec<usize>>,
+    /// Rules whose trigger must be in the question as written (`--disable`, `vm_id`).
+    written: Vec<usize>,
+}
+
+#[derive(Debug, Clone)]
+struct PreparedRule {
+    when: String,
+    when_lower: String,
+    when_words: Vec<String>,
+    add: Vec<(String, Vec<String>)>,
+}
+
+impl Prepared {
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Expand a question; `words` must be the analyser the glossary was prepared with.
+    pub fn expand(&self, question: &str, words: &dyn Fn(&str) -> Vec<String>) -> Expansion {
+        let mut out = Expansion::default();
+        if self.rules.is_empty() {
+            return out;
+        }
         let q = words(question);
         let lower = question.to_lowercase();
-        let mut out = Expansion::default();
-        for r in &self.rules {
-            let hit = if r.when.starts_with('-') || r.when.contains(['_', '/', '=']) {
-                // An option or a path (`--disable`, `vm_id`): the written form must be there.
-                contains_word(&lower, &r.when.to_lowercase())
-            } else {
-                phrase_in(&q, &words(&r.when))
-            };
-            if !hit {
+        let mut candidates: BTreeSet<usize> = BTreeSet::new();
+        for w in &q {
+            if let Some(rs) = self.by_first.get(w) {
+                candidates.extend(rs);
+            }
+        }
+        for &i in &self.written {
+            // An option or a path: the written form must be there.
+            if contains_word(&lower, &self.rules[i].when_lower) {
+                candidates.insert(i);
+            }
+        }
+        for i in candidates {
+            let r = &self.rules[i];
+            if !r.when_words.is_empty() && !phrase_in(&q, &r.when_words) {
                 continue;
             }
             if !out.matched.contains(&r.when) {
                 out.matched.push(r.when.clone());
             }
-            for a in &r.add {
+            for (a, aw) in &r.add {
                 // Nothing the question already says.
-                if phrase_in(&q, &words(a)) && !a.contains(['_', '.', '/', '=']) {
+                if phrase_in(&q, aw) && !a.contains(['_', '.', '/', '=']) {
                     continue;
                 }
                 if !out.added.contains(a) {

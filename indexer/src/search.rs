@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::chunk::{Chunk, ChunkKind};
 use crate::embed::Embedder;
 use crate::error::{io, Error, Result};
-use crate::expand::Glossary;
+use crate::expand::{Glossary, Prepared};
 use crate::lexical::LexicalIndex;
 use crate::passage::{join_chunks, span_url, Passages, PASSAGE_TOKENS};
 use crate::qdrant::{QdrantSettings, QdrantStore};
@@ -286,7 +286,7 @@ pub struct KnowledgeBase {
     /// Per passage: the sorted hashes of its distinct words (for the copy check).
     passage_words: Vec<Vec<u64>>,
     /// Operator phrasing → documentation words, for the full-text query.
-    glossary: Glossary,
+    glossary: Prepared,
 }
 
 impl KnowledgeBase {
@@ -346,6 +346,7 @@ impl KnowledgeBase {
             (Some(d), None) => format!("{} (embedded)", d.backend),
         };
         let fusion = Fusion::from_env();
+        let glossary = Glossary::from_env()?.prepare(&|t| lexical.words(t));
         let passages = Passages::build(&chunks, fusion.passage_tokens);
         let passage_words = (0..passages.len())
             .map(|p| {
@@ -372,13 +373,14 @@ impl KnowledgeBase {
             passage_words,
             chunks,
             fusion,
-            glossary: Glossary::from_env()?,
+            glossary,
         })
     }
 
     /// Replace the glossary used for query expansion (tests, a site's own vocabulary).
     pub fn set_glossary(&mut self, glossary: Glossary) {
-        self.glossary = glossary;
+        let lexical = &self.lexical;
+        self.glossary = glossary.prepare(&|t| lexical.words(t));
     }
 
     pub fn chunks(&self) -> &[Chunk] {
@@ -533,7 +535,10 @@ impl KnowledgeBase {
         let mut retrievers = Vec::new();
         let mut degraded = None;
 
-        let expansion = self.glossary.expand(&req.query, &|t| self.lexical.words(t));
+        let expansion = match req.mode {
+            Mode::Dense => Default::default(),
+            _ => self.glossary.expand(&req.query, &|t| self.lexical.words(t)),
+        };
         let lexical = || {
             self.lexical
                 .search(&req.query, &expansion.added, n, &req.sources, &kinds)
