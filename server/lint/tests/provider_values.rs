@@ -21,9 +21,9 @@ fn create_vm_params(n: &Value) -> Option<Value> {
 fn set(v: &Value) -> Vec<String> {
     let mut s: Vec<String> = v
         .as_array()
-        .unwrap()
+        .expect("an enum array")
         .iter()
-        .map(|x| x.as_str().unwrap().to_string())
+        .map(|x| x.as_str().expect("a string enum value").to_string())
         .collect();
     s.sort();
     s
@@ -43,7 +43,7 @@ fn enumerations_match_the_pve_api_schema() {
         eprintln!("SKIPPED: {} not present", p.display());
         return;
     };
-    let tree: Value = serde_json::from_str(&text).unwrap();
+    let tree: Value = serde_json::from_str(&text).expect("the schema tree is JSON");
     let roots = tree
         .as_array()
         .cloned()
@@ -69,7 +69,7 @@ fn enumerations_match_the_pve_api_schema() {
         .all(|f| formats.contains(&f.to_string())));
     let mut models: Vec<String> = params["net[n]"]["format"]
         .as_object()
-        .unwrap()
+        .expect("net[n] has a format object")
         .iter()
         .filter(|(_, v)| v["keyAlias"] == "model")
         .map(|(k, _)| k.clone())
@@ -78,7 +78,9 @@ fn enumerations_match_the_pve_api_schema() {
     assert_eq!(ours(values::NIC_MODEL), models);
     // Slot ranges: "(n is 0 to 30)" in each bus's description.
     for (bus, max) in values::BUSES {
-        let d = params[format!("{bus}[n]")]["description"].as_str().unwrap();
+        let d = params[format!("{bus}[n]")]["description"]
+            .as_str()
+            .expect("a description");
         assert!(d.contains(&format!("n is 0 to {max})")), "{bus}: {d}");
     }
     assert_eq!(params["vmid"]["minimum"], 100);

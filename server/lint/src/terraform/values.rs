@@ -13,7 +13,7 @@ use std::net::IpAddr;
 use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Block, Body};
 
-use super::{literal, Decls, Lit, TfFile};
+use super::{Decls, Lit, TfFile};
 use crate::finding::{Sink, Span};
 
 pub const SCSIHW: &[&str] = &[
@@ -184,25 +184,19 @@ fn strings(decls: &Decls, e: &Expression) -> Vec<String> {
         _ => match decls.resolve(e) {
             Lit::Str(s) => vec![s],
             Lit::Num(n) => vec![n.to_string()],
-            _ => match literal(e) {
-                Lit::Str(s) => vec![s],
-                _ => vec![],
-            },
+            _ => vec![],
         },
     }
 }
 
-fn blocks_at<'a>(body: &'a Body, path: &[&str], out: &mut Vec<(&'a Body, Option<&'a Block>)>) {
+/// The bodies of the nested blocks at `path` (`*` matches any block name).
+fn blocks_at<'a>(body: &'a Body, path: &[&str], out: &mut Vec<&'a Body>) {
     match path {
-        [] => out.push((body, None)),
+        [] => out.push(body),
         [b, rest @ ..] => {
             for blk in body.blocks() {
                 if *b == "*" || blk.ident.as_str() == *b {
-                    if rest.is_empty() {
-                        out.push((&blk.body, Some(blk)));
-                    } else {
-                        blocks_at(&blk.body, rest, out);
-                    }
+                    blocks_at(&blk.body, rest, out);
                 }
             }
         }
@@ -347,7 +341,7 @@ pub fn check(f: &TfFile, sink: &mut Sink, b: &Block, ty: &str, decls: &Decls) {
         let (attr, blocks) = path.split_last().expect("non-empty path");
         let mut bodies = Vec::new();
         blocks_at(&b.body, blocks, &mut bodies);
-        for (body, _) in bodies {
+        for body in bodies {
             if let Some(a) = body.get_attribute(attr) {
                 let what = path
                     .iter()
