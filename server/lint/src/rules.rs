@@ -123,6 +123,13 @@ pub static RULES: &[Rule] = &[
         "A value Proxmox VE refuses: VM name not a DNS name, VMID below 100, bad tag, unknown enumerated setting, missing or doubly used disk slot, address that is not an IP",
         Some(QM)
     ),
+    r!(
+        "PV018",
+        "boot-device-missing",
+        Warning,
+        "The boot order names a disk, CD-ROM or NIC the VM does not have (a typo, or a disk on another bus)",
+        Some(QM)
+    ),
     // References.
     r!(
         "PV020",

@@ -87,3 +87,33 @@ fn enumerations_match_the_pve_api_schema() {
     assert_eq!(params["vmid"]["maximum"], 999_999_999);
     assert_eq!(params["name"]["format"], "dns-name");
 }
+
+/// The CPU models are PVE's `reported-model` list (the API schema leaves `cputype` a free
+/// string, so the admin guide's generated option table is the source), plus the x86-64 levels
+/// the admin guide describes.
+#[test]
+fn cpu_models_match_the_admin_guide() {
+    let docs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/pve-docs");
+    let Ok(opts) = std::fs::read_to_string(docs.join("generated/qm.conf.5-opts.adoc")) else {
+        eprintln!("SKIPPED: {} not present", docs.display());
+        return;
+    };
+    let start = opts
+        .find("`reported-model`=`<")
+        .expect("reported-model in qm.conf options")
+        + "`reported-model`=`<".len();
+    let end = start + opts[start..].find(">`").expect("end of the enumeration");
+    let mut theirs: Vec<String> = opts[start..end]
+        .split(" | ")
+        .map(|s| s.trim().to_string())
+        .collect();
+    theirs.sort();
+    assert_eq!(ours(values::CPU_MODELS), theirs);
+    let guide = std::fs::read_to_string(docs.join("qm.adoc")).expect("qm.adoc");
+    for level in values::CPU_LEVELS {
+        assert!(
+            guide.contains(&format!("'{level}'")),
+            "{level} not in qm.adoc"
+        );
+    }
+}

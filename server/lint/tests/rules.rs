@@ -260,6 +260,55 @@ fn terraform_invalid_values() {
         &tel("  network {\n    id     = 0\n    model  = \"virtio-net\"\n    bridge = \"vmbr0\"\n  }\n"),
         &tel("  network {\n    id     = 0\n    model  = \"virtio\"\n    bridge = \"vmbr0\"\n  }\n"),
     );
+    // CPU types: built-in models, x86-64 levels and `custom-<name>`, case-sensitive.
+    case(
+        "PV017",
+        &vm("  cpu {\n    type = \"x86-64-v2-aes\"\n  }\n"),
+        &vm("  cpu {\n    type = \"x86-64-v2-AES\"\n  }\n"),
+    );
+    case(
+        "PV017",
+        &tel("  cpu {\n    cores = 2\n    type  = \"hots\"\n  }\n"),
+        &tel("  cpu {\n    cores = 2\n    type  = \"custom-epyc-lab\"\n  }\n"),
+    );
+    for good in [
+        "host",
+        "kvm64",
+        "EPYC-Rome-v4",
+        "Skylake-Server",
+        "max",
+        "x86-64-v4",
+    ] {
+        let g = codes(
+            "m/main.tf",
+            &vm(&format!("  cpu {{\n    type = \"{good}\"\n  }}\n")),
+        );
+        assert!(!g.iter().any(|c| c == "PV017"), "{good}: {g:?}");
+    }
+    // Telmate disk sizes: a whole number with an optional K/M/G/T.
+    let tdisk = |size: &str| {
+        tel(&format!("  disks {{\n    scsi {{\n      scsi0 {{\n        disk {{\n          storage = \"local-lvm\"\n          size    = \"{size}\"\n        }}\n      }}\n    }}\n  }}\n"))
+    };
+    case("PV017", &tdisk("40GB"), &tdisk("40G"));
+    case("PV017", &tdisk("1.5T"), &tdisk("1536G"));
+    for good in ["40", "20480M", "1T"] {
+        let g = codes("m/main.tf", &tdisk(good));
+        assert!(!g.iter().any(|c| c == "PV017"), "{good}: {g:?}");
+    }
+    let f = lint(
+        &[Input {
+            path: "m/main.tf".into(),
+            content: tdisk("40GB"),
+        }],
+        None,
+    );
+    let x = f.iter().find(|f| f.code == "PV017").expect("PV017");
+    assert!(
+        x.fix
+            .as_deref()
+            .is_some_and(|s| s.starts_with("write `40G`")),
+        "{x:?}"
+    );
     // The fix names the nearest accepted value.
     let f = lint(
         &[Input {
@@ -273,6 +322,54 @@ fn terraform_invalid_values() {
         x.fix.as_deref().unwrap().starts_with("use `virtio-scsi-"),
         "{x:?}"
     );
+}
+
+/// PV018: the boot order names a device the VM does not have.
+#[test]
+fn terraform_boot_order_devices() {
+    let disk = |iface: &str| {
+        format!("  disk {{\n    datastore_id = \"local-lvm\"\n    interface    = \"{iface}\"\n    size         = 20\n  }}\n")
+    };
+    let nic = "  network_device {\n    bridge = \"vmbr0\"\n  }\n";
+    case(
+        "PV018",
+        &vm(&format!(
+            "{}{nic}  boot_order = [\"virtio0\", \"net0\"]\n",
+            disk("scsi0")
+        )),
+        &vm(&format!(
+            "{}{nic}  boot_order = [\"scsi0\", \"net0\"]\n",
+            disk("scsi0")
+        )),
+    );
+    // A CD-ROM (default ide3), the cloud-init drive (ide2) and passed-through devices count.
+    let g = codes(
+        "m/main.tf",
+        &vm(&format!("{}  cdrom {{\n    file_id = \"none\"\n  }}\n  boot_order = [\"ide3\", \"scsi0\", \"hostpci0\"]\n", disk("scsi0"))),
+    );
+    assert!(!g.iter().any(|c| c == "PV018"), "{g:?}");
+    // A clone keeps the template's devices, which the file does not show.
+    let g = codes(
+        "m/main.tf",
+        &vm("  clone {\n    vm_id = 9000\n  }\n  boot_order = [\"virtio0\"]\n"),
+    );
+    assert!(!g.iter().any(|c| c == "PV018"), "{g:?}");
+    // Telmate: `boot = "order=..."` against the `disks` slots and `network` ids.
+    let tel = |boot: &str| {
+        format!("resource \"proxmox_vm_qemu\" \"w\" {{\n  target_node = \"pve1\"\n  boot = \"{boot}\"\n  disks {{\n    scsi {{\n      scsi0 {{\n        disk {{\n          storage = \"local-lvm\"\n          size    = \"20G\"\n        }}\n      }}\n    }}\n    ide {{\n      ide2 {{\n        cloudinit {{\n          storage = \"local-lvm\"\n        }}\n      }}\n    }}\n  }}\n  network {{\n    id     = 0\n    model  = \"virtio\"\n    bridge = \"vmbr0\"\n  }}\n}}\n")
+    };
+    case(
+        "PV018",
+        &tel("order=virtio0;net0"),
+        &tel("order=scsi0;ide2;net0"),
+    );
+    case("PV018", &tel("order=scsi0;net1"), &tel("order=scsi0;net0"));
+    // Without a `disks` block (a clone keeping the template's disks) nothing is judged.
+    let g = codes(
+        "m/main.tf",
+        "resource \"proxmox_vm_qemu\" \"w\" {\n  target_node = \"pve1\"\n  clone = \"tmpl\"\n  boot = \"order=virtio0\"\n}\n",
+    );
+    assert!(!g.iter().any(|c| c == "PV018"), "{g:?}");
 }
 
 #[test]

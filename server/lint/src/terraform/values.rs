@@ -2,7 +2,9 @@
 //! 100-999999999, tags with characters PVE does not allow, enumerated settings (SCSI
 //! controller, BIOS, OS type, NIC model, disk cache/discard/aio/format, VGA type) with a value
 //! outside PVE's list, a disk on a slot that does not exist, two disks on one slot or a disk on
-//! the cloud-init drive's slot, and DNS servers or gateways that are not IP addresses.
+//! the cloud-init drive's slot, DNS servers or gateways that are not IP addresses, a CPU type
+//! PVE does not know and a Telmate disk size it cannot read. PV018: a boot order naming a
+//! device the VM does not have.
 //!
 //! The enumerations are PVE 9's (`/nodes/{node}/qemu` POST parameters);
 //! `tests/provider_values.rs` checks them against the API schema when `../shared` is present.
@@ -66,6 +68,115 @@ pub const VGA: &[&str] = &[
     "virtio-gl",
     "vmware",
 ];
+/// QEMU's built-in CPU models that Proxmox VE 9 offers (its `reported-model` enumeration),
+/// ...
+pub const CPU_MODELS: &[&str] = &[
+    "486",
+    "Broadwell",
+    "Broadwell-IBRS",
+    "Broadwell-noTSX",
+    "Broadwell-noTSX-IBRS",
+    "Cascadelake-Server",
+    "Cascadelake-Server-noTSX",
+    "Cascadelake-Server-v2",
+    "Cascadelake-Server-v4",
+    "Cascadelake-Server-v5",
+    "ClearwaterForest",
+    "Conroe",
+    "Cooperlake",
+    "Cooperlake-v2",
+    "EPYC",
+    "EPYC-Genoa",
+    "EPYC-Genoa-v2",
+    "EPYC-IBPB",
+    "EPYC-Milan",
+    "EPYC-Milan-v2",
+    "EPYC-Milan-v3",
+    "EPYC-Rome",
+    "EPYC-Rome-v2",
+    "EPYC-Rome-v3",
+    "EPYC-Rome-v4",
+    "EPYC-Rome-v5",
+    "EPYC-Turin",
+    "EPYC-v3",
+    "EPYC-v4",
+    "EPYC-v5",
+    "GraniteRapids",
+    "GraniteRapids-v2",
+    "GraniteRapids-v3",
+    "Haswell",
+    "Haswell-IBRS",
+    "Haswell-noTSX",
+    "Haswell-noTSX-IBRS",
+    "Icelake-Client",
+    "Icelake-Client-noTSX",
+    "Icelake-Server",
+    "Icelake-Server-noTSX",
+    "Icelake-Server-v3",
+    "Icelake-Server-v4",
+    "Icelake-Server-v5",
+    "Icelake-Server-v6",
+    "Icelake-Server-v7",
+    "IvyBridge",
+    "IvyBridge-IBRS",
+    "KnightsMill",
+    "Nehalem",
+    "Nehalem-IBRS",
+    "Opteron_G1",
+    "Opteron_G2",
+    "Opteron_G3",
+    "Opteron_G4",
+    "Opteron_G5",
+    "Penryn",
+    "SandyBridge",
+    "SandyBridge-IBRS",
+    "SapphireRapids",
+    "SapphireRapids-v2",
+    "SapphireRapids-v3",
+    "SapphireRapids-v4",
+    "SierraForest",
+    "SierraForest-v2",
+    "SierraForest-v3",
+    "Skylake-Client",
+    "Skylake-Client-IBRS",
+    "Skylake-Client-noTSX-IBRS",
+    "Skylake-Client-v4",
+    "Skylake-Server",
+    "Skylake-Server-IBRS",
+    "Skylake-Server-noTSX-IBRS",
+    "Skylake-Server-v4",
+    "Skylake-Server-v5",
+    "Westmere",
+    "Westmere-IBRS",
+    "a64fx",
+    "athlon",
+    "core2duo",
+    "coreduo",
+    "cortex-a35",
+    "cortex-a53",
+    "cortex-a55",
+    "cortex-a57",
+    "cortex-a710",
+    "cortex-a72",
+    "cortex-a76",
+    "host",
+    "kvm32",
+    "kvm64",
+    "max",
+    "neoverse-n1",
+    "neoverse-n2",
+    "neoverse-v1",
+    "pentium",
+    "pentium2",
+    "pentium3",
+    "phenom",
+    "qemu32",
+    "qemu64",
+];
+/// ... plus Proxmox VE's own x86-64 micro-architecture levels (admin guide, "CPU Type").
+/// Custom models are `custom-<name>`.
+pub const CPU_LEVELS: &[&str] = &["x86-64-v2", "x86-64-v2-AES", "x86-64-v3", "x86-64-v4"];
+
 /// Disk buses and their highest slot number.
 pub const BUSES: &[(&str, u32)] = &[("ide", 3), ("sata", 5), ("scsi", 30), ("virtio", 15)];
 
@@ -84,6 +195,10 @@ enum Check {
     Ip,
     /// Space-separated addresses (Telmate `nameserver`).
     IpString,
+    /// A built-in CPU model, an x86-64 level or `custom-<name>` (case matters).
+    CpuType,
+    /// Telmate's disk size: a whole number with an optional K, M, G or T suffix.
+    TelmateSize,
 }
 
 /// `path` walks blocks (`*` = any block) down to the attribute.
@@ -101,6 +216,7 @@ const BPG: &[(&[&str], Check)] = &[
     (&["disk", "aio"], Check::Enum(AIO)),
     (&["disk", "file_format"], Check::Enum(DISK_FORMAT)),
     (&["vga", "type"], Check::Enum(VGA)),
+    (&["cpu", "type"], Check::CpuType),
     (&["initialization", "interface"], Check::CloudInitSlot),
     (&["initialization", "dns", "servers"], Check::Ip),
     (
@@ -131,6 +247,9 @@ const TELMATE: &[(&[&str], Check)] = &[
     (&["disk", "cache"], Check::Enum(CACHE)),
     (&["disk", "format"], Check::Enum(DISK_FORMAT)),
     (&["nameserver"], Check::IpString),
+    (&["cpu", "type"], Check::CpuType),
+    (&["disks", "*", "*", "disk", "size"], Check::TelmateSize),
+    (&["disk", "size"], Check::TelmateSize),
 ];
 
 /// PVE's `dns-name` format: dot-separated labels of letters, digits and inner hyphens.
@@ -152,6 +271,22 @@ pub fn tag(s: &str) -> bool {
         _ => return false,
     }
     cs.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+' | '.'))
+}
+
+/// A CPU type Proxmox VE knows.
+pub fn cpu_type(s: &str) -> bool {
+    CPU_MODELS.contains(&s)
+        || CPU_LEVELS.contains(&s)
+        || s.strip_prefix("custom-").is_some_and(|n| !n.is_empty())
+}
+
+/// Telmate's disk size format: `40G`, `20480M`, `1T`, `40` (GiB).
+pub fn telmate_size(s: &str) -> bool {
+    let digits = s.trim_end_matches(['K', 'M', 'G', 'T']);
+    s.len() - digits.len() <= 1
+        && !digits.is_empty()
+        && digits.chars().all(|c| c.is_ascii_digit())
+        && !digits.starts_with('0')
 }
 
 /// `scsi0`, `virtio15`, ... → (bus, number) when the slot exists.
@@ -219,6 +354,21 @@ fn nearest(v: &str, allowed: &[&str]) -> Option<String> {
         return Some(x.clone());
     }
     crate::schema::did_you_mean(v, c.iter())
+}
+
+/// The allowed value equal to `v` ignoring case, else the nearest by edit distance.
+fn nearest_any_case(v: &str, allowed: &[&str]) -> Option<String> {
+    if let Some(x) = allowed.iter().find(|x| x.eq_ignore_ascii_case(v)) {
+        return Some(x.to_string());
+    }
+    crate::schema::did_you_mean(
+        v,
+        allowed
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+            .iter(),
+    )
 }
 
 fn check_value(sink: &mut Sink, span: Span, what: &str, v: &str, check: Check) {
@@ -312,6 +462,48 @@ fn check_value(sink: &mut Sink, span: Span, what: &str, v: &str, check: Check) {
                 );
             }
         }
+        Check::CpuType => {
+            if !cpu_type(v) {
+                let all: Vec<&str> = CPU_MODELS.iter().chain(CPU_LEVELS).copied().collect();
+                let fix = match nearest_any_case(v, &all) {
+                    Some(n) => format!("use `{n}`; common choices: host, x86-64-v2-AES, x86-64-v3, kvm64 (or `custom-<name>` for a model in cpu-models.conf)"),
+                    None => "use a CPU model Proxmox VE knows: host, x86-64-v2-AES, x86-64-v3, kvm64, ... (or `custom-<name>` for a model in cpu-models.conf)".into(),
+                };
+                bad(
+                    sink,
+                    span,
+                    what,
+                    v,
+                    "is not a CPU type Proxmox VE knows (names are case-sensitive)".into(),
+                    fix,
+                );
+            }
+        }
+        Check::TelmateSize => {
+            if !telmate_size(v) {
+                let n: String = v.chars().take_while(|c| c.is_ascii_digit()).collect();
+                let unit = v[n.len()..]
+                    .trim()
+                    .chars()
+                    .next()
+                    .map(|c| c.to_ascii_uppercase())
+                    .filter(|c| matches!(c, 'K' | 'M' | 'G' | 'T'))
+                    .unwrap_or('G');
+                let fix = if n.is_empty() || n.starts_with('0') {
+                    "write a whole number with an optional K, M, G or T suffix, like `40G`".into()
+                } else {
+                    format!("write `{n}{unit}` (a whole number with an optional K, M, G or T suffix)")
+                };
+                bad(
+                    sink,
+                    span,
+                    what,
+                    v,
+                    "is not a size the Telmate provider accepts".into(),
+                    fix,
+                );
+            }
+        }
         Check::Ip | Check::IpString => {
             for a in v.split_whitespace() {
                 if a.parse::<IpAddr>().is_err() {
@@ -357,6 +549,136 @@ pub fn check(f: &TfFile, sink: &mut Sink, b: &Block, ty: &str, decls: &Decls) {
     }
     if ty == "proxmox_virtual_environment_vm" {
         slot_conflicts(f, sink, b, decls);
+    }
+    boot_devices(f, sink, b, ty, decls);
+}
+
+/// The literal string of an attribute, if it has one.
+fn attr_str(body: &Body, name: &str, decls: &Decls) -> Option<String> {
+    body.get_attribute(name)
+        .and_then(|a| strings(decls, &a.value).into_iter().next())
+}
+
+/// The devices a VM resource defines (disks, CD-ROMs, the cloud-init drive, NICs), or None
+/// when they cannot all be known statically (dynamic blocks, computed slots, legacy layouts).
+fn devices(b: &Block, ty: &str, decls: &Decls) -> Option<Vec<String>> {
+    if b.body.get_blocks("dynamic").next().is_some() {
+        return None;
+    }
+    let mut out = Vec::new();
+    if ty == "proxmox_vm_qemu" {
+        // Legacy `disk` blocks, or no `disks` at all (a clone keeping the template's).
+        if b.body.get_blocks("disk").next().is_some()
+            || b.body.get_blocks("disks").next().is_none()
+            || b.body.get_attribute("cloudinit_cdrom_storage").is_some()
+        {
+            return None;
+        }
+        for disks in b.body.get_blocks("disks") {
+            for bus in disks.body.blocks() {
+                for slot in bus.body.blocks() {
+                    out.push(slot.ident.as_str().to_string());
+                }
+            }
+        }
+        for n in b.body.get_blocks("network") {
+            out.push(format!("net{}", attr_str(&n.body, "id", decls)?));
+        }
+    } else {
+        for d in b.body.get_blocks("disk") {
+            out.push(attr_str(&d.body, "interface", decls)?);
+        }
+        for c in b.body.get_blocks("cdrom") {
+            out.push(attr_str(&c.body, "interface", decls).unwrap_or_else(|| "ide3".into()));
+        }
+        for i in b.body.get_blocks("initialization") {
+            out.push(attr_str(&i.body, "interface", decls).unwrap_or_else(|| "ide2".into()));
+        }
+        for (n, _) in b.body.get_blocks("network_device").enumerate() {
+            out.push(format!("net{n}"));
+        }
+    }
+    Some(out)
+}
+
+/// PV018: each device in the boot order must be one the VM has (a typo or a disk moved to
+/// another bus leaves the VM without a boot disk). Passed-through PCI and USB devices are not
+/// checked.
+fn boot_devices(f: &TfFile, sink: &mut Sink, b: &Block, ty: &str, decls: &Decls) {
+    let (attr, order): (_, Vec<String>) = match ty {
+        "proxmox_vm_qemu" => {
+            let Some(a) = b.body.get_attribute("boot") else {
+                return;
+            };
+            let Some(v) = strings(decls, &a.value).into_iter().next() else {
+                return;
+            };
+            let Some(list) = v.strip_prefix("order=") else {
+                return;
+            };
+            (
+                a,
+                list.split([';', ','])
+                    .map(|d| d.trim().to_string())
+                    .collect(),
+            )
+        }
+        "proxmox_virtual_environment_vm" | "proxmox_virtual_environment_vm2" => {
+            let Some(a) = b.body.get_attribute("boot_order") else {
+                return;
+            };
+            let Expression::Array(xs) = &a.value else {
+                return;
+            };
+            let mut v = Vec::new();
+            for x in xs.iter() {
+                match decls.resolve(x) {
+                    Lit::Str(s) => v.push(s),
+                    _ => return,
+                }
+            }
+            (a, v)
+        }
+        _ => return,
+    };
+    // A clone inherits the template's devices, which we do not see.
+    if b.body.get_blocks("clone").next().is_some() && ty != "proxmox_vm_qemu" {
+        return;
+    }
+    let Some(have) = devices(b, ty, decls) else {
+        return;
+    };
+    for d in order.iter().filter(|d| !d.is_empty()) {
+        if have.contains(d) || d.starts_with("hostpci") || d.starts_with("usb") {
+            continue;
+        }
+        let disks: Vec<&str> = have
+            .iter()
+            .filter(|h| slot(h).is_some())
+            .map(|h| h.as_str())
+            .collect();
+        let fix = match disks.first() {
+            Some(first) => format!(
+                "boot from a device the VM has: {} (e.g. `{first}` first)",
+                have.join(", ")
+            ),
+            None => {
+                "define the disk the VM should boot from, or drop it from the boot order".into()
+            }
+        };
+        sink.push(
+            "PV018",
+            f.attr_span(attr),
+            format!(
+                "the boot order names `{d}`, which this VM does not have ({}); it would not boot from the intended disk",
+                if have.is_empty() {
+                    "it has no disks or NICs here".to_string()
+                } else {
+                    format!("it has {}", have.join(", "))
+                }
+            ),
+            Some(fix),
+        );
     }
 }
 
