@@ -303,6 +303,24 @@ fn quantity(s: &str) -> Option<f64> {
     s.parse::<f64>().ok().filter(|n| n.is_finite())
 }
 
+/// A kind under a built-in apiVersion (one we keep schemas for) that is a near miss of a kind
+/// it serves: `Deployement`, `configmap`, `Sevice`. Unknown kinds far from any are left to
+/// PV102 (a rarer built-in we keep no schema for).
+fn misspelt_kind(api: &str, kind: &str) -> Option<String> {
+    let kinds: Vec<String> = schemas()
+        .keys()
+        .filter(|(a, _)| a == api)
+        .map(|(_, k)| k.clone())
+        .collect();
+    if kinds.is_empty() {
+        return None;
+    }
+    if let Some(k) = kinds.iter().find(|k| k.eq_ignore_ascii_case(kind)) {
+        return Some(k.clone());
+    }
+    crate::schema::did_you_mean(kind, kinds.iter())
+}
+
 /// Rules on one container (or init container) that need nothing outside it: literal secrets
 /// in env, requests above limits, privileged mode.
 fn container_safety(c: &N, sink: &mut Sink) {
@@ -440,6 +458,7 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
                         sink: &mut sink,
                     };
                     v.check(doc, schema, kind);
+                    crate::k8s_values::check(doc, kind, &mut sink);
                 }
                 None => {
                     let served: Vec<&String> = schemas()
@@ -456,6 +475,14 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
                                 "{kind} is not served as `{api}` in Kubernetes 1.37; it is `{a}`"
                             ),
                             Some(format!("apiVersion: {a}")),
+                        );
+                    } else if let Some(k) = misspelt_kind(api, kind) {
+                        let at = doc.get("kind").unwrap_or(doc);
+                        sink.push(
+                            "PV103",
+                            at.span(),
+                            format!("`{api}` has no kind `{kind}`; did you mean `{k}`?"),
+                            Some(format!("kind: {k}")),
                         );
                     } else {
                         // A kind we keep no schema for (a CRD, `List`, or a rarer built-in):

@@ -7,6 +7,7 @@ pub mod facts;
 pub mod finding;
 pub mod k3s;
 pub mod k8s;
+pub mod k8s_values;
 pub mod rules;
 pub mod sarif;
 pub mod schema;

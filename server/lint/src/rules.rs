@@ -68,6 +68,13 @@ pub static RULES: &[Rule] = &[
         None
     ),
     r!(
+        "PV003",
+        "yaml-duplicate-key",
+        Error,
+        "A key written twice in one YAML mapping (kubectl refuses the file)",
+        None
+    ),
+    r!(
         "PV010",
         "unknown-argument",
         Error,
@@ -322,6 +329,20 @@ pub static RULES: &[Rule] = &[
         "k8s-unknown-kind",
         Info,
         "Kind without a schema kept by provisio (CRD, List, rare built-in): not schema-checked",
+        None
+    ),
+    r!(
+        "PV103",
+        "k8s-kind-typo",
+        Error,
+        "A kind the apiVersion does not serve, close to one it does (`Deployement`, `configmap`)",
+        None
+    ),
+    r!(
+        "PV104",
+        "k8s-invalid-value",
+        Error,
+        "A value the API server refuses: object, container or port name, label, ConfigMap/Secret key, resource quantity, enumerated field (imagePullPolicy, protocol, restartPolicy, Service type, ...)",
         None
     ),
     r!(

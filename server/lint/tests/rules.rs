@@ -745,6 +745,97 @@ spec:
       targetPort: http
 ";
 
+/// Values the API server refuses (PV104), misspelt kinds (PV103), repeated keys (PV003).
+#[test]
+fn kubernetes_values() {
+    kcase(
+        "PV003",
+        &DEPLOY.replace("  replicas: 2\n", "  replicas: 2\n  replicas: 3\n"),
+        DEPLOY,
+    );
+    kcase(
+        "PV103",
+        &DEPLOY.replace("kind: Deployment", "kind: Deployement"),
+        DEPLOY,
+    );
+    kcase(
+        "PV103",
+        &DEPLOY.replace("kind: Service", "kind: service"),
+        DEPLOY,
+    );
+    let pairs: Vec<(&str, &str)> = vec![
+        ("memory: 64Mi", "memory: 64MB"),
+        ("cpu: 50m", "cpu: 50mc"),
+        ("memory: 128Mi", "memory: 1.5GiB"),
+        ("        - name: web\n", "        - name: Web_Server\n"),
+        (
+            "            - name: http\n",
+            "            - name: http-metrics-port\n",
+        ),
+        (
+            "metadata:\n  name: web\nspec:\n  replicas",
+            "metadata:\n  name: Web_App\nspec:\n  replicas",
+        ),
+        (
+            "metadata:\n  name: web\n  annotations",
+            "metadata:\n  name: 1web\n  annotations",
+        ),
+        (
+            "      labels:\n        app: web",
+            "      labels:\n        app: web server",
+        ),
+        (
+            "          image: nginx:1.27\n",
+            "          image: nginx:1.27\n          imagePullPolicy: always\n",
+        ),
+        (
+            "              containerPort: 80\n",
+            "              containerPort: 80\n              protocol: tcp\n",
+        ),
+        ("  type: LoadBalancer", "  type: Loadbalancer"),
+        (
+            "  replicas: 2\n",
+            "  replicas: 2\n  strategy:\n    type: Rolling\n",
+        ),
+    ];
+    for (good, bad) in pairs {
+        assert!(DEPLOY.contains(good), "{good}");
+        kcase("PV104", &DEPLOY.replace(good, bad), DEPLOY);
+    }
+    // The fix says how to write the quantity.
+    let f = lint(
+        &[Input {
+            path: "k/app.yaml".into(),
+            content: DEPLOY.replace("memory: 64Mi", "memory: 64MB"),
+        }],
+        None,
+    );
+    let x = f.iter().find(|f| f.code == "PV104").expect("PV104");
+    assert!(
+        x.fix
+            .as_deref()
+            .is_some_and(|s| s.starts_with("write `64Mi`")),
+        "{x:?}"
+    );
+    // Accepted forms: RBAC names with colons, empty port names, decimal quantities, templates.
+    let rbac = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: system:psp:restricted\nrules: []\n";
+    assert!(!codes("k/r.yaml", rbac).iter().any(|c| c == "PV104"));
+    let ok = DEPLOY
+        .replace("memory: 128Mi", "memory: 0.5Gi")
+        .replace("cpu: 50m", "cpu: \"0.25\"")
+        .replace(
+            "  name: web\nspec:\n  replicas",
+            "  name: \"{{ .Release.Name }}\"\nspec:\n  replicas",
+        );
+    let c = codes("k/app.yaml", &ok);
+    assert!(!c.iter().any(|c| c == "PV104"), "{c:?}");
+    // Custom resources are not judged by built-in rules.
+    let crd = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: Big_Widget\nspec:\n  strategy:\n    type: Anything\n";
+    assert!(!codes("k/w.yaml", crd)
+        .iter()
+        .any(|c| c == "PV104" || c == "PV103"));
+}
+
 #[test]
 fn kubernetes_rules() {
     kcase(
