@@ -603,6 +603,7 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
                 for c in spec.get("containers").map(N::seq).unwrap_or(&[]) {
                     let cname = c.get("name").and_then(N::str).unwrap_or("?");
                     let mut cports = BTreeSet::new();
+                    let mut cnumbers = BTreeSet::new();
                     for port in c.get("ports").map(N::seq).unwrap_or(&[]) {
                         if let Some(n) = port.get("name").and_then(N::str) {
                             cports.insert(n.to_string());
@@ -613,6 +614,7 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
                             .and_then(|v| v.parse::<u32>().ok())
                         {
                             numbers.insert(n);
+                            cnumbers.insert(n);
                         }
                     }
                     ports.extend(cports.iter().cloned());
@@ -650,6 +652,13 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
                                 if let Y::Scalar(v, _) = &pn.y {
                                     if plain_kind(v) == "string" && !cports.contains(v) {
                                         sink.push("PV117", pn.span(), format!("{probe} of `{cname}` uses port name `{v}`, which the container does not declare"), Some(format!("name a port `{v}` in ports, or use the number")));
+                                    } else if let Ok(n) = v.parse::<u32>() {
+                                        // Declaring ports is optional: only when it declares some.
+                                        if !cnumbers.is_empty() && !cnumbers.contains(&n) {
+                                            let declared: Vec<String> =
+                                                cnumbers.iter().map(u32::to_string).collect();
+                                            sink.push("PV123", pn.span(), format!("{probe} of `{cname}` checks port {n}, which the container does not declare ({})", declared.join(", ")), Some(format!("probe the port the container listens on, e.g. port: {}, or declare {n} in ports", declared[0])));
+                                        }
                                     }
                                 }
                             }

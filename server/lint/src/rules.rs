@@ -436,6 +436,13 @@ pub static RULES: &[Rule] = &[
         "Service targetPort number that no selected container declares",
         Some(K8S_SVC)
     ),
+    r!(
+        "PV123",
+        "probe-port-undeclared",
+        Warning,
+        "Probe on a port number the container does not declare (when it declares some)",
+        Some(K8S_PROBES)
+    ),
     // k3s-ansible inventories.
     r!(
         "PV130",

@@ -802,6 +802,20 @@ fn kubernetes_values() {
         assert!(DEPLOY.contains(good), "{good}");
         kcase("PV104", &DEPLOY.replace(good, bad), DEPLOY);
     }
+    // PV123: a probe on a port number the container does not declare.
+    let probe = |port: &str| {
+        DEPLOY.replace(
+            "          readinessProbe:\n            httpGet:\n              path: /\n              port: http\n",
+            &format!("          readinessProbe:\n            httpGet:\n              path: /\n              port: {port}\n"),
+        )
+    };
+    kcase("PV123", &probe("8080"), &probe("80"));
+    // Not when the container declares no ports.
+    let bare = probe("8080").replace(
+        "          ports:\n            - name: http\n              containerPort: 80\n",
+        "",
+    );
+    assert!(!codes("k/app.yaml", &bare).iter().any(|c| c == "PV123"));
     // The fix says how to write the quantity.
     let f = lint(
         &[Input {
