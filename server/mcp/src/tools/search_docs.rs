@@ -56,8 +56,9 @@ impl ProvisioServer {
     /// Telmate/proxmox Terraform providers, OpenTofu language, k3s, k3s-ansible, Kubernetes,
     /// MetalLB). Returns cited passages: heading path, snippet, URL at the pinned upstream
     /// commit with line range. Use exact identifiers (`pm_tls_insecure`, `--cluster-init`)
-    /// or the operator's own words; filter with `sources` and `kinds` (`option` for argument
-    /// and option references).
+    /// or the operator's own words (a glossary adds the docs' terms for common phrasings and
+    /// acronyms; `expanded` lists them); filter with `sources` and `kinds` (`option` for
+    /// argument and option references).
     #[tool(
         name = "search_docs",
         title = "Search the docs",
