@@ -535,9 +535,11 @@ impl KnowledgeBase {
         let mut retrievers = Vec::new();
         let mut degraded = None;
 
+        // Dense alone does not expand; its BM25 fallback (dense unavailable) expands lazily.
+        let expand = || self.glossary.expand(&req.query, &|t| self.lexical.words(t));
         let expansion = match req.mode {
             Mode::Dense => Default::default(),
-            _ => self.glossary.expand(&req.query, &|t| self.lexical.words(t)),
+            _ => expand(),
         };
         let lexical = || {
             self.lexical
@@ -607,9 +609,12 @@ impl KnowledgeBase {
             if req.mode == Mode::Dense && degraded.is_some() {
                 // Dense was asked for explicitly and cannot run: answer with BM25 and say so.
                 retrievers.push("bm25".to_string());
-                let b = lexical()?;
+                let fallback = expand();
+                let b =
+                    self.lexical
+                        .search(&req.query, &fallback.added, n, &req.sources, &kinds)?;
                 let mut r = self.fuse(req, b, Vec::new(), retrievers, degraded);
-                r.expanded = expansion.added.clone();
+                r.expanded = fallback.added;
                 return Ok(r);
             }
             let mut r = self.fuse(req, bm25, dense, retrievers, degraded);

@@ -575,4 +575,15 @@ fn glossary_expansion_bridges_operator_words() {
         shipped.expanded
     );
     assert_eq!(shipped.hits[0].path, "lab-tf/lifecycle.mdx");
+    // Dense asked for but unavailable: the BM25 fallback expands too, and says so.
+    drop(kb);
+    let mut lexical_only = KnowledgeBase::open(&data, None).expect("open without a model");
+    lexical_only.set_glossary(
+        Glossary::parse("[[expand]]\nwhen = [\"recreate\"]\nadd = [\"-replace\"]\n")
+            .expect("glossary"),
+    );
+    let fallback = ask(&lexical_only, q, Mode::Dense);
+    assert!(fallback.degraded.is_some());
+    assert_eq!(fallback.expanded, vec!["-replace"]);
+    assert_eq!(fallback.hits[0].path, "lab-tf/lifecycle.mdx");
 }
