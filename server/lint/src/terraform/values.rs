@@ -347,28 +347,13 @@ fn bad(sink: &mut Sink, span: Span, what: &str, v: &str, why: String, fix: Strin
     );
 }
 
-fn nearest(v: &str, allowed: &[&str]) -> Option<String> {
-    let c: Vec<String> = allowed.iter().map(|s| s.to_string()).collect();
-    let lower = v.to_ascii_lowercase();
-    if let Some(x) = c.iter().find(|x| **x == lower) {
-        return Some(x.clone());
-    }
-    crate::schema::did_you_mean(v, c.iter())
-}
-
 /// The allowed value equal to `v` ignoring case, else the nearest by edit distance.
-fn nearest_any_case(v: &str, allowed: &[&str]) -> Option<String> {
+fn nearest(v: &str, allowed: &[&str]) -> Option<String> {
     if let Some(x) = allowed.iter().find(|x| x.eq_ignore_ascii_case(v)) {
         return Some(x.to_string());
     }
-    crate::schema::did_you_mean(
-        v,
-        allowed
-            .iter()
-            .map(|s| s.to_string())
-            .collect::<Vec<_>>()
-            .iter(),
-    )
+    let c: Vec<String> = allowed.iter().map(|s| s.to_string()).collect();
+    crate::schema::did_you_mean(v, c.iter())
 }
 
 fn check_value(sink: &mut Sink, span: Span, what: &str, v: &str, check: Check) {
@@ -465,7 +450,7 @@ fn check_value(sink: &mut Sink, span: Span, what: &str, v: &str, check: Check) {
         Check::CpuType => {
             if !cpu_type(v) {
                 let all: Vec<&str> = CPU_MODELS.iter().chain(CPU_LEVELS).copied().collect();
-                let fix = match nearest_any_case(v, &all) {
+                let fix = match nearest(v, &all) {
                     Some(n) => format!("use `{n}`; common choices: host, x86-64-v2-AES, x86-64-v3, kvm64 (or `custom-<name>` for a model in cpu-models.conf)"),
                     None => "use a CPU model Proxmox VE knows: host, x86-64-v2-AES, x86-64-v3, kvm64, ... (or `custom-<name>` for a model in cpu-models.conf)".into(),
                 };
