@@ -21,6 +21,10 @@ const TOFU_SYNTAX: &str =
     "provisio://docs/opentofu-docs/opentofu-docs/language/syntax/configuration.mdx";
 const TOFU_REFS: &str =
     "provisio://docs/opentofu-docs/opentofu-docs/language/expressions/references.mdx";
+const TOFU_CONSTRAINTS: &str =
+    "provisio://docs/opentofu-docs/opentofu-docs/language/expressions/version-constraints.mdx";
+const TOFU_PROVIDERS: &str =
+    "provisio://docs/opentofu-docs/opentofu-docs/language/providers/requirements.mdx";
 const QM: &str = "provisio://docs/pve-docs/pve-docs/qm.adoc";
 const STORAGE: &str = "provisio://docs/pve-docs/pve-docs/pvesm.adoc";
 const SDN: &str = "provisio://docs/pve-docs/pve-docs/pvesdn.adoc";
@@ -73,6 +77,13 @@ pub static RULES: &[Rule] = &[
         Error,
         "A key written twice in one YAML mapping (kubectl refuses the file)",
         None
+    ),
+    r!(
+        "PV004",
+        "invalid-version-constraint",
+        Error,
+        "A version constraint Terraform/OpenTofu cannot parse (`=>`, `^1.2`, `~1.2`, letters)",
+        Some(TOFU_CONSTRAINTS)
     ),
     r!(
         "PV010",
@@ -136,6 +147,13 @@ pub static RULES: &[Rule] = &[
         Warning,
         "The boot order names a disk, CD-ROM or NIC the VM does not have (a typo, or a disk on another bus)",
         Some(QM)
+    ),
+    r!(
+        "PV019",
+        "provider-mismatch",
+        Error,
+        "The provider a resource needs is not the one the module requires (a misspelt or missing source, or a resource type of the other Proxmox provider)",
+        Some(TOFU_PROVIDERS)
     ),
     // References.
     r!(
@@ -300,6 +318,13 @@ pub static RULES: &[Rule] = &[
         "missing-qemu-agent",
         Warning,
         "QEMU guest agent disabled",
+        Some(QM)
+    ),
+    r!(
+        "PV062",
+        "iothread-ignored",
+        Warning,
+        "`iothread` on a SCSI disk whose controller is not virtio-scsi-single: Proxmox VE ignores it",
         Some(QM)
     ),
     r!(

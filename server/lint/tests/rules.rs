@@ -372,6 +372,271 @@ fn terraform_boot_order_devices() {
     assert!(!g.iter().any(|c| c == "PV018"), "{g:?}");
 }
 
+/// PV017 (session 11): numbers out of range, memory below the minimum or given in GiB, hugepage
+/// sizes, MAC addresses, a balloon minimum above the memory; PV062: `iothread` ignored.
+#[test]
+fn terraform_numbers_addresses_and_iothreads() {
+    let nic = |extra: &str| {
+        vm(&format!(
+            "  network_device {{\n    bridge = \"vmbr0\"\n{extra}  }}\n"
+        ))
+    };
+    let mem = |body: &str| vm(&format!("  memory {{\n{body}  }}\n"));
+    let pairs: Vec<(String, String)> = vec![
+        (nic("    vlan_id = 5000\n"), nic("    vlan_id = 20\n")),
+        (nic("    mtu = 70000\n"), nic("    mtu = 1\n")),
+        (
+            nic("    mac_address = \"BC:24:11:ZZ:00:01\"\n"),
+            nic("    mac_address = \"BC:24:11:AA:00:01\"\n"),
+        ),
+        (
+            nic("    mac_address = \"01:00:5E:00:00:01\"\n"),
+            nic("    mac_address = \"02:00:5E:00:00:01\"\n"),
+        ),
+        (mem("    dedicated = 8\n"), mem("    dedicated = 8192\n")),
+        (
+            mem("    dedicated = 2048\n    hugepages = \"3\"\n"),
+            mem("    dedicated = 2048\n    hugepages = \"2\"\n"),
+        ),
+        (
+            mem("    dedicated = 2048\n    floating  = 4096\n"),
+            mem("    dedicated = 4096\n    floating  = 2048\n"),
+        ),
+        (
+            vm("  cpu {\n    cores   = 2\n    sockets = 0\n  }\n"),
+            vm("  cpu {\n    cores   = 2\n    sockets = 1\n  }\n"),
+        ),
+    ];
+    for (bad, good) in &pairs {
+        case("PV017", bad, good);
+    }
+    // The memory fix reads small numbers as GiB.
+    let f = lint(
+        &[Input {
+            path: "m/main.tf".into(),
+            content: mem("    dedicated = 8\n"),
+        }],
+        None,
+    );
+    let x = f.iter().find(|f| f.code == "PV017").expect("PV017");
+    assert!(
+        x.fix.as_deref().is_some_and(|s| s.contains("`8192`")),
+        "{x:?}"
+    );
+    // The balloon is judged against bpg's default 512 MiB, but not on a clone (which keeps
+    // the template's memory).
+    case(
+        "PV017",
+        &mem("    floating = 1024\n"),
+        &vm("  clone {\n    vm_id = 9000\n  }\n  memory {\n    floating = 1024\n  }\n"),
+    );
+    let tel = |body: &str| {
+        format!("resource \"proxmox_vm_qemu\" \"w\" {{\n  target_node = \"pve1\"\n{body}}}\n")
+    };
+    let tnic = |extra: &str| {
+        tel(&format!(
+            "  network {{\n    id     = 0\n    model  = \"virtio\"\n    bridge = \"vmbr0\"\n{extra}  }}\n"
+        ))
+    };
+    case("PV017", &tnic("    tag = 4095\n"), &tnic("    tag = 0\n"));
+    case(
+        "PV017",
+        &tnic("    macaddr = \"BC:24:11:00:00\"\n"),
+        &tnic("    macaddr = \"BC:24:11:00:00:01\"\n"),
+    );
+    case("PV017", &tel("  memory = 4\n"), &tel("  memory = 4096\n"));
+    case(
+        "PV017",
+        &tel("  memory  = 2048\n  balloon = 4096\n"),
+        &tel("  memory  = 4096\n  balloon = 2048\n"),
+    );
+
+    // PV062: IO threads on SCSI disks need virtio-scsi-single; virtio disks take them anywhere.
+    let disk = |iface: &str| {
+        format!("  disk {{\n    datastore_id = \"local-lvm\"\n    interface    = \"{iface}\"\n    size         = 20\n    iothread     = true\n  }}\n")
+    };
+    case(
+        "PV062",
+        &vm(&disk("scsi0")),
+        &vm(&format!(
+            "  scsi_hardware = \"virtio-scsi-single\"\n{}",
+            disk("scsi0")
+        )),
+    );
+    case(
+        "PV062",
+        &vm(&format!(
+            "  scsi_hardware = \"virtio-scsi-pci\"\n{}",
+            disk("scsi0")
+        )),
+        &vm(&format!(
+            "  scsi_hardware = \"virtio-scsi-pci\"\n{}",
+            disk("virtio0")
+        )),
+    );
+    let tdisk = |hw: &str| {
+        tel(&format!("{hw}  disks {{\n    scsi {{\n      scsi0 {{\n        disk {{\n          storage  = \"local-lvm\"\n          size     = \"20G\"\n          iothread = true\n        }}\n      }}\n    }}\n  }}\n"))
+    };
+    // Telmate's default controller is lsi.
+    case(
+        "PV062",
+        &tdisk(""),
+        &tdisk("  scsihw = \"virtio-scsi-single\"\n"),
+    );
+}
+
+/// PV004: version constraints `init` cannot parse; PV019: the provider a resource needs is
+/// not the one the module requires.
+#[test]
+fn terraform_provider_requirements() {
+    let module = |source: &str, version: &str, resource: &str| {
+        format!("terraform {{\n  required_version = \">= 1.6.0\"\n  required_providers {{\n    proxmox = {{\n      source  = \"{source}\"\n      version = \"{version}\"\n    }}\n  }}\n}}\n\nresource \"{resource}\" \"w\" {{\n  name = \"w\"\n}}\n")
+    };
+    let bpg = "proxmox_virtual_environment_vm";
+    for (bad, good) in [
+        ("=> 0.111", "~> 0.111"),
+        ("^0.111", ">= 0.111.0, < 1.0.0"),
+        ("~0.111", "0.111.1"),
+        ("0.111.x", "0.111.1-rc1"),
+        (">= 0.100,", "!= 0.110.0"),
+    ] {
+        case(
+            "PV004",
+            &module("bpg/proxmox", bad, bpg),
+            &module("bpg/proxmox", good, bpg),
+        );
+    }
+    let f = lint(
+        &[Input {
+            path: "m/main.tf".into(),
+            content: module("bpg/proxmox", "=> 0.111", bpg),
+        }],
+        None,
+    );
+    let x = f.iter().find(|f| f.code == "PV004").expect("PV004");
+    assert_eq!(x.line, 6, "{x:?}");
+    assert!(
+        x.fix
+            .as_deref()
+            .is_some_and(|s| s.starts_with("write `>= 0.111`")),
+        "{x:?}"
+    );
+    // `required_version` and module versions too.
+    case(
+        "PV004",
+        &format!("terraform {{\n  required_version = \"=< 1.9\"\n}}\n"),
+        &format!("terraform {{\n  required_version = \"<= 1.9\"\n}}\n"),
+    );
+    case(
+        "PV004",
+        "module \"m\" {\n  source  = \"org/vm/proxmox\"\n  version = \"1.x\"\n}\n",
+        "module \"m\" {\n  source  = \"org/vm/proxmox\"\n  version = \"~> 1.0\"\n}\n",
+    );
+
+    // A misspelt source, or the hashicorp namespace Terraform assumes.
+    case(
+        "PV019",
+        &module("bpg/proxmx", "~> 0.111", bpg),
+        &module("registry.terraform.io/bpg/proxmox", "~> 0.111", bpg),
+    );
+    case(
+        "PV019",
+        &module("hashicorp/proxmox", "3.0.2-rc09", "proxmox_vm_qemu"),
+        &module("Telmate/proxmox", "3.0.2-rc09", "proxmox_vm_qemu"),
+    );
+    let f = lint(
+        &[Input {
+            path: "m/main.tf".into(),
+            content: module("hashicorp/proxmox", "3.0.2-rc09", "proxmox_vm_qemu"),
+        }],
+        None,
+    );
+    let x = f.iter().find(|f| f.code == "PV019").expect("PV019");
+    assert!(x.message.contains("`telmate/proxmox`"), "{x:?}");
+    // Other registries and other providers are not judged.
+    for src in ["registry.example.com/bpg/proxmx", "danitso/proxmox"] {
+        let g = codes("m/main.tf", &module(src, "~> 0.111", bpg));
+        assert!(!g.iter().any(|c| c == "PV019"), "{src}: {g:?}");
+    }
+    // A resource type of the other Proxmox provider.
+    case(
+        "PV019",
+        &module("bpg/proxmox", "~> 0.111", "proxmox_vm_qemu"),
+        &module("Telmate/proxmox", "3.0.2-rc09", "proxmox_vm_qemu"),
+    );
+    let f = lint(
+        &[Input {
+            path: "m/main.tf".into(),
+            content: module("bpg/proxmox", "~> 0.111", "proxmox_vm_qemu"),
+        }],
+        None,
+    );
+    let x = f.iter().find(|f| f.code == "PV019").expect("PV019");
+    assert!(
+        x.fix
+            .as_deref()
+            .is_some_and(|s| s.contains("proxmox_virtual_environment_vm")),
+        "{x:?}"
+    );
+    // No `required_providers` entry: an error when the module's `terraform` block is among the
+    // files, an info when no file has one (a snippet, or part of a larger module).
+    let no_req = format!(
+        "terraform {{\n  required_version = \">= 1.6.0\"\n}}\n\nresource \"{bpg}\" \"w\" {{\n  name = \"w\"\n}}\n"
+    );
+    let f = lint(
+        &[Input {
+            path: "m/main.tf".into(),
+            content: no_req,
+        }],
+        None,
+    );
+    let x = f.iter().find(|f| f.code == "PV019").expect("PV019");
+    assert_eq!(x.severity, provisio_lint::Severity::Error, "{x:?}");
+    assert!(x.message.contains("hashicorp/proxmox"), "{x:?}");
+    let f = lint(
+        &[Input {
+            path: "m/vm.tf".into(),
+            content: format!("resource \"{bpg}\" \"w\" {{\n  name = \"w\"\n}}\n"),
+        }],
+        None,
+    );
+    let x = f.iter().find(|f| f.code == "PV019").expect("PV019");
+    assert_eq!(x.severity, provisio_lint::Severity::Info, "{x:?}");
+    // The requirement may sit in another file of the module.
+    let f = lint(
+        &[
+            Input {
+                path: "m/versions.tf".into(),
+                content: "terraform {\n  required_providers {\n    proxmox = { source = \"bpg/proxmox\" }\n  }\n}\n".into(),
+            },
+            Input {
+                path: "m/vm.tf".into(),
+                content: format!("resource \"{bpg}\" \"w\" {{\n  name = \"w\"\n}}\n"),
+            },
+        ],
+        None,
+    );
+    assert!(!f.iter().any(|x| x.code == "PV019"), "{f:?}");
+}
+
+/// PV045 when no bridge is written and the provider's default bridge is not on the node.
+#[test]
+fn terraform_default_bridge() {
+    let tel = |bridge: &str| {
+        format!("resource \"proxmox_vm_qemu\" \"w\" {{\n  target_node = \"pve1\"\n  network {{\n    id    = 0\n    model = \"virtio\"\n{bridge}  }}\n}}\n")
+    };
+    case("PV045", &tel(""), &tel("    bridge = \"vmbr0\"\n"));
+    let f = lint(
+        &[Input {
+            path: "m/main.tf".into(),
+            content: tel(""),
+        }],
+        Some(&facts()),
+    );
+    let x = f.iter().find(|f| f.code == "PV045").expect("PV045");
+    assert!(x.message.contains("default `nat`"), "{x:?}");
+}
+
 #[test]
 fn terraform_reference_rules() {
     case(

@@ -20,6 +20,8 @@ pub struct V<T> {
 pub struct Nic {
     pub index: usize,
     pub bridge: Option<V<String>>,
+    /// No `bridge` is written: `bridge` is the provider's default.
+    pub defaulted: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -263,7 +265,11 @@ pub fn read_vm(f: &TfFile, b: &Block, decls: &Decls) -> Option<Vm> {
                         span: f.header(nd),
                     })
                 });
-                vm.nics.push(Nic { index: n, bridge });
+                vm.nics.push(Nic {
+                    index: n,
+                    bridge,
+                    defaulted: !nd.body.has_attribute("bridge"),
+                });
             }
             if let Some(a) = first(body, "agent") {
                 vm.agent = Some(r.boolean(&a.body, "enabled").unwrap_or(V {
@@ -375,9 +381,19 @@ pub fn read_vm(f: &TfFile, b: &Block, decls: &Decls) -> Option<Vm> {
             }
             for (n, nd) in body.get_blocks("network").enumerate() {
                 let index = r.number(&nd.body, "id").map(|v| v.v as usize).unwrap_or(n);
+                // Telmate's default bridge is `nat`: no bridge on the node has that name, and
+                // Proxmox VE gives a NIC without a bridge QEMU's user-mode NAT.
+                let defaulted = !nd.body.has_attribute("bridge");
+                let bridge = r.string(&nd.body, "bridge").or_else(|| {
+                    defaulted.then(|| V {
+                        v: "nat".into(),
+                        span: f.header(nd),
+                    })
+                });
                 vm.nics.push(Nic {
                     index,
-                    bridge: r.string(&nd.body, "bridge"),
+                    bridge,
+                    defaulted,
                 });
             }
             for n in 0..16 {
@@ -729,15 +745,28 @@ pub fn resource(
             match facts.network(&br.v) {
                 None => {
                     let on = node.map(|n| format!(" on {n}")).unwrap_or_default();
+                    let why = if nic.defaulted {
+                        format!(
+                            "this NIC sets no `bridge`, so the provider's default `{}` applies, which does not exist{on}{}",
+                            br.v,
+                            if br.v == "nat" {
+                                " (the VM would get QEMU user-mode NAT, not a port on your network)"
+                            } else {
+                                ""
+                            }
+                        )
+                    } else {
+                        format!("bridge `{}` does not exist{on}", br.v)
+                    };
                     sink.push(
                         "PV045",
                         br.span,
-                        format!(
-                            "bridge `{}` does not exist{on} (available: {})",
-                            br.v,
-                            available()
-                        ),
-                        Some("attach the NIC to an existing bridge or SDN vnet".into()),
+                        format!("{why} (available: {})", available()),
+                        Some(if nic.defaulted {
+                            "set `bridge` to an existing bridge or SDN vnet".into()
+                        } else {
+                            "attach the NIC to an existing bridge or SDN vnet".into()
+                        }),
                     );
                 }
                 Some(x) => {

@@ -11,6 +11,7 @@ use crate::finding::{Finding, LineIndex, Sink, Span};
 use crate::schema::{self, did_you_mean, Provider, Ty};
 
 mod cluster;
+mod providers;
 mod refs;
 mod security;
 pub mod values;
@@ -431,6 +432,7 @@ pub fn lint_module(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<
         out.extend(sink.out);
     }
     security::sensitive_variables(&parsed, &decls, &mut out);
+    providers::check(&parsed, &decls, &mut out);
     cluster::across_resources(&parsed, &decls, &mut out);
     out
 }

@@ -3,8 +3,11 @@
 //! controller, BIOS, OS type, NIC model, disk cache/discard/aio/format, VGA type) with a value
 //! outside PVE's list, a disk on a slot that does not exist, two disks on one slot or a disk on
 //! the cloud-init drive's slot, DNS servers or gateways that are not IP addresses, a CPU type
-//! PVE does not know and a Telmate disk size it cannot read. PV018: a boot order naming a
-//! device the VM does not have.
+//! PVE does not know, a Telmate disk size it cannot read, numbers out of range (cores, sockets,
+//! VLAN tag, MTU, NIC queues), memory below the minimum (or given in GiB), hugepage sizes, MAC
+//! addresses that are malformed or multicast, and a balloon minimum above the memory. PV018: a
+//! boot order naming a device the VM does not have. PV062: `iothread` on a SCSI disk whose
+//! controller ignores it.
 //!
 //! The enumerations are PVE 9's (`/nodes/{node}/qemu` POST parameters);
 //! `tests/provider_values.rs` checks them against the API schema when `../shared` is present.
@@ -199,7 +202,16 @@ enum Check {
     CpuType,
     /// Telmate's disk size: a whole number with an optional K, M, G or T suffix.
     TelmateSize,
+    /// A whole number from `.0` to `.1`; `.2` says what the number is.
+    Range(i64, i64, &'static str),
+    /// Memory in MiB, at least this much (PVE: 16; bpg: 64); small values are likely GiB.
+    MemoryMib(u32),
+    /// A unicast MAC address `XX:XX:XX:XX:XX:XX`.
+    Mac,
 }
+
+/// Enumerations of fields PVE takes as strings.
+pub const HUGEPAGES: &[&str] = &["2", "1024", "any"];
 
 /// `path` walks blocks (`*` = any block) down to the attribute.
 const BPG: &[(&[&str], Check)] = &[
@@ -218,6 +230,23 @@ const BPG: &[(&[&str], Check)] = &[
     (&["vga", "type"], Check::Enum(VGA)),
     (&["cpu", "type"], Check::CpuType),
     (&["initialization", "interface"], Check::CloudInitSlot),
+    (&["memory", "dedicated"], Check::MemoryMib(64)),
+    (&["memory", "hugepages"], Check::Enum(HUGEPAGES)),
+    (&["cpu", "cores"], Check::Range(1, 8192, "cores per socket")),
+    (&["cpu", "sockets"], Check::Range(1, 64, "CPU sockets")),
+    (
+        &["network_device", "vlan_id"],
+        Check::Range(0, 4094, "VLAN tag (1-4094; 0 or unset for none)"),
+    ),
+    (
+        &["network_device", "mtu"],
+        Check::Range(1, 65520, "MTU (1 = the bridge's MTU)"),
+    ),
+    (
+        &["network_device", "queues"],
+        Check::Range(0, 64, "queue count"),
+    ),
+    (&["network_device", "mac_address"], Check::Mac),
     (&["initialization", "dns", "servers"], Check::Ip),
     (
         &["initialization", "ip_config", "ipv4", "gateway"],
@@ -250,6 +279,21 @@ const TELMATE: &[(&[&str], Check)] = &[
     (&["cpu", "type"], Check::CpuType),
     (&["disks", "*", "*", "disk", "size"], Check::TelmateSize),
     (&["disk", "size"], Check::TelmateSize),
+    (&["memory"], Check::MemoryMib(16)),
+    (&["cores"], Check::Range(1, 8192, "cores per socket")),
+    (&["sockets"], Check::Range(1, 64, "CPU sockets")),
+    (&["cpu", "cores"], Check::Range(1, 8192, "cores per socket")),
+    (&["cpu", "sockets"], Check::Range(1, 64, "CPU sockets")),
+    (
+        &["network", "tag"],
+        Check::Range(-1, 4094, "VLAN tag (1-4094; 0 or -1 for none)"),
+    ),
+    (
+        &["network", "mtu"],
+        Check::Range(0, 65520, "MTU (1 = the bridge's MTU)"),
+    ),
+    (&["network", "queues"], Check::Range(0, 64, "queue count")),
+    (&["network", "macaddr"], Check::Mac),
 ];
 
 /// PVE's `dns-name` format: dot-separated labels of letters, digits and inner hyphens.
@@ -303,6 +347,22 @@ fn slot_list() -> String {
         .map(|(b, m)| format!("{b}0-{b}{m}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// PVE's `mac-addr` format: six hex pairs separated by colons, a unicast address.
+pub fn mac(s: &str) -> Result<(), &'static str> {
+    let parts: Vec<&str> = s.split(':').collect();
+    if parts.len() != 6
+        || parts
+            .iter()
+            .any(|p| p.len() != 2 || !p.chars().all(|c| c.is_ascii_hexdigit()))
+    {
+        return Err("is not a MAC address (six hex pairs separated by colons)");
+    }
+    match u8::from_str_radix(parts[0], 16) {
+        Ok(b) if b & 1 == 0 => Ok(()),
+        _ => Err("is a multicast MAC address; Proxmox VE needs a unicast one (even first pair)"),
+    }
 }
 
 /// The literal strings of an attribute value: one for a scalar, one per literal element for a
@@ -489,6 +549,49 @@ fn check_value(sink: &mut Sink, span: Span, what: &str, v: &str, check: Check) {
                 );
             }
         }
+        Check::Range(lo, hi, what_is) => {
+            let Ok(n) = v.parse::<f64>() else { return };
+            if n.fract() != 0.0 || n < lo as f64 || n > hi as f64 {
+                bad(
+                    sink,
+                    span,
+                    what,
+                    v,
+                    format!("is not a valid {what_is}: Proxmox VE takes whole numbers from {lo} to {hi}"),
+                    format!("use a whole number from {lo} to {hi}"),
+                );
+            }
+        }
+        Check::MemoryMib(min) => {
+            let Ok(n) = v.parse::<f64>() else { return };
+            if n < f64::from(min) || n.fract() != 0.0 {
+                let fix = if (1.0..=1024.0).contains(&n) && n.fract() == 0.0 {
+                    format!("memory is in MiB: {n} GiB is `{}`", n as i64 * 1024)
+                } else {
+                    "give the memory in MiB as a whole number, like 4096 for 4 GiB".into()
+                };
+                bad(
+                    sink,
+                    span,
+                    what,
+                    v,
+                    format!("is not a memory size the provider accepts: it is in MiB, at least {min}"),
+                    fix,
+                );
+            }
+        }
+        Check::Mac => {
+            if let Err(why) = mac(v) {
+                bad(
+                    sink,
+                    span,
+                    what,
+                    v,
+                    why.into(),
+                    "write six hex pairs with colons and an even first pair (unicast), like `BC:24:11:00:00:01`, or leave it out for a generated one".into(),
+                );
+            }
+        }
         Check::Ip | Check::IpString => {
             for a in v.split_whitespace() {
                 if a.parse::<IpAddr>().is_err() {
@@ -536,6 +639,109 @@ pub fn check(f: &TfFile, sink: &mut Sink, b: &Block, ty: &str, decls: &Decls) {
         slot_conflicts(f, sink, b, decls);
     }
     boot_devices(f, sink, b, ty, decls);
+    balloon(f, sink, b, ty, decls);
+    iothreads(f, sink, b, ty, decls);
+}
+
+/// PV017: the balloon minimum above the VM's memory ("balloon value too large (must be
+/// smaller than assigned memory)").
+fn balloon(f: &TfFile, sink: &mut Sink, b: &Block, ty: &str, decls: &Decls) {
+    let (mem_body, mem_attr, bal_attr, default) = match ty {
+        "proxmox_vm_qemu" => (Some(&b.body), "memory", "balloon", 512.0),
+        "proxmox_virtual_environment_vm" => (
+            b.body.get_blocks("memory").next().map(|m| &m.body),
+            "dedicated",
+            "floating",
+            512.0,
+        ),
+        _ => return,
+    };
+    let Some(body) = mem_body else { return };
+    let Some(a) = body.get_attribute(bal_attr) else {
+        return;
+    };
+    let Lit::Num(bal) = decls.resolve(&a.value) else {
+        return;
+    };
+    let mem = match body.get_attribute(mem_attr) {
+        Some(m) => match decls.resolve(&m.value) {
+            Lit::Num(n) => n,
+            _ => return,
+        },
+        // A clone keeps the template's memory unless told otherwise.
+        None if b.body.get_blocks("clone").next().is_some() => return,
+        None => default,
+    };
+    if bal > mem {
+        sink.push(
+            "PV017",
+            f.attr_span(a),
+            format!("`{bal_attr}` = {bal} MiB is more than the VM's memory ({mem_attr} = {mem} MiB); Proxmox VE refuses it (\"balloon value too large\")"),
+            Some(format!("`{bal_attr}` is the balloon's minimum: set it at most {mem} (or raise `{mem_attr}`)")),
+        );
+    }
+}
+
+/// PV062: `iothread` on a SCSI disk whose controller is not `virtio-scsi-single` is ignored by
+/// Proxmox VE (admin guide, "IO Thread"); VirtIO block disks take it on any controller.
+fn iothreads(f: &TfFile, sink: &mut Sink, b: &Block, ty: &str, decls: &Decls) {
+    let (hw_attr, default) = match ty {
+        "proxmox_vm_qemu" => ("scsihw", "lsi"),
+        "proxmox_virtual_environment_vm" => ("scsi_hardware", "virtio-scsi-pci"),
+        _ => return,
+    };
+    let hw = match b.body.get_attribute(hw_attr) {
+        Some(a) => match decls.resolve(&a.value) {
+            Lit::Str(s) => s,
+            _ => return,
+        },
+        // bpg clones may keep the template's controller.
+        None if ty != "proxmox_vm_qemu" && b.body.get_blocks("clone").next().is_some() => return,
+        None => default.to_string(),
+    };
+    // An unknown controller is PV017's finding.
+    if hw == "virtio-scsi-single" || !SCSIHW.contains(&hw.as_str()) {
+        return;
+    }
+    let mut disks: Vec<(String, &Body)> = Vec::new();
+    if ty == "proxmox_vm_qemu" {
+        for ds in b.body.get_blocks("disks") {
+            for bus in ds.body.get_blocks("scsi") {
+                for slot in bus.body.blocks() {
+                    for d in slot.body.get_blocks("disk") {
+                        disks.push((slot.ident.as_str().to_string(), &d.body));
+                    }
+                }
+            }
+        }
+    } else {
+        for d in b.body.get_blocks("disk") {
+            if let Some(i) = attr_str(&d.body, "interface", decls) {
+                if i.starts_with("scsi") {
+                    disks.push((i, &d.body));
+                }
+            }
+        }
+    }
+    for (slot, body) in disks {
+        let Some(a) = body.get_attribute("iothread") else {
+            continue;
+        };
+        if !matches!(decls.resolve(&a.value), Lit::Bool(true)) {
+            continue;
+        }
+        let set = if b.body.has_attribute(hw_attr) {
+            "is"
+        } else {
+            "defaults to"
+        };
+        sink.push(
+            "PV062",
+            f.attr_span(a),
+            format!("`iothread` on {slot} has no effect: the SCSI controller (`{hw_attr}`) {set} `{hw}`, and Proxmox VE uses IO threads on SCSI disks only with `virtio-scsi-single`"),
+            Some(format!("set `{hw_attr} = \"virtio-scsi-single\"` (one controller per disk), or put the disk on a virtio slot")),
+        );
+    }
 }
 
 /// The literal string of an attribute, if it has one.
