@@ -227,7 +227,7 @@ impl<'a> Validator<'a, '_> {
 }
 
 /// Pod template spec path of a workload kind.
-fn pod_spec_path(kind: &str) -> Option<&'static [&'static str]> {
+pub(crate) fn pod_spec_path(kind: &str) -> Option<&'static [&'static str]> {
     Some(match kind {
         "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => {
             &["spec", "template", "spec"]
@@ -553,6 +553,30 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
             }
         }
         out.extend(sink.out);
+    }
+
+    // ConfigMaps and Secrets the pods reference; the baseline Pod Security Standard.
+    let defined: Vec<crate::k8s_refs::Defined> = objs
+        .iter()
+        .filter(|o| matches!(o.kind.as_str(), "ConfigMap" | "Secret"))
+        .map(|o| crate::k8s_refs::Defined {
+            kind: if o.kind == "ConfigMap" {
+                "ConfigMap"
+            } else {
+                "Secret"
+            },
+            name: o.name(),
+            namespace: &o.namespace,
+            doc: o.doc,
+        })
+        .collect();
+    for o in &objs {
+        if let Some(spec) = pod_spec_path(&o.kind).and_then(|p| o.doc.path(p)) {
+            let mut sink = Sink::new(o.file);
+            crate::k8s_refs::check(spec, &o.namespace, &defined, &mut sink);
+            crate::k8s_pss::check(spec, &mut sink);
+            out.extend(sink.out);
+        }
     }
 
     // Pod templates: namespace, labels, container ports by name and by number.

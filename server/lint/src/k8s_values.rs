@@ -2,6 +2,10 @@
 //! names that are not DNS labels or subdomains, port names that are not IANA service names,
 //! label keys and values, ConfigMap and Secret keys, resource quantities (`64MB`, `50mc`) and
 //! enumerated fields (`imagePullPolicy`, `protocol`, `restartPolicy`, Service `type`, ...).
+//! Also numbers out of range (ports, node ports, negative counts and seconds, a liveness
+//! probe's `successThreshold`), repeated container names, port names and ports, unnamed ports
+//! of a multi-port Service, rolling-update settings the API refuses, an empty workload
+//! selector and image references the kubelet cannot parse.
 //! Also PV003: a key written twice in one mapping (kubectl refuses the file).
 //!
 //! Values with template syntax (`{{ ... }}`, `${...}`) are not judged.
@@ -84,6 +88,37 @@ const ENUMS: &[(&str, Option<&str>, &[&str])] = &[
 ];
 
 const SERVICE_TYPES: &[&str] = &["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"];
+
+/// Integer fields the API server refuses below zero.
+const NON_NEGATIVE: &[&str] = &[
+    "replicas",
+    "revisionHistoryLimit",
+    "minReadySeconds",
+    "progressDeadlineSeconds",
+    "initialDelaySeconds",
+    "timeoutSeconds",
+    "periodSeconds",
+    "successThreshold",
+    "failureThreshold",
+    "terminationGracePeriodSeconds",
+    "backoffLimit",
+    "completions",
+    "parallelism",
+    "successfulJobsHistoryLimit",
+    "failedJobsHistoryLimit",
+    "ttlSecondsAfterFinished",
+];
+
+/// The default `--service-node-port-range` of Kubernetes and k3s.
+const NODE_PORTS: (i64, i64) = (30000, 32767);
+
+/// An unquoted integer scalar.
+fn int(v: &N) -> Option<i64> {
+    match &v.y {
+        Y::Scalar(s, false) => s.parse().ok(),
+        _ => None,
+    }
+}
 
 fn templated(s: &str) -> bool {
     s.contains("{{") || s.contains("${")
@@ -233,7 +268,268 @@ pub fn check(doc: &N, kind: &str, sink: &mut Sink) {
             }
         }
     }
+    if matches!(
+        kind,
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet"
+    ) {
+        workload(doc, kind, sink);
+    }
+    if kind == "Service" {
+        service_ports(doc, sink);
+    }
+    if let Some(spec) = crate::k8s::pod_spec_path(kind).and_then(|p| doc.path(p)) {
+        pod_spec(spec, sink);
+    }
     walk(doc, None, None, sink);
+}
+
+/// A container image reference: `[host[:port]/]path[:tag][@digest]`, the path lower-case.
+pub fn image_ref(s: &str) -> Result<(), (String, String)> {
+    if s.is_empty() || s.chars().any(char::is_whitespace) {
+        return Err((
+            "is empty or holds spaces".into(),
+            "write `registry/name:tag`, like `ghcr.io/stefanprodan/podinfo:6.7.0`".into(),
+        ));
+    }
+    let (rest, digest) = match s.split_once('@') {
+        Some((r, d)) => (r, Some(d)),
+        None => (s, None),
+    };
+    if let Some(d) = digest {
+        let ok = d.split_once(':').is_some_and(|(alg, hex)| {
+            !alg.is_empty()
+                && hex.len() >= 32
+                && hex
+                    .chars()
+                    .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        });
+        if !ok {
+            return Err((
+                "has a malformed digest".into(),
+                "write the digest as `@sha256:<64 lower-case hex digits>`".into(),
+            ));
+        }
+    }
+    // The tag follows the last `:` after the last `/` (a registry port is before a `/`).
+    let last = rest.rsplit('/').next().unwrap_or(rest);
+    let (path, tag) = match last.rsplit_once(':') {
+        Some((_, t)) => (&rest[..rest.len() - t.len() - 1], Some(t)),
+        None => (rest, None),
+    };
+    if let Some(t) = tag {
+        let ok = !t.is_empty()
+            && t.len() <= 128
+            && t.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+            && t.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+        if !ok {
+            return Err((
+                format!("has tag `{t}`, which is not a valid tag (letters, digits, `_ . -`, at most 128)"),
+                "use the release tag as published, like `6.7.0`".into(),
+            ));
+        }
+    }
+    let mut comps: Vec<&str> = path.split('/').collect();
+    // A first component with a `.` or `:` (or `localhost`) is a registry host.
+    if comps.len() > 1 && (comps[0].contains(['.', ':']) || comps[0] == "localhost") {
+        comps.remove(0);
+    }
+    for c in &comps {
+        let ok = !c.is_empty()
+            && c.starts_with(|x: char| x.is_ascii_lowercase() || x.is_ascii_digit())
+            && c.ends_with(|x: char| x.is_ascii_lowercase() || x.is_ascii_digit())
+            && c.chars().all(|x| {
+                x.is_ascii_lowercase() || x.is_ascii_digit() || matches!(x, '.' | '_' | '-')
+            });
+        if !ok {
+            let fixed = path.to_ascii_lowercase();
+            return Err((
+                format!("has path component `{c}`: repository names are lower-case letters, digits and `. _ -`"),
+                if c.chars().any(|x| x.is_ascii_uppercase()) {
+                    format!("write the repository in lower case: `{fixed}`")
+                } else {
+                    "write the image as `registry/name:tag`".into()
+                },
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Per pod template: containers and port names and numbers appear once.
+fn pod_spec(spec: &N, sink: &mut Sink) {
+    let mut names: Vec<(&str, u32)> = Vec::new();
+    for list in ["initContainers", "containers"] {
+        for c in spec.get(list).map(N::seq).unwrap_or(&[]) {
+            if let Some(n) = c.get("name") {
+                if let Some(s) = n.str() {
+                    if let Some((_, l)) = names.iter().find(|(x, _)| *x == s) {
+                        bad(
+                            sink,
+                            n,
+                            &format!("container name `{s}` is used twice in this pod (first at line {l}); the API server refuses it"),
+                            "give each container its own name".into(),
+                        );
+                    } else {
+                        names.push((s, n.line));
+                    }
+                }
+            }
+            let mut port_names: Vec<(&str, u32)> = Vec::new();
+            let mut ports: Vec<(String, u32)> = Vec::new();
+            for p in c.get("ports").map(N::seq).unwrap_or(&[]) {
+                if let Some(n) = p.get("name") {
+                    if let Some(s) = n.str().filter(|s| !s.is_empty()) {
+                        if let Some((_, l)) = port_names.iter().find(|(x, _)| *x == s) {
+                            bad(
+                                sink,
+                                n,
+                                &format!("port name `{s}` is used twice in this container (first at line {l}); the API server refuses it"),
+                                "give each port its own name".into(),
+                            );
+                        } else {
+                            port_names.push((s, n.line));
+                        }
+                    }
+                }
+                if let Some(cp) = p.get("containerPort").filter(|x| int(x).is_some()) {
+                    let proto = p.get("protocol").and_then(N::str).unwrap_or("TCP");
+                    let key = format!("{}/{proto}", cp.str().unwrap_or(""));
+                    if let Some((_, l)) = ports.iter().find(|(x, _)| *x == key) {
+                        bad(
+                            sink,
+                            cp,
+                            &format!("containerPort {key} is declared twice in this container (first at line {l}); the API server refuses it"),
+                            "declare each port once".into(),
+                        );
+                    } else {
+                        ports.push((key, cp.line));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Deployments, StatefulSets, DaemonSets, ReplicaSets: an empty selector and rolling-update
+/// settings the API server refuses.
+fn workload(doc: &N, kind: &str, sink: &mut Sink) {
+    if let Some(sel) = doc.path(&["spec", "selector"]) {
+        let empty = sel.entries().iter().all(|(k, v)| {
+            matches!(k.str(), Some("matchLabels" | "matchExpressions"))
+                && (v.entries().is_empty() && v.seq().is_empty())
+        });
+        if empty && matches!(sel.y, Y::Map(_)) {
+            bad(
+                sink,
+                sel,
+                &format!("{kind} `spec.selector` is empty; apps/v1 refuses an empty selector (it would select every pod)"),
+                "select the template's labels: `selector: {matchLabels: {app.kubernetes.io/name: NAME}}`".into(),
+            );
+        }
+    }
+    let Some(strategy) = doc
+        .path(&["spec", "strategy"])
+        .or_else(|| doc.path(&["spec", "updateStrategy"]))
+    else {
+        return;
+    };
+    let ty = strategy.get("type").and_then(N::str);
+    if let Some(ru) = strategy.get("rollingUpdate") {
+        if matches!(ty, Some("Recreate" | "OnDelete")) && !ru.is_null() {
+            bad(
+                sink,
+                ru,
+                &format!("`rollingUpdate` is set but the strategy type is `{}`; the API server refuses it", ty.unwrap_or("")),
+                "drop `rollingUpdate`, or use `type: RollingUpdate`".into(),
+            );
+        }
+        let mut zero = 0;
+        for field in ["maxUnavailable", "maxSurge"] {
+            let Some(v) = ru.get(field) else { continue };
+            let Some(s) = v.str() else { continue };
+            let (num, pct) = match s.strip_suffix('%') {
+                Some(n) => (n, true),
+                None => (s, false),
+            };
+            let Ok(n) = num.trim().parse::<i64>() else {
+                bad(
+                    sink,
+                    v,
+                    &format!("`{field}: {s}` is neither a whole number nor a percentage"),
+                    format!("write a number of pods (`1`) or a percentage (`25%`) for `{field}`"),
+                );
+                continue;
+            };
+            if n < 0 || (pct && n > 100 && field == "maxUnavailable") {
+                bad(
+                    sink,
+                    v,
+                    &format!("`{field}: {s}` is out of range; the API server refuses it"),
+                    format!(
+                        "use 0 or more{}",
+                        if pct { ", and at most 100%" } else { "" }
+                    ),
+                );
+            }
+            if n == 0 {
+                zero += 1;
+            }
+        }
+        if zero == 2 && kind == "Deployment" {
+            bad(
+                sink,
+                ru,
+                "`maxUnavailable` and `maxSurge` are both 0: a rollout could never make progress, and the API server refuses it",
+                "allow one of them: `maxSurge: 1` (or `maxUnavailable: 1`)".into(),
+            );
+        }
+    }
+}
+
+/// A Service: ports unique by number and protocol and by name, and named when there are
+/// several.
+fn service_ports(doc: &N, sink: &mut Sink) {
+    let ports = doc.path(&["spec", "ports"]).map(N::seq).unwrap_or(&[]);
+    let mut seen: Vec<(String, u32)> = Vec::new();
+    let mut names: Vec<(&str, u32)> = Vec::new();
+    for p in ports {
+        if let Some(n) = p.get("port").filter(|x| int(x).is_some()) {
+            let proto = p.get("protocol").and_then(N::str).unwrap_or("TCP");
+            let key = format!("{}/{proto}", n.str().unwrap_or(""));
+            if let Some((_, l)) = seen.iter().find(|(x, _)| *x == key) {
+                bad(
+                    sink,
+                    n,
+                    &format!("Service port {key} is listed twice (first at line {l}); the API server refuses it"),
+                    "list each port once".into(),
+                );
+            } else {
+                seen.push((key, n.line));
+            }
+        }
+        match p.get("name").and_then(N::str).filter(|s| !s.is_empty()) {
+            Some(s) => {
+                if let Some((_, l)) = names.iter().find(|(x, _)| *x == s) {
+                    bad(
+                        sink,
+                        p.get("name").unwrap_or(p),
+                        &format!("Service port name `{s}` is used twice (first at line {l}); the API server refuses it"),
+                        "give each port its own name".into(),
+                    );
+                } else {
+                    names.push((s, p.line));
+                }
+            }
+            None if ports.len() > 1 => bad(
+                sink,
+                p,
+                "a Service with several ports must name each of them; the API server refuses an unnamed one",
+                "add `name:` (like `http`, `https`, `metrics`) to every port".into(),
+            ),
+            None => {}
+        }
+    }
 }
 
 fn fixed_name(s: &str, letter_first: bool) -> String {
@@ -328,7 +624,74 @@ fn entry(name: &str, v: &N, key: Option<&str>, parent: Option<&str>, sink: &mut 
             one_of(sink, v, name, allowed);
         }
     }
+    if NON_NEGATIVE.contains(&name) {
+        if let Some(n) = int(v).filter(|n| *n < 0) {
+            bad(
+                sink,
+                v,
+                &format!(
+                    "`{name}: {n}` is negative; the API server refuses it (must be 0 or more)"
+                ),
+                "use 0 or a positive number".into(),
+            );
+        }
+    }
+    if name == "successThreshold"
+        && matches!(key, Some("livenessProbe" | "startupProbe"))
+        && int(v).is_some_and(|n| n != 1)
+    {
+        bad(
+            sink,
+            v,
+            &format!(
+                "`{}.successThreshold: {}`: the API server only accepts 1 for liveness and startup probes",
+                key.unwrap_or("probe"),
+                v.str().unwrap_or("")
+            ),
+            "use `successThreshold: 1` (or leave it out)".into(),
+        );
+    }
     match (name, key) {
+        ("containerPort" | "hostPort" | "port" | "targetPort", _) => {
+            // Named target ports and probe ports are strings; only numbers are judged here.
+            if let Some(n) = int(v) {
+                let ok = (1..=65535).contains(&n) || (name == "hostPort" && n == 0);
+                if !ok {
+                    bad(
+                        sink,
+                        v,
+                        &format!("`{name}: {n}` is not a port number (1-65535)"),
+                        "use a port from 1 to 65535".into(),
+                    );
+                }
+            }
+        }
+        ("nodePort", Some("ports")) => {
+            if let Some(n) = int(v) {
+                if !(NODE_PORTS.0..=NODE_PORTS.1).contains(&n) && n != 0 {
+                    bad(
+                        sink,
+                        v,
+                        &format!("`nodePort: {n}` is outside the node port range {}-{} (the default of Kubernetes and k3s); the API server refuses it", NODE_PORTS.0, NODE_PORTS.1),
+                        format!("leave `nodePort` out to get a free one, or pick one from {}-{} (unless the cluster sets another `--service-node-port-range`)", NODE_PORTS.0, NODE_PORTS.1),
+                    );
+                }
+            }
+        }
+        ("image", Some("containers" | "initContainers" | "ephemeralContainers")) => {
+            if let Some(s) = v.str().filter(|s| !templated(s)) {
+                if let Err((why, fix)) = image_ref(s) {
+                    bad(
+                        sink,
+                        v,
+                        &format!(
+                            "image `{s}` {why}: the kubelet cannot pull it (InvalidImageName)"
+                        ),
+                        fix,
+                    );
+                }
+            }
+        }
         ("name", Some("containers" | "initContainers" | "ephemeralContainers")) => {
             if let Some(s) = v.str().filter(|s| !templated(s) && !dns_label(s)) {
                 bad(sink, v, &format!("container name `{s}` is not a DNS label (lower-case letters, digits and `-`, at most 63)"), fixed_name(s, false));

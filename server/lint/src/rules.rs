@@ -34,6 +34,8 @@ const K8S_SVC: &str =
 const K8S_RES: &str = "provisio://docs/k8s-docs/k8s-docs/content/en/docs/concepts/configuration/manage-resources-containers.md";
 const K8S_PROBES: &str =
     "provisio://docs/k8s-docs/k8s-docs/content/en/docs/concepts/workloads/pods/probes.md";
+const K8S_CONFIGMAP: &str =
+    "provisio://docs/k8s-docs/k8s-docs/content/en/docs/concepts/configuration/configmap.md";
 const K8S_SECRET: &str =
     "provisio://docs/k8s-docs/k8s-docs/content/en/docs/concepts/configuration/secret.md";
 const K3S_HA: &str = "provisio://docs/k3s-docs/k3s-docs/docs/datastore/ha-embedded.md";
@@ -467,6 +469,20 @@ pub static RULES: &[Rule] = &[
         Warning,
         "Probe on a port number the container does not declare (when it declares some)",
         Some(K8S_PROBES)
+    ),
+    r!(
+        "PV124",
+        "config-ref-missing",
+        Error,
+        "A pod references a ConfigMap or Secret key that does not exist, or one defined in another namespace (warning: a ConfigMap these manifests do not define)",
+        Some(K8S_CONFIGMAP)
+    ),
+    r!(
+        "PV125",
+        "pod-security-baseline",
+        Warning,
+        "A pod the Pod Security Standards' baseline profile forbids: host network/PID/IPC, hostPath volumes, added capabilities beyond the baseline set, unmasked /proc, unconfined seccomp, unsafe sysctls",
+        None
     ),
     // k3s-ansible inventories.
     r!(

@@ -1010,6 +1010,213 @@ spec:
       targetPort: http
 ";
 
+/// PV104 (session 11): numbers out of range, repeated names and ports, multi-port Services
+/// without names, rolling-update settings, empty selectors, image references.
+#[test]
+fn kubernetes_ranges_and_uniqueness() {
+    let pairs: Vec<(&str, &str)> = vec![
+        ("containerPort: 80", "containerPort: 80800"),
+        ("    - port: 80\n", "    - port: 0\n"),
+        ("  replicas: 2", "  replicas: -1"),
+        (
+            "              port: http\n",
+            "              port: http\n            initialDelaySeconds: -5\n",
+        ),
+        (
+            "      targetPort: http\n",
+            "      targetPort: http\n      nodePort: 8080\n",
+        ),
+        (
+            "              containerPort: 80\n",
+            "              containerPort: 80\n            - name: http\n              containerPort: 81\n",
+        ),
+        (
+            "              containerPort: 80\n",
+            "              containerPort: 80\n            - name: alt\n              containerPort: 80\n",
+        ),
+        (
+            "          image: nginx:1.27\n",
+            "          image: nginx:1.27\n        - name: web\n          image: busybox:1.37\n",
+        ),
+        ("image: nginx:1.27", "image: Nginx:1.27"),
+        ("image: nginx:1.27", "image: nginx:1.27:x"),
+        (
+            "    matchLabels:\n      app: web\n  template",
+            "    matchLabels: {}\n  template",
+        ),
+        (
+            "  replicas: 2\n",
+            "  replicas: 2\n  strategy:\n    type: Recreate\n    rollingUpdate:\n      maxSurge: 1\n",
+        ),
+        (
+            "  replicas: 2\n",
+            "  replicas: 2\n  strategy:\n    rollingUpdate:\n      maxUnavailable: 150%\n",
+        ),
+        (
+            "  replicas: 2\n",
+            "  replicas: 2\n  strategy:\n    rollingUpdate:\n      maxUnavailable: 0\n      maxSurge: 0\n",
+        ),
+        (
+            "    - port: 80\n      targetPort: http\n",
+            "    - port: 80\n      targetPort: http\n    - port: 8080\n      targetPort: http\n",
+        ),
+        (
+            "    - port: 80\n      targetPort: http\n",
+            "    - name: a\n      port: 80\n      targetPort: http\n    - name: b\n      port: 80\n      targetPort: http\n",
+        ),
+    ];
+    for (good, bad) in &pairs {
+        assert!(DEPLOY.contains(good), "{good}");
+        kcase("PV104", &DEPLOY.replacen(good, bad, 1), DEPLOY);
+    }
+    // Accepted forms: registries with ports, digests, named ports, percentages, one unnamed
+    // Service port, a liveness probe's successThreshold of 1.
+    for (from, to) in [
+        ("image: nginx:1.27", "image: registry.lab:5000/team/nginx:1.27"),
+        (
+            "image: nginx:1.27",
+            "image: nginx@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        ),
+        (
+            "  replicas: 2\n",
+            "  replicas: 2\n  strategy:\n    rollingUpdate:\n      maxUnavailable: 25%\n      maxSurge: 0\n",
+        ),
+        (
+            "              port: http\n",
+            "              port: http\n          livenessProbe:\n            tcpSocket:\n              port: 80\n            successThreshold: 1\n",
+        ),
+        (
+            "    - port: 80\n      targetPort: http\n",
+            "    - name: web\n      port: 80\n      targetPort: http\n    - name: alt\n      port: 8080\n      targetPort: 80\n",
+        ),
+    ] {
+        let g = codes("k/app.yaml", &DEPLOY.replacen(from, to, 1));
+        assert!(!g.iter().any(|c| c == "PV104"), "{to}: {g:?}");
+    }
+    kcase(
+        "PV104",
+        &DEPLOY.replacen(
+            "              port: http\n",
+            "              port: http\n          livenessProbe:\n            tcpSocket:\n              port: 80\n            successThreshold: 2\n",
+            1,
+        ),
+        DEPLOY,
+    );
+}
+
+/// PV124: ConfigMap and Secret references against the objects the files define; PV125: the
+/// baseline Pod Security Standard.
+#[test]
+fn kubernetes_config_refs_and_pod_security() {
+    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-config\n  namespace: NS\ndata:\n  COLOR: blue\n---\n";
+    let with = |ns: &str, env: &str| {
+        format!(
+            "{}{}",
+            cm.replace("NS", ns),
+            DEPLOY.replacen(
+                "          image: nginx:1.27\n",
+                &format!("          image: nginx:1.27\n{env}"),
+                1
+            )
+        )
+    };
+    let env_from =
+        "          envFrom:\n            - configMapRef:\n                name: web-config\n";
+    let key_ref = |key: &str| {
+        format!("          env:\n            - name: COLOR\n              valueFrom:\n                configMapKeyRef:\n                  name: web-config\n                  key: {key}\n")
+    };
+    // Another namespace: an error.
+    kcase("PV124", &with("apps", env_from), &with("default", env_from));
+    // A missing key: an error, with the nearest key as the fix.
+    kcase(
+        "PV124",
+        &with("default", &key_ref("COLOUR")),
+        &with("default", &key_ref("COLOR")),
+    );
+    let f = lint(
+        &[Input {
+            path: "k/app.yaml".into(),
+            content: with("default", &key_ref("COLR")),
+        }],
+        None,
+    );
+    let x = f.iter().find(|f| f.code == "PV124").expect("PV124");
+    assert_eq!(x.severity, provisio_lint::Severity::Error);
+    assert_eq!(x.fix.as_deref(), Some("did you mean `COLOR`?"));
+    // A ConfigMap these files do not define, while they define others: a warning.
+    let other = with("default", &env_from.replace("web-config", "web-cfg"));
+    let f = lint(
+        &[Input {
+            path: "k/app.yaml".into(),
+            content: other,
+        }],
+        None,
+    );
+    let x = f.iter().find(|f| f.code == "PV124").expect("PV124");
+    assert_eq!(x.severity, provisio_lint::Severity::Warning);
+    // Not judged: optional references, Secrets created out of band, and files that define no
+    // ConfigMaps at all.
+    for content in [
+        with(
+            "default",
+            "          envFrom:\n            - configMapRef:\n                name: nope\n                optional: true\n",
+        ),
+        with(
+            "default",
+            "          envFrom:\n            - secretRef:\n                name: web-secrets\n",
+        ),
+        DEPLOY.replacen(
+            "          image: nginx:1.27\n",
+            &format!("          image: nginx:1.27\n{env_from}"),
+            1,
+        ),
+    ] {
+        let g = codes("k/app.yaml", &content);
+        assert!(!g.iter().any(|c| c == "PV124"), "{content}\n{g:?}");
+    }
+    // Volumes: `items[].key` must exist.
+    let vol = |key: &str| {
+        format!(
+            "{}{}",
+            cm.replace("NS", "default"),
+            DEPLOY.replacen(
+                "      containers:\n",
+                &format!("      volumes:\n        - name: cfg\n          configMap:\n            name: web-config\n            items:\n              - key: {key}\n                path: color\n      containers:\n"),
+                1
+            )
+        )
+    };
+    kcase("PV124", &vol("colour"), &vol("COLOR"));
+
+    // PV125.
+    for (from, to) in [
+        ("      containers:\n", "      hostNetwork: true\n      containers:\n"),
+        (
+            "      containers:\n",
+            "      volumes:\n        - name: host\n          hostPath:\n            path: /var/run\n      containers:\n",
+        ),
+        (
+            "          image: nginx:1.27\n",
+            "          image: nginx:1.27\n          securityContext:\n            capabilities:\n              add: [\"SYS_ADMIN\"]\n",
+        ),
+        (
+            "      containers:\n",
+            "      securityContext:\n        seccompProfile:\n          type: Unconfined\n      containers:\n",
+        ),
+    ] {
+        kcase("PV125", &DEPLOY.replacen(from, to, 1), DEPLOY);
+    }
+    let g = codes(
+        "k/app.yaml",
+        &DEPLOY.replacen(
+            "          image: nginx:1.27\n",
+            "          image: nginx:1.27\n          securityContext:\n            capabilities:\n              add: [\"NET_BIND_SERVICE\"]\n              drop: [\"ALL\"]\n",
+            1,
+        ),
+    );
+    assert!(!g.iter().any(|c| c == "PV125"), "{g:?}");
+}
+
 /// Values the API server refuses (PV104), misspelt kinds (PV103), repeated keys (PV003).
 #[test]
 fn kubernetes_values() {

@@ -1,7 +1,8 @@
 //! The Terraform examples shipped in OpenTofu's documentation (read in place from ../shared
 //! when present), each directory linted as one module: real-world modules using `check`
 //! blocks with scoped data sources, provider `for_each` with aliased configurations, test
-//! harness modules, mocks and overrides. None of them may raise an error.
+//! harness modules, mocks and overrides. None of them may raise an error. Also the code blocks
+//! of the provider, Kubernetes, MetalLB and k3s docs against the value rules.
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -56,4 +57,123 @@ fn opentofu_doc_examples_lint_without_errors() {
         }
     }
     assert!(errors.is_empty(), "{}", errors.join("\n"));
+}
+
+/// Fenced code blocks of one of `langs` in the Markdown files under `dir`, as (file#n, text).
+fn fenced(dir: &Path, langs: &[&str], out: &mut Vec<(String, String)>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            fenced(&p, langs, out);
+            continue;
+        }
+        if !p.extension().is_some_and(|x| x == "md" || x == "mdx") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&p).unwrap_or_default();
+        let mut block: Option<String> = None;
+        let mut n = 0;
+        for line in text.lines() {
+            match &mut block {
+                None => {
+                    if let Some(info) = line.trim_start().strip_prefix("```") {
+                        let lang = info.split_whitespace().next().unwrap_or("");
+                        if langs.contains(&lang) {
+                            block = Some(String::new());
+                        }
+                    }
+                }
+                Some(b) => {
+                    if line.trim_start().starts_with("```") {
+                        out.push((format!("{}#{n}", p.display()), std::mem::take(b)));
+                        n += 1;
+                        block = None;
+                    } else {
+                        b.push_str(line);
+                        b.push('\n');
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The HCL examples of both providers' docs (296 blocks), each linted alone: the value,
+/// provider and version rules raise no error on them. The one exception is documentation's own
+/// placeholder `version = "<version tag>"`, which is indeed not a constraint.
+#[test]
+fn provider_doc_hcl_examples_raise_no_value_errors() {
+    let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
+    if !corpus.is_dir() {
+        eprintln!("SKIPPED: {} not present", corpus.display());
+        return;
+    }
+    let mut blocks = Vec::new();
+    for src in [
+        "bpg-terraform-provider-proxmox-docs",
+        "Telmate-terraform-provider-proxmox-docs",
+    ] {
+        fenced(&corpus.join(src), &["hcl", "terraform", "tf"], &mut blocks);
+    }
+    assert!(blocks.len() >= 250, "{} blocks", blocks.len());
+    let mut errors = Vec::new();
+    for (at, text) in &blocks {
+        let input = [Input {
+            path: "main.tf".into(),
+            content: text.clone(),
+        }];
+        for f in lint(&input, None) {
+            if f.severity == Severity::Error
+                && ["PV004", "PV017", "PV018", "PV019", "PV062"].contains(&f.code.as_str())
+            {
+                errors.push(format!("{at}: {} {}", f.code, f.message));
+            }
+        }
+    }
+    assert_eq!(errors.len(), 1, "{}", errors.join("\n"));
+    assert!(errors[0].contains("\"<version tag>\""), "{}", errors[0]);
+}
+
+/// The Kubernetes objects in the Kubernetes, MetalLB and k3s docs (160 blocks with an
+/// apiVersion and a kind), each linted alone: no refused value, repeated key, misspelt kind or
+/// broken ConfigMap reference, except the two image placeholders of the Secret page
+/// (`mySshImage`, `myClientImage`), which the kubelet would indeed refuse.
+#[test]
+fn kubernetes_doc_examples_raise_no_value_errors() {
+    let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
+    if !corpus.is_dir() {
+        eprintln!("SKIPPED: {} not present", corpus.display());
+        return;
+    }
+    let mut blocks = Vec::new();
+    for src in ["k8s-docs", "metallb-docs", "k3s-docs"] {
+        fenced(&corpus.join(src), &["yaml", "yml"], &mut blocks);
+    }
+    blocks.retain(|(_, t)| t.contains("apiVersion") && t.contains("kind"));
+    assert!(blocks.len() >= 150, "{} blocks", blocks.len());
+    let mut errors = Vec::new();
+    for (at, text) in &blocks {
+        let input = [Input {
+            path: "example.yaml".into(),
+            content: text.clone(),
+        }];
+        for f in lint(&input, None) {
+            if f.severity == Severity::Error
+                && ["PV003", "PV103", "PV104", "PV124"].contains(&f.code.as_str())
+            {
+                errors.push(format!("{at}: {} {}", f.code, f.message));
+            }
+        }
+    }
+    assert_eq!(errors.len(), 2, "{}", errors.join("\n"));
+    assert!(
+        errors.iter().all(|e| e.contains("secret.md")
+            && (e.contains("`mySshImage`") || e.contains("`myClientImage`"))),
+        "{}",
+        errors.join("\n")
+    );
 }

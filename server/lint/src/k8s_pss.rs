@@ -1,0 +1,137 @@
+//! PV125: what the Pod Security Standards' *baseline* profile forbids, besides privileged
+//! containers (PV121): the host's network, PID or IPC namespace, hostPath volumes, capabilities
+//! beyond the baseline set, unmasked `/proc`, an unconfined seccomp profile, and unsafe sysctls.
+//! A namespace enforcing `baseline` or `restricted` refuses such pods; elsewhere they run with
+//! access to the node. Warnings: node agents (CNI, storage, monitoring) need some of these.
+use crate::finding::Sink;
+use crate::yaml::N;
+
+/// Capabilities the baseline profile allows to add.
+const BASELINE_CAPS: &[&str] = &[
+    "AUDIT_WRITE",
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "MKNOD",
+    "NET_BIND_SERVICE",
+    "SETFCAP",
+    "SETGID",
+    "SETPCAP",
+    "SETUID",
+    "SYS_CHROOT",
+];
+
+/// Sysctls the baseline profile allows.
+const SAFE_SYSCTLS: &[&str] = &[
+    "kernel.shm_rmid_forced",
+    "net.ipv4.ip_local_port_range",
+    "net.ipv4.ip_unprivileged_port_start",
+    "net.ipv4.tcp_syncookies",
+    "net.ipv4.ping_group_range",
+    "net.ipv4.ip_local_reserved_ports",
+    "net.ipv4.tcp_keepalive_time",
+    "net.ipv4.tcp_fin_timeout",
+    "net.ipv4.tcp_keepalive_intvl",
+    "net.ipv4.tcp_keepalive_probes",
+];
+
+fn is_true(n: &N) -> bool {
+    n.str() == Some("true")
+}
+
+fn warn(sink: &mut Sink, at: &N, what: String, fix: &str) {
+    sink.push(
+        "PV125",
+        at.span(),
+        format!("{what}: the Pod Security Standards' baseline profile forbids it (a namespace enforcing it refuses the pod)"),
+        Some(fix.to_string()),
+    );
+}
+
+/// PV125 for one pod spec.
+pub fn check(spec: &N, sink: &mut Sink) {
+    for field in ["hostNetwork", "hostPID", "hostIPC"] {
+        if let Some(v) = spec.get(field).filter(|v| is_true(v)) {
+            warn(
+                sink,
+                v,
+                format!("`{field}: true` shares the node's namespace with the pod"),
+                "leave it out unless this is a node agent that needs it; expose ports through a Service instead",
+            );
+        }
+    }
+    for v in spec.get("volumes").map(N::seq).unwrap_or(&[]) {
+        if let Some(h) = v.get("hostPath") {
+            let path = h.get("path").and_then(N::str).unwrap_or("?");
+            warn(
+                sink,
+                v.get("name").unwrap_or(v),
+                format!("volume mounts the node's `{path}` (hostPath)"),
+                "use a PersistentVolumeClaim, a ConfigMap or an emptyDir instead",
+            );
+        }
+    }
+    check_context(spec.get("securityContext"), sink);
+    for list in ["initContainers", "containers", "ephemeralContainers"] {
+        for c in spec.get(list).map(N::seq).unwrap_or(&[]) {
+            let sc = c.get("securityContext");
+            check_context(sc, sink);
+            for cap in sc
+                .and_then(|s| s.path(&["capabilities", "add"]))
+                .map(N::seq)
+                .unwrap_or(&[])
+            {
+                let Some(name) = cap.str() else { continue };
+                let bare = name.trim_start_matches("CAP_");
+                if !BASELINE_CAPS.contains(&bare) {
+                    warn(
+                        sink,
+                        cap,
+                        format!("capability `{name}` is added"),
+                        "drop it; add only capabilities the baseline allows (e.g. NET_BIND_SERVICE)",
+                    );
+                }
+            }
+            if let Some(pm) = sc.and_then(|s| s.get("procMount")) {
+                if pm.str() == Some("Unmasked") {
+                    warn(
+                        sink,
+                        pm,
+                        "`procMount: Unmasked` exposes the host's /proc paths".into(),
+                        "leave procMount at Default",
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Seccomp and sysctls of a pod's or a container's securityContext.
+fn check_context(sc: Option<&N>, sink: &mut Sink) {
+    let Some(sc) = sc else { return };
+    if let Some(t) = sc.path(&["seccompProfile", "type"]) {
+        if t.str() == Some("Unconfined") {
+            warn(
+                sink,
+                t,
+                "`seccompProfile.type: Unconfined` turns off syscall filtering".into(),
+                "use `RuntimeDefault`",
+            );
+        }
+    }
+    for s in sc.get("sysctls").map(N::seq).unwrap_or(&[]) {
+        if let Some(n) = s.get("name") {
+            let name = n.str().unwrap_or("");
+            if !SAFE_SYSCTLS.contains(&name) {
+                warn(
+                    sink,
+                    n,
+                    format!("sysctl `{name}` is not one of the safe, namespaced sysctls"),
+                    "set it on the node, or use a safe sysctl",
+                );
+            }
+        }
+    }
+}
