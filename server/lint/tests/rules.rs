@@ -619,6 +619,116 @@ fn terraform_provider_requirements() {
     assert!(!f.iter().any(|x| x.code == "PV019"), "{f:?}");
 }
 
+/// Containers (bpg `proxmox_virtual_environment_container`, Telmate `proxmox_lxc`) against
+/// the schema and the cluster: `rootdir` storages, template volumes, bridges, VMIDs, IPs,
+/// capacity; no QEMU agent rule.
+#[test]
+fn terraform_containers() {
+    let ct = |body: &str| {
+        format!("{PROVIDER}\nvariable \"tmpl\" {{\n  type = string\n}}\n\nresource \"proxmox_virtual_environment_container\" \"c\" {{\n  node_name = \"pve1\"\n  operating_system {{\n    template_file_id = var.tmpl\n  }}\n{body}}}\n")
+    };
+    let g = codes(
+        "m/main.tf",
+        &ct("  disk {\n    datastore_id = \"local-lvm\"\n    size = 8\n  }\n"),
+    );
+    assert!(
+        !g.iter()
+            .any(|c| c.starts_with("PV04") || c == "PV060" || c == "PV010"),
+        "{g:?}"
+    );
+    // Schema: unknown argument, wrong type.
+    case(
+        "PV010",
+        &ct("  hostnme = \"c1\"\n"),
+        &ct("  description = \"c1\"\n"),
+    );
+    case(
+        "PV012",
+        &ct("  unprivileged = \"yes\"\n"),
+        &ct("  unprivileged = true\n"),
+    );
+    // The root filesystem needs `rootdir` content; the template needs `vztmpl`.
+    case(
+        "PV044",
+        &ct("  disk {\n    datastore_id = \"iso\"\n  }\n"),
+        &ct("  disk {\n    datastore_id = \"local-lvm\"\n  }\n"),
+    );
+    let f = lint(
+        &[Input {
+            path: "m/main.tf".into(),
+            content: ct("  disk {\n    datastore_id = \"iso\"\n  }\n"),
+        }],
+        Some(&facts()),
+    );
+    let x = f.iter().find(|f| f.code == "PV044").expect("PV044");
+    assert!(x.message.contains("`rootdir`"), "{x:?}");
+    case(
+        "PV043",
+        &ct("  disk {\n    datastore_id = \"nosuch\"\n  }\n"),
+        &ct("  disk {\n    datastore_id = \"local-lvm\"\n  }\n"),
+    );
+    case(
+        "PV045",
+        &ct("  network_interface {\n    name   = \"eth0\"\n    bridge = \"vmbr9\"\n  }\n"),
+        &ct("  network_interface {\n    name   = \"eth0\"\n    bridge = \"vmbr0\"\n  }\n"),
+    );
+    case("PV046", &ct("  vm_id = 101\n"), &ct("  vm_id = 102\n"));
+    case(
+        "PV047",
+        &ct("  memory {\n    dedicated = 65536\n  }\n"),
+        &ct("  memory {\n    dedicated = 2048\n  }\n"),
+    );
+    let ip = |addr: &str| {
+        ct(&format!("  network_interface {{\n    name = \"eth0\"\n  }}\n  initialization {{\n    ip_config {{\n      ipv4 {{\n        address = \"{addr}\"\n        gateway = \"10.0.0.1\"\n      }}\n    }}\n  }}\n"))
+    };
+    case("PV050", &ip("10.0.0.9/24"), &ip("10.0.0.60/24"));
+    // The template's storage must hold `vztmpl` (the fixture's `iso` storage holds ISOs only).
+    case(
+        "PV044",
+        &ct("").replace("var.tmpl", "\"iso:vztmpl/debian-12.tar.zst\""),
+        &ct(""),
+    );
+
+    let lxc = |body: &str| {
+        format!("resource \"proxmox_lxc\" \"c\" {{\n  target_node = \"pve1\"\n{body}}}\n")
+    };
+    case(
+        "PV044",
+        &lxc("  rootfs {\n    storage = \"iso\"\n    size    = \"8G\"\n  }\n"),
+        &lxc("  rootfs {\n    storage = \"local-lvm\"\n    size    = \"8G\"\n  }\n"),
+    );
+    case(
+        "PV045",
+        &lxc("  network {\n    name   = \"eth0\"\n    bridge = \"vmbr9\"\n  }\n"),
+        &lxc("  network {\n    name   = \"eth0\"\n    bridge = \"vmbr0\"\n  }\n"),
+    );
+    case(
+        "PV050",
+        &lxc("  network {\n    name   = \"eth0\"\n    bridge = \"vmbr0\"\n    ip     = \"10.0.0.245/24\"\n  }\n"),
+        &lxc("  network {\n    name   = \"eth0\"\n    bridge = \"vmbr0\"\n    ip     = \"dhcp\"\n  }\n"),
+    );
+    case("PV046", &lxc("  vmid = 9000\n"), &lxc("  vmid = 0\n"));
+    // Values PVE refuses.
+    case(
+        "PV017",
+        &ct("  initialization {\n    hostname = \"web_01\"\n  }\n"),
+        &ct("  initialization {\n    hostname = \"web-01\"\n  }\n"),
+    );
+    case(
+        "PV017",
+        &lxc(
+            "  network {\n    name   = \"eth0\"\n    bridge = \"vmbr0\"\n    tag    = 4095\n  }\n",
+        ),
+        &lxc("  network {\n    name   = \"eth0\"\n    bridge = \"vmbr0\"\n    tag    = 10\n  }\n"),
+    );
+    // Bind mounts name host paths, not storages.
+    let g = codes(
+        "m/main.tf",
+        &lxc("  mountpoint {\n    key     = \"0\"\n    slot    = 0\n    storage = \"/srv/data\"\n    mp      = \"/data\"\n  }\n"),
+    );
+    assert!(!g.iter().any(|c| c == "PV043" || c == "PV060"), "{g:?}");
+}
+
 /// PV045 when no bridge is written and the provider's default bridge is not on the node.
 #[test]
 fn terraform_default_bridge() {

@@ -1,5 +1,6 @@
 //! Cluster-aware rules: a VM resource (bpg `proxmox_virtual_environment_vm` or Telmate
-//! `proxmox_vm_qemu`) read into one model, then checked against the cluster's facts.
+//! `proxmox_vm_qemu`) or a container (bpg `proxmox_virtual_environment_container`, Telmate
+//! `proxmox_lxc`) read into one model, then checked against the cluster's facts.
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
@@ -60,6 +61,8 @@ pub struct Vm {
     pub bios_ovmf: Option<Span>,
     pub has_efi_disk: bool,
     pub disks: Vec<DiskSpec>,
+    /// An LXC container: its volumes need `rootdir` content, and it has no QEMU agent.
+    pub container: bool,
 }
 
 /// A disk as written: slot, size (GiB) and format when given.
@@ -434,6 +437,124 @@ pub fn read_vm(f: &TfFile, b: &Block, decls: &Decls) -> Option<Vm> {
             }
             vm.agent = r.boolean(body, "agent");
         }
+        "proxmox_virtual_environment_container" => {
+            vm.container = true;
+            vm.node = r.string(body, "node_name");
+            vm.vmid = r.number(body, "vm_id").and_then(u32v);
+            vm.template = r.boolean(body, "template").is_some_and(|v| v.v);
+            if let Some(c) = first(body, "clone") {
+                vm.linked = r.boolean(&c.body, "full").is_some_and(|v| !v.v);
+                vm.clone_header = Some(f.header(c));
+                vm.clone_vmid = r.number(&c.body, "vm_id").and_then(u32v);
+                vm.clone_node = r.string(&c.body, "node_name");
+                if let Some(s) = r.string(&c.body, "datastore_id") {
+                    vm.storages.push((s, "clone target"));
+                }
+            }
+            if let Some(m) = first(body, "memory") {
+                vm.memory_mib = r.number(&m.body, "dedicated").map(|v| V {
+                    v: v.v as u64,
+                    span: v.span,
+                });
+            }
+            if let Some(c) = first(body, "cpu") {
+                vm.vcpus = r.number(&c.body, "cores").and_then(u32v);
+            }
+            if let Some(s) = first(body, "disk").and_then(|d| r.string(&d.body, "datastore_id")) {
+                vm.storages.push((s, "root filesystem"));
+            }
+            for mp in body.get_blocks("mount_point") {
+                // A storage ID allocates a volume; `STORAGE:NAME` and host paths do not.
+                if let Some(v) = r.string(&mp.body, "volume") {
+                    if !v.v.contains([':', '/']) {
+                        vm.storages.push((v, "mount point"));
+                    }
+                }
+            }
+            if let Some(os) = first(body, "operating_system") {
+                if let Some(t) = r.string(&os.body, "template_file_id") {
+                    vm.volumes.push((t, "container template"));
+                }
+            }
+            for (n, nd) in body.get_blocks("network_interface").enumerate() {
+                // bpg's default bridge is vmbr0.
+                let defaulted = !nd.body.has_attribute("bridge");
+                let bridge = r.string(&nd.body, "bridge").or_else(|| {
+                    defaulted.then(|| V {
+                        v: "vmbr0".into(),
+                        span: f.header(nd),
+                    })
+                });
+                vm.nics.push(Nic {
+                    index: n,
+                    bridge,
+                    defaulted,
+                });
+            }
+            if let Some(i) = first(body, "initialization") {
+                for (n, ipc) in i.body.get_blocks("ip_config").enumerate() {
+                    if let Some(v4) = first(&ipc.body, "ipv4") {
+                        if let Some(addr) = r.string(&v4.body, "address") {
+                            if addr.v != "dhcp" {
+                                vm.ips.push(Ip {
+                                    nic: n,
+                                    cidr: addr,
+                                    gateway: r.string(&v4.body, "gateway"),
+                                });
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        "proxmox_lxc" => {
+            vm.container = true;
+            vm.node = r.string(body, "target_node");
+            vm.vmid = r.number(body, "vmid").and_then(u32v);
+            vm.template = r.boolean(body, "template").is_some_and(|v| v.v);
+            vm.clone_vmid = r
+                .string(body, "clone")
+                .and_then(|c| c.v.parse::<u32>().ok().map(|v| V { v, span: c.span }));
+            vm.linked = r.boolean(body, "full").is_some_and(|v| !v.v);
+            if let Some(s) = r.string(body, "clone_storage") {
+                vm.storages.push((s, "clone target"));
+            }
+            vm.memory_mib = r.number(body, "memory").map(|v| V {
+                v: v.v as u64,
+                span: v.span,
+            });
+            vm.vcpus = r.number(body, "cores").and_then(u32v);
+            if let Some(s) = first(body, "rootfs").and_then(|d| r.string(&d.body, "storage")) {
+                vm.storages.push((s, "root filesystem"));
+            }
+            for mp in body.get_blocks("mountpoint") {
+                // Bind and device mounts name a host path.
+                if let Some(v) = r.string(&mp.body, "storage") {
+                    if !v.v.starts_with('/') {
+                        vm.storages.push((v, "mount point"));
+                    }
+                }
+            }
+            if let Some(t) = r.string(body, "ostemplate") {
+                vm.volumes.push((t, "container template"));
+            }
+            for (n, nd) in body.get_blocks("network").enumerate() {
+                vm.nics.push(Nic {
+                    index: n,
+                    bridge: r.string(&nd.body, "bridge"),
+                    defaulted: false,
+                });
+                if let Some(ip) = r.string(&nd.body, "ip") {
+                    if ip.v != "dhcp" && ip.v != "manual" {
+                        vm.ips.push(Ip {
+                            nic: n,
+                            cidr: ip,
+                            gateway: r.string(&nd.body, "gw"),
+                        });
+                    }
+                }
+            }
+        }
         _ => return None,
     }
     Some(vm)
@@ -595,17 +716,19 @@ pub fn resource(
                 );
             }
             Some(st) => {
+                // Containers keep their volumes under `rootdir`, VMs under `images`.
+                let need = if vm.container { "rootdir" } else { "images" };
                 let image_stores = || {
                     list(
                         facts
                             .storages
                             .iter()
-                            .filter(|x| x.content.iter().any(|c| c == "images"))
+                            .filter(|x| x.content.iter().any(|c| c == need))
                             .map(|x| x.name.clone()),
                     )
                 };
-                if !st.content.iter().any(|c| c == "images") {
-                    sink.push("PV044", s.span, format!("storage `{}` ({}) does not allow content type `images` ({} only), so it cannot hold the {what}", s.v, st.kind, st.content.join(", ")), Some(format!("use a storage with images content: {}", image_stores())));
+                if !st.content.iter().any(|c| c == need) {
+                    sink.push("PV044", s.span, format!("storage `{}` ({}) does not allow content type `{need}` ({} only), so it cannot hold the {what}", s.v, st.kind, st.content.join(", ")), Some(format!("use a storage with {need} content: {}", image_stores())));
                 } else if let Some(n) = node {
                     if !st.nodes.is_empty() && !st.nodes.iter().any(|x| x == n) {
                         sink.push(
@@ -992,7 +1115,8 @@ pub fn best_practice(
     let Some(vm) = read_vm(f, b, decls) else {
         return;
     };
-    if vm.template {
+    // Containers have no QEMU agent, no UEFI and no cloud-init.
+    if vm.template || vm.container {
         return;
     }
     let tmpl = vm

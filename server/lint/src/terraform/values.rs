@@ -296,6 +296,39 @@ const TELMATE: &[(&[&str], Check)] = &[
     (&["network", "macaddr"], Check::Mac),
 ];
 
+const BPG_CT: &[(&[&str], Check)] = &[
+    (&["vm_id"], Check::VmId),
+    (&["tags"], Check::Tags),
+    (&["initialization", "hostname"], Check::DnsName),
+    (&["initialization", "dns", "servers"], Check::Ip),
+    (
+        &["initialization", "ip_config", "ipv4", "gateway"],
+        Check::Ip,
+    ),
+    (&["memory", "dedicated"], Check::MemoryMib(16)),
+    (&["cpu", "cores"], Check::Range(1, 8192, "core count")),
+    (&["network_interface", "mac_address"], Check::Mac),
+    (
+        &["network_interface", "vlan_id"],
+        Check::Range(0, 4094, "VLAN tag (1-4094; 0 or unset for none)"),
+    ),
+];
+
+/// Telmate's `vmid = 0` means the next free one, so it is not judged here.
+const TELMATE_CT: &[(&[&str], Check)] = &[
+    (&["hostname"], Check::DnsName),
+    (&["tags"], Check::TagString),
+    (&["nameserver"], Check::IpString),
+    (&["memory"], Check::MemoryMib(16)),
+    (&["cores"], Check::Range(1, 8192, "core count")),
+    (&["network", "hwaddr"], Check::Mac),
+    (
+        &["network", "tag"],
+        Check::Range(-1, 4094, "VLAN tag (1-4094; 0 or -1 for none)"),
+    ),
+    (&["network", "gw"], Check::Ip),
+];
+
 /// PVE's `dns-name` format: dot-separated labels of letters, digits and inner hyphens.
 pub fn dns_name(s: &str) -> bool {
     !s.is_empty()
@@ -615,6 +648,8 @@ pub fn check(f: &TfFile, sink: &mut Sink, b: &Block, ty: &str, decls: &Decls) {
     let table = match ty {
         "proxmox_virtual_environment_vm" | "proxmox_virtual_environment_vm2" => BPG,
         "proxmox_vm_qemu" => TELMATE,
+        "proxmox_virtual_environment_container" => BPG_CT,
+        "proxmox_lxc" => TELMATE_CT,
         _ => return,
     };
     for (path, check) in table {
