@@ -14,6 +14,9 @@ pub enum Ty {
     List(Box<Ty>),
     Set(Box<Ty>),
     Map(Box<Ty>),
+    /// A nested attribute object (`clone = { vm_id = 100 }`): the plugin framework's
+    /// "nested attributes", written with `=` unlike a block.
+    Object(Box<Block>),
     Any,
 }
 
@@ -26,6 +29,7 @@ impl Ty {
             Ty::List(t) => format!("list({})", t.describe()),
             Ty::Set(t) => format!("set({})", t.describe()),
             Ty::Map(t) => format!("map({})", t.describe()),
+            Ty::Object(_) => "object".into(),
             Ty::Any => "any".into(),
         }
     }
@@ -50,7 +54,7 @@ impl Ty {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attr {
     pub ty: Ty,
     pub required: bool,
@@ -59,13 +63,13 @@ pub struct Attr {
     pub deprecated: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Block {
     pub attrs: BTreeMap<String, Attr>,
     pub blocks: BTreeMap<String, NestedBlock>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NestedBlock {
     pub required: bool,
     pub max: Option<u32>,
@@ -240,8 +244,17 @@ fn parse_block(lines: &[Line], i: &mut usize, indent: usize) -> Result<Block> {
                 );
             }
         } else {
-            let ty = Ty::parse(ty)
-                .ok_or_else(|| Error::Schema(format!("line {}: unknown type `{ty}`", l.no)))?;
+            // `object` and `map(object)` take their attributes from the indented lines below.
+            let ty = match ty {
+                "object" => Ty::Object(Box::new(parse_block(lines, i, indent + 2)?)),
+                "map(object)" => Ty::Map(Box::new(Ty::Object(Box::new(parse_block(
+                    lines,
+                    i,
+                    indent + 2,
+                )?)))),
+                _ => Ty::parse(ty)
+                    .ok_or_else(|| Error::Schema(format!("line {}: unknown type `{ty}`", l.no)))?,
+            };
             for n in expand(&name) {
                 block.attrs.insert(
                     n,

@@ -32,11 +32,22 @@ fn ty_name(t: &Ty) -> String {
         Ty::List(_) => "list".into(),
         Ty::Set(_) => "set".into(),
         Ty::Map(_) => "map".into(),
+        Ty::Object(_) => "object".into(),
     }
 }
 
 fn flatten_ours(b: &Block, prefix: &str, out: &mut BTreeMap<String, Flat>) {
     for (k, a) in &b.attrs {
+        // Nested attributes (`object`, `map(object)`): their own attributes too.
+        match &a.ty {
+            Ty::Object(inner) => flatten_ours(inner, &format!("{prefix}{k}."), out),
+            Ty::Map(t) => {
+                if let Ty::Object(inner) = t.as_ref() {
+                    flatten_ours(inner, &format!("{prefix}{k}."), out);
+                }
+            }
+            _ => {}
+        }
         out.insert(
             format!("{prefix}{k}"),
             Flat {
@@ -65,6 +76,13 @@ fn flatten_ours(b: &Block, prefix: &str, out: &mut BTreeMap<String, Flat>) {
 
 fn their_ty(v: &Value) -> String {
     let t = v["type"].as_str().unwrap_or("any");
+    if t == "nested_attribute" {
+        return match v["nesting"].as_str() {
+            Some("single") => "object".into(),
+            Some(n) => n.to_string(),
+            None => "any".into(),
+        };
+    }
     if t.starts_with("number") {
         "number".into()
     } else {
@@ -116,6 +134,10 @@ fn flatten_theirs(
                     computed_only,
                 },
             );
+            // Plugin-framework nested attributes.
+            if let Some(inner) = v.get("attributes").and_then(Value::as_object) {
+                flatten_theirs(inner, None, &format!("{prefix}{k}."), out);
+            }
         }
     }
     for (k, v) in blocks.into_iter().flatten() {

@@ -729,6 +729,83 @@ fn terraform_containers() {
     assert!(!g.iter().any(|c| c == "PV043" || c == "PV060"), "{g:?}");
 }
 
+/// bpg's `proxmox_cloned_vm`: nested attributes (`clone = { ... }`, `disk = { scsi0 = { ... } }`)
+/// against the schema, with findings on the nested line, and the cluster rules.
+#[test]
+fn terraform_cloned_vm_nested_attributes() {
+    let cv = |body: &str| {
+        format!("{PROVIDER}\nresource \"proxmox_cloned_vm\" \"w\" {{\n  node_name = \"pve1\"\n  clone = {{\n    source_vm_id = 9000\n  }}\n{body}}}\n")
+    };
+    let good = cv("  disk = {\n    scsi0 = {\n      datastore_id = \"local-lvm\"\n      size_gb      = 40\n    }\n  }\n  network = {\n    net0 = {\n      bridge = \"vmbr0\"\n      model  = \"virtio\"\n    }\n  }\n  memory = {\n    size = 4096\n  }\n");
+    let g = codes("m/main.tf", &good);
+    assert!(g.is_empty(), "{g:?}");
+    case(
+        "PV010",
+        &cv("  memory = {\n    sise = 4096\n  }\n"),
+        &cv("  memory = {\n    size = 4096\n  }\n"),
+    );
+    case(
+        "PV010",
+        &cv("  disk = {\n    scsi0 = {\n      size = 40\n    }\n  }\n"),
+        &cv("  disk = {\n    scsi0 = {\n      size_gb = 40\n    }\n  }\n"),
+    );
+    case(
+        "PV012",
+        &cv("  memory = {\n    size = \"4G\"\n  }\n"),
+        &cv("  memory = {\n    size = 4096\n  }\n"),
+    );
+    // A block where the resource wants an attribute object.
+    case(
+        "PV012",
+        &cv("  cpu {\n    cores = 2\n  }\n"),
+        &cv("  cpu = {\n    cores = 2\n  }\n"),
+    );
+    case(
+        "PV011",
+        &cv("").replace("source_vm_id = 9000", "full = true"),
+        &cv(""),
+    );
+    // Findings point at the nested line.
+    let f = lint(
+        &[Input {
+            path: "m/main.tf".into(),
+            content: cv("  memory = {\n    sise = 4096\n  }\n"),
+        }],
+        None,
+    );
+    let x = f.iter().find(|f| f.code == "PV010").expect("PV010");
+    let line = cv("  memory = {\n    sise = 4096\n  }\n")
+        .lines()
+        .position(|l| l.contains("sise"))
+        .unwrap()
+        + 1;
+    assert_eq!(x.line as usize, line, "{x:?}");
+    assert!(x.message.contains("did you mean `size`"), "{x:?}");
+    // Cluster rules.
+    case("PV040", &cv("").replace("9000", "4242"), &cv(""));
+    case(
+        "PV043",
+        &cv("  disk = {\n    scsi0 = {\n      datastore_id = \"nosuch\"\n    }\n  }\n"),
+        &cv("  disk = {\n    scsi0 = {\n      datastore_id = \"local-lvm\"\n    }\n  }\n"),
+    );
+    case(
+        "PV045",
+        &cv("  network = {\n    net0 = {\n      bridge = \"vmbr9\"\n    }\n  }\n"),
+        &cv("  network = {\n    net0 = {\n      bridge = \"vmbr0\"\n    }\n  }\n"),
+    );
+    case(
+        "PV047",
+        &cv("  memory = {\n    size = 65536\n  }\n"),
+        &cv("  memory = {\n    size = 4096\n  }\n"),
+    );
+    // The template's scsi0 is 20 GiB: a clone cannot shrink it.
+    case(
+        "PV053",
+        &cv("  disk = {\n    scsi0 = {\n      size_gb = 10\n    }\n  }\n"),
+        &cv("  disk = {\n    scsi0 = {\n      size_gb = 20\n    }\n  }\n"),
+    );
+}
+
 /// PV045 when no bridge is written and the provider's default bridge is not on the node.
 #[test]
 fn terraform_default_bridge() {

@@ -4,9 +4,11 @@
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
+use hcl_edit::expr::{Expression, Object, ObjectKey};
 use hcl_edit::structure::{Attribute, Block, Body};
+use hcl_edit::Span as _;
 
-use super::{label, Decls, Lit, TfFile};
+use super::{label, literal, Decls, Lit, TfFile};
 use crate::facts::{Cidr, ClusterFacts};
 use crate::finding::{Finding, Sink, Span};
 use crate::schema::{did_you_mean, Provider};
@@ -63,6 +65,9 @@ pub struct Vm {
     pub disks: Vec<DiskSpec>,
     /// An LXC container: its volumes need `rootdir` content, and it has no QEMU agent.
     pub container: bool,
+    /// bpg's `proxmox_cloned_vm`: it manages only what it lists; the agent, cloud-init and
+    /// firmware come from the template and are not judged here.
+    pub partial: bool,
 }
 
 /// A disk as written: slot, size (GiB) and format when given.
@@ -143,6 +148,78 @@ impl Reader<'_> {
         Some(V {
             v,
             span: self.f.attr_span(a),
+        })
+    }
+}
+
+/// Nested attributes (`clone = { source_vm_id = 100 }`, `disk = { scsi0 = { ... } }`).
+impl Reader<'_> {
+    fn object<'b>(&self, body: &'b Body, k: &str) -> Option<&'b Object> {
+        match &self.attr(body, k)?.value {
+            Expression::Object(o) => Some(o),
+            _ => None,
+        }
+    }
+    /// The entries of an object literal, with literal keys.
+    fn entries<'b>(&self, o: &'b Object) -> Vec<(String, &'b Expression)> {
+        o.iter()
+            .filter_map(|(k, v)| {
+                let key = match k {
+                    ObjectKey::Ident(i) => i.to_string(),
+                    ObjectKey::Expression(e) => match literal(e) {
+                        Lit::Str(s) => s,
+                        _ => return None,
+                    },
+                };
+                Some((key, v.expr()))
+            })
+            .collect()
+    }
+    fn field<'b>(&self, o: &'b Object, k: &str) -> Option<&'b Expression> {
+        o.iter().find_map(|(key, v)| {
+            let name = match key {
+                ObjectKey::Ident(i) => i.to_string(),
+                ObjectKey::Expression(e) => match literal(e) {
+                    Lit::Str(s) => s,
+                    _ => return None,
+                },
+            };
+            (name == k).then(|| v.expr())
+        })
+    }
+    fn ostring(&self, o: &Object, k: &str) -> Option<V<String>> {
+        let e = self.field(o, k)?;
+        let span = self.f.span(e.span());
+        match self.decls.resolve(e) {
+            Lit::Str(s) => Some(V { v: s, span }),
+            Lit::Num(n) => Some(V {
+                v: n.to_string(),
+                span,
+            }),
+            _ => None,
+        }
+    }
+    fn onumber(&self, o: &Object, k: &str) -> Option<V<f64>> {
+        let e = self.field(o, k)?;
+        let v = match self.decls.resolve(e) {
+            Lit::Num(n) => n,
+            Lit::Str(s) => s.trim().parse().ok()?,
+            _ => return None,
+        };
+        Some(V {
+            v,
+            span: self.f.span(e.span()),
+        })
+    }
+    fn obool(&self, o: &Object, k: &str) -> Option<V<bool>> {
+        let e = self.field(o, k)?;
+        let v = match self.decls.resolve(e) {
+            Lit::Bool(b) => b,
+            _ => return None,
+        };
+        Some(V {
+            v,
+            span: self.f.span(e.span()),
         })
     }
 }
@@ -436,6 +513,77 @@ pub fn read_vm(f: &TfFile, b: &Block, decls: &Decls) -> Option<Vm> {
                 vm.cloud_init = true;
             }
             vm.agent = r.boolean(body, "agent");
+        }
+        "proxmox_cloned_vm" | "proxmox_virtual_environment_cloned_vm" => {
+            vm.node = r.string(body, "node_name");
+            vm.vmid = r.number(body, "id").and_then(u32v);
+            if let Some(c) = r.object(body, "clone") {
+                vm.clone_header = body.get_attribute("clone").map(|a| f.attr_span(a));
+                vm.clone_vmid = r.onumber(c, "source_vm_id").and_then(u32v);
+                vm.clone_node = r.ostring(c, "source_node_name");
+                vm.linked = r.obool(c, "full").is_some_and(|v| !v.v);
+                if let Some(s) = r.ostring(c, "target_datastore") {
+                    vm.storages.push((s, "clone target"));
+                }
+            }
+            if let Some(m) = r.object(body, "memory") {
+                vm.memory_mib = r.onumber(m, "size").map(|v| V {
+                    v: v.v as u64,
+                    span: v.span,
+                });
+            }
+            if let Some(c) = r.object(body, "cpu") {
+                let sockets = r.onumber(c, "sockets").map(|v| v.v).unwrap_or(1.0);
+                vm.vcpus = r.onumber(c, "cores").map(|c| V {
+                    v: (c.v * sockets) as u32,
+                    span: c.span,
+                });
+            }
+            if let Some(d) = r.object(body, "disk") {
+                for (slot, e) in r.entries(d) {
+                    let Expression::Object(o) = e else { continue };
+                    let storage = r.ostring(o, "datastore_id");
+                    if let Some(s) = &storage {
+                        vm.storages.push((s.clone(), "disk"));
+                    }
+                    for k in ["file", "import_from"] {
+                        if let Some(v) = r.ostring(o, k) {
+                            vm.volumes.push((v, "disk image"));
+                        }
+                    }
+                    vm.disks.push(DiskSpec {
+                        slot,
+                        storage: storage.map(|s| s.v),
+                        size_gib: r.onumber(o, "size_gb"),
+                        format: r.ostring(o, "format"),
+                    });
+                }
+            }
+            if let Some(c) = r.object(body, "cdrom") {
+                for (_, e) in r.entries(c) {
+                    if let Expression::Object(o) = e {
+                        if let Some(v) = r.ostring(o, "file_id") {
+                            vm.volumes.push((v, "CD-ROM"));
+                        }
+                    }
+                }
+            }
+            if let Some(n) = r.object(body, "network") {
+                for (slot, e) in r.entries(n) {
+                    let Expression::Object(o) = e else { continue };
+                    let index = slot
+                        .strip_prefix("net")
+                        .and_then(|i| i.parse().ok())
+                        .unwrap_or(0);
+                    // The clone keeps the template's bridge unless one is given.
+                    vm.nics.push(Nic {
+                        index,
+                        bridge: r.ostring(o, "bridge"),
+                        defaulted: false,
+                    });
+                }
+            }
+            vm.partial = true;
         }
         "proxmox_virtual_environment_container" => {
             vm.container = true;
@@ -1115,8 +1263,9 @@ pub fn best_practice(
     let Some(vm) = read_vm(f, b, decls) else {
         return;
     };
-    // Containers have no QEMU agent, no UEFI and no cloud-init.
-    if vm.template || vm.container {
+    // Containers have no QEMU agent, no UEFI and no cloud-init; a `proxmox_cloned_vm` keeps
+    // the template's.
+    if vm.template || vm.container || vm.partial {
         return;
     }
     let tmpl = vm

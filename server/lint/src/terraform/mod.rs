@@ -518,7 +518,15 @@ pub fn check_body(
                             Some(doc.into()),
                         );
                     }
-                    check_type(sink, span, &a.value, &attr.ty, &format!("{path}.{k}"), doc);
+                    check_type(
+                        f,
+                        sink,
+                        span,
+                        &a.value,
+                        &attr.ty,
+                        &format!("{path}.{k}"),
+                        doc,
+                    );
                 } else if schema.blocks.contains_key(k) {
                     sink.push_doc(
                         "PV012",
@@ -646,7 +654,77 @@ fn unknown(sink: &mut Sink, span: Span, k: &str, path: &str, schema: &schema::Bl
     sink.push_doc("PV010", span, msg, fix, Some(doc.into()));
 }
 
-fn check_type(sink: &mut Sink, span: Span, e: &Expression, ty: &Ty, what: &str, doc: &str) {
+/// Nested attributes of an object literal against their schema: unknown keys, required keys
+/// missing, read-only keys set, and each value's type.
+fn check_object(
+    f: &TfFile,
+    sink: &mut Sink,
+    span: Span,
+    o: &hcl_edit::expr::Object,
+    schema: &schema::Block,
+    what: &str,
+    doc: &str,
+) {
+    let mut seen = BTreeSet::new();
+    for (k, v) in o.iter() {
+        let key = match k {
+            hcl_edit::expr::ObjectKey::Ident(i) => i.to_string(),
+            hcl_edit::expr::ObjectKey::Expression(e) => match literal(e) {
+                Lit::Str(s) => s,
+                _ => continue,
+            },
+        };
+        let kspan = match k.span() {
+            Some(r) => f.span(Some(r)),
+            None => span,
+        };
+        seen.insert(key.clone());
+        match schema.attrs.get(&key) {
+            Some(a) => {
+                if a.computed && !a.required {
+                    sink.push_doc(
+                        "PV014",
+                        kspan,
+                        format!("`{what}.{key}` is read-only (computed by the provider) and cannot be set"),
+                        Some(format!("remove `{key}`")),
+                        Some(doc.into()),
+                    );
+                }
+                check_type(
+                    f,
+                    sink,
+                    kspan,
+                    v.expr(),
+                    &a.ty,
+                    &format!("{what}.{key}"),
+                    doc,
+                );
+            }
+            None => unknown(sink, kspan, &key, what, schema, doc),
+        }
+    }
+    for (k, a) in &schema.attrs {
+        if a.required && !seen.contains(k) {
+            sink.push_doc(
+                "PV011",
+                span,
+                format!("{what} lacks the required attribute `{k}`"),
+                Some(format!("add `{k} = ...` ({})", a.ty.describe())),
+                Some(doc.into()),
+            );
+        }
+    }
+}
+
+fn check_type(
+    f: &TfFile,
+    sink: &mut Sink,
+    span: Span,
+    e: &Expression,
+    ty: &Ty,
+    what: &str,
+    doc: &str,
+) {
     let lit = literal(e);
     let bad = |sink: &mut Sink, got: &str, fix: String| {
         sink.push_doc(
@@ -693,13 +771,48 @@ fn check_type(sink: &mut Sink, span: Span, e: &Expression, ty: &Ty, what: &str, 
         (Ty::List(_) | Ty::Set(_), Lit::Object) => {
             bad(sink, "an object was given", "give a list: [ ... ]".into())
         }
-        (Ty::Map(_), Lit::Str(_) | Lit::Num(_) | Lit::Bool(_) | Lit::Array(_)) => {
-            bad(sink, "not an object", "give a map: { key = value }".into())
+        (Ty::Map(_) | Ty::Object(_), Lit::Str(_) | Lit::Num(_) | Lit::Bool(_) | Lit::Array(_)) => {
+            bad(
+                sink,
+                "not an object",
+                "give an object: { key = value }".into(),
+            )
         }
         (Ty::List(inner) | Ty::Set(inner), Lit::Array(_)) => {
             if let Expression::Array(a) = e {
                 for el in a.iter() {
-                    check_type(sink, span, el, inner, &format!("{what}[]"), doc);
+                    check_type(f, sink, span, el, inner, &format!("{what}[]"), doc);
+                }
+            }
+        }
+        (Ty::Object(schema), Lit::Object) => {
+            if let Expression::Object(o) = e {
+                check_object(f, sink, span, o, schema, what, doc);
+            }
+        }
+        (Ty::Map(inner), Lit::Object) => {
+            if let (Ty::Object(_), Expression::Object(o)) = (inner.as_ref(), e) {
+                for (k, v) in o.iter() {
+                    let key = match k {
+                        hcl_edit::expr::ObjectKey::Ident(i) => i.to_string(),
+                        hcl_edit::expr::ObjectKey::Expression(x) => match literal(x) {
+                            Lit::Str(s) => s,
+                            _ => continue,
+                        },
+                    };
+                    let kspan = match k.span() {
+                        Some(r) => f.span(Some(r)),
+                        None => span,
+                    };
+                    check_type(
+                        f,
+                        sink,
+                        kspan,
+                        v.expr(),
+                        inner,
+                        &format!("{what}.{key}"),
+                        doc,
+                    );
                 }
             }
         }
