@@ -274,35 +274,6 @@ fn secret_like(name: &str) -> bool {
     SECRET_WORDS.iter().any(|w| up.contains(w))
 }
 
-/// A Kubernetes quantity (`500m`, `2`, `1.5Gi`, `128974848`, `1e3`, `129M`) as a number.
-fn quantity(s: &str) -> Option<f64> {
-    const SUFFIXES: &[(&str, f64)] = &[
-        ("Ki", 1024.0),
-        ("Mi", 1048576.0),
-        ("Gi", 1073741824.0),
-        ("Ti", 1099511627776.0),
-        ("Pi", 1125899906842624.0),
-        ("Ei", 1152921504606846976.0),
-        ("n", 1e-9),
-        ("u", 1e-6),
-        ("m", 1e-3),
-        ("k", 1e3),
-        ("M", 1e6),
-        ("G", 1e9),
-        ("T", 1e12),
-        ("P", 1e15),
-        ("E", 1e18),
-    ];
-    let s = s.trim();
-    for (suffix, factor) in SUFFIXES {
-        if let Some(num) = s.strip_suffix(suffix) {
-            // An exponent (`1e3`, `1E3`) ends in a digit, so it never matches here.
-            return num.parse::<f64>().ok().map(|n| n * factor);
-        }
-    }
-    s.parse::<f64>().ok().filter(|n| n.is_finite())
-}
-
 /// A kind under a built-in apiVersion (one we keep schemas for) that is a near miss of a kind
 /// it serves: `Deployement`, `configmap`, `Sevice`. Unknown kinds far from any are left to
 /// PV102 (a rarer built-in we keep no schema for).
@@ -352,8 +323,10 @@ fn container_safety(c: &N, sink: &mut Sink) {
             else {
                 continue;
             };
-            let (Some(r), Some(l)) = (req.str().and_then(quantity), limit.str().and_then(quantity))
-            else {
+            let (Some(r), Some(l)) = (
+                req.str().and_then(crate::k8s_values::quantity),
+                limit.str().and_then(crate::k8s_values::quantity),
+            ) else {
                 continue;
             };
             if r > l * (1.0 + 1e-9) {

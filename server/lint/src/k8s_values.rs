@@ -189,28 +189,60 @@ pub fn config_key(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
-/// A resource quantity in Kubernetes' canonical syntax: a signed decimal number, optionally
-/// with an exponent or one of the suffixes `Ki Mi Gi Ti Pi Ei n u m k M G T P E`.
-pub fn quantity(s: &str) -> bool {
-    const SUFFIXES: &[&str] = &[
-        "Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "n", "u", "m", "k", "M", "G", "T", "P", "E",
+/// A resource quantity in Kubernetes' canonical syntax (a signed decimal number, optionally
+/// with an exponent or one of the suffixes `Ki Mi Gi Ti Pi Ei n u m k M G T P E`) as a number;
+/// `None` when the API server would refuse the syntax (`64MB`, `50mc`, `64 Mi`).
+pub fn quantity(s: &str) -> Option<f64> {
+    const SUFFIXES: &[(&str, f64)] = &[
+        ("Ki", 1024.0),
+        ("Mi", 1048576.0),
+        ("Gi", 1073741824.0),
+        ("Ti", 1099511627776.0),
+        ("Pi", 1125899906842624.0),
+        ("Ei", 1152921504606846976.0),
+        ("n", 1e-9),
+        ("u", 1e-6),
+        ("m", 1e-3),
+        ("k", 1e3),
+        ("M", 1e6),
+        ("G", 1e9),
+        ("T", 1e12),
+        ("P", 1e15),
+        ("E", 1e18),
     ];
-    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
-    let mut num = body;
-    if let Some(x) = SUFFIXES.iter().find_map(|suf| body.strip_suffix(suf)) {
-        num = x;
+    let (sign, body) = match s.strip_prefix('-') {
+        Some(b) => (-1.0, b),
+        None => (1.0, s.strip_prefix('+').unwrap_or(s)),
+    };
+    // An exponent (`1e3`, `1E3`) ends in a digit, so it never matches a suffix.
+    let (num, factor) = if let Some(x) = SUFFIXES
+        .iter()
+        .find_map(|(suf, f)| body.strip_suffix(suf).map(|n| (n, *f)))
+    {
+        x
     } else if let Some(i) = body.find(['e', 'E']) {
         let exp = &body[i + 1..];
-        let exp = exp.strip_prefix(['+', '-']).unwrap_or(exp);
-        if exp.is_empty() || !exp.chars().all(|c| c.is_ascii_digit()) {
-            return false;
+        let digits = exp.strip_prefix(['+', '-']).unwrap_or(exp);
+        if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
+            return None;
         }
-        num = &body[..i];
-    }
+        (&body[..i], 10f64.powi(exp.parse::<i32>().ok()?))
+    } else {
+        (body, 1.0)
+    };
     let (int, frac) = num.split_once('.').unwrap_or((num, ""));
-    (!int.is_empty() || !frac.is_empty())
+    let ok = (!int.is_empty() || !frac.is_empty())
         && int.chars().all(|c| c.is_ascii_digit())
-        && frac.chars().all(|c| c.is_ascii_digit())
+        && frac.chars().all(|c| c.is_ascii_digit());
+    if !ok {
+        return None;
+    }
+    let n: f64 = if num.starts_with('.') {
+        format!("0{num}").parse().ok()?
+    } else {
+        num.parse().ok()?
+    };
+    Some(sign * n * factor).filter(|v| v.is_finite())
 }
 
 /// Checks one Kubernetes document.
@@ -748,7 +780,7 @@ fn quantity_at(sink: &mut Sink, what: &str, q: &N) {
     let Some(s) = q.str().filter(|s| !templated(s)) else {
         return;
     };
-    if quantity(s) {
+    if quantity(s).is_some() {
         return;
     }
     let n: String = s
@@ -792,12 +824,26 @@ mod tests {
             "+1",
             "100k",
         ] {
-            assert!(quantity(ok), "{ok}");
+            assert!(quantity(ok).is_some(), "{ok}");
         }
         for no in [
             "64MB", "50mc", "1GiB", "", "Mi", "1e", "1.2.3", "64 Mi", "1g",
         ] {
-            assert!(!quantity(no), "{no}");
+            assert!(quantity(no).is_none(), "{no}");
+        }
+    }
+
+    #[test]
+    fn quantity_values() {
+        for (q, v) in [
+            ("500m", 0.5),
+            ("1.5Gi", 1610612736.0),
+            ("129M", 129e6),
+            ("1e3", 1000.0),
+            (".5", 0.5),
+            ("-2k", -2000.0),
+        ] {
+            assert_eq!(quantity(q), Some(v), "{q}");
         }
     }
 

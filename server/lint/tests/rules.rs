@@ -781,6 +781,47 @@ fn terraform_cloned_vm_nested_attributes() {
         + 1;
     assert_eq!(x.line as usize, line, "{x:?}");
     assert!(x.message.contains("did you mean `size`"), "{x:?}");
+    // Values PVE refuses, in nested attributes and slot keys.
+    for (bad, good) in [
+        (
+            "  cpu = {\n    type = \"x86-64-v2-aes\"\n  }\n",
+            "  cpu = {\n    type = \"x86-64-v2-AES\"\n  }\n",
+        ),
+        (
+            "  memory = {\n    size = 8\n  }\n",
+            "  memory = {\n    size = 8192\n  }\n",
+        ),
+        (
+            "  memory = {\n    size    = 2048\n    balloon = 4096\n  }\n",
+            "  memory = {\n    size    = 4096\n    balloon = 2048\n  }\n",
+        ),
+        (
+            "  disk = {\n    scsi-0 = {\n      size_gb = 20\n    }\n  }\n",
+            "  disk = {\n    scsi0 = {\n      size_gb = 20\n    }\n  }\n",
+        ),
+        (
+            "  disk = {\n    scsi0 = {\n      cache = \"write-back\"\n    }\n  }\n",
+            "  disk = {\n    scsi0 = {\n      cache = \"writeback\"\n    }\n  }\n",
+        ),
+        (
+            "  network = {\n    nic0 = {\n      bridge = \"vmbr0\"\n    }\n  }\n",
+            "  network = {\n    net0 = {\n      bridge = \"vmbr0\"\n    }\n  }\n",
+        ),
+        (
+            "  network = {\n    net0 = {\n      model = \"virtio-net\"\n    }\n  }\n",
+            "  network = {\n    net0 = {\n      model = \"virtio\"\n    }\n  }\n",
+        ),
+        (
+            "  network = {\n    net0 = {\n      tag = 5000\n    }\n  }\n",
+            "  network = {\n    net0 = {\n      tag = 50\n    }\n  }\n",
+        ),
+        (
+            "  cdrom = {\n    virtio0 = {\n      file_id = \"none\"\n    }\n  }\n",
+            "  cdrom = {\n    ide2 = {\n      file_id = \"none\"\n    }\n  }\n",
+        ),
+    ] {
+        case("PV017", &cv(bad), &cv(good));
+    }
     // Cluster rules.
     case("PV040", &cv("").replace("9000", "4242"), &cv(""));
     case(
@@ -1629,7 +1670,7 @@ fn kubernetes_rules() {
         )
     };
     kcase("PV120", &cpu("\"1.5\"", "1000m"), &cpu("\"1.5\"", "2"));
-    kcase("PV120", &cpu("2", "1e3m"), &cpu("500m", "1e3m"));
+    kcase("PV120", &cpu("2", "1e0"), &cpu("500m", "1e0"));
     kcase(
         "PV121",
         &DEPLOY.replace(

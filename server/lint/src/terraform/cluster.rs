@@ -4,11 +4,11 @@
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
-use hcl_edit::expr::{Expression, Object, ObjectKey};
+use hcl_edit::expr::{Expression, Object};
 use hcl_edit::structure::{Attribute, Block, Body};
 use hcl_edit::Span as _;
 
-use super::{label, literal, Decls, Lit, TfFile};
+use super::{label, object_entries, Decls, Lit, TfFile};
 use crate::facts::{Cidr, ClusterFacts};
 use crate::finding::{Finding, Sink, Span};
 use crate::schema::{did_you_mean, Provider};
@@ -160,32 +160,16 @@ impl Reader<'_> {
             _ => None,
         }
     }
-    /// The entries of an object literal, with literal keys.
     fn entries<'b>(&self, o: &'b Object) -> Vec<(String, &'b Expression)> {
-        o.iter()
-            .filter_map(|(k, v)| {
-                let key = match k {
-                    ObjectKey::Ident(i) => i.to_string(),
-                    ObjectKey::Expression(e) => match literal(e) {
-                        Lit::Str(s) => s,
-                        _ => return None,
-                    },
-                };
-                Some((key, v.expr()))
-            })
+        object_entries(o)
+            .into_iter()
+            .map(|(k, _, v)| (k, v))
             .collect()
     }
     fn field<'b>(&self, o: &'b Object, k: &str) -> Option<&'b Expression> {
-        o.iter().find_map(|(key, v)| {
-            let name = match key {
-                ObjectKey::Ident(i) => i.to_string(),
-                ObjectKey::Expression(e) => match literal(e) {
-                    Lit::Str(s) => s,
-                    _ => return None,
-                },
-            };
-            (name == k).then(|| v.expr())
-        })
+        object_entries(o)
+            .into_iter()
+            .find_map(|(key, _, v)| (key == k).then_some(v))
     }
     fn ostring(&self, o: &Object, k: &str) -> Option<V<String>> {
         let e = self.field(o, k)?;

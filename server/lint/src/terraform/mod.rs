@@ -52,6 +52,25 @@ impl TfFile<'_> {
     }
 }
 
+/// The entries of an object literal whose keys are literal (`name = v`, `"name" = v`), with
+/// the key node for positions.
+pub fn object_entries(
+    o: &hcl_edit::expr::Object,
+) -> Vec<(String, &hcl_edit::expr::ObjectKey, &Expression)> {
+    o.iter()
+        .filter_map(|(k, v)| {
+            let key = match k {
+                hcl_edit::expr::ObjectKey::Ident(i) => i.to_string(),
+                hcl_edit::expr::ObjectKey::Expression(e) => match literal(e) {
+                    Lit::Str(s) => s,
+                    _ => return None,
+                },
+            };
+            Some((key, k, v.expr()))
+        })
+        .collect()
+}
+
 /// `NAME.ALIAS` of a provider configuration reference (`proxmox.second`, or
 /// `aws.by_region[each.key]` for a provider with `for_each`); `None` for a bare `NAME`.
 pub fn provider_ref(e: &Expression) -> Option<String> {
@@ -316,18 +335,9 @@ pub fn lint_module(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<
                     for rp in b.body.get_blocks("required_providers") {
                         for a in rp.body.attributes() {
                             if let Expression::Object(o) = &a.value {
-                                for (k, v) in o.iter() {
-                                    let key = match k {
-                                        hcl_edit::expr::ObjectKey::Ident(i) => i.to_string(),
-                                        hcl_edit::expr::ObjectKey::Expression(e) => {
-                                            match literal(e) {
-                                                Lit::Str(s) => s,
-                                                _ => continue,
-                                            }
-                                        }
-                                    };
+                                for (key, _, v) in object_entries(o) {
                                     if key == "configuration_aliases" {
-                                        if let Expression::Array(items) = v.expr() {
+                                        if let Expression::Array(items) = v {
                                             for e in items.iter() {
                                                 if let Some(r) = provider_ref(e) {
                                                     decls.provider_aliases.insert(r);
@@ -336,7 +346,7 @@ pub fn lint_module(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<
                                         }
                                     }
                                     if key == "source" {
-                                        if let Lit::Str(s) = literal(v.expr()) {
+                                        if let Lit::Str(s) = literal(v) {
                                             let name = a.key.to_string();
                                             match decls.provider_sources.get(&name) {
                                                 Some(old) if !old.eq_ignore_ascii_case(&s) => sink.push(
@@ -666,14 +676,7 @@ fn check_object(
     doc: &str,
 ) {
     let mut seen = BTreeSet::new();
-    for (k, v) in o.iter() {
-        let key = match k {
-            hcl_edit::expr::ObjectKey::Ident(i) => i.to_string(),
-            hcl_edit::expr::ObjectKey::Expression(e) => match literal(e) {
-                Lit::Str(s) => s,
-                _ => continue,
-            },
-        };
+    for (key, k, v) in object_entries(o) {
         let kspan = match k.span() {
             Some(r) => f.span(Some(r)),
             None => span,
@@ -690,15 +693,7 @@ fn check_object(
                         Some(doc.into()),
                     );
                 }
-                check_type(
-                    f,
-                    sink,
-                    kspan,
-                    v.expr(),
-                    &a.ty,
-                    &format!("{what}.{key}"),
-                    doc,
-                );
+                check_type(f, sink, kspan, v, &a.ty, &format!("{what}.{key}"), doc);
             }
             None => unknown(sink, kspan, &key, what, schema, doc),
         }
@@ -792,27 +787,12 @@ fn check_type(
         }
         (Ty::Map(inner), Lit::Object) => {
             if let (Ty::Object(_), Expression::Object(o)) = (inner.as_ref(), e) {
-                for (k, v) in o.iter() {
-                    let key = match k {
-                        hcl_edit::expr::ObjectKey::Ident(i) => i.to_string(),
-                        hcl_edit::expr::ObjectKey::Expression(x) => match literal(x) {
-                            Lit::Str(s) => s,
-                            _ => continue,
-                        },
-                    };
+                for (key, k, v) in object_entries(o) {
                     let kspan = match k.span() {
                         Some(r) => f.span(Some(r)),
                         None => span,
                     };
-                    check_type(
-                        f,
-                        sink,
-                        kspan,
-                        v.expr(),
-                        inner,
-                        &format!("{what}.{key}"),
-                        doc,
-                    );
+                    check_type(f, sink, kspan, v, inner, &format!("{what}.{key}"), doc);
                 }
             }
         }

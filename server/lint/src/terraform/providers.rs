@@ -3,11 +3,11 @@
 //! needs is not the one the module requires: a source that is a misspelling of a Proxmox
 //! provider, a resource type of the other Proxmox provider, or no `required_providers` entry at
 //! all (Terraform then looks for `hashicorp/proxmox`, which does not exist).
-use hcl_edit::expr::{Expression, ObjectKey};
+use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Attribute, Block};
 use hcl_edit::Span as _;
 
-use super::{label, literal, Decls, Lit, TfFile};
+use super::{label, literal, object_entries, Decls, Lit, TfFile};
 use crate::finding::{Finding, Severity, Sink, Span};
 use crate::schema::{self, Provider};
 
@@ -104,16 +104,6 @@ fn public_source(s: &str) -> Option<&str> {
         }
         3 => None,
         _ => Some(s),
-    }
-}
-
-fn object_key(k: &ObjectKey) -> Option<String> {
-    match k {
-        ObjectKey::Ident(i) => Some(i.to_string()),
-        ObjectKey::Expression(e) => match literal(e) {
-            Lit::Str(s) => Some(s),
-            _ => None,
-        },
     }
 }
 
@@ -285,12 +275,11 @@ fn requirement(
     let Expression::Object(o) = &a.value else {
         return;
     };
-    for (k, v) in o.iter() {
-        let Some(key) = object_key(k) else { continue };
-        let Lit::Str(s) = literal(v.expr()) else {
+    for (key, _, v) in object_entries(o) {
+        let Lit::Str(s) = literal(v) else {
             continue;
         };
-        let span = match v.expr().span() {
+        let span = match v.span() {
             Some(r) => f.span(Some(r)),
             None => f.attr_span(a),
         };

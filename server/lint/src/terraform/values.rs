@@ -17,8 +17,9 @@ use std::net::IpAddr;
 
 use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Block, Body};
+use hcl_edit::Span as _;
 
-use super::{Decls, Lit, TfFile};
+use super::{object_entries, Decls, Lit, TfFile};
 use crate::finding::{Sink, Span};
 
 pub const SCSIHW: &[&str] = &[
@@ -650,6 +651,8 @@ pub fn check(f: &TfFile, sink: &mut Sink, b: &Block, ty: &str, decls: &Decls) {
         "proxmox_vm_qemu" => TELMATE,
         "proxmox_virtual_environment_container" => BPG_CT,
         "proxmox_lxc" => TELMATE_CT,
+        // Nested attributes: see `cloned_vm`.
+        "proxmox_cloned_vm" | "proxmox_virtual_environment_cloned_vm" => &[],
         _ => return,
     };
     for (path, check) in table {
@@ -670,12 +673,124 @@ pub fn check(f: &TfFile, sink: &mut Sink, b: &Block, ty: &str, decls: &Decls) {
             }
         }
     }
+    if matches!(
+        ty,
+        "proxmox_cloned_vm" | "proxmox_virtual_environment_cloned_vm"
+    ) {
+        cloned_vm(f, sink, b, decls);
+    }
     if ty == "proxmox_virtual_environment_vm" {
         slot_conflicts(f, sink, b, decls);
     }
     boot_devices(f, sink, b, ty, decls);
     balloon(f, sink, b, ty, decls);
     iothreads(f, sink, b, ty, decls);
+}
+
+/// `proxmox_cloned_vm` writes its settings as nested attributes: `cpu = { ... }` and maps keyed
+/// by slot (`disk = { scsi0 = { ... } }`, `network = { net0 = { ... } }`).
+fn cloned_vm(f: &TfFile, sink: &mut Sink, b: &Block, decls: &Decls) {
+    const SINGLE: &[(&str, &str, Check)] = &[
+        ("cpu", "type", Check::CpuType),
+        ("cpu", "cores", Check::Range(1, 8192, "cores per socket")),
+        ("cpu", "sockets", Check::Range(1, 64, "CPU sockets")),
+        ("memory", "size", Check::MemoryMib(16)),
+        ("memory", "hugepages", Check::Enum(HUGEPAGES)),
+        ("vga", "type", Check::Enum(VGA)),
+    ];
+    const PER_SLOT: &[(&str, &str, Check)] = &[
+        ("disk", "cache", Check::Enum(CACHE)),
+        ("disk", "discard", Check::Enum(DISCARD)),
+        ("disk", "aio", Check::Enum(AIO)),
+        ("disk", "format", Check::Enum(DISK_FORMAT)),
+        ("network", "model", Check::Enum(NIC_MODEL)),
+        ("network", "mac_address", Check::Mac),
+        (
+            "network",
+            "tag",
+            Check::Range(0, 4094, "VLAN tag (1-4094; 0 or unset for none)"),
+        ),
+        (
+            "network",
+            "mtu",
+            Check::Range(1, 65520, "MTU (1 = the bridge's MTU)"),
+        ),
+        ("network", "queues", Check::Range(0, 64, "queue count")),
+    ];
+    let object = |k: &str| match b.body.get_attribute(k).map(|a| &a.value) {
+        Some(Expression::Object(o)) => Some(o),
+        _ => None,
+    };
+    let span_of = |e: &Expression| f.span(e.span());
+    let check_field =
+        |sink: &mut Sink, o: &hcl_edit::expr::Object, what: &str, field: &str, c: Check| {
+            for (k, _, v) in object_entries(o) {
+                if k == field {
+                    for s in strings(decls, v) {
+                        check_value(sink, span_of(v), &format!("{what}.{field}"), &s, c);
+                    }
+                }
+            }
+        };
+    for (attr, field, c) in SINGLE {
+        if let Some(o) = object(attr) {
+            check_field(sink, o, attr, field, *c);
+        }
+    }
+    if let Some(m) = object("memory") {
+        let num = |k: &str| {
+            object_entries(m)
+                .into_iter()
+                .find(|(key, _, _)| key == k)
+                .and_then(|(_, _, v)| match decls.resolve(v) {
+                    Lit::Num(n) => Some((n, span_of(v))),
+                    _ => None,
+                })
+        };
+        if let (Some((bal, span)), Some((size, _))) = (num("balloon"), num("size")) {
+            if bal > size {
+                sink.push(
+                    "PV017",
+                    span,
+                    format!("`memory.balloon` = {bal} MiB is more than `memory.size` = {size} MiB; Proxmox VE refuses it (\"balloon value too large\")"),
+                    Some(format!("`balloon` is the guaranteed minimum: set it at most {size} (or raise `size`)")),
+                );
+            }
+        }
+    }
+    for attr in ["disk", "network", "cdrom"] {
+        let Some(map) = object(attr) else { continue };
+        for (slot, key, v) in object_entries(map) {
+            let kspan = f.span(key.span());
+            let (ok, allowed) = match attr {
+                "network" => (
+                    slot.strip_prefix("net")
+                        .and_then(|n| n.parse::<u32>().ok())
+                        .is_some_and(|n| n <= 31),
+                    "net0-net31".to_string(),
+                ),
+                "cdrom" => (
+                    matches!(self::slot(&slot), Some((bus, _)) if bus != "virtio"),
+                    "an IDE, SATA or SCSI slot, like ide2".to_string(),
+                ),
+                _ => (self::slot(&slot).is_some(), slot_list()),
+            };
+            if !ok {
+                bad(
+                    sink,
+                    kspan,
+                    &format!("{attr} key"),
+                    &slot,
+                    format!("is not a slot this map takes ({allowed})"),
+                    format!("key the entry by a slot: {allowed}"),
+                );
+            }
+            let Expression::Object(o) = v else { continue };
+            for (a, field, c) in PER_SLOT.iter().filter(|(a, _, _)| *a == attr) {
+                check_field(sink, o, &format!("{a}.{slot}"), field, *c);
+            }
+        }
+    }
 }
 
 /// PV017: the balloon minimum above the VM's memory ("balloon value too large (must be
