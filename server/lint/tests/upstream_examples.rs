@@ -102,6 +102,23 @@ fn fenced(dir: &Path, langs: &[&str], out: &mut Vec<(String, String)>) {
     }
 }
 
+/// Each block linted alone as `path`: the errors of the given rules, as `where: CODE message`.
+fn errors_of(blocks: &[(String, String)], path: &str, codes: &[&str]) -> Vec<String> {
+    let mut errors = Vec::new();
+    for (at, text) in blocks {
+        let input = [Input {
+            path: path.into(),
+            content: text.clone(),
+        }];
+        for f in lint(&input, None) {
+            if f.severity == Severity::Error && codes.contains(&f.code.as_str()) {
+                errors.push(format!("{at}: {} {}", f.code, f.message));
+            }
+        }
+    }
+    errors
+}
+
 /// The HCL examples of both providers' docs (296 blocks), each linted alone: the value,
 /// provider and version rules raise no error on them. The one exception is documentation's own
 /// placeholder `version = "<version tag>"`, which is indeed not a constraint.
@@ -120,20 +137,11 @@ fn provider_doc_hcl_examples_raise_no_value_errors() {
         fenced(&corpus.join(src), &["hcl", "terraform", "tf"], &mut blocks);
     }
     assert!(blocks.len() >= 250, "{} blocks", blocks.len());
-    let mut errors = Vec::new();
-    for (at, text) in &blocks {
-        let input = [Input {
-            path: "main.tf".into(),
-            content: text.clone(),
-        }];
-        for f in lint(&input, None) {
-            if f.severity == Severity::Error
-                && ["PV004", "PV017", "PV018", "PV019", "PV062"].contains(&f.code.as_str())
-            {
-                errors.push(format!("{at}: {} {}", f.code, f.message));
-            }
-        }
-    }
+    let errors = errors_of(
+        &blocks,
+        "main.tf",
+        &["PV004", "PV017", "PV018", "PV019", "PV062"],
+    );
     assert_eq!(errors.len(), 1, "{}", errors.join("\n"));
     assert!(errors[0].contains("\"<version tag>\""), "{}", errors[0]);
 }
@@ -155,20 +163,11 @@ fn kubernetes_doc_examples_raise_no_value_errors() {
     }
     blocks.retain(|(_, t)| t.contains("apiVersion") && t.contains("kind"));
     assert!(blocks.len() >= 150, "{} blocks", blocks.len());
-    let mut errors = Vec::new();
-    for (at, text) in &blocks {
-        let input = [Input {
-            path: "example.yaml".into(),
-            content: text.clone(),
-        }];
-        for f in lint(&input, None) {
-            if f.severity == Severity::Error
-                && ["PV003", "PV103", "PV104", "PV124"].contains(&f.code.as_str())
-            {
-                errors.push(format!("{at}: {} {}", f.code, f.message));
-            }
-        }
-    }
+    let errors = errors_of(
+        &blocks,
+        "example.yaml",
+        &["PV003", "PV103", "PV104", "PV124"],
+    );
     assert_eq!(errors.len(), 2, "{}", errors.join("\n"));
     assert!(
         errors.iter().all(|e| e.contains("secret.md")

@@ -220,6 +220,29 @@ fn u32v(v: V<f64>) -> Option<V<u32>> {
 }
 
 /// Read a VM resource; None for other resource types.
+/// What bpg's VM and container resources write alike: node, VMID, template flag, the `clone`
+/// block and `memory.dedicated`.
+fn bpg_guest(r: &Reader, body: &Body, vm: &mut Vm) {
+    vm.node = r.string(body, "node_name");
+    vm.vmid = r.number(body, "vm_id").and_then(u32v);
+    vm.template = r.boolean(body, "template").is_some_and(|v| v.v);
+    if let Some(c) = first(body, "clone") {
+        vm.linked = r.boolean(&c.body, "full").is_some_and(|v| !v.v);
+        vm.clone_header = Some(r.f.header(c));
+        vm.clone_vmid = r.number(&c.body, "vm_id").and_then(u32v);
+        vm.clone_node = r.string(&c.body, "node_name");
+        if let Some(s) = r.string(&c.body, "datastore_id") {
+            vm.storages.push((s, "clone target"));
+        }
+    }
+    if let Some(m) = first(body, "memory") {
+        vm.memory_mib = r.number(&m.body, "dedicated").map(|v| V {
+            v: v.v as u64,
+            span: v.span,
+        });
+    }
+}
+
 pub fn read_vm(f: &TfFile, b: &Block, decls: &Decls) -> Option<Vm> {
     let ty = label(b, 0)?;
     let r = Reader { f, decls };
@@ -232,24 +255,7 @@ pub fn read_vm(f: &TfFile, b: &Block, decls: &Decls) -> Option<Vm> {
     };
     match ty {
         "proxmox_virtual_environment_vm" => {
-            vm.node = r.string(body, "node_name");
-            vm.vmid = r.number(body, "vm_id").and_then(u32v);
-            vm.template = r.boolean(body, "template").is_some_and(|v| v.v);
-            if let Some(c) = first(body, "clone") {
-                vm.linked = r.boolean(&c.body, "full").is_some_and(|v| !v.v);
-                vm.clone_header = Some(f.header(c));
-                vm.clone_vmid = r.number(&c.body, "vm_id").and_then(u32v);
-                vm.clone_node = r.string(&c.body, "node_name");
-                if let Some(s) = r.string(&c.body, "datastore_id") {
-                    vm.storages.push((s, "clone target"));
-                }
-            }
-            if let Some(m) = first(body, "memory") {
-                vm.memory_mib = r.number(&m.body, "dedicated").map(|v| V {
-                    v: v.v as u64,
-                    span: v.span,
-                });
-            }
+            bpg_guest(&r, body, &mut vm);
             if let Some(c) = first(body, "cpu") {
                 let cores = r.number(&c.body, "cores");
                 let sockets = r.number(&c.body, "sockets").map(|v| v.v).unwrap_or(1.0);
@@ -571,24 +577,7 @@ pub fn read_vm(f: &TfFile, b: &Block, decls: &Decls) -> Option<Vm> {
         }
         "proxmox_virtual_environment_container" => {
             vm.container = true;
-            vm.node = r.string(body, "node_name");
-            vm.vmid = r.number(body, "vm_id").and_then(u32v);
-            vm.template = r.boolean(body, "template").is_some_and(|v| v.v);
-            if let Some(c) = first(body, "clone") {
-                vm.linked = r.boolean(&c.body, "full").is_some_and(|v| !v.v);
-                vm.clone_header = Some(f.header(c));
-                vm.clone_vmid = r.number(&c.body, "vm_id").and_then(u32v);
-                vm.clone_node = r.string(&c.body, "node_name");
-                if let Some(s) = r.string(&c.body, "datastore_id") {
-                    vm.storages.push((s, "clone target"));
-                }
-            }
-            if let Some(m) = first(body, "memory") {
-                vm.memory_mib = r.number(&m.body, "dedicated").map(|v| V {
-                    v: v.v as u64,
-                    span: v.span,
-                });
-            }
+            bpg_guest(&r, body, &mut vm);
             if let Some(c) = first(body, "cpu") {
                 vm.vcpus = r.number(&c.body, "cores").and_then(u32v);
             }
