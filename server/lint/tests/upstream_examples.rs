@@ -102,6 +102,17 @@ fn fenced(dir: &Path, langs: &[&str], out: &mut Vec<(String, String)>) {
     }
 }
 
+/// `../shared/corpus`, read in place; None (and a SKIPPED line) without it.
+fn shared_corpus() -> Option<PathBuf> {
+    let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
+    if corpus.is_dir() {
+        Some(corpus)
+    } else {
+        eprintln!("SKIPPED: {} not present", corpus.display());
+        None
+    }
+}
+
 /// Each block linted alone as `path`: the errors of the given rules, as `where: CODE message`.
 fn errors_of(blocks: &[(String, String)], path: &str, codes: &[&str]) -> Vec<String> {
     let mut errors = Vec::new();
@@ -124,11 +135,9 @@ fn errors_of(blocks: &[(String, String)], path: &str, codes: &[&str]) -> Vec<Str
 /// placeholder `version = "<version tag>"`, which is indeed not a constraint.
 #[test]
 fn provider_doc_hcl_examples_raise_no_value_errors() {
-    let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
-    if !corpus.is_dir() {
-        eprintln!("SKIPPED: {} not present", corpus.display());
+    let Some(corpus) = shared_corpus() else {
         return;
-    }
+    };
     let mut blocks = Vec::new();
     for src in [
         "bpg-terraform-provider-proxmox-docs",
@@ -152,11 +161,9 @@ fn provider_doc_hcl_examples_raise_no_value_errors() {
 /// (`mySshImage`, `myClientImage`), which the kubelet would indeed refuse.
 #[test]
 fn kubernetes_doc_examples_raise_no_value_errors() {
-    let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
-    if !corpus.is_dir() {
-        eprintln!("SKIPPED: {} not present", corpus.display());
+    let Some(corpus) = shared_corpus() else {
         return;
-    }
+    };
     let mut blocks = Vec::new();
     for src in ["k8s-docs", "metallb-docs", "k3s-docs"] {
         fenced(&corpus.join(src), &["yaml", "yml"], &mut blocks);

@@ -152,6 +152,24 @@ impl Reader<'_> {
     }
 }
 
+impl Reader<'_> {
+    /// A NIC block: its bridge, or the provider's `default` when none is written.
+    fn nic(&self, nd: &Block, index: usize, default: Option<&str>) -> Nic {
+        let defaulted = !nd.body.has_attribute("bridge");
+        let bridge = self.string(&nd.body, "bridge").or_else(|| {
+            default.filter(|_| defaulted).map(|d| V {
+                v: d.to_string(),
+                span: self.f.header(nd),
+            })
+        });
+        Nic {
+            index,
+            bridge,
+            defaulted: defaulted && default.is_some(),
+        }
+    }
+}
+
 /// Nested attributes (`clone = { source_vm_id = 100 }`, `disk = { scsi0 = { ... } }`).
 impl Reader<'_> {
     fn object<'b>(&self, body: &'b Body, k: &str) -> Option<&'b Object> {
@@ -329,17 +347,7 @@ pub fn read_vm(f: &TfFile, b: &Block, decls: &Decls) -> Option<Vm> {
             }
             for (n, nd) in body.get_blocks("network_device").enumerate() {
                 // bpg's default bridge is vmbr0.
-                let bridge = r.string(&nd.body, "bridge").or_else(|| {
-                    (!nd.body.has_attribute("bridge")).then(|| V {
-                        v: "vmbr0".into(),
-                        span: f.header(nd),
-                    })
-                });
-                vm.nics.push(Nic {
-                    index: n,
-                    bridge,
-                    defaulted: !nd.body.has_attribute("bridge"),
-                });
+                vm.nics.push(r.nic(nd, n, Some("vmbr0")));
             }
             if let Some(a) = first(body, "agent") {
                 vm.agent = Some(r.boolean(&a.body, "enabled").unwrap_or(V {
@@ -453,18 +461,7 @@ pub fn read_vm(f: &TfFile, b: &Block, decls: &Decls) -> Option<Vm> {
                 let index = r.number(&nd.body, "id").map(|v| v.v as usize).unwrap_or(n);
                 // Telmate's default bridge is `nat`: no bridge on the node has that name, and
                 // Proxmox VE gives a NIC without a bridge QEMU's user-mode NAT.
-                let defaulted = !nd.body.has_attribute("bridge");
-                let bridge = r.string(&nd.body, "bridge").or_else(|| {
-                    defaulted.then(|| V {
-                        v: "nat".into(),
-                        span: f.header(nd),
-                    })
-                });
-                vm.nics.push(Nic {
-                    index,
-                    bridge,
-                    defaulted,
-                });
+                vm.nics.push(r.nic(nd, index, Some("nat")));
             }
             for n in 0..16 {
                 let Some(ipc) = r.string(body, &format!("ipconfig{n}")) else {
@@ -599,18 +596,7 @@ pub fn read_vm(f: &TfFile, b: &Block, decls: &Decls) -> Option<Vm> {
             }
             for (n, nd) in body.get_blocks("network_interface").enumerate() {
                 // bpg's default bridge is vmbr0.
-                let defaulted = !nd.body.has_attribute("bridge");
-                let bridge = r.string(&nd.body, "bridge").or_else(|| {
-                    defaulted.then(|| V {
-                        v: "vmbr0".into(),
-                        span: f.header(nd),
-                    })
-                });
-                vm.nics.push(Nic {
-                    index: n,
-                    bridge,
-                    defaulted,
-                });
+                vm.nics.push(r.nic(nd, n, Some("vmbr0")));
             }
             if let Some(i) = first(body, "initialization") {
                 for (n, ipc) in i.body.get_blocks("ip_config").enumerate() {
@@ -660,11 +646,7 @@ pub fn read_vm(f: &TfFile, b: &Block, decls: &Decls) -> Option<Vm> {
                 vm.volumes.push((t, "container template"));
             }
             for (n, nd) in body.get_blocks("network").enumerate() {
-                vm.nics.push(Nic {
-                    index: n,
-                    bridge: r.string(&nd.body, "bridge"),
-                    defaulted: false,
-                });
+                vm.nics.push(r.nic(nd, n, None));
                 if let Some(ip) = r.string(&nd.body, "ip") {
                     if ip.v != "dhcp" && ip.v != "manual" {
                         vm.ips.push(Ip {
