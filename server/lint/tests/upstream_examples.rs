@@ -8,13 +8,17 @@ use std::path::{Path, PathBuf};
 
 use provisio_lint::{lint, Input, Severity};
 
-fn tf_files(dir: &Path, out: &mut BTreeMap<PathBuf, Vec<Input>>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+/// The entries of a directory in name order (none when it cannot be read).
+fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
     entries.sort();
-    for p in entries {
+    entries
+}
+
+fn tf_files(dir: &Path, out: &mut BTreeMap<PathBuf, Vec<Input>>) {
+    for p in sorted_entries(dir) {
         if p.is_dir() {
             tf_files(&p, out);
         } else if p.extension().is_some_and(|x| x == "tf") {
@@ -61,12 +65,7 @@ fn opentofu_doc_examples_lint_without_errors() {
 
 /// Fenced code blocks of one of `langs` in the Markdown files under `dir`, as (file#n, text).
 fn fenced(dir: &Path, langs: &[&str], out: &mut Vec<(String, String)>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    entries.sort();
-    for p in entries {
+    for p in sorted_entries(dir) {
         if p.is_dir() {
             fenced(&p, langs, out);
             continue;

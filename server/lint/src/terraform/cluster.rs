@@ -153,6 +153,23 @@ impl Reader<'_> {
 }
 
 impl Reader<'_> {
+    /// bpg's `initialization.ip_config[n].ipv4`: static addresses (not `dhcp`) of NIC n.
+    fn static_ipv4(&self, init: &Body, out: &mut Vec<Ip>) {
+        for (n, ipc) in init.get_blocks("ip_config").enumerate() {
+            if let Some(v4) = first(&ipc.body, "ipv4") {
+                if let Some(addr) = self.string(&v4.body, "address") {
+                    if addr.v != "dhcp" {
+                        out.push(Ip {
+                            nic: n,
+                            cidr: addr,
+                            gateway: self.string(&v4.body, "gateway"),
+                        });
+                    }
+                }
+            }
+        }
+    }
+
     /// A NIC block: its bridge, or the provider's `default` when none is written.
     fn nic(&self, nd: &Block, index: usize, default: Option<&str>) -> Nic {
         let defaulted = !nd.body.has_attribute("bridge");
@@ -331,19 +348,7 @@ pub fn read_vm(f: &TfFile, b: &Block, decls: &Decls) -> Option<Vm> {
                 if let Some(s) = r.string(&i.body, "datastore_id") {
                     vm.storages.push((s, "cloud-init drive"));
                 }
-                for (n, ipc) in i.body.get_blocks("ip_config").enumerate() {
-                    if let Some(v4) = first(&ipc.body, "ipv4") {
-                        if let Some(addr) = r.string(&v4.body, "address") {
-                            if addr.v != "dhcp" {
-                                vm.ips.push(Ip {
-                                    nic: n,
-                                    cidr: addr,
-                                    gateway: r.string(&v4.body, "gateway"),
-                                });
-                            }
-                        }
-                    }
-                }
+                r.static_ipv4(&i.body, &mut vm.ips);
             }
             for (n, nd) in body.get_blocks("network_device").enumerate() {
                 // bpg's default bridge is vmbr0.
@@ -599,19 +604,7 @@ pub fn read_vm(f: &TfFile, b: &Block, decls: &Decls) -> Option<Vm> {
                 vm.nics.push(r.nic(nd, n, Some("vmbr0")));
             }
             if let Some(i) = first(body, "initialization") {
-                for (n, ipc) in i.body.get_blocks("ip_config").enumerate() {
-                    if let Some(v4) = first(&ipc.body, "ipv4") {
-                        if let Some(addr) = r.string(&v4.body, "address") {
-                            if addr.v != "dhcp" {
-                                vm.ips.push(Ip {
-                                    nic: n,
-                                    cidr: addr,
-                                    gateway: r.string(&v4.body, "gateway"),
-                                });
-                            }
-                        }
-                    }
-                }
+                r.static_ipv4(&i.body, &mut vm.ips);
             }
         }
         "proxmox_lxc" => {
