@@ -88,6 +88,13 @@ pub static RULES: &[Rule] = &[
         Some(TOFU_CONSTRAINTS)
     ),
     r!(
+        "PV005",
+        "provider-endpoint",
+        Error,
+        "The provider's API URL is not one the provider can use: not https, bpg's endpoint with /api2/json, Telmate's pm_api_url without it",
+        None
+    ),
+    r!(
         "PV010",
         "unknown-argument",
         Error,
@@ -313,6 +320,13 @@ pub static RULES: &[Rule] = &[
         Error,
         "A qcow2/vmdk disk on a block storage (RBD, LVM, ZFS, iSCSI) that holds raw volumes only",
         Some("provisio://docs/pve-docs/pve-docs/pvesm.adoc")
+    ),
+    r!(
+        "PV055",
+        "ip-config-invalid",
+        Error,
+        "A guest IP setting Proxmox VE refuses or that leaves the guest without a default route: an address without prefix, a gateway without an address, outside the address's subnet or of the other family, an unknown ipconfig key; a gateway beside dhcp is a warning",
+        Some("provisio://docs/pve-docs/pve-docs/qm-cloud-init.adoc")
     ),
     // Best practice.
     r!(

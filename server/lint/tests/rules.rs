@@ -1752,3 +1752,251 @@ fn no_cluster_skips_cluster_rules() {
     );
     assert!(!f.iter().any(|x| x.code == "PV046"), "{f:?}");
 }
+
+/// PV055: IP settings PVE refuses or that leave the guest without a default route, for each
+/// of the four guest resources; PV005: provider API URLs.
+#[test]
+fn terraform_ip_settings_and_endpoints() {
+    let bpg = |v4: &str| {
+        vm(&format!("  network_device {{\n    bridge = \"vmbr0\"\n  }}\n  initialization {{\n    ip_config {{\n      ipv4 {{\n{v4}\n      }}\n    }}\n  }}\n"))
+    };
+    let both = |a: &str, g: &str| {
+        bpg(&format!(
+            "        address = \"{a}\"\n        gateway = \"{g}\""
+        ))
+    };
+    // A gateway outside the address's subnet, the address itself, the other family.
+    case(
+        "PV055",
+        &both("10.0.5.20/24", "10.0.0.1"),
+        &both("10.0.5.20/24", "10.0.5.1"),
+    );
+    case(
+        "PV055",
+        &both("10.0.5.20/16", "10.1.0.1"),
+        &both("10.0.5.20/16", "10.0.9.1"),
+    );
+    case(
+        "PV055",
+        &both("10.0.5.20/24", "10.0.5.20"),
+        &both("10.0.5.21/24", "10.0.5.20"),
+    );
+    case(
+        "PV055",
+        &both("10.0.5.20/24", "fe80::1"),
+        &both("10.0.5.20/24", "10.0.5.1"),
+    );
+    // A /32 with an off-subnet gateway is an on-link setup: not judged.
+    let g = codes("m/main.tf", &both("203.0.113.7/32", "172.31.1.1"));
+    assert!(!g.contains(&"PV055".to_string()), "{g:?}");
+    // No prefix, not an address, network/broadcast address.
+    case(
+        "PV055",
+        &both("10.0.5.20", "10.0.5.1"),
+        &both("10.0.5.20/24", "10.0.5.1"),
+    );
+    case(
+        "PV055",
+        &both("10.0.5.300/24", "10.0.5.1"),
+        &both("10.0.5.30/24", "10.0.5.1"),
+    );
+    case(
+        "PV055",
+        &both("10.0.5.0/24", "10.0.5.1"),
+        &both("10.0.5.2/24", "10.0.5.1"),
+    );
+    case(
+        "PV055",
+        &both("10.0.5.255/24", "10.0.5.1"),
+        &both("10.0.5.254/24", "10.0.5.1"),
+    );
+    // A gateway without an address; a gateway beside dhcp (a warning).
+    case(
+        "PV055",
+        &bpg("        gateway = \"10.0.5.1\""),
+        &bpg("        address = \"dhcp\""),
+    );
+    case(
+        "PV055",
+        &both("dhcp", "10.0.5.1"),
+        &bpg("        address = \"dhcp\""),
+    );
+    let f = lint(
+        &[Input {
+            path: "m/main.tf".into(),
+            content: both("dhcp", "10.0.5.1"),
+        }],
+        None,
+    );
+    let x = f.iter().find(|f| f.code == "PV055").expect("PV055");
+    assert_eq!(x.severity.as_str(), "warning", "{x:?}");
+    // The finding is on the gateway's line; the fix names the cause.
+    let f = lint(
+        &[Input {
+            path: "m/main.tf".into(),
+            content: both("10.0.5.20/24", "10.0.0.1"),
+        }],
+        None,
+    );
+    let x = f.iter().find(|f| f.code == "PV055").expect("PV055");
+    let text = both("10.0.5.20/24", "10.0.0.1");
+    let line = text.lines().position(|l| l.contains("gateway")).unwrap() + 1;
+    assert_eq!(x.line as usize, line, "{x:?}");
+    assert!(x.message.contains("10.0.5.0/24"), "{x:?}");
+    // IPv6: prefix, gateway outside, link-local gateways are fine.
+    let v6 = |a: &str, g: &str| {
+        vm(&format!("  network_device {{\n    bridge = \"vmbr0\"\n  }}\n  initialization {{\n    ip_config {{\n      ipv6 {{\n        address = \"{a}\"\n        gateway = \"{g}\"\n      }}\n    }}\n  }}\n"))
+    };
+    case(
+        "PV055",
+        &v6("fd00:1::20/64", "fd00:2::1"),
+        &v6("fd00:1::20/64", "fd00:1::1"),
+    );
+    case(
+        "PV055",
+        &v6("fd00:1::20", "fe80::1"),
+        &v6("fd00:1::20/64", "fe80::1"),
+    );
+    case(
+        "PV055",
+        &v6("auto", "fe80::1"),
+        &v6("fd00:1::20/64", "fe80::1"),
+    );
+    // The cluster rules no longer report an unparsable address a second time.
+    let b = codes("m/main.tf", &both("10.0.5.20", "10.0.5.1"));
+    assert_eq!(
+        b.iter().filter(|c| *c == "PV055" || *c == "PV049").count(),
+        1,
+        "{b:?}"
+    );
+
+    // Telmate's ipconfig strings.
+    let tm = |ipc: &str| {
+        format!("resource \"proxmox_vm_qemu\" \"w\" {{\n  target_node = \"pve1\"\n  ipconfig0 = \"{ipc}\"\n}}\n")
+    };
+    case(
+        "PV055",
+        &tm("ip=10.0.5.20/24 gw=10.0.5.1"),
+        &tm("ip=10.0.5.20/24,gw=10.0.5.1"),
+    );
+    case(
+        "PV055",
+        &tm("ip=10.0.5.20/24,gateway=10.0.5.1"),
+        &tm("ip=10.0.5.20/24,gw=10.0.5.1"),
+    );
+    case(
+        "PV055",
+        &tm("ip=10.0.5.20/24,gw=10.0.6.1"),
+        &tm("ip=10.0.5.20/24,gw=10.0.5.1"),
+    );
+    case("PV055", &tm("ip=dhcp,gw=10.0.5.1"), &tm("ip=dhcp"));
+    case("PV055", &tm("gw=10.0.5.1"), &tm("ip=dhcp,ip6=auto"));
+    case(
+        "PV055",
+        &tm("ip=10.0.5.20,gw=10.0.5.1"),
+        &tm("ip=10.0.5.20/24,gw=10.0.5.1,ip6=dhcp"),
+    );
+    let f = lint(
+        &[Input {
+            path: "m/main.tf".into(),
+            content: tm("ip=10.0.5.20/24,gateway=10.0.5.1"),
+        }],
+        None,
+    );
+    let x = f.iter().find(|f| f.code == "PV055").expect("PV055");
+    assert!(
+        x.fix.as_deref().is_some_and(|s| s.contains("`gw=`")),
+        "{x:?}"
+    );
+    // proxmox_lxc network blocks and bpg containers.
+    let lxc = |ip: &str, gw: &str| {
+        format!("resource \"proxmox_lxc\" \"c\" {{\n  target_node = \"pve1\"\n  network {{\n    name   = \"eth0\"\n    bridge = \"vmbr0\"\n    ip     = \"{ip}\"\n    gw     = \"{gw}\"\n  }}\n}}\n")
+    };
+    case(
+        "PV055",
+        &lxc("10.0.5.20/24", "10.0.4.1"),
+        &lxc("10.0.5.20/24", "10.0.5.1"),
+    );
+    case(
+        "PV055",
+        &lxc("dhcp", "10.0.4.1"),
+        &lxc("10.0.4.20/24", "10.0.4.1"),
+    );
+    let ct = |a: &str| {
+        format!("resource \"proxmox_virtual_environment_container\" \"c\" {{\n  node_name = \"pve1\"\n  initialization {{\n    ip_config {{\n      ipv4 {{\n        address = \"{a}\"\n        gateway = \"192.168.1.1\"\n      }}\n    }}\n  }}\n}}\n")
+    };
+    case("PV055", &ct("192.168.2.10/24"), &ct("192.168.1.10/24"));
+    // Variables with defaults are followed.
+    let via_var = |d: &str| {
+        format!("variable \"gw\" {{\n  default = \"{d}\"\n}}\n{}", vm("  initialization {\n    ip_config {\n      ipv4 {\n        address = \"10.0.5.20/24\"\n        gateway = var.gw\n      }\n    }\n  }\n"))
+    };
+    case("PV055", &via_var("10.0.6.1"), &via_var("10.0.5.1"));
+
+    // PV005: provider API URLs.
+    let bpg_p = |url: &str| {
+        format!("terraform {{\n  required_providers {{\n    proxmox = {{ source = \"bpg/proxmox\" }}\n  }}\n}}\nprovider \"proxmox\" {{\n  endpoint = \"{url}\"\n}}\nresource \"proxmox_virtual_environment_vm\" \"w\" {{\n  node_name = \"pve1\"\n}}\n")
+    };
+    case(
+        "PV005",
+        &bpg_p("https://pve1:8006/api2/json"),
+        &bpg_p("https://pve1:8006/"),
+    );
+    case(
+        "PV005",
+        &bpg_p("http://pve1:8006/"),
+        &bpg_p("https://pve1:8006"),
+    );
+    case(
+        "PV005",
+        &bpg_p("pve1:8006"),
+        &bpg_p("https://pve.example.com/"),
+    );
+    let f = lint(
+        &[Input {
+            path: "m/main.tf".into(),
+            content: bpg_p("https://pve1:8006/api2/json/"),
+        }],
+        None,
+    );
+    let x = f.iter().find(|f| f.code == "PV005").expect("PV005");
+    assert_eq!(x.line, 7, "{x:?}");
+    assert_eq!(
+        x.fix.as_deref(),
+        Some("write \"https://pve1:8006/\""),
+        "{x:?}"
+    );
+    let tm_p = |url: &str| {
+        format!("terraform {{\n  required_providers {{\n    proxmox = {{ source = \"Telmate/proxmox\" }}\n  }}\n}}\nprovider \"proxmox\" {{\n  pm_api_url = \"{url}\"\n}}\nresource \"proxmox_vm_qemu\" \"w\" {{\n  target_node = \"pve1\"\n}}\n")
+    };
+    case(
+        "PV005",
+        &tm_p("https://pve1:8006/"),
+        &tm_p("https://pve1:8006/api2/json"),
+    );
+    case(
+        "PV005",
+        &tm_p("http://pve1:8006/api2/json"),
+        &tm_p("https://pve1:8006/api2/json/"),
+    );
+    let f = lint(
+        &[Input {
+            path: "m/main.tf".into(),
+            content: tm_p("https://pve1:8006"),
+        }],
+        None,
+    );
+    let x = f.iter().find(|f| f.code == "PV005").expect("PV005");
+    assert_eq!(
+        x.fix.as_deref(),
+        Some("write \"https://pve1:8006/api2/json\""),
+        "{x:?}"
+    );
+    // Variables are followed; values from the environment are not judged.
+    let via_var = format!(
+        "variable \"url\" {{\n  default = \"https://pve1:8006/api2/json\"\n}}\n{}",
+        bpg_p("${var.url}").replace("\"${var.url}\"", "var.url")
+    );
+    assert!(codes("m/main.tf", &via_var).contains(&"PV005".to_string()));
+    let no_url = bpg_p("x").replace("  endpoint = \"x\"\n", "");
+    assert!(!codes("m/main.tf", &no_url).contains(&"PV005".to_string()));
+}

@@ -148,7 +148,9 @@ fn provider_doc_hcl_examples_raise_no_value_errors() {
     let errors = errors_of(
         &blocks,
         "main.tf",
-        &["PV004", "PV017", "PV018", "PV019", "PV062"],
+        &[
+            "PV004", "PV005", "PV017", "PV018", "PV019", "PV055", "PV062",
+        ],
     );
     assert_eq!(errors.len(), 1, "{}", errors.join("\n"));
     assert!(errors[0].contains("\"<version tag>\""), "{}", errors[0]);

@@ -11,6 +11,7 @@ use crate::finding::{Finding, LineIndex, Sink, Span};
 use crate::schema::{self, did_you_mean, Provider, Ty};
 
 mod cluster;
+mod network;
 mod providers;
 mod refs;
 mod security;
@@ -391,6 +392,7 @@ pub fn lint_module(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<
                             f.header(b),
                         );
                         security::provider_block(f, &mut sink, b, p, &decls);
+                        providers::endpoint(f, &mut sink, b, p, &decls);
                     }
                 }
                 ("resource", Some(t)) => match schema::provider_of_resource(t) {
@@ -417,6 +419,7 @@ pub fn lint_module(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<
                         );
                         security::resource_block(f, &mut sink, b, &r.block, &decls);
                         values::check(f, &mut sink, b, t, &decls);
+                        network::check(f, &mut sink, b, t, &decls);
                         if let Some(facts) = facts {
                             cluster::resource(f, &mut sink, b, p, &decls, facts);
                         }

@@ -319,3 +319,102 @@ fn requirement(
         }
     }
 }
+
+/// PV005: the API URL in a provider block. bpg's `endpoint` is the base URL
+/// (`https://pve:8006/`; the provider adds `/api2/json` itself, and its docs say not to write
+/// it); Telmate's `pm_api_url` is the API root including `/api2/json`. Proxmox VE's API
+/// (pveproxy) answers HTTPS only. Values from the environment are not judged.
+pub fn endpoint(f: &TfFile, sink: &mut Sink, b: &Block, p: &Provider, decls: &Decls) {
+    let telmate = p.source.eq_ignore_ascii_case("Telmate/proxmox");
+    let key = if telmate { "pm_api_url" } else { "endpoint" };
+    let Some(a) = b.body.get_attribute(key) else {
+        return;
+    };
+    let Lit::Str(url) = decls.resolve(&a.value) else {
+        return;
+    };
+    let url = url.trim();
+    if url.is_empty() || url.contains("${") {
+        return;
+    }
+    let span = f.attr_span(a);
+    let doc = Some(p.doc_uri(&p.config_doc));
+    let example = |host: &str| match telmate {
+        true => format!("https://{host}:8006/api2/json"),
+        false => format!("https://{host}:8006/"),
+    };
+    let (scheme, rest) = match url.split_once("://") {
+        Some((s, r)) => (s.to_ascii_lowercase(), r),
+        None => {
+            let host = url.split(['/', ':']).next().unwrap_or(url);
+            sink.push_doc(
+                "PV005",
+                span,
+                format!("`{key}` = \"{url}\" is not a URL: the provider needs the scheme, host and port"),
+                Some(format!("write \"{}\"", example(host))),
+                doc,
+            );
+            return;
+        }
+    };
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, h)| h)
+        .to_string();
+    let fixed = |path: &str| {
+        let mut u = format!("https://{host}");
+        u.push_str(path);
+        u
+    };
+    if scheme != "https" {
+        let why = match scheme.as_str() {
+            "http" => "Proxmox VE's API answers HTTPS only (pveproxy on port 8006)".to_string(),
+            other => {
+                format!("`{other}` is not a scheme the provider speaks; Proxmox VE's API is HTTPS")
+            }
+        };
+        sink.push_doc(
+            "PV005",
+            span,
+            format!("`{key}` = \"{url}\": {why}"),
+            Some(format!("write \"{}\"", fixed(path))),
+            doc,
+        );
+        return;
+    }
+    if host.is_empty() {
+        sink.push_doc(
+            "PV005",
+            span,
+            format!("`{key}` = \"{url}\" has no host"),
+            Some(format!("write \"{}\"", example("pve.example.com"))),
+            doc,
+        );
+        return;
+    }
+    let trimmed = path.trim_end_matches('/');
+    let has_api = trimmed.ends_with("/api2/json");
+    if telmate && !has_api {
+        let want = format!("{trimmed}/api2/json");
+        sink.push_doc(
+            "PV005",
+            span,
+            format!("`pm_api_url` = \"{url}\" does not end in /api2/json: the Telmate provider sends its requests to this URL as the API root"),
+            Some(format!("write \"{}\"", fixed(&want))),
+            doc,
+        );
+    } else if !telmate && trimmed.contains("/api2/json") {
+        let base = trimmed.trim_end_matches("/api2/json");
+        sink.push_doc(
+            "PV005",
+            span,
+            format!("`endpoint` = \"{url}\" includes /api2/json: the bpg provider adds it itself, so requests go to /api2/json/api2/json (its docs: do not include /api2/json)"),
+            Some(format!("write \"{}\"", fixed(&format!("{base}/")))),
+            doc,
+        );
+    }
+}
