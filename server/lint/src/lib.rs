@@ -37,7 +37,8 @@ pub struct Input {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Terraform,
-    /// `.tfvars`: HCL syntax only.
+    /// `.tfvars`: HCL syntax; `terraform.tfvars` and `*.auto.tfvars` also give their module's
+    /// variables their values.
     TfVars,
     Kubernetes,
     /// k3s-ansible inventory (INI or YAML) or its `group_vars`.
@@ -91,6 +92,8 @@ pub fn lint(inputs: &[Input], facts: Option<&ClusterFacts>) -> Vec<Finding> {
     let mut modules: BTreeMap<String, Vec<(&str, &str)>> = BTreeMap::new();
     let mut yaml: Vec<(&str, &str)> = Vec::new();
     let mut inventories: Vec<(&str, &str, k3s::Shape)> = Vec::new();
+    // Variable files Terraform loads by itself, per directory.
+    let mut tfvars: BTreeMap<String, Vec<(&str, &str)>> = BTreeMap::new();
     let mut out = Vec::new();
     for i in inputs {
         match kind_of(&i.path, &i.content) {
@@ -104,6 +107,14 @@ pub fn lint(inputs: &[Input], facts: Option<&ClusterFacts>) -> Vec<Finding> {
             }
             Kind::Kubernetes => yaml.push((&i.path, &i.content)),
             Kind::K3sInventory(s) => inventories.push((&i.path, &i.content, s)),
+            Kind::TfVars if terraform::auto_loaded(&i.path) => {
+                let dir = i
+                    .path
+                    .rsplit_once('/')
+                    .map(|(d, _)| d.to_string())
+                    .unwrap_or_default();
+                tfvars.entry(dir).or_default().push((&i.path, &i.content));
+            }
             Kind::TfVars => out.extend(terraform::syntax_only(&i.path, &i.content)),
             Kind::Other => {
                 let mut s = finding::Sink::new(&i.path);
@@ -117,8 +128,13 @@ pub fn lint(inputs: &[Input], facts: Option<&ClusterFacts>) -> Vec<Finding> {
             }
         }
     }
-    for files in modules.values() {
-        out.extend(terraform::lint_module(files, facts));
+    for (dir, files) in &modules {
+        let vars = tfvars.remove(dir).unwrap_or_default();
+        out.extend(terraform::lint_module(files, &vars, facts));
+    }
+    // Variable files without a module beside them: syntax only.
+    for (path, text) in tfvars.into_values().flatten() {
+        out.extend(terraform::syntax_only(path, text));
     }
     if !yaml.is_empty() {
         out.extend(k8s::lint(&yaml, facts));

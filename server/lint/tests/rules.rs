@@ -2000,3 +2000,75 @@ fn terraform_ip_settings_and_endpoints() {
     let no_url = bpg_p("x").replace("  endpoint = \"x\"\n", "");
     assert!(!codes("m/main.tf", &no_url).contains(&"PV005".to_string()));
 }
+
+/// `terraform.tfvars` and `*.auto.tfvars` give the module's variables their values (over the
+/// defaults, the later file winning), so the cluster and value rules judge what Terraform
+/// would send; a value for an undeclared variable is a PV020 warning.
+#[test]
+fn terraform_tfvars_values() {
+    let main = "variable \"node\" {\n  type    = string\n  default = \"pve1\"\n}\nvariable \"gw\" {\n  type = string\n}\nresource \"proxmox_virtual_environment_vm\" \"w\" {\n  node_name = var.node\n  agent {\n    enabled = true\n  }\n  initialization {\n    ip_config {\n      ipv4 {\n        address = \"10.0.5.20/24\"\n        gateway = var.gw\n      }\n    }\n  }\n}\n";
+    let run = |files: &[(&str, &str)]| -> Vec<provisio_lint::Finding> {
+        let mut inputs = vec![Input {
+            path: "m/main.tf".into(),
+            content: format!("{PROVIDER}{main}"),
+        }];
+        for (p, c) in files {
+            inputs.push(Input {
+                path: p.to_string(),
+                content: c.to_string(),
+            });
+        }
+        lint(&inputs, Some(&facts()))
+    };
+    let has = |f: &[provisio_lint::Finding], code: &str| f.iter().any(|x| x.code == code);
+    // Without a value the default (pve1, online) is used and the gateway is unknown.
+    let f = run(&[]);
+    assert!(!has(&f, "PV042") && !has(&f, "PV055"), "{f:?}");
+    // terraform.tfvars overrides the default: pve2 is offline; the gateway is outside.
+    let f = run(&[(
+        "m/terraform.tfvars",
+        "node = \"pve2\"\ngw   = \"10.0.6.1\"\n",
+    )]);
+    assert!(has(&f, "PV042"), "{f:?}");
+    let x = f.iter().find(|x| x.code == "PV055").expect("PV055");
+    let line = format!("{PROVIDER}{main}")
+        .lines()
+        .position(|l| l.contains("gateway = var.gw"))
+        .unwrap() as u32
+        + 1;
+    assert_eq!((x.file.as_str(), x.line), ("m/main.tf", line), "{x:?}");
+    // A later *.auto.tfvars wins over terraform.tfvars.
+    let f = run(&[
+        ("m/terraform.tfvars", "node = \"pve2\"\ngw = \"10.0.6.1\"\n"),
+        ("m/z.auto.tfvars", "node = \"pve1\"\ngw = \"10.0.5.1\"\n"),
+    ]);
+    assert!(!has(&f, "PV042") && !has(&f, "PV055"), "{f:?}");
+    // Files Terraform does not load by itself, and other directories, give no values.
+    for other in [
+        "m/terraform.tfvars.example",
+        "m/prod.tfvars",
+        "n/terraform.tfvars",
+    ] {
+        let f = run(&[(other, "node = \"pve2\"\n")]);
+        assert!(!has(&f, "PV042"), "{other}: {f:?}");
+    }
+    // A value for an undeclared variable: a warning on its line, with the near name.
+    let f = run(&[(
+        "m/terraform.tfvars",
+        "gw = \"10.0.5.1\"\nnode_nme = \"pve2\"\n",
+    )]);
+    let x = f.iter().find(|x| x.code == "PV020").expect("PV020");
+    assert_eq!(
+        (x.file.as_str(), x.line),
+        ("m/terraform.tfvars", 2),
+        "{x:?}"
+    );
+    assert_eq!(x.severity.as_str(), "warning", "{x:?}");
+    assert!(
+        x.fix.as_deref().is_some_and(|s| s.contains("`node`")),
+        "{x:?}"
+    );
+    // Syntax errors in variable files are still reported.
+    let f = run(&[("m/terraform.tfvars", "node = \"pve2\",\n")]);
+    assert!(has(&f, "PV001"), "{f:?}");
+}

@@ -145,6 +145,9 @@ pub struct Decls {
     pub encryption: BTreeSet<String>,
     /// provider local name → source
     pub provider_sources: BTreeMap<String, String>,
+    /// Values from `terraform.tfvars` and `*.auto.tfvars` (the later file wins, as in
+    /// Terraform); they take precedence over a variable's `default`.
+    pub tfvars: BTreeMap<String, Expression>,
 }
 
 impl Decls {
@@ -161,6 +164,9 @@ impl Decls {
                 if t.operators.len() == 1 {
                     match root.as_str() {
                         "var" => {
+                            if let Some(v) = self.tfvars.get(name.as_str()) {
+                                return literal(v);
+                            }
                             if let Some((_, b)) = self.variables.get(name.as_str()) {
                                 if let Some(d) = b.body.get_attribute("default") {
                                     return literal(&d.value);
@@ -219,6 +225,12 @@ fn parse<'a>(path: &'a str, text: &'a str, out: &mut Vec<Finding>) -> Option<TfF
     }
 }
 
+/// Variable files Terraform loads without `-var-file`: `terraform.tfvars` and `*.auto.tfvars`.
+pub fn auto_loaded(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
+    name == "terraform.tfvars" || name.ends_with(".auto.tfvars")
+}
+
 /// `.tfvars` files: HCL syntax only.
 pub fn syntax_only(path: &str, text: &str) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -226,10 +238,22 @@ pub fn syntax_only(path: &str, text: &str) -> Vec<Finding> {
     out
 }
 
-/// Lint one module: all `.tf` files of one directory together.
-pub fn lint_module(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding> {
+/// Lint one module: all `.tf` files of one directory together, with the values of its
+/// auto-loaded variable files (`tfvars`).
+pub fn lint_module(
+    files: &[(&str, &str)],
+    tfvars: &[(&str, &str)],
+    facts: Option<&ClusterFacts>,
+) -> Vec<Finding> {
     let mut out = Vec::new();
     let parsed: Vec<TfFile> = files
+        .iter()
+        .filter_map(|(path, text)| parse(path, text, &mut out))
+        .collect();
+    // terraform.tfvars first, then *.auto.tfvars in lexical order: later values win.
+    let mut vars: Vec<&(&str, &str)> = tfvars.iter().collect();
+    vars.sort_by_key(|(p, _)| (!p.to_ascii_lowercase().ends_with("terraform.tfvars"), *p));
+    let var_files: Vec<TfFile> = vars
         .iter()
         .filter_map(|(path, text)| parse(path, text, &mut out))
         .collect();
@@ -370,6 +394,32 @@ pub fn lint_module(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<
                 }
                 _ => {}
             }
+        }
+        out.extend(sink.out);
+    }
+    // Values of the auto-loaded variable files. Terraform warns about a value for a variable
+    // the module does not declare (usually a misspelt name, so the default is used instead).
+    for f in &var_files {
+        let mut sink = Sink::new(f.path);
+        for a in f.body.attributes() {
+            let name = a.key.to_string();
+            if !decls.variables.contains_key(&name) {
+                let names: Vec<String> = decls.variables.keys().cloned().collect();
+                let hint = match did_you_mean(&name, names.iter()) {
+                    Some(n) => format!("did you mean `{n}`? Otherwise declare `variable \"{name}\" {{}}` or remove the line"),
+                    None => format!("declare `variable \"{name}\" {{}}` or remove the line"),
+                };
+                sink.push(
+                    "PV020",
+                    f.attr_span(a),
+                    format!("`{}` sets `{name}`, but the module declares no variable `{name}`: Terraform ignores the value (with a warning)", f.path.rsplit('/').next().unwrap_or(f.path)),
+                    Some(hint),
+                );
+                if let Some(last) = sink.out.last_mut() {
+                    last.severity = crate::finding::Severity::Warning;
+                }
+            }
+            decls.tfvars.insert(name, a.value.clone());
         }
         out.extend(sink.out);
     }
