@@ -548,6 +548,7 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
             let mut sink = Sink::new(o.file);
             crate::k8s_refs::check(spec, &o.namespace, &defined, &mut sink);
             crate::k8s_pss::check(spec, &mut sink);
+            crate::k8s_pss::root(spec, &mut sink);
             out.extend(sink.out);
         }
     }

@@ -108,6 +108,54 @@ pub fn check(spec: &N, sink: &mut Sink) {
     }
 }
 
+/// PV126: what a pod spells out that the *restricted* profile forbids and that a workload
+/// rarely needs: running as root (`runAsUser: 0`) and `allowPrivilegeEscalation: true`.
+/// Only explicit settings are judged (an image's default user is not known here); a pod-level
+/// `runAsUser: 0` that every container overrides is not reported.
+pub fn root(spec: &N, sink: &mut Sink) {
+    let zero = |n: &N| matches!(&n.y, crate::yaml::Y::Scalar(s, false) if s.trim() == "0");
+    let containers: Vec<&N> = ["initContainers", "containers", "ephemeralContainers"]
+        .iter()
+        .flat_map(|l| spec.get(l).map(N::seq).unwrap_or(&[]))
+        .collect();
+    let own_user = |c: &&N| c.path(&["securityContext", "runAsUser"]).is_some();
+    let as_root = |sink: &mut Sink, at: &N, whose: String| {
+        sink.push(
+            "PV126",
+            at.span(),
+            format!("{whose} runs as root (`runAsUser: 0`): a process that escapes the container is root on the node, and namespaces enforcing the restricted Pod Security profile refuse it"),
+            Some("run as an unprivileged user (e.g. `runAsUser: 1000` with `runAsNonRoot: true`); use `fsGroup` for volume permissions".into()),
+        );
+    };
+    if let Some(u) = spec
+        .path(&["securityContext", "runAsUser"])
+        .filter(|u| zero(u))
+    {
+        if containers.is_empty() || !containers.iter().all(own_user) {
+            as_root(sink, u, "the pod".into());
+        }
+    }
+    for c in &containers {
+        let name = c.get("name").and_then(N::str).unwrap_or("?");
+        if let Some(u) = c
+            .path(&["securityContext", "runAsUser"])
+            .filter(|u| zero(u))
+        {
+            as_root(sink, u, format!("container `{name}`"));
+        }
+        if let Some(a) = c.path(&["securityContext", "allowPrivilegeEscalation"]) {
+            if is_true(a) {
+                sink.push(
+                    "PV126",
+                    a.span(),
+                    format!("container `{name}` sets `allowPrivilegeEscalation: true`: setuid binaries can gain more privileges than the process has; the restricted Pod Security profile forbids it"),
+                    Some("set `allowPrivilegeEscalation: false` (or leave it out)".into()),
+                );
+            }
+        }
+    }
+}
+
 /// Seccomp and sysctls of a pod's or a container's securityContext.
 fn check_context(sc: Option<&N>, sink: &mut Sink) {
     let Some(sc) = sc else { return };

@@ -498,6 +498,13 @@ pub static RULES: &[Rule] = &[
         "A pod the Pod Security Standards' baseline profile forbids: host network/PID/IPC, hostPath volumes, added capabilities beyond the baseline set, unmasked /proc, unconfined seccomp, unsafe sysctls",
         None
     ),
+    r!(
+        "PV126",
+        "runs-as-root",
+        Warning,
+        "A pod or container set to run as root (runAsUser: 0) or to allow privilege escalation, which the restricted Pod Security profile forbids",
+        None
+    ),
     // k3s-ansible inventories.
     r!(
         "PV130",

@@ -1443,6 +1443,52 @@ fn kubernetes_config_refs_and_pod_security() {
         ),
     );
     assert!(!g.iter().any(|c| c == "PV125"), "{g:?}");
+
+    // PV126: explicit root, privilege escalation.
+    let ctx = |pod: &str, container: &str| {
+        DEPLOY
+            .replacen(
+                "      containers:\n",
+                &format!("{pod}      containers:\n"),
+                1,
+            )
+            .replacen(
+                "          image: nginx:1.27\n",
+                &format!("          image: nginx:1.27\n{container}"),
+                1,
+            )
+    };
+    let pod_root = "      securityContext:\n        runAsUser: 0\n";
+    let pod_user = "      securityContext:\n        runAsUser: 1000\n";
+    let c_root = "          securityContext:\n            runAsUser: 0\n";
+    let c_user = "          securityContext:\n            runAsUser: 101\n";
+    kcase("PV126", &ctx(pod_root, ""), &ctx(pod_user, ""));
+    kcase("PV126", &ctx("", c_root), &ctx("", c_user));
+    kcase(
+        "PV126",
+        &ctx(
+            "",
+            "          securityContext:\n            allowPrivilegeEscalation: true\n",
+        ),
+        &ctx(
+            "",
+            "          securityContext:\n            allowPrivilegeEscalation: false\n",
+        ),
+    );
+    // Every container overrides the pod's root user: not reported.
+    let g = codes("k/app.yaml", &ctx(pod_root, c_user));
+    assert!(!g.iter().any(|c| c == "PV126"), "{g:?}");
+    // A warning that names the container.
+    let f = lint(
+        &[Input {
+            path: "k/app.yaml".into(),
+            content: ctx("", c_root),
+        }],
+        None,
+    );
+    let x = f.iter().find(|f| f.code == "PV126").expect("PV126");
+    assert_eq!(x.severity.as_str(), "warning", "{x:?}");
+    assert!(x.message.contains("container `web`"), "{x:?}");
 }
 
 /// Values the API server refuses (PV104), misspelt kinds (PV103), repeated keys (PV003).
