@@ -328,6 +328,13 @@ pub static RULES: &[Rule] = &[
         "A guest IP setting Proxmox VE refuses or that leaves the guest without a default route: an address without prefix, a gateway without an address, outside the address's subnet or of the other family, an unknown ipconfig key; a gateway beside dhcp is a warning",
         Some("provisio://docs/pve-docs/pve-docs/qm-cloud-init.adoc")
     ),
+    r!(
+        "PV056",
+        "linked-clone-storage",
+        Error,
+        "A linked clone given a target datastore, which Proxmox VE refuses (linked clones stay on the template's storage)",
+        Some(QM)
+    ),
     // Best practice.
     r!(
         "PV060",

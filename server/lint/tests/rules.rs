@@ -2118,3 +2118,51 @@ fn terraform_tfvars_values() {
     let f = run(&[("m/terraform.tfvars", "node = \"pve2\",\n")]);
     assert!(has(&f, "PV001"), "{f:?}");
 }
+
+/// PV056: a linked clone given a target datastore (PVE: "parameter 'storage' not allowed for
+/// linked clones"), for bpg's VM resource and `proxmox_cloned_vm`, with and without a cluster.
+#[test]
+fn terraform_linked_clone_target_storage() {
+    let clone = |inner: &str| {
+        vm(&format!(
+            "  clone {{\n    vm_id = 9000\n{inner}  }}\n  initialization {{\n  }}\n"
+        ))
+    };
+    case(
+        "PV056",
+        &clone("    full         = false\n    datastore_id = \"local-lvm\"\n"),
+        &clone("    full         = true\n    datastore_id = \"local-lvm\"\n"),
+    );
+    case(
+        "PV056",
+        &clone("    full         = false\n    datastore_id = \"local-lvm\"\n"),
+        &clone("    full = false\n"),
+    );
+    let cv = |inner: &str| {
+        format!("{PROVIDER}\nresource \"proxmox_cloned_vm\" \"w\" {{\n  node_name = \"pve1\"\n  clone = {{\n    source_vm_id = 9000\n{inner}  }}\n}}\n")
+    };
+    case(
+        "PV056",
+        &cv("    full             = false\n    target_datastore = \"local-lvm\"\n"),
+        &cv("    target_datastore = \"local-lvm\"\n"),
+    );
+    // Without cluster state too, on the datastore's line; `full` from a variable default.
+    let text = format!(
+        "variable \"full\" {{\n  default = false\n}}\n{}",
+        clone("    full         = var.full\n    datastore_id = \"local-lvm\"\n")
+    );
+    let f = lint(
+        &[Input {
+            path: "m/main.tf".into(),
+            content: text.clone(),
+        }],
+        None,
+    );
+    let x = f.iter().find(|f| f.code == "PV056").expect("PV056");
+    let line = text
+        .lines()
+        .position(|l| l.contains("datastore_id"))
+        .unwrap() as u32
+        + 1;
+    assert_eq!(x.line, line, "{x:?}");
+}

@@ -1203,6 +1203,19 @@ pub fn best_practice(
     let Some(vm) = read_vm(f, b, decls) else {
         return;
     };
+    // A linked clone's disks are copy-on-write overlays of the template's on the template's
+    // storage: PVE refuses a target storage ("parameter 'storage' not allowed for linked
+    // clones"), and bpg sends `datastore_id` / `target_datastore` as that target.
+    if vm.linked {
+        if let Some((s, _)) = vm.storages.iter().find(|(_, w)| *w == "clone target") {
+            sink.push(
+                "PV056",
+                s.span,
+                format!("a linked clone (`full = false`) cannot be given a target datastore (`{}`): Proxmox VE refuses a target storage for linked clones, whose disks stay on the template's storage", s.v),
+                Some("remove the target datastore to keep the linked clone, or set `full = true` to copy the disks to it".into()),
+            );
+        }
+    }
     // Containers have no QEMU agent, no UEFI and no cloud-init; a `proxmox_cloned_vm` keeps
     // the template's.
     if vm.template || vm.container || vm.partial {
