@@ -2166,3 +2166,45 @@ fn terraform_linked_clone_target_storage() {
         + 1;
     assert_eq!(x.line, line, "{x:?}");
 }
+
+/// PV046 / PV051 with count and for_each: a fixed VMID or static IP is the same for every
+/// instance, unless the resource has at most one (`count = var.on ? 1 : 0`).
+#[test]
+fn terraform_counted_fixed_ids() {
+    let fixed = |meta: &str| {
+        vm(&format!("{meta}  vm_id = 4242\n  network_device {{\n    bridge = \"vnet1\"\n  }}\n  initialization {{\n    ip_config {{\n      ipv4 {{\n        address = \"10.0.0.77/24\"\n        gateway = \"10.0.0.1\"\n      }}\n    }}\n  }}\n"))
+    };
+    let var = "variable \"on\" {\n  type    = bool\n  default = true\n}\nvariable \"n\" {\n  default = 3\n}\n";
+    for many in [
+        "  count = 3\n",
+        "  count = var.n\n",
+        "  for_each = toset([\"a\", \"b\"])\n",
+        "  for_each = { a = 1, b = 2 }\n",
+    ] {
+        let b = codes("m/main.tf", &format!("{var}{}", fixed(many)));
+        for code in ["PV046", "PV051"] {
+            assert!(
+                b.iter().any(|c| c == code),
+                "{code} not raised with {many}: {b:?}"
+            );
+        }
+    }
+    for one in [
+        "",
+        "  count = 1\n",
+        "  count = var.on ? 1 : 0\n",
+        "  for_each = toset([\"a\"])\n",
+    ] {
+        let g = codes("m/main.tf", &format!("{var}{}", fixed(one)));
+        for code in ["PV046", "PV051"] {
+            assert!(
+                !g.iter().any(|c| c == code),
+                "{code} raised with {one:?}: {g:?}"
+            );
+        }
+    }
+    // Addresses derived from the index are not literal, so not judged.
+    let derived = vm("  count = 3\n  vm_id = 4300 + count.index\n  initialization {\n    ip_config {\n      ipv4 {\n        address = \"10.0.0.${80 + count.index}/24\"\n      }\n    }\n  }\n");
+    let g = codes("m/main.tf", &derived);
+    assert!(!g.iter().any(|c| c == "PV046" || c == "PV051"), "{g:?}");
+}

@@ -278,6 +278,39 @@ fn bpg_guest(r: &Reader, body: &Body, vm: &mut Vm) {
     }
 }
 
+/// Whether `count` / `for_each` may give the resource more than one instance. A literal count
+/// of 0 or 1, or a condition choosing between such literals (`var.enabled ? 1 : 0`, the usual
+/// way to make a resource optional), gives at most one; a literal `for_each` of one element
+/// too. Anything computed is taken as several.
+fn many_instances(body: &Body, decls: &Decls) -> bool {
+    let at_most_one = |e: &Expression| match decls.resolve(e) {
+        Lit::Num(n) => n <= 1.0,
+        _ => false,
+    };
+    if let Some(a) = body.get_attribute("count") {
+        return match &a.value {
+            Expression::Conditional(c) => {
+                !(at_most_one(&c.true_expr) && at_most_one(&c.false_expr))
+            }
+            e => !at_most_one(e),
+        };
+    }
+    if let Some(a) = body.get_attribute("for_each") {
+        return match &a.value {
+            Expression::Array(x) => x.len() > 1,
+            Expression::Object(o) => o.len() > 1,
+            Expression::FuncCall(fc) if fc.name.name.as_str() == "toset" => {
+                match fc.args.iter().next() {
+                    Some(Expression::Array(x)) => x.len() > 1,
+                    _ => true,
+                }
+            }
+            _ => true,
+        };
+    }
+    false
+}
+
 pub fn read_vm(f: &TfFile, b: &Block, decls: &Decls) -> Option<Vm> {
     let ty = label(b, 0)?;
     let r = Reader { f, decls };
@@ -285,7 +318,7 @@ pub fn read_vm(f: &TfFile, b: &Block, decls: &Decls) -> Option<Vm> {
     let mut vm = Vm {
         resource: format!("{ty}.{}", label(b, 1).unwrap_or("?")),
         header: f.header(b),
-        counted: body.has_attribute("count") || body.has_attribute("for_each"),
+        counted: many_instances(body, decls),
         ..Default::default()
     };
     match ty {
@@ -1279,7 +1312,14 @@ pub fn across_resources(files: &[TfFile], decls: &Decls, out: &mut Vec<Finding>)
             }
             for ip in &vm.ips {
                 if let Some(c) = Cidr::parse(&ip.cidr.v) {
-                    if let Some(other) = ips.get(&c.ip) {
+                    if vm.counted {
+                        sink.push(
+                            "PV051",
+                            ip.cidr.span,
+                            format!("{} sets a fixed static IP {} but has count/for_each: every instance gets the same address", vm.resource, c.ip),
+                            Some("derive the address from count.index / each (e.g. cidrhost(\"10.0.0.0/24\", 20 + count.index)), or use DHCP".into()),
+                        );
+                    } else if let Some(other) = ips.get(&c.ip) {
                         sink.push(
                             "PV051",
                             ip.cidr.span,
