@@ -2208,3 +2208,65 @@ fn terraform_counted_fixed_ids() {
     let g = codes("m/main.tf", &derived);
     assert!(!g.iter().any(|c| c == "PV046" || c == "PV051"), "{g:?}");
 }
+
+/// Serial ports (PV017), bools given to enumerated strings (PV017), the lifecycle block
+/// (PV010, PV012).
+#[test]
+fn terraform_serial_enum_bools_and_lifecycle() {
+    case(
+        "PV017",
+        &vm("  serial_device {\n    device = \"sockets\"\n  }\n"),
+        &vm("  serial_device {\n    device = \"socket\"\n  }\n"),
+    );
+    case(
+        "PV017",
+        &vm("  serial_device {\n    device = \"ttyS0\"\n  }\n"),
+        &vm("  serial_device {\n    device = \"/dev/ttyS0\"\n  }\n"),
+    );
+    let tm = |t: &str| {
+        format!("resource \"proxmox_vm_qemu\" \"w\" {{\n  target_node = \"pve1\"\n  serial {{\n    id   = 0\n    type = \"{t}\"\n  }}\n}}\n")
+    };
+    case("PV017", &tm("Socket"), &tm("socket"));
+    let disk = |d: &str| {
+        vm(&format!("  disk {{\n    datastore_id = \"local-lvm\"\n    interface    = \"scsi0\"\n    discard      = {d}\n  }}\n"))
+    };
+    case("PV017", &disk("true"), &disk("\"on\""));
+    // Lifecycle: unknown arguments, flag types, ignore_changes names.
+    let lc = |body: &str| vm(&format!("  lifecycle {{\n{body}  }}\n"));
+    case(
+        "PV010",
+        &lc("    prevent_destroys = true\n"),
+        &lc("    prevent_destroy = true\n"),
+    );
+    case(
+        "PV012",
+        &lc("    prevent_destroy = \"yes\"\n"),
+        &lc("    prevent_destroy = \"true\"\n"),
+    );
+    case(
+        "PV010",
+        &lc("    ignore_changes = [inititalization, tags]\n"),
+        &lc("    ignore_changes = [initialization, tags, disk[0].size]\n"),
+    );
+    case(
+        "PV010",
+        &lc("    ignore_changes = [\"memroy\"]\n"),
+        &lc("    ignore_changes = all\n"),
+    );
+    let f = lint(
+        &[Input {
+            path: "m/main.tf".into(),
+            content: lc("    ignore_changes = [\n      tags,\n      inititalization,\n    ]\n"),
+        }],
+        None,
+    );
+    let x = f.iter().find(|f| f.code == "PV010").expect("PV010");
+    assert!(x.message.contains("`initialization`"), "{x:?}");
+    let text = lc("    ignore_changes = [\n      tags,\n      inititalization,\n    ]\n");
+    let line = text
+        .lines()
+        .position(|l| l.contains("inititalization"))
+        .unwrap() as u32
+        + 1;
+    assert_eq!(x.line, line, "{x:?}");
+}

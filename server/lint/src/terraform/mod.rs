@@ -606,6 +606,9 @@ pub fn check_body(
             Structure::Block(b) => {
                 let k = b.ident.as_str();
                 let span = f.header(b);
+                if meta == Meta::Resource && k == "lifecycle" {
+                    lifecycle(f, sink, b, schema, path, doc);
+                }
                 if meta == Meta::Resource && RESOURCE_META_BLOCKS.contains(&k) {
                     continue;
                 }
@@ -700,6 +703,110 @@ pub fn check_body(
                 Some(doc.into()),
             );
         }
+    }
+}
+
+/// A resource's `lifecycle` block: its arguments, the two flags' types, and the attribute
+/// names `ignore_changes` lists (Terraform refuses a name the resource does not have).
+fn lifecycle(
+    f: &TfFile,
+    sink: &mut Sink,
+    b: &Block,
+    schema: &schema::Block,
+    path: &str,
+    doc: &str,
+) {
+    const ARGS: &[&str] = &[
+        "create_before_destroy",
+        "prevent_destroy",
+        "ignore_changes",
+        "replace_triggered_by",
+    ];
+    const BLOCKS: &[&str] = &["precondition", "postcondition"];
+    for s in b.body.iter() {
+        let (k, span) = match s {
+            Structure::Attribute(a) => (a.key.as_str(), f.attr_span(a)),
+            Structure::Block(x) => (x.ident.as_str(), f.header(x)),
+        };
+        let known = match s {
+            Structure::Attribute(_) => ARGS.contains(&k),
+            Structure::Block(_) => BLOCKS.contains(&k),
+        };
+        if !known {
+            let all: Vec<String> = ARGS.iter().chain(BLOCKS).map(|x| x.to_string()).collect();
+            let hint = did_you_mean(k, all.iter());
+            sink.push(
+                "PV010",
+                span,
+                format!(
+                    "`{k}` is not an argument of a lifecycle block{}",
+                    hint.as_ref()
+                        .map(|h| format!("; did you mean `{h}`?"))
+                        .unwrap_or_default()
+                ),
+                Some(match hint {
+                    Some(h) => format!("rename `{k}` to `{h}`"),
+                    None => format!("use one of: {}", all.join(", ")),
+                }),
+            );
+        }
+    }
+    for k in ["create_before_destroy", "prevent_destroy"] {
+        if let Some(a) = b.body.get_attribute(k) {
+            check_type(
+                f,
+                sink,
+                f.attr_span(a),
+                &a.value,
+                &Ty::Bool,
+                &format!("lifecycle.{k}"),
+                doc,
+            );
+        }
+    }
+    let Some(a) = b.body.get_attribute("ignore_changes") else {
+        return;
+    };
+    let Expression::Array(items) = &a.value else {
+        // `ignore_changes = all`.
+        return;
+    };
+    for item in items.iter() {
+        let root = match item {
+            Expression::Variable(v) => v.as_str().to_string(),
+            Expression::Traversal(t) => match &t.expr {
+                Expression::Variable(v) => v.as_str().to_string(),
+                _ => continue,
+            },
+            // The legacy quoted form ("tags", "disk[0].size").
+            Expression::String(s) => s
+                .as_str()
+                .split(['.', '['])
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+            _ => continue,
+        };
+        if root.is_empty() || schema.attrs.contains_key(&root) || schema.blocks.contains_key(&root)
+        {
+            continue;
+        }
+        let all = names(schema);
+        let hint = did_you_mean(&root, all.iter());
+        let span = f.span(item.span());
+        sink.push_doc(
+            "PV010",
+            span,
+            format!(
+                "`ignore_changes` names `{root}`, which is not an argument or block of {path}{}; Terraform refuses the configuration",
+                hint.as_ref().map(|h| format!(" (did you mean `{h}`?)")).unwrap_or_default()
+            ),
+            Some(match hint {
+                Some(h) => format!("write `{h}`"),
+                None => "list the resource's argument names (see its docs)".into(),
+            }),
+            Some(doc.into()),
+        );
     }
 }
 

@@ -209,6 +209,8 @@ enum Check {
     MemoryMib(u32),
     /// A unicast MAC address `XX:XX:XX:XX:XX:XX`.
     Mac,
+    /// A serial port: `socket` or a host device path (`/dev/ttyS0`).
+    Serial,
 }
 
 /// Enumerations of fields PVE takes as strings.
@@ -216,6 +218,7 @@ pub const HUGEPAGES: &[&str] = &["2", "1024", "any"];
 
 /// `path` walks blocks (`*` = any block) down to the attribute.
 const BPG: &[(&[&str], Check)] = &[
+    (&["serial_device", "device"], Check::Serial),
     (&["name"], Check::DnsName),
     (&["vm_id"], Check::VmId),
     (&["tags"], Check::Tags),
@@ -261,6 +264,7 @@ const BPG: &[(&[&str], Check)] = &[
 
 const TELMATE: &[(&[&str], Check)] = &[
     (&["name"], Check::DnsName),
+    (&["serial", "type"], Check::Serial),
     (&["vmid"], Check::VmId),
     (&["tags"], Check::TagString),
     (&["scsihw"], Check::Enum(SCSIHW)),
@@ -614,6 +618,23 @@ fn check_value(sink: &mut Sink, span: Span, what: &str, v: &str, check: Check) {
                 );
             }
         }
+        Check::Serial => {
+            if v != "socket" && !(v.starts_with("/dev/") && v.len() > 5) {
+                let fix = if v.eq_ignore_ascii_case("socket") || v.starts_with("sock") {
+                    "write `socket` (a UNIX socket on the host, for `qm terminal` and the xterm.js console)".to_string()
+                } else {
+                    "write `socket`, or a host device path like `/dev/ttyS0`".to_string()
+                };
+                bad(
+                    sink,
+                    span,
+                    what,
+                    v,
+                    "is not a serial port Proxmox VE knows: `socket` or a device path under /dev/".into(),
+                    fix,
+                );
+            }
+        }
         Check::Mac => {
             if let Err(why) = mac(v) {
                 bad(
@@ -667,7 +688,13 @@ pub fn check(f: &TfFile, sink: &mut Sink, b: &Block, ty: &str, decls: &Decls) {
                     .copied()
                     .collect::<Vec<_>>()
                     .join(".");
-                for v in strings(decls, &a.value) {
+                let mut vals = strings(decls, &a.value);
+                // A bool given to an enumerated string converts to "true"/"false", which
+                // PVE refuses (bpg `discard = true`; the setting is `on` or `ignore`).
+                if let (Check::Enum(_), Lit::Bool(b)) = (check, decls.resolve(&a.value)) {
+                    vals.push(b.to_string());
+                }
+                for v in vals {
                     check_value(sink, f.attr_span(a), &what, &v, *check);
                 }
             }
