@@ -439,6 +439,25 @@ fn pod_spec(spec: &N, sink: &mut Sink) {
                     }
                 }
             }
+            // The API server accepts a repeated variable with a warning; the last one wins.
+            let mut env_names: Vec<(&str, u32)> = Vec::new();
+            for e in c.get("env").map(N::seq).unwrap_or(&[]) {
+                let Some(n) = e.get("name") else { continue };
+                let Some(s) = n.str() else { continue };
+                if let Some((_, l)) = env_names.iter().find(|(x, _)| *x == s) {
+                    bad(
+                        sink,
+                        n,
+                        &format!("environment variable `{s}` is set twice in this container (first at line {l}): only the last value takes effect (the API server warns that it hides the earlier one)"),
+                        "remove one of the two".into(),
+                    );
+                    if let Some(last) = sink.out.last_mut() {
+                        last.severity = crate::finding::Severity::Warning;
+                    }
+                } else {
+                    env_names.push((s, n.line));
+                }
+            }
         }
     }
 }

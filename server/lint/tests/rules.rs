@@ -1444,6 +1444,25 @@ fn kubernetes_config_refs_and_pod_security() {
     );
     assert!(!g.iter().any(|c| c == "PV125"), "{g:?}");
 
+    // A repeated environment variable: a PV104 warning.
+    let env = |second: &str| {
+        DEPLOY.replacen(
+            "          image: nginx:1.27\n",
+            &format!("          image: nginx:1.27\n          env:\n            - name: MODE\n              value: a\n            - name: {second}\n              value: b\n"),
+            1,
+        )
+    };
+    kcase("PV104", &env("MODE"), &env("LEVEL"));
+    let f = lint(
+        &[Input {
+            path: "k/app.yaml".into(),
+            content: env("MODE"),
+        }],
+        None,
+    );
+    let x = f.iter().find(|f| f.code == "PV104").expect("PV104");
+    assert_eq!(x.severity.as_str(), "warning", "{x:?}");
+
     // PV126: explicit root, privilege escalation.
     let ctx = |pod: &str, container: &str| {
         DEPLOY
