@@ -95,6 +95,13 @@ pub static RULES: &[Rule] = &[
         None
     ),
     r!(
+        "PV006",
+        "provider-version-unchecked",
+        Warning,
+        "The provider version constraint excludes the release provisio's schemas describe, so `init` installs one whose arguments may differ",
+        Some(TOFU_PROVIDERS)
+    ),
+    r!(
         "PV010",
         "unknown-argument",
         Error,

@@ -2289,3 +2289,48 @@ fn terraform_serial_enum_bools_and_lifecycle() {
         + 1;
     assert_eq!(x.line, line, "{x:?}");
 }
+
+/// PV006: a version constraint that excludes the provider release the schemas describe.
+#[test]
+fn terraform_provider_version_outside_schemas() {
+    let module = |source: &str, version: &str, resource: &str| {
+        format!("terraform {{\n  required_providers {{\n    proxmox = {{\n      source  = \"{source}\"\n      version = \"{version}\"\n    }}\n  }}\n}}\n\nresource \"{resource}\" \"w\" {{\n  name = \"w\"\n}}\n")
+    };
+    let tm = |v: &str| module("Telmate/proxmox", v, "proxmox_vm_qemu");
+    let bpg = |v: &str| module("bpg/proxmox", v, "proxmox_virtual_environment_vm");
+    for (bad, good) in [
+        ("2.9.14", "3.0.2-rc09"),
+        ("~> 2.9", "~> 3.0"),
+        (">= 2.9, < 3.0", ">= 3.0.1-rc1"),
+    ] {
+        case("PV006", &tm(bad), &tm(good));
+    }
+    for (bad, good) in [
+        ("~> 0.50.0", "~> 0.50"),
+        ("0.66.1", "~> 0.111"),
+        ("< 0.100", ">= 0.100, != 0.110.0"),
+    ] {
+        case("PV006", &bpg(bad), &bpg(good));
+    }
+    let f = lint(
+        &[Input {
+            path: "m/main.tf".into(),
+            content: tm("2.9.14"),
+        }],
+        None,
+    );
+    let x = f.iter().find(|f| f.code == "PV006").expect("PV006");
+    assert_eq!((x.line, x.severity.as_str()), (5, "warning"), "{x:?}");
+    assert!(
+        x.fix
+            .as_deref()
+            .is_some_and(|s| s.contains("\"3.0.2-rc09\"")),
+        "{x:?}"
+    );
+    // Other providers are not judged.
+    let g = codes(
+        "m/main.tf",
+        &module("hashicorp/random", "2.0.0", "random_id"),
+    );
+    assert!(!g.iter().any(|c| c == "PV006"), "{g:?}");
+}

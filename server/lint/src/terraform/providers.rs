@@ -275,6 +275,13 @@ fn requirement(
     let Expression::Object(o) = &a.value else {
         return;
     };
+    let source = object_entries(o)
+        .into_iter()
+        .find(|(k, _, _)| k == "source")
+        .and_then(|(_, _, v)| match literal(v) {
+            Lit::Str(s) => schema::provider_by_source(&s),
+            _ => None,
+        });
     for (key, _, v) in object_entries(o) {
         let Lit::Str(s) = literal(v) else {
             continue;
@@ -285,7 +292,16 @@ fn requirement(
         };
         match key.as_str() {
             "version" => {
-                check_constraint(sink, span, &format!("provider `{name}`'s `version`"), &s)
+                check_constraint(sink, span, &format!("provider `{name}`'s `version`"), &s);
+                let Some(p) = source else { continue };
+                if constraint(&s).is_ok() && allows(&s, &p.version) == Some(false) {
+                    sink.push(
+                        "PV006",
+                        span,
+                        format!("the constraint \"{s}\" excludes {} {}, the release provisio's schemas describe: `init` installs another release, whose arguments may differ from what was checked here", p.source, p.version),
+                        Some(format!("allow {} (e.g. `version = \"{}\"`), or check the arguments against the pinned release's docs", p.version, suggest(&p.version))),
+                    );
+                }
             }
             "source" => {
                 if schema::provider_by_source(&s).is_some() {
@@ -317,6 +333,80 @@ fn requirement(
             }
             _ => {}
         }
+    }
+}
+
+/// The numeric part of a version (`v1.2.3-rc1` → [1, 2, 3]; missing parts are 0).
+fn numbers(v: &str) -> Option<[u64; 3]> {
+    let v = v.trim().strip_prefix('v').unwrap_or(v.trim());
+    let end = v
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(v.len());
+    let mut out = [0u64; 3];
+    for (i, part) in v[..end]
+        .split('.')
+        .filter(|p| !p.is_empty())
+        .take(3)
+        .enumerate()
+    {
+        out[i] = part.parse().ok()?;
+    }
+    Some(out)
+}
+
+/// Whether a (parsable) constraint admits `target`, comparing release numbers only (a
+/// prerelease counts as its release). None when a condition cannot be read.
+pub fn allows(constraint: &str, target: &str) -> Option<bool> {
+    let t = numbers(target)?;
+    for part in constraint.split(',') {
+        let p = part.trim();
+        if p.is_empty() {
+            continue;
+        }
+        let op = OPERATORS
+            .iter()
+            .find(|o| p.starts_with(*o))
+            .copied()
+            .unwrap_or("=");
+        let v = p.trim_start_matches(op).trim();
+        let n = numbers(v)?;
+        let ok = match op {
+            "~>" => {
+                let parts = v
+                    .trim_start_matches('v')
+                    .split(['-', '+'])
+                    .next()?
+                    .split('.')
+                    .count();
+                let upper = match parts {
+                    0 | 1 => [u64::MAX, 0, 0],
+                    2 => [n[0] + 1, 0, 0],
+                    _ => [n[0], n[1] + 1, 0],
+                };
+                t >= n && t < upper
+            }
+            ">=" => t >= n,
+            "<=" => t <= n,
+            ">" => t > n,
+            "<" => t < n,
+            "!=" => t != n,
+            _ => t == n,
+        };
+        if !ok {
+            return Some(false);
+        }
+    }
+    Some(true)
+}
+
+/// A constraint that admits `version`: `~> MAJOR.MINOR` for a release, the exact version for a
+/// prerelease (Terraform selects a prerelease only when it is named exactly).
+fn suggest(version: &str) -> String {
+    if version.contains('-') {
+        version.to_string()
+    } else {
+        let n: Vec<&str> = version.split('.').collect();
+        format!("~> {}.{}", n[0], n.get(1).unwrap_or(&"0"))
     }
 }
 
