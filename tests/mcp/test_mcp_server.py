@@ -140,6 +140,14 @@ def test_plan_mode_drafts_against_the_live_lab(bin_path, data_dir, fakelab):
             res = dump(await s.call_tool("lint_manifest", {"files": clash}))
             codes = [f["code"] for f in res["structuredContent"]["findings"]]
             assert "PV046" in codes, res["structuredContent"]
+            # terraform.tfvars gives the variables their values: an endpoint with /api2/json is
+            # wrong for bpg (PV005, reported where the variable is used).
+            tfvars = {"path": "terraform.tfvars",
+                      "content": 'proxmox_endpoint = "https://pve1.example.internal:8006/api2/json"\n'}
+            res = dump(await s.call_tool("lint_manifest", {"files": sc["files"] + [tfvars]}))
+            found = [f for f in res["structuredContent"]["findings"] if f["code"] == "PV005"]
+            assert found and found[0]["file"] == "providers.tf", res["structuredContent"]
+            assert res["structuredContent"]["clean"] is False
             # A plan error comes back as a tool result with isError naming the field.
             bad = dict(plan, items=[dict(plan["items"][0], cores=0)])
             res = dump(await s.call_tool("draft_manifest", {"plan": bad}))
