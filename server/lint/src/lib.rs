@@ -86,6 +86,13 @@ pub fn counts(files: usize, findings: &[Finding]) -> Counts {
     }
 }
 
+/// The directory part of a path (`""` for a bare file name): one Terraform module.
+fn dir_of(path: &str) -> String {
+    path.rsplit_once('/')
+        .map(|(d, _)| d.to_string())
+        .unwrap_or_default()
+}
+
 /// Lint files together: `.tf` files of one directory form a module; all Kubernetes files are
 /// one set (Services are matched against workloads across them). Sorted by file, line, column.
 pub fn lint(inputs: &[Input], facts: Option<&ClusterFacts>) -> Vec<Finding> {
@@ -98,22 +105,18 @@ pub fn lint(inputs: &[Input], facts: Option<&ClusterFacts>) -> Vec<Finding> {
     for i in inputs {
         match kind_of(&i.path, &i.content) {
             Kind::Terraform => {
-                let dir = i
-                    .path
-                    .rsplit_once('/')
-                    .map(|(d, _)| d.to_string())
-                    .unwrap_or_default();
-                modules.entry(dir).or_default().push((&i.path, &i.content));
+                modules
+                    .entry(dir_of(&i.path))
+                    .or_default()
+                    .push((&i.path, &i.content));
             }
             Kind::Kubernetes => yaml.push((&i.path, &i.content)),
             Kind::K3sInventory(s) => inventories.push((&i.path, &i.content, s)),
             Kind::TfVars if terraform::auto_loaded(&i.path) => {
-                let dir = i
-                    .path
-                    .rsplit_once('/')
-                    .map(|(d, _)| d.to_string())
-                    .unwrap_or_default();
-                tfvars.entry(dir).or_default().push((&i.path, &i.content));
+                tfvars
+                    .entry(dir_of(&i.path))
+                    .or_default()
+                    .push((&i.path, &i.content));
             }
             Kind::TfVars => out.extend(terraform::syntax_only(&i.path, &i.content)),
             Kind::Other => {
