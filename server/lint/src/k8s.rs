@@ -510,6 +510,77 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
         }
     }
 
+    // Ingress backends against the Services these manifests define (PV127).
+    let services: Vec<&Obj> = objs.iter().filter(|o| o.kind == "Service").collect();
+    for o in objs.iter().filter(|o| o.kind == "Ingress") {
+        let mut sink = Sink::new(o.file);
+        let mut backends: Vec<&N> = Vec::new();
+        backends.extend(o.doc.path(&["spec", "defaultBackend", "service"]));
+        for r in o.doc.path(&["spec", "rules"]).map(N::seq).unwrap_or(&[]) {
+            for p in r.path(&["http", "paths"]).map(N::seq).unwrap_or(&[]) {
+                backends.extend(p.path(&["backend", "service"]));
+            }
+        }
+        let ing = o.name();
+        for b in backends {
+            let Some(n) = b.get("name") else { continue };
+            let Some(svc) = n.str().filter(|s| !s.contains("{{")) else {
+                continue;
+            };
+            let same_ns: Vec<&&Obj> = services
+                .iter()
+                .filter(|s| s.namespace == o.namespace)
+                .collect();
+            match same_ns.iter().find(|s| s.name() == svc) {
+                Some(s) => {
+                    let ports = s.doc.path(&["spec", "ports"]).map(N::seq).unwrap_or(&[]);
+                    let listed: Vec<String> = ports
+                        .iter()
+                        .map(|p| {
+                            let num = p.get("port").and_then(N::str).unwrap_or("?");
+                            match p.get("name").and_then(N::str) {
+                                Some(nm) => format!("{nm} ({num})"),
+                                None => num.to_string(),
+                            }
+                        })
+                        .collect();
+                    if let Some(pn) = b.path(&["port", "name"]) {
+                        let want = pn.str().unwrap_or("");
+                        if !ports
+                            .iter()
+                            .any(|p| p.get("name").and_then(N::str) == Some(want))
+                        {
+                            sink.push("PV127", pn.span(), format!("Ingress `{ing}` routes to port `{want}` of Service `{svc}`, which has no port of that name (ports: {})", listed.join(", ")), Some("use one of the Service's port names, or its port number under `port.number`".into()));
+                        }
+                    }
+                    if let Some(pnum) = b.path(&["port", "number"]) {
+                        let want = pnum.str().unwrap_or("");
+                        if !ports
+                            .iter()
+                            .any(|p| p.get("port").and_then(N::str) == Some(want))
+                        {
+                            sink.push("PV127", pnum.span(), format!("Ingress `{ing}` routes to port {want} of Service `{svc}`, which does not expose it (ports: {}); an Ingress names the Service's `port`, not its targetPort", listed.join(", ")), Some("use one of the Service's ports".into()));
+                        }
+                    }
+                }
+                None => {
+                    if let Some(other) = services.iter().find(|s| s.name() == svc) {
+                        sink.push("PV127", n.span(), format!("Ingress `{ing}` (namespace {}) routes to Service `{svc}`, which these manifests define in namespace {}: an Ingress reaches only Services of its own namespace", o.namespace, other.namespace), Some(format!("put the Ingress in namespace {}, or the Service in {}", other.namespace, o.namespace)));
+                    } else if !same_ns.is_empty() {
+                        let names: Vec<String> =
+                            same_ns.iter().map(|s| s.name().to_string()).collect();
+                        let hint = did_you_mean(svc, names.iter());
+                        sink.push("PV127", n.span(), format!("Ingress `{ing}` routes to Service `{svc}`, which these manifests do not define (they define {} in namespace {})", names.join(", "), o.namespace), Some(match hint { Some(h) => format!("did you mean `{h}`?"), None => "define the Service, or fix the name".into() }));
+                        if let Some(last) = sink.out.last_mut() {
+                            last.severity = crate::finding::Severity::Warning;
+                        }
+                    }
+                }
+            }
+        }
+        out.extend(sink.out);
+    }
+
     // ConfigMaps are not for secrets: they are stored and shown in plain text.
     for o in objs.iter().filter(|o| o.kind == "ConfigMap") {
         let mut sink = Sink::new(o.file);

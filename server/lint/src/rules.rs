@@ -513,6 +513,13 @@ pub static RULES: &[Rule] = &[
         None
     ),
     r!(
+        "PV127",
+        "ingress-backend-missing",
+        Error,
+        "An Ingress routes to a Service port these manifests do not define (or to a Service of another namespace); a Service they do not define is a warning",
+        Some(K8S_SVC)
+    ),
+    r!(
         "PV126",
         "runs-as-root",
         Warning,

@@ -2334,3 +2334,54 @@ fn terraform_provider_version_outside_schemas() {
     );
     assert!(!g.iter().any(|c| c == "PV006"), "{g:?}");
 }
+
+/// PV127: Ingress backends against the Services these manifests define.
+#[test]
+fn kubernetes_ingress_backends() {
+    let ing = |backend: &str, ns: &str| {
+        format!("{DEPLOY}---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: web\n  namespace: {ns}\nspec:\n  rules:\n    - host: web.example.internal\n      http:\n        paths:\n          - path: /\n            pathType: Prefix\n            backend:\n              service:\n{backend}")
+    };
+    let by_number = |name: &str, port: u32| {
+        format!("                name: {name}\n                port:\n                  number: {port}\n")
+    };
+    let by_name = |name: &str, port: &str| {
+        format!(
+            "                name: {name}\n                port:\n                  name: {port}\n"
+        )
+    };
+    // The Service `web` (namespace default) exposes port 80 (unnamed), targetPort http.
+    kcase(
+        "PV127",
+        &ing(&by_number("web", 8080), "default"),
+        &ing(&by_number("web", 80), "default"),
+    );
+    kcase(
+        "PV127",
+        &ing(&by_name("web", "http"), "default"),
+        &ing(&by_number("web", 80), "default"),
+    );
+    kcase(
+        "PV127",
+        &ing(&by_number("web", 80), "apps"),
+        &ing(&by_number("web", 80), "default"),
+    );
+    kcase(
+        "PV127",
+        &ing(&by_number("wbe", 80), "default"),
+        &ing(&by_number("web", 80), "default"),
+    );
+    let f = lint(
+        &[Input {
+            path: "k/app.yaml".into(),
+            content: ing(&by_number("wbe", 80), "default"),
+        }],
+        None,
+    );
+    let x = f.iter().find(|f| f.code == "PV127").expect("PV127");
+    assert_eq!(x.severity.as_str(), "warning", "{x:?}");
+    assert_eq!(x.fix.as_deref(), Some("did you mean `web`?"), "{x:?}");
+    // No Service in the Ingress's namespace at all: not judged (it may exist in the cluster).
+    let alone = format!("apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: web\nspec:\n  defaultBackend:\n    service:\n      name: other\n      port:\n        number: 80\n");
+    let g = codes("k/app.yaml", &alone);
+    assert!(!g.iter().any(|c| c == "PV127"), "{g:?}");
+}
