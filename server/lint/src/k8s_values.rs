@@ -274,6 +274,15 @@ pub fn check(doc: &N, kind: &str, sink: &mut Sink) {
             one_of(sink, t, "spec.type", SERVICE_TYPES);
         }
     }
+    if kind == "CronJob" {
+        if let Some(sched) = doc.path(&["spec", "schedule"]) {
+            if let Some(v) = sched.str().filter(|s| !templated(s)) {
+                if let Err((why, fix)) = cron(v) {
+                    bad(sink, sched, &format!("CronJob schedule `{v}` {why}"), fix);
+                }
+            }
+        }
+    }
     if matches!(kind, "ConfigMap" | "Secret") {
         for field in ["data", "stringData", "binaryData"] {
             for (k, _) in doc.get(field).map(N::entries).unwrap_or(&[]) {
@@ -595,6 +604,81 @@ fn fixed_name(s: &str, letter_first: bool) -> String {
         f = format!("x-{f}");
     }
     format!("use `{f}`")
+}
+
+/// A CronJob schedule the API server accepts: five fields (minute, hour, day of month, month,
+/// day of week) or a macro (`@hourly`, ...). A time zone belongs in `spec.timeZone`.
+pub fn cron(v: &str) -> Result<(), (String, String)> {
+    let v = v.trim();
+    if v.starts_with("TZ=") || v.starts_with("CRON_TZ=") {
+        return Err((
+            "sets the time zone inside the schedule, which the API server refuses".into(),
+            "move it to `spec.timeZone` (e.g. timeZone: Europe/Berlin)".into(),
+        ));
+    }
+    if let Some(m) = v.strip_prefix('@') {
+        return match m {
+            "yearly" | "annually" | "monthly" | "weekly" | "daily" | "midnight" | "hourly" => {
+                Ok(())
+            }
+            _ => Err((
+                format!("uses the unknown macro `@{m}`"),
+                "use @hourly, @daily, @weekly, @monthly or @yearly, or five fields".into(),
+            )),
+        };
+    }
+    let fields: Vec<&str> = v.split_whitespace().collect();
+    if fields.len() != 5 {
+        let fix = if fields.len() == 6 {
+            "drop the seconds field: minute hour day-of-month month day-of-week (e.g. `*/5 * * * *`)"
+        } else {
+            "write five fields: minute hour day-of-month month day-of-week (e.g. `0 3 * * *`)"
+        };
+        return Err((format!("has {} fields, not 5", fields.len()), fix.into()));
+    }
+    const MONTHS: &[&str] = &[
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    const DAYS: &[&str] = &["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+    let spec: [(&str, u32, u32, &[&str]); 5] = [
+        ("minute", 0, 59, &[]),
+        ("hour", 0, 23, &[]),
+        ("day of month", 1, 31, &[]),
+        ("month", 1, 12, MONTHS),
+        ("day of week", 0, 7, DAYS),
+    ];
+    for (f, (what, lo, hi, names)) in fields.iter().zip(spec) {
+        for item in f.split(',') {
+            let (range, step) = match item.split_once('/') {
+                Some((r, st)) => (r, Some(st)),
+                None => (item, None),
+            };
+            if let Some(st) = step {
+                if st.parse::<u32>().map_or(true, |n| n == 0) {
+                    return Err((
+                        format!("has the step `/{st}` in its {what} field"),
+                        "a step is a positive number, like `*/15`".into(),
+                    ));
+                }
+            }
+            if range == "*" || range == "?" {
+                continue;
+            }
+            for part in range.split('-') {
+                let ok = match part.parse::<u32>() {
+                    Ok(n) => (lo..=hi).contains(&n),
+                    Err(_) => names.contains(&part.to_ascii_lowercase().as_str()),
+                };
+                if !ok {
+                    return Err((
+                        format!("has `{part}` in its {what} field, outside {lo}-{hi}"),
+                        "fields are: minute (0-59) hour (0-23) day-of-month (1-31) month (1-12) day-of-week (0-6)".into(),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 fn bad(sink: &mut Sink, at: &N, msg: &str, fix: String) {

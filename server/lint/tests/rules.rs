@@ -2385,3 +2385,27 @@ fn kubernetes_ingress_backends() {
     let g = codes("k/app.yaml", &alone);
     assert!(!g.iter().any(|c| c == "PV127"), "{g:?}");
 }
+
+/// PV104: CronJob schedules the API server refuses.
+#[test]
+fn kubernetes_cron_schedules() {
+    let cj = |sched: &str| {
+        format!("apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: backup\nspec:\n  schedule: \"{sched}\"\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          restartPolicy: OnFailure\n          containers:\n            - name: backup\n              image: busybox:1.36\n              command: [\"true\"]\n")
+    };
+    for (bad, good) in [
+        ("*/5 * * *", "*/5 * * * *"),
+        ("0 */5 * * * *", "0 */5 * * *"),
+        ("0 24 * * *", "0 23 * * *"),
+        ("60 3 * * *", "59 3 * * *"),
+        ("0 3 * 13 *", "0 3 * DEC *"),
+        ("0 3 * * 8", "0 3 * * 1-5"),
+        ("*/0 * * * *", "*/15 * * * *"),
+        ("TZ=Europe/Berlin 0 3 * * *", "0 3 1,15 * *"),
+        ("@every 5m", "@daily"),
+    ] {
+        let b = codes("k/cron.yaml", &cj(bad));
+        assert!(b.iter().any(|c| c == "PV104"), "{bad}: {b:?}");
+        let g = codes("k/cron.yaml", &cj(good));
+        assert!(!g.iter().any(|c| c == "PV104"), "{good}: {g:?}");
+    }
+}
