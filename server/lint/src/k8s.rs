@@ -581,6 +581,81 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
         out.extend(sink.out);
     }
 
+    // HorizontalPodAutoscalers: the workload they scale and, for utilization targets, that
+    // workload's requests (PV128).
+    for o in objs.iter().filter(|o| o.kind == "HorizontalPodAutoscaler") {
+        let mut sink = Sink::new(o.file);
+        let hpa = o.name();
+        let Some(t) = o.doc.path(&["spec", "scaleTargetRef"]) else {
+            continue;
+        };
+        let (Some(tk), Some(tn)) = (
+            t.get("kind").and_then(N::str),
+            t.get("name").and_then(N::str).filter(|s| !s.contains("{{")),
+        ) else {
+            continue;
+        };
+        let of_kind: Vec<&Obj> = objs.iter().filter(|w| w.kind == tk).collect();
+        let Some(w) = of_kind
+            .iter()
+            .find(|w| w.name() == tn && w.namespace == o.namespace)
+        else {
+            let at = t.get("name").unwrap_or(t);
+            if let Some(other) = of_kind.iter().find(|w| w.name() == tn) {
+                sink.push("PV128", at.span(), format!("HorizontalPodAutoscaler `{hpa}` (namespace {}) scales {tk} `{tn}`, which these manifests define in namespace {}: an HPA scales only workloads of its own namespace", o.namespace, other.namespace), Some(format!("put the HPA in namespace {}", other.namespace)));
+            } else {
+                let same: Vec<String> = of_kind
+                    .iter()
+                    .filter(|w| w.namespace == o.namespace)
+                    .map(|w| w.name().to_string())
+                    .collect();
+                if !same.is_empty() {
+                    let hint = did_you_mean(tn, same.iter());
+                    sink.push("PV128", at.span(), format!("HorizontalPodAutoscaler `{hpa}` scales {tk} `{tn}`, which these manifests do not define (they define {})", same.join(", ")), Some(match hint { Some(h) => format!("did you mean `{h}`?"), None => "fix the name".into() }));
+                    if let Some(last) = sink.out.last_mut() {
+                        last.severity = crate::finding::Severity::Warning;
+                    }
+                }
+            }
+            out.extend(sink.out);
+            continue;
+        };
+        // Resources whose utilization the HPA targets.
+        let mut wanted: Vec<(&str, &N)> = Vec::new();
+        if let Some(v1) = o.doc.path(&["spec", "targetCPUUtilizationPercentage"]) {
+            wanted.push(("cpu", v1));
+        }
+        for m in o.doc.path(&["spec", "metrics"]).map(N::seq).unwrap_or(&[]) {
+            let res = match m.get("type").and_then(N::str) {
+                Some("Resource") => m.get("resource"),
+                Some("ContainerResource") => m.get("containerResource"),
+                _ => continue,
+            };
+            let Some(res) = res else { continue };
+            if res.path(&["target", "type"]).and_then(N::str) == Some("Utilization") {
+                if let Some(n) = res.get("name").and_then(N::str) {
+                    wanted.push((n, res.get("name").unwrap_or(res)));
+                }
+            }
+        }
+        let spec = pod_spec_path(&w.kind).and_then(|p| w.doc.path(p));
+        for (res, at) in wanted {
+            for c in spec
+                .and_then(|s| s.get("containers"))
+                .map(N::seq)
+                .unwrap_or(&[])
+            {
+                if c.path(&["resources", "requests", res]).is_none()
+                    && c.path(&["resources", "limits", res]).is_none()
+                {
+                    let cname = c.get("name").and_then(N::str).unwrap_or("?");
+                    sink.push("PV128", at.span(), format!("HorizontalPodAutoscaler `{hpa}` scales on {res} utilization, but container `{cname}` of {tk} `{tn}` requests no {res}: utilization is usage divided by the request, so the HPA cannot compute it and does not scale"), Some(format!("set resources.requests.{res} on every container of `{tn}`, or scale on an AverageValue target")));
+                }
+            }
+        }
+        out.extend(sink.out);
+    }
+
     // ConfigMaps are not for secrets: they are stored and shown in plain text.
     for o in objs.iter().filter(|o| o.kind == "ConfigMap") {
         let mut sink = Sink::new(o.file);

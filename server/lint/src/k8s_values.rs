@@ -274,6 +274,24 @@ pub fn check(doc: &N, kind: &str, sink: &mut Sink) {
             one_of(sink, t, "spec.type", SERVICE_TYPES);
         }
     }
+    if kind == "HorizontalPodAutoscaler" {
+        let num = |k: &str| {
+            doc.path(&["spec", k])
+                .and_then(|n| n.str().and_then(|s| s.parse::<i64>().ok()).map(|v| (n, v)))
+        };
+        if let (Some((lo_n, lo)), Some((_, hi))) = (num("minReplicas"), num("maxReplicas")) {
+            if lo > hi {
+                bad(
+                    sink,
+                    lo_n,
+                    &format!(
+                        "minReplicas {lo} is above maxReplicas {hi}; the API server refuses it"
+                    ),
+                    format!("set minReplicas to at most {hi}, or raise maxReplicas"),
+                );
+            }
+        }
+    }
     if kind == "CronJob" {
         if let Some(sched) = doc.path(&["spec", "schedule"]) {
             if let Some(v) = sched.str().filter(|s| !templated(s)) {

@@ -520,6 +520,13 @@ pub static RULES: &[Rule] = &[
         Some(K8S_SVC)
     ),
     r!(
+        "PV128",
+        "hpa-target",
+        Error,
+        "A HorizontalPodAutoscaler scales a workload of another namespace, or on the utilization of a resource its containers do not request; a workload these manifests do not define is a warning",
+        None
+    ),
+    r!(
         "PV126",
         "runs-as-root",
         Warning,

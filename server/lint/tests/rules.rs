@@ -2409,3 +2409,50 @@ fn kubernetes_cron_schedules() {
         assert!(!g.iter().any(|c| c == "PV104"), "{good}: {g:?}");
     }
 }
+
+/// PV128: HorizontalPodAutoscalers against the workloads they scale; PV104 min > max.
+#[test]
+fn kubernetes_hpa_targets() {
+    let hpa = |target: &str, metric: &str, ns: &str| {
+        format!("{DEPLOY}---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: web\n  namespace: {ns}\nspec:\n  scaleTargetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n    name: {target}\n  minReplicas: 2\n  maxReplicas: 5\n  metrics:\n    - type: Resource\n      resource:\n        name: {metric}\n        target:\n          type: Utilization\n          averageUtilization: 70\n")
+    };
+    // DEPLOY's container requests cpu and memory; drop the cpu request for the bad case.
+    let no_cpu = |t: String| t.replacen("              cpu: 50m\n", "", 1);
+    kcase(
+        "PV128",
+        &no_cpu(hpa("web", "cpu", "default")),
+        &hpa("web", "cpu", "default"),
+    );
+    kcase(
+        "PV128",
+        &hpa("web", "cpu", "apps"),
+        &hpa("web", "cpu", "default"),
+    );
+    kcase(
+        "PV128",
+        &hpa("wbe", "cpu", "default"),
+        &hpa("web", "memory", "default"),
+    );
+    let f = lint(
+        &[Input {
+            path: "k/app.yaml".into(),
+            content: hpa("wbe", "cpu", "default"),
+        }],
+        None,
+    );
+    let x = f.iter().find(|f| f.code == "PV128").expect("PV128");
+    assert_eq!(x.severity.as_str(), "warning", "{x:?}");
+    // An AverageValue target needs no request.
+    let avg = no_cpu(hpa("web", "cpu", "default")).replace(
+        "type: Utilization\n          averageUtilization: 70",
+        "type: AverageValue\n          averageValue: 200m",
+    );
+    let g = codes("k/app.yaml", &avg);
+    assert!(!g.iter().any(|c| c == "PV128"), "{g:?}");
+    // minReplicas above maxReplicas.
+    kcase(
+        "PV104",
+        &hpa("web", "cpu", "default").replace("minReplicas: 2", "minReplicas: 6"),
+        &hpa("web", "cpu", "default"),
+    );
+}

@@ -174,7 +174,7 @@ fn kubernetes_doc_examples_raise_no_value_errors() {
     let errors = errors_of(
         &blocks,
         "example.yaml",
-        &["PV003", "PV103", "PV104", "PV124", "PV127"],
+        &["PV003", "PV103", "PV104", "PV124", "PV127", "PV128"],
     );
     assert_eq!(errors.len(), 2, "{}", errors.join("\n"));
     assert!(
