@@ -2309,6 +2309,9 @@ fn terraform_provider_version_outside_schemas() {
         ("~> 0.50.0", "~> 0.50"),
         ("0.66.1", "~> 0.111"),
         ("< 0.100", ">= 0.100, != 0.110.0"),
+        // A pin inside the schemas' MAJOR.MINOR series passes.
+        ("0.110.2", "0.111.0-rc1"),
+        ("~> 0.112.0", "0.111.4"),
     ] {
         case("PV006", &bpg(bad), &bpg(good));
     }

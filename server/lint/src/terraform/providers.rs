@@ -294,7 +294,7 @@ fn requirement(
             "version" => {
                 check_constraint(sink, span, &format!("provider `{name}`'s `version`"), &s);
                 let Some(p) = source else { continue };
-                if constraint(&s).is_ok() && allows(&s, &p.version) == Some(false) {
+                if constraint(&s).is_ok() && !admits_series(&s, &p.version) {
                     sink.push(
                         "PV006",
                         span,
@@ -397,6 +397,15 @@ pub fn allows(constraint: &str, target: &str) -> Option<bool> {
         }
     }
     Some(true)
+}
+
+/// Whether a constraint admits some release of `version`'s MAJOR.MINOR series (`0.111.0-rc1`
+/// and `0.111.3` share 0.111.1's schema closely enough; `0.66.1` or `2.9.14` do not).
+fn admits_series(constraint: &str, version: &str) -> bool {
+    let Some([major, minor, _]) = numbers(version) else {
+        return true;
+    };
+    (0..100).any(|patch| allows(constraint, &format!("{major}.{minor}.{patch}")).unwrap_or(true))
 }
 
 /// A constraint that admits `version`: `~> MAJOR.MINOR` for a release, the exact version for a
