@@ -250,6 +250,9 @@ fn labels_of(n: Option<&N>) -> BTreeMap<String, String> {
 
 struct Template {
     namespace: String,
+    /// Pods the workload runs: `spec.replicas` (default 1) for Deployments, StatefulSets and
+    /// ReplicaSets, 1 for a Pod; unknown for the others.
+    replicas: Option<u32>,
     labels: BTreeMap<String, String>,
     port_names: BTreeSet<String>,
     port_numbers: BTreeSet<u32>,
@@ -810,12 +813,81 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
                     }
                 }
             }
+            let replicas = match o.kind.as_str() {
+                "Deployment" | "StatefulSet" | "ReplicaSet" => {
+                    match o.doc.path(&["spec", "replicas"]) {
+                        None => Some(1),
+                        Some(r) => r.str().and_then(|s| s.parse().ok()),
+                    }
+                }
+                "Pod" => Some(1),
+                _ => None,
+            };
             templates.push(Template {
                 namespace: o.namespace.clone(),
+                replicas,
                 labels: tlabels,
                 port_names: ports,
                 port_numbers: numbers,
             });
+        }
+        out.extend(sink.out);
+    }
+
+    // PodDisruptionBudgets (PV129): a budget that selects none of these pods, or one that
+    // allows no voluntary eviction, so `kubectl drain` (node maintenance, k3s upgrades) blocks.
+    for o in objs.iter().filter(|o| o.kind == "PodDisruptionBudget") {
+        let mut sink = Sink::new(o.file);
+        let pdb = o.name();
+        let Some(ml) = o.doc.path(&["spec", "selector", "matchLabels"]) else {
+            continue;
+        };
+        let sel = labels_of(Some(ml));
+        if sel.is_empty()
+            || o.doc
+                .path(&["spec", "selector", "matchExpressions"])
+                .is_some()
+        {
+            continue;
+        }
+        let in_ns: Vec<&Template> = templates
+            .iter()
+            .filter(|t| t.namespace == o.namespace)
+            .collect();
+        let matched: Vec<&&Template> = in_ns
+            .iter()
+            .filter(|t| sel.iter().all(|(k, v)| t.labels.get(k) == Some(v)))
+            .collect();
+        if matched.is_empty() {
+            if !in_ns.is_empty() {
+                let sel_s: Vec<String> = sel.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                sink.push("PV129", ml.span(), format!("PodDisruptionBudget `{pdb}` selector {} matches no pod template in namespace {} in these manifests: it protects nothing", sel_s.join(","), o.namespace), Some("use the labels of the pods it should protect".into()));
+            }
+            out.extend(sink.out);
+            continue;
+        }
+        let total: Option<u32> = matched.iter().map(|t| t.replicas).sum();
+        let zero_evictions = |why: String, at: &N, sink: &mut Sink| {
+            sink.push("PV129", at.span(), format!("PodDisruptionBudget `{pdb}` {why}: no pod may be evicted, so `kubectl drain` blocks on their nodes (node maintenance, k3s upgrades)"), Some("allow at least one disruption: minAvailable below the replica count, or maxUnavailable: 1".into()));
+        };
+        if let Some(ma) = o.doc.path(&["spec", "minAvailable"]) {
+            let v = ma.str().unwrap_or("");
+            if v == "100%" {
+                zero_evictions("requires minAvailable 100%".into(), ma, &mut sink);
+            } else if let (Ok(n), Some(t)) = (v.parse::<u32>(), total) {
+                if n >= t && t > 0 {
+                    zero_evictions(
+                        format!("requires minAvailable {n} of the {t} pod(s) it selects"),
+                        ma,
+                        &mut sink,
+                    );
+                }
+            }
+        }
+        if let Some(mu) = o.doc.path(&["spec", "maxUnavailable"]) {
+            if matches!(mu.str(), Some("0" | "0%")) {
+                zero_evictions("sets maxUnavailable 0".into(), mu, &mut sink);
+            }
         }
         out.extend(sink.out);
     }

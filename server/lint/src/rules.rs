@@ -527,6 +527,13 @@ pub static RULES: &[Rule] = &[
         None
     ),
     r!(
+        "PV129",
+        "pdb-blocks-drain",
+        Warning,
+        "A PodDisruptionBudget that selects none of these pods, or allows no voluntary eviction (minAvailable at the replica count or 100%, maxUnavailable 0), so kubectl drain blocks",
+        None
+    ),
+    r!(
         "PV126",
         "runs-as-root",
         Warning,

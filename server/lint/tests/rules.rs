@@ -2459,3 +2459,50 @@ fn kubernetes_hpa_targets() {
         &hpa("web", "cpu", "default"),
     );
 }
+
+/// PV129: PodDisruptionBudgets that protect nothing or block every eviction.
+#[test]
+fn kubernetes_disruption_budgets() {
+    // DEPLOY runs 2 replicas labelled app=web.
+    let pdb = |spec: &str, app: &str| {
+        format!("{DEPLOY}---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: web\nspec:\n{spec}  selector:\n    matchLabels:\n      app: {app}\n")
+    };
+    kcase(
+        "PV129",
+        &pdb("  minAvailable: 2\n", "web"),
+        &pdb("  minAvailable: 1\n", "web"),
+    );
+    kcase(
+        "PV129",
+        &pdb("  minAvailable: 100%\n", "web"),
+        &pdb("  minAvailable: 50%\n", "web"),
+    );
+    kcase(
+        "PV129",
+        &pdb("  maxUnavailable: 0\n", "web"),
+        &pdb("  maxUnavailable: 1\n", "web"),
+    );
+    kcase(
+        "PV129",
+        &pdb("  minAvailable: 1\n", "wbe"),
+        &pdb("  minAvailable: 1\n", "web"),
+    );
+    // Three replicas leave room for minAvailable 2.
+    let g = codes(
+        "k/app.yaml",
+        &pdb("  minAvailable: 2\n", "web").replacen("replicas: 2", "replicas: 3", 1),
+    );
+    assert!(!g.iter().any(|c| c == "PV129"), "{g:?}");
+    let f = lint(
+        &[Input {
+            path: "k/app.yaml".into(),
+            content: pdb("  minAvailable: 2\n", "web"),
+        }],
+        None,
+    );
+    let x = f.iter().find(|f| f.code == "PV129").expect("PV129");
+    assert!(
+        x.message.contains("minAvailable 2 of the 2 pod(s)"),
+        "{x:?}"
+    );
+}
