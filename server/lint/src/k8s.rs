@@ -834,6 +834,57 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
         out.extend(sink.out);
     }
 
+    // Several replicas of a Deployment or ReplicaSet on one ReadWriteOnce claim (PV105).
+    for o in objs
+        .iter()
+        .filter(|o| matches!(o.kind.as_str(), "Deployment" | "ReplicaSet"))
+    {
+        let replicas: u32 = match o.doc.path(&["spec", "replicas"]) {
+            None => 1,
+            Some(r) => r.str().and_then(|s| s.parse().ok()).unwrap_or(1),
+        };
+        if replicas < 2 {
+            continue;
+        }
+        let mut sink = Sink::new(o.file);
+        let name = o.name();
+        for v in o
+            .doc
+            .path(&["spec", "template", "spec", "volumes"])
+            .map(N::seq)
+            .unwrap_or(&[])
+        {
+            let Some(cn) = v.path(&["persistentVolumeClaim", "claimName"]) else {
+                continue;
+            };
+            let Some(claim) = cn.str() else { continue };
+            let Some(pvc) = objs.iter().find(|p| {
+                p.kind == "PersistentVolumeClaim" && p.name() == claim && p.namespace == o.namespace
+            }) else {
+                continue;
+            };
+            let modes: Vec<&str> = pvc
+                .doc
+                .path(&["spec", "accessModes"])
+                .map(N::seq)
+                .unwrap_or(&[])
+                .iter()
+                .filter_map(N::str)
+                .collect();
+            let single = |m: &&str| matches!(*m, "ReadWriteOnce" | "ReadWriteOncePod");
+            if modes.is_empty() || !modes.iter().all(single) {
+                continue;
+            }
+            let why = if modes.contains(&"ReadWriteOncePod") {
+                "ReadWriteOncePod: only one pod can use it, so the other replicas never start"
+            } else {
+                "ReadWriteOnce: only pods on one node can mount it, so replicas scheduled on other nodes hang in ContainerCreating (Multi-Attach error)"
+            };
+            sink.push("PV105", cn.span(), format!("{} `{name}` runs {replicas} replicas on PersistentVolumeClaim `{claim}`, which is {why}", o.kind), Some("use a StatefulSet with volumeClaimTemplates (a volume per replica), a ReadWriteMany volume, or replicas: 1".into()));
+        }
+        out.extend(sink.out);
+    }
+
     // PodDisruptionBudgets (PV129): a budget that selects none of these pods, or one that
     // allows no voluntary eviction, so `kubectl drain` (node maintenance, k3s upgrades) blocks.
     for o in objs.iter().filter(|o| o.kind == "PodDisruptionBudget") {

@@ -401,6 +401,13 @@ pub static RULES: &[Rule] = &[
         None
     ),
     r!(
+        "PV105",
+        "rwo-volume-shared",
+        Warning,
+        "Several replicas of a Deployment share a ReadWriteOnce (or ReadWriteOncePod) claim: replicas on other nodes cannot mount it",
+        None
+    ),
+    r!(
         "PV110",
         "image-latest-tag",
         Warning,

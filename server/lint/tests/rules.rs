@@ -2506,3 +2506,38 @@ fn kubernetes_disruption_budgets() {
         "{x:?}"
     );
 }
+
+/// PV105: several Deployment replicas on one ReadWriteOnce claim.
+#[test]
+fn kubernetes_rwo_claim_shared_by_replicas() {
+    let with_pvc = |replicas: u32, mode: &str| {
+        let deploy = DEPLOY
+            .replacen("replicas: 2", &format!("replicas: {replicas}"), 1)
+            .replacen(
+                "      containers:\n",
+                "      volumes:\n        - name: data\n          persistentVolumeClaim:\n            claimName: web-data\n      containers:\n",
+                1,
+            );
+        format!("{deploy}---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: web-data\nspec:\n  accessModes: [\"{mode}\"]\n  resources:\n    requests:\n      storage: 1Gi\n")
+    };
+    kcase(
+        "PV105",
+        &with_pvc(2, "ReadWriteOnce"),
+        &with_pvc(1, "ReadWriteOnce"),
+    );
+    kcase(
+        "PV105",
+        &with_pvc(3, "ReadWriteOncePod"),
+        &with_pvc(3, "ReadWriteMany"),
+    );
+    let f = lint(
+        &[Input {
+            path: "k/app.yaml".into(),
+            content: with_pvc(2, "ReadWriteOnce"),
+        }],
+        None,
+    );
+    let x = f.iter().find(|f| f.code == "PV105").expect("PV105");
+    assert_eq!(x.severity.as_str(), "warning", "{x:?}");
+    assert!(x.message.contains("Multi-Attach"), "{x:?}");
+}
