@@ -83,6 +83,50 @@ fn enumerations_match_the_pve_api_schema() {
             .expect("a description");
         assert!(d.contains(&format!("n is 0 to {max})")), "{bus}: {d}");
     }
+    assert_eq!(
+        ours(values::EFI_TYPE),
+        set(&params["efidisk0"]["format"]["efitype"]["enum"])
+    );
+    assert_eq!(
+        ours(values::TPM_VERSION),
+        set(&params["tpmstate0"]["format"]["version"]["enum"])
+    );
+    assert_eq!(ours(values::ARCH), set(&params["arch"]["enum"]));
+    assert_eq!(params["vga"]["format"]["memory"]["minimum"], 4);
+    assert_eq!(params["vga"]["format"]["memory"]["maximum"], 512);
+    // The machine-type reader follows the schema's pattern; its alternatives, spelt out:
+    let pattern = params["machine"]["format"]["type"]["pattern"]
+        .as_str()
+        .expect("a machine type pattern");
+    assert_eq!(
+        pattern,
+        r"(pc|pc(-i440fx)?-\d+(\.\d+)+(\+pve\d+)?(\.pxe)?|q35|pc-q35-\d+(\.\d+)+(\+pve\d+)?(\.pxe)?|virt(?:-\d+(\.\d+)+)?(\+pve\d+)?)"
+    );
+    for ok in [
+        "pc",
+        "q35",
+        "virt",
+        "pc-9.2",
+        "pc-i440fx-9.2+pve1",
+        "pc-q35-8.1",
+        "pc-q35-9.2+pve1.pxe",
+        "virt-9.2+pve1",
+        "virt+pve1",
+        "q35,viommu=intel",
+    ] {
+        assert!(values::machine(ok), "{ok}");
+    }
+    for bad in [
+        "i440fx",
+        "Q35",
+        "pc-q35",
+        "pc-q35-9",
+        "q35-9.2",
+        "virt-9.2.pxe",
+        "pc-i440fx",
+    ] {
+        assert!(!values::machine(bad), "{bad}");
+    }
     assert_eq!(params["vmid"]["minimum"], 100);
     assert_eq!(params["vmid"]["maximum"], 999_999_999);
     assert_eq!(params["name"]["format"], "dns-name");

@@ -2541,3 +2541,42 @@ fn kubernetes_rwo_claim_shared_by_replicas() {
     assert_eq!(x.severity.as_str(), "warning", "{x:?}");
     assert!(x.message.contains("Multi-Attach"), "{x:?}");
 }
+
+/// PV017: machine types, EFI disk types, TPM versions, CPU architectures, VGA memory.
+#[test]
+fn terraform_machine_efi_tpm_values() {
+    case(
+        "PV017",
+        &vm("  machine = \"i440fx\"\n"),
+        &vm("  machine = \"pc\"\n"),
+    );
+    case(
+        "PV017",
+        &vm("  machine = \"pc-q35\"\n"),
+        &vm("  machine = \"pc-q35-9.2+pve1\"\n"),
+    );
+    case(
+        "PV017",
+        &vm("  efi_disk {\n    datastore_id = \"local-lvm\"\n    type = \"4M\"\n  }\n"),
+        &vm("  efi_disk {\n    datastore_id = \"local-lvm\"\n    type = \"4m\"\n  }\n"),
+    );
+    case(
+        "PV017",
+        &vm("  tpm_state {\n    datastore_id = \"local-lvm\"\n    version = \"v2\"\n  }\n"),
+        &vm("  tpm_state {\n    datastore_id = \"local-lvm\"\n    version = \"v2.0\"\n  }\n"),
+    );
+    case(
+        "PV017",
+        &vm("  cpu {\n    architecture = \"amd64\"\n  }\n"),
+        &vm("  cpu {\n    architecture = \"x86_64\"\n  }\n"),
+    );
+    case(
+        "PV017",
+        &vm("  vga {\n    memory = 1024\n  }\n"),
+        &vm("  vga {\n    memory = 64\n  }\n"),
+    );
+    let tm = |m: &str| {
+        format!("resource \"proxmox_vm_qemu\" \"w\" {{\n  target_node = \"pve1\"\n  machine     = \"{m}\"\n}}\n")
+    };
+    case("PV017", &tm("q35-9.2"), &tm("q35"));
+}

@@ -211,13 +211,65 @@ enum Check {
     Mac,
     /// A serial port: `socket` or a host device path (`/dev/ttyS0`).
     Serial,
+    /// A QEMU machine type PVE accepts (`q35`, `pc`, versioned `pc-q35-9.2+pve1`, `virt`).
+    Machine,
 }
 
 /// Enumerations of fields PVE takes as strings.
 pub const HUGEPAGES: &[&str] = &["2", "1024", "any"];
+pub const EFI_TYPE: &[&str] = &["2m", "4m"];
+pub const TPM_VERSION: &[&str] = &["v1.2", "v2.0"];
+pub const ARCH: &[&str] = &["x86_64", "aarch64"];
+
+/// PVE's machine type pattern: `pc`, `q35`, `pc[-i440fx]-X.Y[+pveN][.pxe]`,
+/// `pc-q35-X.Y[+pveN][.pxe]`, `virt[-X.Y][+pveN]`; options may follow a comma
+/// (`q35,viommu=intel`).
+pub fn machine(s: &str) -> bool {
+    let t = s.split(',').next().unwrap_or(s);
+    let t = t.strip_prefix("type=").unwrap_or(t);
+    let version = |v: &str| {
+        let v = v.strip_suffix(".pxe").unwrap_or(v);
+        let (nums, pve) = match v.split_once("+pve") {
+            Some((n, p)) => (n, Some(p)),
+            None => (v, None),
+        };
+        let parts: Vec<&str> = nums.split('.').collect();
+        parts.len() >= 2
+            && parts
+                .iter()
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+            && pve.is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    };
+    match t {
+        "pc" | "q35" | "virt" => true,
+        _ => {
+            if let Some(v) = t.strip_prefix("pc-i440fx-") {
+                version(v)
+            } else if let Some(v) = t.strip_prefix("pc-q35-") {
+                version(v)
+            } else if let Some(v) = t.strip_prefix("virt-") {
+                version(v) && !v.ends_with(".pxe")
+            } else if let Some(v) = t.strip_prefix("pc-") {
+                version(v)
+            } else if let Some(v) = t.strip_prefix("virt+pve") {
+                !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit())
+            } else {
+                false
+            }
+        }
+    }
+}
 
 /// `path` walks blocks (`*` = any block) down to the attribute.
 const BPG: &[(&[&str], Check)] = &[
+    (&["machine"], Check::Machine),
+    (&["efi_disk", "type"], Check::Enum(EFI_TYPE)),
+    (&["tpm_state", "version"], Check::Enum(TPM_VERSION)),
+    (&["cpu", "architecture"], Check::Enum(ARCH)),
+    (
+        &["vga", "memory"],
+        Check::Range(4, 512, "VGA memory in MiB"),
+    ),
     (&["serial_device", "device"], Check::Serial),
     (&["name"], Check::DnsName),
     (&["vm_id"], Check::VmId),
@@ -263,6 +315,13 @@ const BPG: &[(&[&str], Check)] = &[
 ];
 
 const TELMATE: &[(&[&str], Check)] = &[
+    (&["machine"], Check::Machine),
+    (&["efidisk", "efitype"], Check::Enum(EFI_TYPE)),
+    (&["tpm_state", "version"], Check::Enum(TPM_VERSION)),
+    (
+        &["vga", "memory"],
+        Check::Range(4, 512, "VGA memory in MiB"),
+    ),
     (&["name"], Check::DnsName),
     (&["serial", "type"], Check::Serial),
     (&["vmid"], Check::VmId),
@@ -614,6 +673,23 @@ fn check_value(sink: &mut Sink, span: Span, what: &str, v: &str, check: Check) {
                     what,
                     v,
                     format!("is not a memory size the provider accepts: it is in MiB, at least {min}"),
+                    fix,
+                );
+            }
+        }
+        Check::Machine => {
+            if !machine(v) {
+                let fix = match v.to_ascii_lowercase().as_str() {
+                    "i440fx" | "i440" | "pc-i440fx" => "write `pc` (the i440fx machine is called `pc`)".to_string(),
+                    x if x.contains("q35") => "write `q35`, or a versioned type like `pc-q35-9.2+pve1`".to_string(),
+                    _ => "write `q35` or `pc` (or a versioned type like `pc-q35-9.2+pve1`)".to_string(),
+                };
+                bad(
+                    sink,
+                    span,
+                    what,
+                    v,
+                    "is not a QEMU machine type Proxmox VE accepts".into(),
                     fix,
                 );
             }
