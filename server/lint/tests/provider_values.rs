@@ -92,6 +92,11 @@ fn enumerations_match_the_pve_api_schema() {
         set(&params["tpmstate0"]["format"]["version"]["enum"])
     );
     assert_eq!(ours(values::ARCH), set(&params["arch"]["enum"]));
+    assert_eq!(
+        ours(values::AGENT_TYPE),
+        set(&params["agent"]["format"]["type"]["enum"])
+    );
+    assert_eq!(ours(values::KEYBOARD), set(&params["keyboard"]["enum"]));
     assert_eq!(params["vga"]["format"]["memory"]["minimum"], 4);
     assert_eq!(params["vga"]["format"]["memory"]["maximum"], 512);
     // The machine-type reader follows the schema's pattern; its alternatives, spelt out:

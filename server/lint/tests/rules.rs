@@ -2579,4 +2579,9 @@ fn terraform_machine_efi_tpm_values() {
         format!("resource \"proxmox_vm_qemu\" \"w\" {{\n  target_node = \"pve1\"\n  machine     = \"{m}\"\n}}\n")
     };
     case("PV017", &tm("q35-9.2"), &tm("q35"));
+    case(
+        "PV017",
+        &vm("  keyboard_layout = \"en\"\n"),
+        &vm("  keyboard_layout = \"en-us\"\n"),
+    );
 }

@@ -220,6 +220,11 @@ pub const HUGEPAGES: &[&str] = &["2", "1024", "any"];
 pub const EFI_TYPE: &[&str] = &["2m", "4m"];
 pub const TPM_VERSION: &[&str] = &["v1.2", "v2.0"];
 pub const ARCH: &[&str] = &["x86_64", "aarch64"];
+pub const AGENT_TYPE: &[&str] = &["virtio", "isa"];
+pub const KEYBOARD: &[&str] = &[
+    "de", "de-ch", "da", "en-gb", "en-us", "es", "fi", "fr", "fr-be", "fr-ca", "fr-ch", "hu", "is",
+    "it", "ja", "lt", "mk", "nl", "no", "pl", "pt", "pt-br", "sv", "sl", "tr",
+];
 
 /// PVE's machine type pattern: `pc`, `q35`, `pc[-i440fx]-X.Y[+pveN][.pxe]`,
 /// `pc-q35-X.Y[+pveN][.pxe]`, `virt[-X.Y][+pveN]`; options may follow a comma
@@ -263,6 +268,8 @@ pub fn machine(s: &str) -> bool {
 /// `path` walks blocks (`*` = any block) down to the attribute.
 const BPG: &[(&[&str], Check)] = &[
     (&["machine"], Check::Machine),
+    (&["agent", "type"], Check::Enum(AGENT_TYPE)),
+    (&["keyboard_layout"], Check::Enum(KEYBOARD)),
     (&["efi_disk", "type"], Check::Enum(EFI_TYPE)),
     (&["tpm_state", "version"], Check::Enum(TPM_VERSION)),
     (&["cpu", "architecture"], Check::Enum(ARCH)),
