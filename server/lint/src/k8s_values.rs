@@ -635,13 +635,49 @@ pub fn cron(v: &str) -> Result<(), (String, String)> {
         ));
     }
     if let Some(m) = v.strip_prefix('@') {
+        // `@every <duration>` is not in the docs' table, but the API server's cron parser
+        // (robfig/cron's standard parser) takes it.
+        let go_duration = |d: &str| {
+            let units = ["ns", "us", "µs", "ms", "s", "m", "h"];
+            let mut rest = d.trim();
+            let mut any = false;
+            while !rest.is_empty() {
+                let n = rest
+                    .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+                    .unwrap_or(rest.len());
+                if n == 0 {
+                    return false;
+                }
+                rest = &rest[n..];
+                let Some(u) = units
+                    .iter()
+                    .filter(|u| rest.starts_with(**u))
+                    .max_by_key(|u| u.len())
+                else {
+                    return false;
+                };
+                rest = &rest[u.len()..];
+                any = true;
+            }
+            any
+        };
+        if let Some(d) = m.strip_prefix("every ") {
+            return match go_duration(d) {
+                true => Ok(()),
+                false => Err((
+                    format!("has `@every {d}`, which is not a duration"),
+                    "write a duration like `@every 5m` or `@every 1h30m`".into(),
+                )),
+            };
+        }
         return match m {
             "yearly" | "annually" | "monthly" | "weekly" | "daily" | "midnight" | "hourly" => {
                 Ok(())
             }
             _ => Err((
                 format!("uses the unknown macro `@{m}`"),
-                "use @hourly, @daily, @weekly, @monthly or @yearly, or five fields".into(),
+                "use @hourly, @daily, @weekly, @monthly, @yearly or `@every 5m`, or five fields"
+                    .into(),
             )),
         };
     }

@@ -2404,7 +2404,8 @@ fn kubernetes_cron_schedules() {
         ("0 3 * * 8", "0 3 * * 1-5"),
         ("*/0 * * * *", "*/15 * * * *"),
         ("TZ=Europe/Berlin 0 3 * * *", "0 3 1,15 * *"),
-        ("@every 5m", "@daily"),
+        ("@fortnightly", "@daily"),
+        ("@every 5 minutes", "@every 1h30m"),
     ] {
         let b = codes("k/cron.yaml", &cj(bad));
         assert!(b.iter().any(|c| c == "PV104"), "{bad}: {b:?}");
