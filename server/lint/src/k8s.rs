@@ -537,6 +537,10 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
             match same_ns.iter().find(|s| s.name() == svc) {
                 Some(s) => {
                     let ports = s.doc.path(&["spec", "ports"]).map(N::seq).unwrap_or(&[]);
+                    // A Service without ports (ExternalName) gives nothing to compare.
+                    if ports.is_empty() {
+                        continue;
+                    }
                     let listed: Vec<String> = ports
                         .iter()
                         .map(|p| {

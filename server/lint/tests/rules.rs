@@ -2257,6 +2257,17 @@ fn terraform_serial_enum_bools_and_lifecycle() {
         &lc("    prevent_destroys = true\n"),
         &lc("    prevent_destroy = true\n"),
     );
+    // OpenTofu's `enabled` and `destroy` (1.11).
+    case(
+        "PV010",
+        &lc("    enable = var.on\n"),
+        &lc("    enabled = var.on\n    destroy = false\n"),
+    );
+    case(
+        "PV012",
+        &lc("    destroy = \"no\"\n"),
+        &lc("    destroy = false\n"),
+    );
     case(
         "PV012",
         &lc("    prevent_destroy = \"yes\"\n"),
@@ -2383,6 +2394,13 @@ fn kubernetes_ingress_backends() {
     let x = f.iter().find(|f| f.code == "PV127").expect("PV127");
     assert_eq!(x.severity.as_str(), "warning", "{x:?}");
     assert_eq!(x.fix.as_deref(), Some("did you mean `web`?"), "{x:?}");
+    // A Service without ports (ExternalName) gives nothing to compare.
+    let ext = format!(
+        "{}---\napiVersion: v1\nkind: Service\nmetadata:\n  name: ext\nspec:\n  type: ExternalName\n  externalName: web.example.org\n",
+        ing(&by_number("ext", 443), "default")
+    );
+    let g = codes("k/app.yaml", &ext);
+    assert!(!g.iter().any(|c| c == "PV127"), "{g:?}");
     // No Service in the Ingress's namespace at all: not judged (it may exist in the cluster).
     let alone = format!("apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: web\nspec:\n  defaultBackend:\n    service:\n      name: other\n      port:\n        number: 80\n");
     let g = codes("k/app.yaml", &alone);

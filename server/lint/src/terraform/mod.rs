@@ -716,11 +716,15 @@ fn lifecycle(
     path: &str,
     doc: &str,
 ) {
+    // `enabled` and `destroy` are OpenTofu's (1.11; `destroy = false` keeps the object when
+    // the resource leaves the configuration).
     const ARGS: &[&str] = &[
         "create_before_destroy",
         "prevent_destroy",
         "ignore_changes",
         "replace_triggered_by",
+        "enabled",
+        "destroy",
     ];
     const BLOCKS: &[&str] = &["precondition", "postcondition"];
     for s in b.body.iter() {
@@ -751,7 +755,12 @@ fn lifecycle(
             );
         }
     }
-    for k in ["create_before_destroy", "prevent_destroy"] {
+    for k in [
+        "create_before_destroy",
+        "prevent_destroy",
+        "enabled",
+        "destroy",
+    ] {
         if let Some(a) = b.body.get_attribute(k) {
             check_type(
                 f,
