@@ -1,7 +1,9 @@
 //! Retrieval evaluation on question files shaped like `dev-questions.jsonl`: each line has a
 //! `question` and `gold` passages (`path` relative to the corpus directory, exact `evidence`).
 //! A hit is a returned hit of the gold file whose text contains the evidence or whose line
-//! range covers it (a hit is a passage: see [`crate::passage`]). Reports Recall@1/5/10 and MRR@10.
+//! range covers it (a hit is a passage: see [`crate::passage`]). A gold may give `lines`
+//! (`[first, last]`, 1-based) instead of or beside `evidence`: then a hit's line range must cover
+//! them. Reports Recall@1/5/10 and MRR@10.
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -25,7 +27,12 @@ pub struct Gold {
     pub path: String,
     #[serde(default)]
     pub heading: String,
+    /// An exact substring of the gold file.
+    #[serde(default)]
     pub evidence: String,
+    /// The gold lines, 1-based and inclusive, when no evidence is quoted.
+    #[serde(default)]
+    pub lines: Option<[u32; 2]>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -52,10 +59,29 @@ pub fn load_questions(path: &Path) -> Result<Vec<Question>> {
     text.lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| {
-            serde_json::from_str(l).map_err(|e| Error::Json {
+            let q: Question = serde_json::from_str(l).map_err(|e| Error::Json {
                 path: path.to_path_buf(),
                 source: e,
-            })
+            })?;
+            for g in &q.gold {
+                let bad = match g.lines {
+                    Some([a, b]) => a == 0 || b < a,
+                    None => g.evidence.is_empty(),
+                };
+                if bad {
+                    return Err(Error::InvalidRequest {
+                        field: "gold",
+                        message: format!(
+                            "{}: question {}: gold {} needs a non-empty `evidence` or \
+                             `lines: [first, last]` (1-based, first <= last)",
+                            path.display(),
+                            q.id,
+                            g.path
+                        ),
+                    });
+                }
+            }
+            Ok(q)
         })
         .collect()
 }
@@ -89,7 +115,11 @@ pub fn evaluate(
                     t
                 }
             };
-            gold_spans.push((g, evidence_lines(&text, &g.evidence)));
+            let span = match g.lines {
+                Some([a, b]) => Some((a, b)),
+                None => evidence_lines(&text, &g.evidence),
+            };
+            gold_spans.push((g, span));
         }
         let mut req = SearchRequest::new(q.question.clone());
         let depth: usize = std::env::var("PROVISIO_EVAL_DEPTH")
@@ -117,7 +147,8 @@ pub fn evaluate(
             top.push(format!("{}:{}-{}", c.path, start, end));
             let hit = gold_spans.iter().any(|(g, span)| {
                 c.path == g.path
-                    && (parts.iter().any(|p| p.text.contains(&g.evidence))
+                    && ((!g.evidence.is_empty()
+                        && parts.iter().any(|p| p.text.contains(&g.evidence)))
                         || span.is_some_and(|(s, e)| start <= s && e <= end))
             });
             if hit && rank.is_none() {

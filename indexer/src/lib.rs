@@ -4,6 +4,7 @@
 //!
 //! I/O lives at the edges: chunking and fusion are pure; [`store::index`] and
 //! [`search::KnowledgeBase`] own the files.
+pub mod alias;
 pub mod chunk;
 pub mod corpus;
 pub mod embed;

@@ -287,6 +287,8 @@ pub struct KnowledgeBase {
     passage_words: Vec<Vec<u64>>,
     /// Operator phrasing → documentation words, for the full-text query.
     glossary: Prepared,
+    /// Passage of a deprecated alias page → the passage of its replacement (see [`crate::alias`]).
+    counterparts: HashMap<usize, usize>,
 }
 
 impl KnowledgeBase {
@@ -353,7 +355,13 @@ impl KnowledgeBase {
                 let (first, last) = passages.members(p);
                 word_hashes(chunks[first..=last].iter().map(|c| c.text.as_str()))
             })
-            .collect();
+            .collect::<Vec<_>>();
+        let counterparts = crate::alias::counterparts(
+            &chunks,
+            &passages,
+            &passage_words,
+            &crate::alias::replacements(&chunks),
+        );
         Ok(Self {
             dir: dir.to_path_buf(),
             manifest,
@@ -374,6 +382,7 @@ impl KnowledgeBase {
             chunks,
             fusion,
             glossary,
+            counterparts,
         })
     }
 
@@ -673,6 +682,40 @@ impl KnowledgeBase {
                 }
             }
         }
+        // A deprecated alias page's passage counts as its replacement's: one hit, shown as the
+        // current page, ranked by the better rank of the two in each list.
+        let mut aliases: HashMap<usize, Vec<Folded>> = HashMap::new();
+        let mut olds: Vec<usize> = scores
+            .keys()
+            .filter(|p| self.counterparts.contains_key(p))
+            .copied()
+            .collect();
+        olds.sort_unstable();
+        for p in olds {
+            let q = self.counterparts[&p];
+            let Some(old) = scores.remove(&p) else {
+                continue;
+            };
+            aliases
+                .entry(q)
+                .or_default()
+                .push((old.best, self.passages.members(p)));
+            let min = |a: Option<usize>, b: Option<usize>| match (a, b) {
+                (Some(x), Some(y)) => Some(x.min(y)),
+                (x, y) => x.or(y),
+            };
+            let e = scores.entry(q).or_insert_with(|| Cand {
+                score: 0.0,
+                bm25_rank: None,
+                dense_rank: None,
+                best: self.closest_member(q, old.best),
+                best_add: 0.0,
+            });
+            e.bm25_rank = min(e.bm25_rank, old.bm25_rank);
+            e.dense_rank = min(e.dense_rank, old.dense_rank);
+            e.score = e.bm25_rank.map_or(0.0, |r| f.w_bm25 / (f.rrf_k + r as f32))
+                + e.dense_rank.map_or(0.0, |r| f.w_dense / (f.rrf_k + r as f32));
+        }
         let mut ranked: Vec<(usize, Cand)> = scores.into_iter().collect();
         // Exact identifiers in the query (`pm_tls_insecure`, `--cluster-init`): a passage that
         // contains them verbatim counts as if it were first in one more list.
@@ -725,8 +768,10 @@ impl KnowledgeBase {
                         &self.passage_words[kept_passages[i]],
                     )
             });
+            let alias_of = aliases.remove(&p).unwrap_or_default();
             if let Some(i) = dup_of {
                 kept[i].duplicates.push((c.best, members));
+                kept[i].duplicates.extend(alias_of);
                 continue;
             }
             kept_hash.push(best.hash.as_str());
@@ -738,7 +783,7 @@ impl KnowledgeBase {
                 score: c.score,
                 bm25_rank: c.bm25_rank,
                 dense_rank: c.dense_rank,
-                duplicates: Vec::new(),
+                duplicates: alias_of,
             });
             if kept.len() >= req.k.max(10) {
                 break;
@@ -751,6 +796,19 @@ impl KnowledgeBase {
             source_hints: hints,
             expanded: Vec::new(),
         }
+    }
+
+    /// The chunk of passage `p` whose words overlap most with chunk `like`'s.
+    fn closest_member(&self, p: usize, like: usize) -> usize {
+        let (first, last) = self.passages.members(p);
+        let want = word_set(&self.chunks[like].text);
+        (first..=last)
+            .max_by(|&a, &b| {
+                let sa = jaccard(&word_set(&self.chunks[a].text), &want);
+                let sb = jaccard(&word_set(&self.chunks[b].text), &want);
+                sa.total_cmp(&sb).then(b.cmp(&a))
+            })
+            .unwrap_or(first)
     }
 
     /// The chunks of a hit's passage, in line order.
@@ -855,7 +913,7 @@ pub struct RankedChunk {
     pub bm25_rank: Option<usize>,
     pub dense_rank: Option<usize>,
     /// Lower-ranked passages with the same text, dropped from the list: (best chunk, members).
-    pub duplicates: Vec<(usize, (usize, usize))>,
+    pub duplicates: Vec<Folded>,
 }
 
 /// Sources whose aliases occur in `query` as whole words (any case; a word boundary is
@@ -886,6 +944,9 @@ pub fn source_hints(
 
 /// Smallest and largest value (`(MAX, MIN)` for none).
 /// A passage during fusion.
+/// A passage folded into a better hit: its best chunk and its first and last chunk.
+pub type Folded = (usize, (usize, usize));
+
 struct Cand {
     score: f32,
     bm25_rank: Option<usize>,

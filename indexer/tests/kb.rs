@@ -359,6 +359,31 @@ fn hits_are_passages_of_neighbouring_chunks() {
         provisio_indexer::eval::evaluate(&kb, &corpus, &qs, Mode::Bm25).expect("eval");
     assert_eq!(details[0].rank, Some(1), "{details:?}");
     assert_eq!(summary.recall_at_1, 1.0);
+
+    // A gold given by lines: found when a hit covers them, not when no hit does.
+    let line = from_long[0].start_line;
+    std::fs::write(
+        &qfile,
+        format!(
+            "{}\n{}\n",
+            format_args!(r#"{{"id":"l1","question":"zebrafish","gold":[{{"path":"lab-tf/long.md","lines":[{line},{line}]}}]}}"#),
+            r#"{"id":"l2","question":"zebrafish","gold":[{"path":"lab-tf/long.md","lines":[90000,90001]}]}"#
+        ),
+    )
+    .expect("write");
+    let qs = provisio_indexer::eval::load_questions(&qfile).expect("questions");
+    let (_, details) =
+        provisio_indexer::eval::evaluate(&kb, &corpus, &qs, Mode::Bm25).expect("eval");
+    assert_eq!(details[0].rank, Some(1), "{details:?}");
+    assert_eq!(details[1].rank, None, "{details:?}");
+    // A gold with neither evidence nor lines is refused, naming what to add.
+    std::fs::write(
+        &qfile,
+        r#"{"id":"bad","question":"zebrafish","gold":[{"path":"lab-tf/long.md"}]}"#,
+    )
+    .expect("write");
+    let err = provisio_indexer::eval::load_questions(&qfile).unwrap_err().to_string();
+    assert!(err.contains("`lines") && err.contains("bad"), "{err}");
 }
 
 /// A question that names a source by one of its aliases (sources.toml) ranks that source's hits
@@ -526,6 +551,74 @@ fn copies_fold_into_also_in_and_template_siblings_stay() {
             blocks.iter().all(|h| h.also_in.is_empty()),
             "{mode:?}: {blocks:?}"
         );
+    }
+}
+
+/// A deprecated alias page whose banner links to its replacement, with the resource renamed
+/// throughout (so not a word-for-word copy): every retriever answers with the current page and
+/// lists the old one in `also_in`, even when the question uses the old name.
+#[test]
+fn deprecated_alias_pages_answer_as_their_replacement() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let corpus = corpus_copy(tmp.path());
+    let body = |name: &str| {
+        format!(
+            "Manages a quokka balloon device of a guest. `{name}` sets the minimum memory the \
+             balloon driver may reclaim, in megabytes, and whether free page reporting is on. \
+             The node must run a kernel with the balloon module; `{name}` refuses guests \
+             without it. Import `{name}` with the identifier node/vmid.\n\n## Schema\n\n\
+             - `minimum` (Number) The floor of the balloon for `{name}`.\n\
+             - `reporting` (Boolean) Free page reporting of `{name}`.\n\
+             - `node_name` (String) The node of the guest.\n"
+        )
+    };
+    std::fs::create_dir_all(corpus.join("lab-tf/resources")).expect("mkdir");
+    std::fs::write(
+        corpus.join("lab-tf/resources/balloon.md"),
+        format!("# Resource: lab_balloon\n\n{}", body("lab_balloon")),
+    )
+    .expect("write");
+    std::fs::write(
+        corpus.join("lab-tf/resources/legacy_balloon.md"),
+        format!(
+            "# Resource: lab_legacy_balloon\n\n~> **Deprecated:** Use [`lab_balloon`](balloon.md) \
+             instead. This resource will be removed in v1.0.\n\n{}",
+            body("lab_legacy_balloon")
+        ),
+    )
+    .expect("write");
+    let data = DataDir::new(tmp.path().join("data"));
+    let emb = Arc::new(HashEmbedder::new(64));
+    index(&opts(&data, &corpus, Some(emb.clone()))).expect("index");
+    let kb = KnowledgeBase::open(&data, hash_loader(emb)).expect("open");
+    for query in [
+        "quokka balloon minimum memory reporting",
+        "lab_legacy_balloon quokka balloon",
+    ] {
+        for mode in [Mode::Bm25, Mode::Dense, Mode::Hybrid] {
+            let mut req = SearchRequest::new(query);
+            req.mode = mode;
+            req.k = 10;
+            let r = kb.search(&req).expect("search");
+            let hits: Vec<_> = r
+                .hits
+                .iter()
+                .filter(|h| h.path.ends_with("balloon.md"))
+                .collect();
+            assert!(!hits.is_empty(), "{mode:?} {query}: {:?}", r.hits);
+            assert!(
+                hits.iter()
+                    .all(|h| h.path == "lab-tf/resources/balloon.md"),
+                "{mode:?} {query}: the current page answers: {hits:?}"
+            );
+            assert!(
+                hits.iter().any(|h| h
+                    .also_in
+                    .iter()
+                    .any(|a| a.starts_with("lab-tf/resources/legacy_balloon.md:"))),
+                "{mode:?} {query}: {hits:?}"
+            );
+        }
     }
 }
 
