@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Retrieval quality over the whole shared corpus (../shared/corpus) on the dev question set
 # (BM25, dense, hybrid) and on our own (corpus/eval; BM25, hybrid), checked against floors
-# (regression guards well below the figures in the README). The data directory defaults to one outside the clone so a warm embedding cache
-# is reused between runs; a cold run embeds the corpus (several minutes on 2 cores).
+# (regression guards well below the figures in the README). The data directory defaults to one
+# outside the clone so a warm embedding cache is reused between runs; a cold run embeds the
+# corpus (several minutes on 2 cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${CARGO_TARGET_DIR:-target}/release/provisio
