@@ -21,7 +21,8 @@ pub enum Format {
 
 #[derive(Args, Debug)]
 pub struct LintArgs {
-    /// Files or directories (.tf, .tfvars, Kubernetes .yaml/.yml, k3s-ansible inventories).
+    /// Files or directories (.tf, .tfvars, .tfvars.json, Kubernetes .yaml/.yml, k3s-ansible
+    /// inventories).
     #[arg(required_unless_present = "rules")]
     pub paths: Vec<PathBuf>,
     #[arg(long, value_enum, default_value = "text")]
@@ -71,7 +72,7 @@ pub fn collect(path: &Path, out: &mut Vec<Input>) -> Result<()> {
                 continue; // .terraform, .git
             }
             if p.is_dir()
-                || [".tf", ".tfvars", ".yaml", ".yml"]
+                || [".tf", ".tfvars", ".tfvars.json", ".yaml", ".yml"]
                     .iter()
                     .any(|x| name.ends_with(x))
             {
@@ -157,7 +158,7 @@ pub fn run(paths: &Paths, a: &LintArgs, out: &mut dyn Write) -> Result<ExitCode>
     });
     if inputs.is_empty() {
         bail!(
-            "no .tf, .tfvars, .yaml or inventory files under {}",
+            "no .tf, .tfvars, .tfvars.json, .yaml or inventory files under {}",
             a.paths
                 .iter()
                 .map(|p| p.display().to_string())

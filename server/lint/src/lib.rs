@@ -37,8 +37,8 @@ pub struct Input {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Terraform,
-    /// `.tfvars`: HCL syntax; `terraform.tfvars` and `*.auto.tfvars` also give their module's
-    /// variables their values.
+    /// `.tfvars` (HCL) and `.tfvars.json`: `terraform.tfvars`, `*.auto.tfvars` and their JSON
+    /// forms also give their module's variables their values.
     TfVars,
     Kubernetes,
     /// k3s-ansible inventory (INI or YAML) or its `group_vars`.
@@ -53,7 +53,8 @@ pub fn kind_of(path: &str, content: &str) -> Kind {
     let p = path.to_ascii_lowercase();
     if p.ends_with(".tf") {
         Kind::Terraform
-    } else if p.ends_with(".tfvars") || p.ends_with(".tfvars.example") {
+    } else if p.ends_with(".tfvars") || p.ends_with(".tfvars.json") || p.ends_with(".tfvars.example")
+    {
         Kind::TfVars
     } else if (p.ends_with(".yaml") || p.ends_with(".yml"))
         && content.contains("apiVersion")

@@ -2136,6 +2136,52 @@ fn terraform_tfvars_values() {
     // Syntax errors in variable files are still reported.
     let f = run(&[("m/terraform.tfvars", "node = \"pve2\",\n")]);
     assert!(has(&f, "PV001"), "{f:?}");
+
+    // The JSON forms: terraform.tfvars.json after terraform.tfvars, *.auto.tfvars.json in
+    // name order with *.auto.tfvars.
+    let json = "{\n  \"node\": \"pve2\",\n  \"gw\": \"10.0.6.1\"\n}\n";
+    let f = run(&[("m/terraform.tfvars.json", json)]);
+    assert!(has(&f, "PV042") && has(&f, "PV055"), "{f:?}");
+    let f = run(&[
+        ("m/terraform.tfvars.json", json),
+        ("m/terraform.tfvars", "node = \"pve1\"\ngw = \"10.0.5.1\"\n"),
+    ]);
+    assert!(has(&f, "PV042"), "terraform.tfvars.json wins: {f:?}");
+    let f = run(&[
+        ("m/terraform.tfvars.json", json),
+        (
+            "m/b.auto.tfvars.json",
+            "{\"node\": \"pve1\", \"gw\": \"10.0.5.1\"}",
+        ),
+    ]);
+    assert!(!has(&f, "PV042") && !has(&f, "PV055"), "{f:?}");
+    let f = run(&[("m/prod.tfvars.json", json)]);
+    assert!(!has(&f, "PV042"), "not auto-loaded: {f:?}");
+    // An undeclared name in JSON: a warning on its line.
+    let f = run(&[(
+        "m/terraform.tfvars.json",
+        "{\n  \"gw\": \"10.0.5.1\",\n  \"node_nme\": \"pve2\"\n}\n",
+    )]);
+    let x = f.iter().find(|x| x.code == "PV020").expect("PV020");
+    assert_eq!(
+        (x.file.as_str(), x.line, x.severity.as_str()),
+        ("m/terraform.tfvars.json", 3, "warning"),
+        "{x:?}"
+    );
+    let f = run(&[(
+        "m/terraform.tfvars.json",
+        "\n\n{\"gw\": \"10.0.5.1\",\n \"node_nme\": \"pve2\"}",
+    )]);
+    let x = f.iter().find(|x| x.code == "PV020").expect("PV020");
+    assert_eq!((x.line, x.column), (4, 2), "{x:?}");
+    // Bad JSON, or JSON that is not an object: PV001 at the error.
+    let f = run(&[("m/terraform.tfvars.json", "{\n  \"node\": \"pve2\",\n}\n")]);
+    let x = f.iter().find(|x| x.code == "PV001").expect("PV001");
+    assert_eq!((x.file.as_str(), x.line), ("m/terraform.tfvars.json", 3), "{x:?}");
+    let f = run(&[("m/terraform.tfvars.json", "[1, 2]")]);
+    assert!(has(&f, "PV001"), "{f:?}");
+    let f = run(&[("m/prod.tfvars.json", "{")]);
+    assert!(has(&f, "PV001"), "syntax of a file not auto-loaded: {f:?}");
 }
 
 /// PV056: a linked clone given a target datastore (PVE: "parameter 'storage' not allowed for

@@ -225,17 +225,96 @@ fn parse<'a>(path: &'a str, text: &'a str, out: &mut Vec<Finding>) -> Option<TfF
     }
 }
 
-/// Variable files Terraform loads without `-var-file`: `terraform.tfvars` and `*.auto.tfvars`.
+/// Variable files Terraform loads without `-var-file`: `terraform.tfvars`, `*.auto.tfvars`
+/// and their JSON forms (`terraform.tfvars.json`, `*.auto.tfvars.json`).
 pub fn auto_loaded(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
+    let name = name.strip_suffix(".json").unwrap_or(&name);
     name == "terraform.tfvars" || name.ends_with(".auto.tfvars")
 }
 
-/// `.tfvars` files: HCL syntax only.
+/// `.tfvars` files: HCL syntax only; `.tfvars.json`: JSON syntax, one object.
 pub fn syntax_only(path: &str, text: &str) -> Vec<Finding> {
     let mut out = Vec::new();
-    parse(path, text, &mut out);
+    if is_json(path) {
+        parse_var_file(path, text, &mut out);
+    } else {
+        parse(path, text, &mut out);
+    }
     out
+}
+
+fn is_json(path: &str) -> bool {
+    path.to_ascii_lowercase().ends_with(".json")
+}
+
+/// The values one variable file sets: name, span of the entry, value.
+struct VarFile<'a> {
+    path: &'a str,
+    entries: Vec<(String, Span, Expression)>,
+}
+
+/// Parse a variable file: HCL attributes, or for `.tfvars.json` one JSON object (read as an
+/// HCL object expression, which JSON's syntax is a subset of, so spans point into the file).
+fn parse_var_file<'a>(path: &'a str, text: &'a str, out: &mut Vec<Finding>) -> Option<VarFile<'a>> {
+    if !is_json(path) {
+        let f = parse(path, text, out)?;
+        let entries = f
+            .body
+            .attributes()
+            .map(|a| (a.key.to_string(), f.attr_span(a), a.value.clone()))
+            .collect();
+        return Some(VarFile { path, entries });
+    }
+    let mut sink = Sink::new(path);
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Err(e) => {
+            let (l, c) = (e.line().max(1) as u32, e.column().max(1) as u32);
+            sink.push(
+                "PV001",
+                (l, c, l, c + 1),
+                format!("JSON syntax error: {e}"),
+                Some("a .tfvars.json file is one JSON object: {\"name\": value, ...}".into()),
+            );
+        }
+        Ok(serde_json::Value::Object(_)) => {
+            // The expression parser takes no surrounding whitespace; spans are shifted back.
+            let lead = text.len() - text.trim_start().len();
+            if let Ok(Expression::Object(o)) = hcl_edit::parser::parse_expr(text.trim()) {
+                let idx = LineIndex::new(text);
+                let at = |r: Option<std::ops::Range<usize>>| {
+                    let r = r.unwrap_or(0..0);
+                    let (l, c) = idx.pos(text, lead + r.start);
+                    let (el, ec) = idx.pos(text, lead + r.end);
+                    (l, c, el, ec)
+                };
+                let entries = object_entries(&o)
+                    .into_iter()
+                    .map(|(name, k, v)| {
+                        let (l, c, _, _) = at(k.span());
+                        let (_, _, el, ec) = at(v.span());
+                        (name, (l, c, el, ec), v.clone())
+                    })
+                    .collect();
+                return Some(VarFile { path, entries });
+            }
+            // Valid JSON that HCL cannot read as an object: names only, no values.
+            sink.push(
+                "PV001",
+                (1, 1, 1, 2),
+                "the JSON of this variable file could not be read as variable values",
+                Some("write plain JSON values (strings, numbers, booleans, lists, objects)".into()),
+            );
+        }
+        Ok(_) => sink.push(
+            "PV001",
+            (1, 1, 1, 2),
+            "a .tfvars.json file must hold one JSON object",
+            Some("wrap the values in an object: {\"name\": value, ...}".into()),
+        ),
+    }
+    out.extend(sink.out);
+    None
 }
 
 /// Lint one module: all `.tf` files of one directory together, with the values of its
@@ -250,12 +329,17 @@ pub fn lint_module(
         .iter()
         .filter_map(|(path, text)| parse(path, text, &mut out))
         .collect();
-    // terraform.tfvars first, then *.auto.tfvars in lexical order: later values win.
+    // terraform.tfvars, terraform.tfvars.json, then *.auto.tfvars(.json) in lexical order of
+    // their names: later values win.
     let mut vars: Vec<&(&str, &str)> = tfvars.iter().collect();
-    vars.sort_by_key(|(p, _)| (!p.to_ascii_lowercase().ends_with("terraform.tfvars"), *p));
-    let var_files: Vec<TfFile> = vars
+    vars.sort_by_key(|(p, _)| {
+        let name = p.rsplit('/').next().unwrap_or(p).to_ascii_lowercase();
+        let first = name == "terraform.tfvars" || name == "terraform.tfvars.json";
+        (!first, name)
+    });
+    let var_files: Vec<VarFile> = vars
         .iter()
-        .filter_map(|(path, text)| parse(path, text, &mut out))
+        .filter_map(|(path, text)| parse_var_file(path, text, &mut out))
         .collect();
 
     // Declarations across the module.
@@ -401,8 +485,8 @@ pub fn lint_module(
     // the module does not declare (usually a misspelt name, so the default is used instead).
     for f in &var_files {
         let mut sink = Sink::new(f.path);
-        for a in f.body.attributes() {
-            let name = a.key.to_string();
+        for (name, span, value) in &f.entries {
+            let name = name.clone();
             if !decls.variables.contains_key(&name) {
                 let names: Vec<String> = decls.variables.keys().cloned().collect();
                 let hint = match did_you_mean(&name, names.iter()) {
@@ -411,7 +495,7 @@ pub fn lint_module(
                 };
                 sink.push(
                     "PV020",
-                    f.attr_span(a),
+                    *span,
                     format!("`{}` sets `{name}`, but the module declares no variable `{name}`: Terraform ignores the value (with a warning)", f.path.rsplit('/').next().unwrap_or(f.path)),
                     Some(hint),
                 );
@@ -419,7 +503,7 @@ pub fn lint_module(
                     last.severity = crate::finding::Severity::Warning;
                 }
             }
-            decls.tfvars.insert(name, a.value.clone());
+            decls.tfvars.insert(name, value.clone());
         }
         out.extend(sink.out);
     }

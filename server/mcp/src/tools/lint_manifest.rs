@@ -22,9 +22,9 @@ pub struct LintRequest {
     /// The files: `.tf` files of one directory are linted together as a module; Kubernetes
     /// `.yaml` files together (Services are matched against workloads across them); k3s-ansible
     /// inventories (`hosts.ini`, `group_vars/all.yml`, `inventory.yml`) by directory; `.tfvars`
-    /// for syntax, and `terraform.tfvars` / `*.auto.tfvars` also give their module's variables
-    /// the values the rules judge. Typically the `files` of a `draft_manifest` answer, after
-    /// your edits.
+    /// and `.tfvars.json` for syntax, and `terraform.tfvars` / `*.auto.tfvars` (or their
+    /// `.json` forms) also give their module's variables the values the rules judge. Typically
+    /// the `files` of a `draft_manifest` answer, after your edits.
     pub files: Vec<Input>,
     /// Configured cluster for the cluster-aware rules (default: the default cluster).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -169,7 +169,7 @@ impl ProvisioServer {
         if let Some(i) = req.files.iter().position(|f| f.path.trim().is_empty()) {
             return Ok(tool_error(
                 format!("`files[{i}].path` is empty"),
-                "give each file a path ending in .tf, .tfvars or .yaml",
+                "give each file a path ending in .tf, .tfvars, .tfvars.json or .yaml",
             ));
         }
         for (j, f) in req.files.iter().enumerate() {
