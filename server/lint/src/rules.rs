@@ -98,7 +98,7 @@ pub static RULES: &[Rule] = &[
         "PV006",
         "provider-version-unchecked",
         Warning,
-        "The provider version constraint excludes the release provisio's schemas describe, so `init` installs one whose arguments may differ",
+        "The provider version constraint excludes the release provisio's schemas describe (or, when that release is a prerelease such as Telmate's 3.0.2-rc09, does not name it exactly, the only way Terraform selects a prerelease), so `init` installs one whose arguments may differ, or none",
         Some(TOFU_PROVIDERS)
     ),
     r!(

@@ -2357,11 +2357,26 @@ fn terraform_provider_version_outside_schemas() {
     let bpg = |v: &str| module("bpg/proxmox", v, "proxmox_virtual_environment_vm");
     for (bad, good) in [
         ("2.9.14", "3.0.2-rc09"),
-        ("~> 2.9", "~> 3.0"),
-        (">= 2.9, < 3.0", ">= 3.0.1-rc1"),
+        ("~> 2.9", "= 3.0.2-rc09"),
+        (">= 2.9, < 3.0", "3.0.2-rc09"),
+        // Telmate's schemas describe a prerelease, which only an exact constraint selects.
+        ("~> 3.0", "3.0.2-rc09"),
+        (">= 3.0.1-rc1", "= 3.0.2-rc09"),
     ] {
         case("PV006", &tm(bad), &tm(good));
     }
+    let f = lint(
+        &[Input {
+            path: "m/main.tf".into(),
+            content: tm("~> 3.0"),
+        }],
+        None,
+    );
+    let x = f.iter().find(|f| f.code == "PV006").expect("PV006");
+    assert!(
+        x.message.contains("prerelease") && x.fix.as_deref() == Some("pin the prerelease: `version = \"3.0.2-rc09\"`"),
+        "{x:?}"
+    );
     for (bad, good) in [
         ("~> 0.50.0", "~> 0.50"),
         ("0.66.1", "~> 0.111"),

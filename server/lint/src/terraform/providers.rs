@@ -301,6 +301,13 @@ fn requirement(
                         format!("the constraint \"{s}\" excludes {} {}, the release provisio's schemas describe: `init` installs another release, whose arguments may differ from what was checked here", p.source, p.version),
                         Some(format!("allow {} (e.g. `version = \"{}\"`), or check the arguments against the pinned release's docs", p.version, suggest(&p.version))),
                     );
+                } else if constraint(&s).is_ok() && skips_prerelease(&s, &p.version) {
+                    sink.push(
+                        "PV006",
+                        span,
+                        format!("{} {}, the release provisio's schemas describe, is a prerelease, and Terraform selects a prerelease only when the constraint names it exactly: \"{s}\" makes `init` take the newest stable release it allows (an older series, or none, and `init` fails)", p.source, p.version),
+                        Some(format!("pin the prerelease: `version = \"{}\"`", p.version)),
+                    );
                 }
             }
             "source" => {
@@ -406,6 +413,19 @@ fn admits_series(constraint: &str, version: &str) -> bool {
         return true;
     };
     (0..100).any(|patch| allows(constraint, &format!("{major}.{minor}.{patch}")).unwrap_or(true))
+}
+
+/// Whether `version` is a prerelease (`3.0.2-rc09`) that `constraint` admits by number but can
+/// never select, because no part of it names a prerelease exactly (`= 3.0.2-rc09` or a bare
+/// `3.0.2-rc09`): Terraform and OpenTofu match prereleases only that way.
+fn skips_prerelease(constraint: &str, version: &str) -> bool {
+    let pre = version.trim_start_matches('v').contains('-');
+    let named = constraint.split(',').any(|part| {
+        let p = part.trim();
+        let v = p.strip_prefix('=').unwrap_or(p).trim();
+        !OPERATORS.iter().any(|o| p.starts_with(o) && *o != "=") && v.contains('-')
+    });
+    pre && !named && allows(constraint, version).unwrap_or(false)
 }
 
 /// A constraint that admits `version`: `~> MAJOR.MINOR` for a release, the exact version for a
