@@ -26,6 +26,7 @@ const TOFU_CONSTRAINTS: &str =
 const TOFU_PROVIDERS: &str =
     "provisio://docs/opentofu-docs/opentofu-docs/language/providers/requirements.mdx";
 const QM: &str = "provisio://docs/pve-docs/pve-docs/qm.adoc";
+const TELMATE_VM: &str = "provisio://docs/Telmate-terraform-provider-proxmox-docs/Telmate-terraform-provider-proxmox-docs/resources/vm_qemu.md";
 const STORAGE: &str = "provisio://docs/pve-docs/pve-docs/pvesm.adoc";
 const SDN: &str = "provisio://docs/pve-docs/pve-docs/pvesdn.adoc";
 const K8S_DEPLOY: &str = "provisio://docs/k8s-docs/k8s-docs/content/en/docs/concepts/workloads/controllers/deployment.md";
@@ -363,6 +364,13 @@ pub static RULES: &[Rule] = &[
         Warning,
         "Template clone without cloud-init settings",
         Some("provisio://docs/pve-docs/pve-docs/qm-cloud-init.adoc")
+    ),
+    r!(
+        "PV063",
+        "cloud-init-drive-missing",
+        Warning,
+        "A Telmate VM whose `disks` block lists no `cloudinit` drive while it sets cloud-init values (`ipconfig0`, `ciuser`, `sshkeys`, ...): the VM gets no cloud-init drive, so the values never reach the guest",
+        Some(TELMATE_VM)
     ),
     // Kubernetes.
     r!(

@@ -1190,6 +1190,42 @@ fn terraform_best_practice_rules() {
         &tel("  agent = 1\n").replace("10.0.0.21/24", "10.0.0.9/24"),
         &tel("  agent = 1\n"),
     );
+    // PV063: cloud-init values with a `disks` block that lists no cloudinit drive.
+    let disk = "      scsi0 {\n        disk {\n          storage = \"local-lvm\"\n          size    = \"32G\"\n        }\n      }\n";
+    let ci = "    ide {\n      ide2 {\n        cloudinit {\n          storage = \"local-lvm\"\n        }\n      }\n    }\n";
+    let with = |inner: &str| tel(&format!("  agent = 1\n  disks {{\n    scsi {{\n{disk}    }}\n{inner}  }}\n"));
+    case("PV063", &with(""), &with(ci));
+    let f = lint(
+        &[Input {
+            path: "m/main.tf".into(),
+            content: with(""),
+        }],
+        None,
+    );
+    let x = f.iter().find(|x| x.code == "PV063").expect("PV063 without a cluster too");
+    let line = with("")
+        .lines()
+        .position(|l| l.trim() == "disks {")
+        .unwrap() as u32
+        + 1;
+    assert_eq!((x.line, x.severity.as_str()), (line, "warning"), "{x:?}");
+    assert!(
+        x.message.starts_with("`ipconfig0` is set") && x.fix.as_deref().is_some_and(|s| s.contains("\"local-lvm\"")),
+        "{x:?}"
+    );
+    // A cloudinit drive on a scsi slot counts; no cloud-init values, no `disks` block (the
+    // template's drives are kept), a legacy `cloudinit_cdrom_storage` or dynamic slots: not judged.
+    let scsi_ci = "    scsi {\n      scsi1 {\n        cloudinit {\n          storage = \"local-lvm\"\n        }\n      }\n    }\n";
+    for good in [
+        tel(&format!("  agent = 1\n  disks {{\n{scsi_ci}  }}\n")),
+        with("").replace("  ipconfig0   = \"ip=10.0.0.21/24,gw=10.0.0.1\"\n", ""),
+        tel("  agent = 1\n"),
+        with("").replace("  agent = 1\n", "  agent = 1\n  cloudinit_cdrom_storage = \"local-lvm\"\n"),
+        tel("  agent = 1\n  disks {\n    dynamic \"scsi\" {\n      for_each = [1]\n      content {}\n    }\n  }\n"),
+    ] {
+        let g = codes("m/main.tf", &good);
+        assert!(!g.iter().any(|c| c == "PV063"), "{good}\n{g:?}");
+    }
 }
 
 const DEPLOY: &str = "apiVersion: apps/v1
@@ -2402,6 +2438,12 @@ fn terraform_provider_version_outside_schemas() {
             .is_some_and(|s| s.contains("\"3.0.2-rc09\"")),
         "{x:?}"
     );
+    // An in-house mirror or build under another host may carry any version: not judged.
+    let g = codes(
+        "m/main.tf",
+        &module("registry.example.com/Telmate/proxmox", "~> 3.0", "proxmox_vm_qemu"),
+    );
+    assert!(!g.iter().any(|c| c == "PV006"), "{g:?}");
     // Other providers are not judged.
     let g = codes(
         "m/main.tf",

@@ -68,6 +68,12 @@ pub struct Vm {
     /// bpg's `proxmox_cloned_vm`: it manages only what it lists; the agent, cloud-init and
     /// firmware come from the template and are not judged here.
     pub partial: bool,
+    /// Telmate 3.x with a static `disks` block: whether it lists a `cloudinit` drive, and the
+    /// block's header. None when the drives cannot be known (no `disks`, legacy `disk`
+    /// blocks, `cloudinit_cdrom_storage`, dynamic blocks).
+    pub ci_drive: Option<(bool, Span)>,
+    /// The first cloud-init setting written (`ipconfig0`, `ciuser`, `sshkeys`, ...).
+    pub ci_setting: Option<String>,
 }
 
 /// A disk as written: slot, size (GiB) and format when given.
@@ -538,6 +544,41 @@ pub fn read_vm(f: &TfFile, b: &Block, decls: &Decls) -> Option<Vm> {
                 vm.cloud_init = true;
             }
             vm.agent = r.boolean(body, "agent");
+            vm.ci_setting = body
+                .attributes()
+                .map(|a| a.key.as_str())
+                .find(|k| {
+                    k.strip_prefix("ipconfig")
+                        .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+                        || [
+                            "ciuser",
+                            "cipassword",
+                            "sshkeys",
+                            "cicustom",
+                            "nameserver",
+                            "searchdomain",
+                        ]
+                        .contains(k)
+                })
+                .map(str::to_string);
+            if let Some(disks) = first(body, "disks") {
+                let dynamic = body.has_blocks("dynamic")
+                    || disks.body.blocks().any(|bus| {
+                        bus.ident.as_str() == "dynamic"
+                            || bus.body.blocks().any(|s| s.ident.as_str() == "dynamic")
+                    });
+                if !dynamic
+                    && !body.has_blocks("disk")
+                    && !body.has_attribute("cloudinit_cdrom_storage")
+                {
+                    let has = disks.body.blocks().any(|bus| {
+                        bus.body
+                            .blocks()
+                            .any(|slot| slot.body.blocks().any(|k| k.ident.as_str() == "cloudinit"))
+                    });
+                    vm.ci_drive = Some((has, f.header(disks)));
+                }
+            }
         }
         "proxmox_cloned_vm" | "proxmox_virtual_environment_cloned_vm" => {
             vm.node = r.string(body, "node_name");
@@ -1283,6 +1324,19 @@ pub fn best_practice(
         if !vm.cloud_init {
             sink.push("PV061", h, "template clone without cloud-init settings: the clone keeps the template's hostname, user and network config".to_string(), Some(if b.labels.first().is_some_and(|l| l.as_str() == "proxmox_vm_qemu") { "set ipconfig0, ciuser and sshkeys".into() } else { "add an initialization block (ip_config, user_account)".into() }));
         }
+    }
+    if let (Some((false, span)), Some(setting)) = (vm.ci_drive, &vm.ci_setting) {
+        let storage = vm
+            .disks
+            .iter()
+            .find_map(|d| d.storage.clone())
+            .unwrap_or_else(|| "local-lvm".into());
+        sink.push(
+            "PV063",
+            span,
+            format!("`{setting}` is set but `disks` lists no `cloudinit` drive: the provider makes the VM's drives what `disks` lists (a clone loses the template's cloud-init drive), so the cloud-init settings never reach the guest"),
+            Some(format!("add `ide {{ ide2 {{ cloudinit {{ storage = \"{storage}\" }} }} }}` inside `disks` (or a free scsi/sata slot)")),
+        );
     }
 }
 

@@ -275,13 +275,20 @@ fn requirement(
     let Expression::Object(o) = &a.value else {
         return;
     };
-    let source = object_entries(o)
+    let source_text = object_entries(o)
         .into_iter()
         .find(|(k, _, _)| k == "source")
         .and_then(|(_, _, v)| match literal(v) {
-            Lit::Str(s) => schema::provider_by_source(&s),
+            Lit::Str(s) => Some(s),
             _ => None,
         });
+    let source = source_text
+        .as_deref()
+        .and_then(schema::provider_by_source);
+    // From the public registry (not a mirror or an in-house build under another host).
+    let public = source_text
+        .as_deref()
+        .is_some_and(|s| public_source(s).is_some());
     for (key, _, v) in object_entries(o) {
         let Lit::Str(s) = literal(v) else {
             continue;
@@ -301,7 +308,7 @@ fn requirement(
                         format!("the constraint \"{s}\" excludes {} {}, the release provisio's schemas describe: `init` installs another release, whose arguments may differ from what was checked here", p.source, p.version),
                         Some(format!("allow {} (e.g. `version = \"{}\"`), or check the arguments against the pinned release's docs", p.version, suggest(&p.version))),
                     );
-                } else if constraint(&s).is_ok() && skips_prerelease(&s, &p.version) {
+                } else if public && constraint(&s).is_ok() && skips_prerelease(&s, &p.version) {
                     sink.push(
                         "PV006",
                         span,
