@@ -53,7 +53,9 @@ pub fn kind_of(path: &str, content: &str) -> Kind {
     let p = path.to_ascii_lowercase();
     if p.ends_with(".tf") {
         Kind::Terraform
-    } else if p.ends_with(".tfvars") || p.ends_with(".tfvars.json") || p.ends_with(".tfvars.example")
+    } else if p.ends_with(".tfvars")
+        || p.ends_with(".tfvars.json")
+        || p.ends_with(".tfvars.example")
     {
         Kind::TfVars
     } else if (p.ends_with(".yaml") || p.ends_with(".yml"))

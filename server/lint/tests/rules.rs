@@ -1190,10 +1190,32 @@ fn terraform_best_practice_rules() {
         &tel("  agent = 1\n").replace("10.0.0.21/24", "10.0.0.9/24"),
         &tel("  agent = 1\n"),
     );
+    // PV017 (warning): SSD emulation on a VirtIO Block disk.
+    let d = |iface: &str| {
+        vm(&format!("  disk {{\n    datastore_id = \"local-lvm\"\n    interface    = \"{iface}\"\n    size         = 32\n    ssd          = true\n  }}\n"))
+    };
+    case("PV017", &d("virtio0"), &d("scsi0"));
+    let f = lint(
+        &[Input {
+            path: "m/main.tf".into(),
+            content: d("virtio1"),
+        }],
+        None,
+    );
+    let x = f.iter().find(|x| x.code == "PV017").expect("PV017");
+    assert_eq!(x.severity.as_str(), "warning", "{x:?}");
+    assert!(
+        x.fix.as_deref().is_some_and(|s| s.contains("\"scsi1\"")),
+        "{x:?}"
+    );
     // PV063: cloud-init values with a `disks` block that lists no cloudinit drive.
     let disk = "      scsi0 {\n        disk {\n          storage = \"local-lvm\"\n          size    = \"32G\"\n        }\n      }\n";
     let ci = "    ide {\n      ide2 {\n        cloudinit {\n          storage = \"local-lvm\"\n        }\n      }\n    }\n";
-    let with = |inner: &str| tel(&format!("  agent = 1\n  disks {{\n    scsi {{\n{disk}    }}\n{inner}  }}\n"));
+    let with = |inner: &str| {
+        tel(&format!(
+            "  agent = 1\n  disks {{\n    scsi {{\n{disk}    }}\n{inner}  }}\n"
+        ))
+    };
     case("PV063", &with(""), &with(ci));
     let f = lint(
         &[Input {
@@ -1202,7 +1224,10 @@ fn terraform_best_practice_rules() {
         }],
         None,
     );
-    let x = f.iter().find(|x| x.code == "PV063").expect("PV063 without a cluster too");
+    let x = f
+        .iter()
+        .find(|x| x.code == "PV063")
+        .expect("PV063 without a cluster too");
     let line = with("")
         .lines()
         .position(|l| l.trim() == "disks {")
@@ -1210,7 +1235,10 @@ fn terraform_best_practice_rules() {
         + 1;
     assert_eq!((x.line, x.severity.as_str()), (line, "warning"), "{x:?}");
     assert!(
-        x.message.starts_with("`ipconfig0` is set") && x.fix.as_deref().is_some_and(|s| s.contains("\"local-lvm\"")),
+        x.message.starts_with("`ipconfig0` is set")
+            && x.fix
+                .as_deref()
+                .is_some_and(|s| s.contains("\"local-lvm\"")),
         "{x:?}"
     );
     // A cloudinit drive on a scsi slot counts; no cloud-init values, no `disks` block (the
@@ -2213,7 +2241,11 @@ fn terraform_tfvars_values() {
     // Bad JSON, or JSON that is not an object: PV001 at the error.
     let f = run(&[("m/terraform.tfvars.json", "{\n  \"node\": \"pve2\",\n}\n")]);
     let x = f.iter().find(|x| x.code == "PV001").expect("PV001");
-    assert_eq!((x.file.as_str(), x.line), ("m/terraform.tfvars.json", 3), "{x:?}");
+    assert_eq!(
+        (x.file.as_str(), x.line),
+        ("m/terraform.tfvars.json", 3),
+        "{x:?}"
+    );
     let f = run(&[("m/terraform.tfvars.json", "[1, 2]")]);
     assert!(has(&f, "PV001"), "{f:?}");
     let f = run(&[("m/prod.tfvars.json", "{")]);
@@ -2410,7 +2442,8 @@ fn terraform_provider_version_outside_schemas() {
     );
     let x = f.iter().find(|f| f.code == "PV006").expect("PV006");
     assert!(
-        x.message.contains("prerelease") && x.fix.as_deref() == Some("pin the prerelease: `version = \"3.0.2-rc09\"`"),
+        x.message.contains("prerelease")
+            && x.fix.as_deref() == Some("pin the prerelease: `version = \"3.0.2-rc09\"`"),
         "{x:?}"
     );
     for (bad, good) in [
@@ -2441,7 +2474,11 @@ fn terraform_provider_version_outside_schemas() {
     // An in-house mirror or build under another host may carry any version: not judged.
     let g = codes(
         "m/main.tf",
-        &module("registry.example.com/Telmate/proxmox", "~> 3.0", "proxmox_vm_qemu"),
+        &module(
+            "registry.example.com/Telmate/proxmox",
+            "~> 3.0",
+            "proxmox_vm_qemu",
+        ),
     );
     assert!(!g.iter().any(|c| c == "PV006"), "{g:?}");
     // Other providers are not judged.

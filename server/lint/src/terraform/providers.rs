@@ -282,9 +282,7 @@ fn requirement(
             Lit::Str(s) => Some(s),
             _ => None,
         });
-    let source = source_text
-        .as_deref()
-        .and_then(schema::provider_by_source);
+    let source = source_text.as_deref().and_then(schema::provider_by_source);
     // From the public registry (not a mirror or an in-house build under another host).
     let public = source_text
         .as_deref()

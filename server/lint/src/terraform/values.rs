@@ -795,6 +795,7 @@ pub fn check(f: &TfFile, sink: &mut Sink, b: &Block, ty: &str, decls: &Decls) {
     boot_devices(f, sink, b, ty, decls);
     balloon(f, sink, b, ty, decls);
     iothreads(f, sink, b, ty, decls);
+    ssd_on_virtio(f, sink, b, ty, decls);
 }
 
 /// `proxmox_cloned_vm` writes its settings as nested attributes: `cpu = { ... }` and maps keyed
@@ -1001,6 +1002,35 @@ fn iothreads(f: &TfFile, sink: &mut Sink, b: &Block, ty: &str, decls: &Decls) {
             format!("`iothread` on {slot} has no effect: the SCSI controller (`{hw_attr}`) {set} `{hw}`, and Proxmox VE uses IO threads on SCSI disks only with `virtio-scsi-single`"),
             Some(format!("set `{hw_attr} = \"virtio-scsi-single\"` (one controller per disk), or put the disk on a virtio slot")),
         );
+    }
+}
+
+/// PV017 (warning): bpg's `ssd = true` on a VirtIO Block disk. Proxmox VE's virtio drives
+/// have no `ssd` option (the admin guide and bpg's docs: SSD emulation is not supported on
+/// VirtIO Block drives), so the guest never sees an SSD.
+fn ssd_on_virtio(f: &TfFile, sink: &mut Sink, b: &Block, ty: &str, decls: &Decls) {
+    if ty != "proxmox_virtual_environment_vm" {
+        return;
+    }
+    for d in b.body.get_blocks("disk") {
+        let Some(i) = attr_str(&d.body, "interface", decls) else {
+            continue;
+        };
+        let Some(a) = d.body.get_attribute("ssd") else {
+            continue;
+        };
+        if !i.starts_with("virtio") || !matches!(decls.resolve(&a.value), Lit::Bool(true)) {
+            continue;
+        }
+        sink.push(
+            "PV017",
+            f.attr_span(a),
+            format!("`ssd = true` on {i}: SSD emulation is not supported on VirtIO Block drives (Proxmox VE's virtio drive options have no `ssd`), so the guest never sees an SSD"),
+            Some(format!("remove `ssd`, or put the disk on a SCSI slot (`interface = \"scsi{}\"`) to emulate an SSD", i.trim_start_matches("virtio"))),
+        );
+        if let Some(last) = sink.out.last_mut() {
+            last.severity = crate::finding::Severity::Warning;
+        }
     }
 }
 
