@@ -338,6 +338,18 @@ pub fn check(doc: &N, kind: &str, sink: &mut Sink) {
     }
     if let Some(spec) = crate::k8s::pod_spec_path(kind).and_then(|p| doc.path(p)) {
         pod_spec(spec, sink);
+        // A StatefulSet's claim templates are volumes its pods mount by name.
+        let claims: Vec<&str> = match kind {
+            "StatefulSet" => doc
+                .path(&["spec", "volumeClaimTemplates"])
+                .map(N::seq)
+                .unwrap_or(&[])
+                .iter()
+                .filter_map(|t| t.path(&["metadata", "name"]).and_then(N::str))
+                .collect(),
+            _ => Vec::new(),
+        };
+        volumes(spec, &claims, sink);
     }
     walk(doc, None, None, sink);
 }
@@ -483,6 +495,80 @@ fn pod_spec(spec: &N, sink: &mut Sink) {
                     }
                 } else {
                     env_names.push((s, n.line));
+                }
+            }
+        }
+    }
+}
+
+/// A pod's volumes and mounts as the API server validates them: volume names unique, every
+/// `volumeMounts[].name` (and `volumeDevices[].name`) a volume of the pod (or, in a
+/// StatefulSet, one of its `claims`), and a container's mount paths unique.
+fn volumes(spec: &N, claims: &[&str], sink: &mut Sink) {
+    let mut names: Vec<(&str, u32)> = Vec::new();
+    for v in spec.get("volumes").map(N::seq).unwrap_or(&[]) {
+        let Some(n) = v.get("name") else { continue };
+        let Some(s) = n.str() else { continue };
+        if let Some((_, l)) = names.iter().find(|(x, _)| *x == s) {
+            bad(
+                sink,
+                n,
+                &format!("volume name `{s}` is used twice in this pod (first at line {l}); the API server refuses it"),
+                "give each volume its own name".into(),
+            );
+        } else {
+            names.push((s, n.line));
+        }
+    }
+    let known: Vec<&str> = names
+        .iter()
+        .map(|(s, _)| *s)
+        .chain(claims.iter().copied())
+        .collect();
+    for list in ["initContainers", "containers"] {
+        for c in spec.get(list).map(N::seq).unwrap_or(&[]) {
+            let mut paths: Vec<(&str, u32)> = Vec::new();
+            for field in ["volumeMounts", "volumeDevices"] {
+                for m in c.get(field).map(N::seq).unwrap_or(&[]) {
+                    if let Some(n) = m.get("name") {
+                        if let Some(s) = n.str().filter(|s| !templated(s)) {
+                            if !known.contains(&s) {
+                                let fix = match crate::schema::did_you_mean(
+                                    s,
+                                    known.iter().map(|x| x.to_string()).collect::<Vec<_>>().iter(),
+                                ) {
+                                    Some(k) => format!("did you mean `{k}`?"),
+                                    None => format!("add a volume named `{s}` under the pod's `volumes` (or fix the name)"),
+                                };
+                                bad(
+                                    sink,
+                                    n,
+                                    &format!("`{field}` names volume `{s}`, which this pod does not define{}; the API server refuses it (Not found)", if known.is_empty() { String::new() } else { format!(" (it has: {})", known.join(", ")) }),
+                                    fix,
+                                );
+                            }
+                        }
+                    }
+                    let key = if field == "volumeMounts" {
+                        "mountPath"
+                    } else {
+                        "devicePath"
+                    };
+                    if let Some(p) = m.get(key) {
+                        if let Some(s) = p.str().filter(|s| !templated(s)) {
+                            let norm = s.trim_end_matches('/');
+                            if let Some((_, l)) = paths.iter().find(|(x, _)| *x == norm) {
+                                bad(
+                                    sink,
+                                    p,
+                                    &format!("`{s}` is mounted twice in this container (first at line {l}); the API server refuses it (mount paths must be unique)"),
+                                    "mount each path once".into(),
+                                );
+                            } else {
+                                paths.push((norm, p.line));
+                            }
+                        }
+                    }
                 }
             }
         }

@@ -1577,6 +1577,53 @@ fn kubernetes_config_refs_and_pod_security() {
 /// Values the API server refuses (PV104), misspelt kinds (PV103), repeated keys (PV003).
 #[test]
 fn kubernetes_values() {
+    // Volumes and mounts (session 13): a mount must name a volume of the pod (or a
+    // StatefulSet's claim template), volume names and a container's mount paths are unique.
+    let mounts = |m: &str, v: &str| {
+        DEPLOY
+            .replace(
+                "          resources:\n",
+                &format!("          volumeMounts:\n{m}          resources:\n"),
+            )
+            .replace(
+                "      containers:\n",
+                &format!("      volumes:\n{v}      containers:\n"),
+            )
+    };
+    let m1 = "            - name: data\n              mountPath: /data\n";
+    let v1 = "        - name: data\n          emptyDir: {}\n";
+    let v2 = "        - name: cache\n          emptyDir: {}\n";
+    for bad in [
+        mounts(m1, v2),
+        mounts(m1, &format!("{v1}{v1}")),
+        mounts(
+            &format!("{m1}            - name: cache\n              mountPath: /data/\n"),
+            &format!("{v1}{v2}"),
+        ),
+    ] {
+        kcase("PV104", &bad, &mounts(m1, &format!("{v1}{v2}")));
+    }
+    let f = lint(
+        &[Input {
+            path: "k/app.yaml".into(),
+            content: mounts(m1, v2),
+        }],
+        Some(&facts()),
+    );
+    let x = f.iter().find(|x| x.code == "PV104").expect("PV104");
+    assert!(
+        x.message.contains("volume `data`") && x.message.contains("cache"),
+        "{x:?}"
+    );
+    let sts = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: db\nspec:\n  serviceName: db\n  selector:\n    matchLabels:\n      app: db\n  template:\n    metadata:\n      labels:\n        app: db\n    spec:\n      containers:\n        - name: db\n          image: postgres:17\n          volumeMounts:\n            - name: pgdata\n              mountPath: /var/lib/postgresql/data\n  volumeClaimTemplates:\n    - metadata:\n        name: pgdata\n      spec:\n        accessModes: [ReadWriteOnce]\n        resources:\n          requests:\n            storage: 10Gi\n";
+    kcase(
+        "PV104",
+        &sts.replace(
+            "        name: pgdata\n      spec",
+            "        name: data\n      spec",
+        ),
+        sts,
+    );
     kcase(
         "PV003",
         &DEPLOY.replace("  replicas: 2\n", "  replicas: 2\n  replicas: 3\n"),
