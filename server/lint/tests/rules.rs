@@ -890,6 +890,36 @@ fn terraform_reference_rules() {
         &format!("{}\nvariable \"api_token\" {{\n}}\n", vm("")),
         &vm(""),
     );
+    // Attributes of a resource whose schema provisio has (session 13): arguments, blocks,
+    // read-only attributes and `id` are there; a misspelt one is refused by Terraform.
+    let out = |e: &str| format!("{}\noutput \"ip\" {{\n  value = {e}\n}}\n", vm(""));
+    for good in [
+        "proxmox_virtual_environment_vm.web.ipv4_addresses",
+        "proxmox_virtual_environment_vm.web.id",
+        "proxmox_virtual_environment_vm.web.node_name",
+        "proxmox_virtual_environment_vm.web.agent[0].enabled",
+        "proxmox_virtual_environment_vm.web[*].name",
+    ] {
+        case(
+            "PV022",
+            &out("proxmox_virtual_environment_vm.web.ipv4_address"),
+            &out(good),
+        );
+    }
+    let f = lint(
+        &[Input {
+            path: "m/main.tf".into(),
+            content: out("proxmox_virtual_environment_vm.web.ipv4_address[1][0]"),
+        }],
+        None,
+    );
+    let x = f.iter().find(|x| x.code == "PV022").expect("PV022");
+    assert!(
+        x.message.contains("`ipv4_addresses`")
+            && x.fix.as_deref()
+                == Some("write `proxmox_virtual_environment_vm.web.ipv4_addresses`"),
+        "{x:?}"
+    );
     // Bound names are not references.
     let g = codes("m/main.tf", &vm("  tags = [for t in [\"a\"] : t]\n  dynamic \"disk\" {\n    for_each = [1]\n    content {\n      interface = \"scsi${disk.value}\"\n    }\n  }\n"));
     assert!(!g.iter().any(|c| c.starts_with("PV02")), "{g:?}");

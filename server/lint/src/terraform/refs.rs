@@ -159,10 +159,61 @@ impl Refs<'_, '_, '_> {
                             "declare the resource or fix the reference"
                         };
                         self.sink.push("PV022", span, msg, Some(fix.into()));
+                    } else if !self.import_to {
+                        self.check_attribute(ty, &key, t);
                     }
                 }
             }
         }
+    }
+
+    /// `TYPE.NAME[...].ATTR` of a resource type provisio has the schema of: `ATTR` must be one
+    /// of its arguments, blocks or read-only attributes (or `id`); Terraform refuses others
+    /// ("Unsupported attribute").
+    fn check_attribute(&mut self, ty: &str, key: &str, t: &Traversal) {
+        let Some((_, res)) = crate::schema::provider_of_resource(ty) else {
+            return;
+        };
+        let Some(op) = t.operators.iter().skip(1).find(|o| {
+            !matches!(
+                o.value(),
+                TraversalOperator::Index(_)
+                    | TraversalOperator::LegacyIndex(_)
+                    | TraversalOperator::AttrSplat(_)
+                    | TraversalOperator::FullSplat(_)
+            )
+        }) else {
+            return;
+        };
+        let TraversalOperator::GetAttr(a) = op.value() else {
+            return;
+        };
+        let a = a.as_str();
+        if a == "id" || res.block.attrs.contains_key(a) || res.block.blocks.contains_key(a) {
+            return;
+        }
+        let names: Vec<String> = res
+            .block
+            .attrs
+            .keys()
+            .chain(res.block.blocks.keys())
+            .cloned()
+            .chain(["id".to_string()])
+            .collect();
+        let hint = did_you_mean(a, names.iter());
+        let span = self.f.span(op.span());
+        self.sink.push(
+            "PV022",
+            span,
+            match &hint {
+                Some(h) => format!("`{key}` has no attribute `{a}` (a {ty} has none by that name); did you mean `{h}`?"),
+                None => format!("`{key}` has no attribute `{a}`: {ty} has no argument, block or read-only attribute by that name"),
+            },
+            Some(match hint {
+                Some(h) => format!("write `{key}.{h}`"),
+                None => format!("use one of {ty}'s attributes (see its docs)"),
+            }),
+        );
     }
 }
 
