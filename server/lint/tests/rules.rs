@@ -890,6 +890,26 @@ fn terraform_reference_rules() {
         &format!("{}\nvariable \"api_token\" {{\n}}\n", vm("")),
         &vm(""),
     );
+    // A default the variable's type does not admit (session 13).
+    let var = |t: &str, d: &str| {
+        format!(
+            "{}\nvariable \"n\" {{\n  type    = {t}\n  default = {d}\n}}\n",
+            vm("")
+        )
+    };
+    for (t, bad, good) in [
+        ("number", "\"lots\"", "6144"),
+        ("number", "true", "\"6144\""),
+        ("bool", "1", "false"),
+        ("string", "{ a = 1 }", "\"x\""),
+        ("list(number)", "1", "[1]"),
+        ("object({ a = number })", "[]", "{ a = 1 }"),
+        ("set(string)", "\"a\"", "null"),
+    ] {
+        case("PV012", &var(t, bad), &var(t, good));
+    }
+    // `any`, and computed defaults, are not judged.
+    assert!(!codes("m/main.tf", &var("any", "\"x\"")).contains(&"PV012".to_string()));
     // Attributes of a resource whose schema provisio has (session 13): arguments, blocks,
     // read-only attributes and `id` are there; a misspelt one is refused by Terraform.
     let out = |e: &str| format!("{}\noutput \"ip\" {{\n  value = {e}\n}}\n", vm(""));
@@ -2274,6 +2294,42 @@ fn terraform_tfvars_values() {
         x.fix.as_deref().is_some_and(|s| s.contains("`node`")),
         "{x:?}"
     );
+    // Values the variable's type does not admit (session 13): PV012 on the tfvars line; a
+    // string of digits is a number, as Terraform converts it.
+    let typed = |t: &str, v: &str| {
+        vec![
+            Input {
+                path: "t/main.tf".into(),
+                content: format!(
+                    "variable \"x\" {{\n  type = {t}\n}}\noutput \"o\" {{\n  value = var.x\n}}\n"
+                ),
+            },
+            Input {
+                path: "t/terraform.tfvars".into(),
+                content: format!("x = {v}\n"),
+            },
+        ]
+    };
+    for (t, bad, good) in [
+        ("number", "\"lots\"", "\"6144\""),
+        ("bool", "\"yes\"", "\"true\""),
+        ("list(string)", "\"a\"", "[\"a\"]"),
+        ("map(string)", "[\"a\"]", "{ a = \"b\" }"),
+        ("string", "[\"a\"]", "42"),
+    ] {
+        let b = lint(&typed(t, bad), None);
+        let x = b
+            .iter()
+            .find(|x| x.code == "PV012")
+            .unwrap_or_else(|| panic!("{t} {bad}: {b:?}"));
+        assert_eq!(
+            (x.file.as_str(), x.line),
+            ("t/terraform.tfvars", 1),
+            "{x:?}"
+        );
+        let g = lint(&typed(t, good), None);
+        assert!(!g.iter().any(|x| x.code == "PV012"), "{t} {good}: {g:?}");
+    }
     // Syntax errors in variable files are still reported.
     let f = run(&[("m/terraform.tfvars", "node = \"pve2\",\n")]);
     assert!(has(&f, "PV001"), "{f:?}");

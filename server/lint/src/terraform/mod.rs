@@ -225,6 +225,107 @@ fn parse<'a>(path: &'a str, text: &'a str, out: &mut Vec<Finding>) -> Option<TfF
     }
 }
 
+/// What a variable's `type` constraint admits, as far as a literal can show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TyClass {
+    Number,
+    Bool,
+    String,
+    /// list, set, tuple
+    Seq,
+    /// map, object
+    Obj,
+}
+
+impl TyClass {
+    fn needs(self) -> &'static str {
+        match self {
+            TyClass::Number => "a number (or a string of digits)",
+            TyClass::Bool => "true or false",
+            TyClass::String => "a string, number or bool",
+            TyClass::Seq => "a list: [ ... ]",
+            TyClass::Obj => "an object: { ... }",
+        }
+    }
+}
+
+struct DeclaredType {
+    class: TyClass,
+    text: String,
+}
+
+impl DeclaredType {
+    /// Whether a value of this literal kind converts to the type (Terraform's conversions:
+    /// strings of digits to numbers, "true"/"false" to bools, primitives to strings; `null`
+    /// always; computed values are not judged).
+    fn admits(&self, v: &Lit) -> bool {
+        match (self.class, v) {
+            (_, Lit::Null | Lit::Unknown) => true,
+            (TyClass::Number, Lit::Num(_)) => true,
+            (TyClass::Number, Lit::Str(s)) => s.trim().parse::<f64>().is_ok(),
+            (TyClass::Bool, Lit::Bool(_)) => true,
+            (TyClass::Bool, Lit::Str(s)) => s == "true" || s == "false",
+            (TyClass::String, Lit::Str(_) | Lit::Num(_) | Lit::Bool(_)) => true,
+            (TyClass::Seq, Lit::Array(_)) => true,
+            (TyClass::Obj, Lit::Object) => true,
+            _ => false,
+        }
+    }
+}
+
+impl Lit {
+    fn describe(&self) -> String {
+        match self {
+            Lit::Str(s) => format!("the string \"{s}\""),
+            Lit::Num(n) => format!("the number {n}"),
+            Lit::Bool(b) => format!("{b}"),
+            Lit::Null => "null".into(),
+            Lit::Array(_) => "a list".into(),
+            Lit::Object => "an object".into(),
+            Lit::Unknown => "a computed value".into(),
+        }
+    }
+}
+
+/// The `type` of a `variable` block, when it is one a literal can be judged against.
+fn declared_type(f: &TfFile, b: &Block) -> Option<DeclaredType> {
+    let a = b.body.get_attribute("type")?;
+    let r = a.value.span()?;
+    let text: String = f
+        .text
+        .get(r)?
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let head = text.split('(').next().unwrap_or("").trim();
+    let class = match head {
+        "number" => TyClass::Number,
+        "bool" => TyClass::Bool,
+        "string" => TyClass::String,
+        "list" | "set" | "tuple" => TyClass::Seq,
+        "map" | "object" => TyClass::Obj,
+        _ => return None,
+    };
+    Some(DeclaredType { class, text })
+}
+
+/// PV012: a variable's literal `default` that its `type` does not admit; Terraform refuses the
+/// configuration ("Invalid default value for variable").
+fn variable_default(f: &TfFile, sink: &mut Sink, b: &Block) {
+    let (Some(want), Some(d)) = (declared_type(f, b), b.body.get_attribute("default")) else {
+        return;
+    };
+    let got = literal(&d.value);
+    if !want.admits(&got) {
+        sink.push(
+            "PV012",
+            f.attr_span(d),
+            format!("the default is {}, but the variable's type is `{}`: Terraform refuses it (\"Invalid default value for variable\")", got.describe(), want.text),
+            Some(format!("make the default {}, or change the type", want.class.needs())),
+        );
+    }
+}
+
 /// Variable files Terraform loads without `-var-file`: `terraform.tfvars`, `*.auto.tfvars`
 /// and their JSON forms (`terraform.tfvars.json`, `*.auto.tfvars.json`).
 pub fn auto_loaded(path: &str) -> bool {
@@ -502,6 +603,18 @@ pub fn lint_module(
                 if let Some(last) = sink.out.last_mut() {
                     last.severity = crate::finding::Severity::Warning;
                 }
+            } else if let Some((fi, b)) = decls.variables.get(&name) {
+                if let Some(want) = declared_type(&parsed[*fi], b) {
+                    let got = literal(value);
+                    if !want.admits(&got) {
+                        sink.push(
+                            "PV012",
+                            *span,
+                            format!("`{}` sets `{name}` to {}, but the variable's type is `{}`: `plan` fails (\"Invalid value for input variable\")", f.path.rsplit('/').next().unwrap_or(f.path), got.describe(), want.text),
+                            Some(format!("give `{name}` {}", want.class.needs())),
+                        );
+                    }
+                }
             }
             decls.tfvars.insert(name, value.clone());
         }
@@ -570,7 +683,10 @@ pub fn lint_module(
                     }
                     None => {}
                 },
-                ("variable", Some(_)) => security::variable_block(f, &mut sink, b),
+                ("variable", Some(_)) => {
+                    security::variable_block(f, &mut sink, b);
+                    variable_default(f, &mut sink, b);
+                }
                 ("terraform", _) => security::terraform_block(f, &mut sink, b),
                 _ => {}
             }
