@@ -201,6 +201,13 @@ pub static RULES: &[Rule] = &[
         "Two blocks declare the same resource, variable, local or output",
         Some(TOFU_SYNTAX)
     ),
+    r!(
+        "PV024",
+        "variable-validation-fails",
+        Error,
+        "A variable's default, or the value terraform.tfvars / *.auto.tfvars give it, fails one of its validation conditions (evaluated when every part of the condition is a literal, the variable, an operator or a simple function)",
+        Some(TOFU_VARS)
+    ),
     // Security.
     r!(
         "PV030",

@@ -908,6 +908,44 @@ fn terraform_reference_rules() {
     ] {
         case("PV012", &var(t, bad), &var(t, good));
     }
+    // PV024: a default, or a tfvars value, that fails the variable's validation.
+    let valid = |d: &str| {
+        format!("{}\nvariable \"mem\" {{\n  type    = number\n  default = {d}\n  validation {{\n    condition     = var.mem >= 2048 && var.mem <= 16384\n    error_message = \"mem must be between 2048 and 16384.\"\n  }}\n}}\n", vm(""))
+    };
+    case("PV024", &valid("1024"), &valid("6144"));
+    let f = lint(
+        &[
+            Input {
+                path: "m/main.tf".into(),
+                content: valid("6144"),
+            },
+            Input {
+                path: "m/terraform.tfvars".into(),
+                content: "mem = 65536\n".into(),
+            },
+        ],
+        None,
+    );
+    let x = f
+        .iter()
+        .find(|x| x.code == "PV024")
+        .expect("PV024 from tfvars");
+    let line = valid("6144")
+        .lines()
+        .position(|l| l.contains("condition"))
+        .unwrap() as u32
+        + 1;
+    assert_eq!((x.file.as_str(), x.line), ("m/main.tf", line), "{x:?}");
+    assert!(
+        x.message.contains("65536") && x.message.contains("between 2048 and 16384"),
+        "{x:?}"
+    );
+    // A condition it cannot evaluate is not judged.
+    let regex = valid("1024").replace(
+        "var.mem >= 2048 && var.mem <= 16384",
+        "can(regex(\"^[0-9]+$\", var.mem))",
+    );
+    assert!(!codes("m/main.tf", &regex).contains(&"PV024".to_string()));
     // `any`, and computed defaults, are not judged.
     assert!(!codes("m/main.tf", &var("any", "\"x\"")).contains(&"PV012".to_string()));
     // Attributes of a resource whose schema provisio has (session 13): arguments, blocks,

@@ -15,6 +15,7 @@ mod network;
 mod providers;
 mod refs;
 mod security;
+mod validation;
 pub mod values;
 
 /// A parsed `.tf` file.
@@ -683,9 +684,10 @@ pub fn lint_module(
                     }
                     None => {}
                 },
-                ("variable", Some(_)) => {
+                ("variable", Some(n)) => {
                     security::variable_block(f, &mut sink, b);
                     variable_default(f, &mut sink, b);
+                    validation::check(f, &mut sink, b, n, &decls);
                 }
                 ("terraform", _) => security::terraform_block(f, &mut sink, b),
                 _ => {}
