@@ -112,7 +112,7 @@ pub fn counterparts(
 }
 
 /// Share of `a`'s words that are also in `b` (both sorted and distinct).
-fn share(a: &[u64], b: &[u64]) -> f32 {
+pub(crate) fn share(a: &[u64], b: &[u64]) -> f32 {
     if a.is_empty() {
         return 0.0;
     }

@@ -993,22 +993,7 @@ fn word_hashes<'a>(texts: impl Iterator<Item = &'a str>) -> Vec<u64> {
 /// Whether the smaller of two sorted word-hash sets is (nearly) contained in the larger.
 fn contained(a: &[u64], b: &[u64]) -> bool {
     let (small, large) = if a.len() <= b.len() { (a, b) } else { (b, a) };
-    if small.len() < CONTAINED_MIN_WORDS {
-        return false;
-    }
-    let (mut i, mut j, mut inside) = (0, 0, 0usize);
-    while i < small.len() && j < large.len() {
-        match small[i].cmp(&large[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                inside += 1;
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    inside as f32 >= CONTAINED_SHARE * small.len() as f32
+    small.len() >= CONTAINED_MIN_WORDS && crate::alias::share(small, large) >= CONTAINED_SHARE
 }
 
 fn jaccard(a: &HashSet<&str>, b: &HashSet<&str>) -> f32 {
