@@ -88,7 +88,10 @@ pub fn counterparts(
     let mut by_file: HashMap<&str, Vec<usize>> = HashMap::new();
     for p in 0..passages.len() {
         let (first, _) = passages.members(p);
-        by_file.entry(chunks[first].path.as_str()).or_default().push(p);
+        by_file
+            .entry(chunks[first].path.as_str())
+            .or_default()
+            .push(p);
     }
     let mut out = HashMap::new();
     for (old, new) in replacements {
@@ -148,7 +151,8 @@ mod tests {
             Some("bpg/resources/b.md")
         );
         // A deprecated argument further down, or an external link, is not a banner.
-        let late = "# T\n\na\n\nb\n\nc\n\nd\n\ne\n\nf\n\ng\n\nh\n\n`x` (Deprecated) use [y](y.md)\n";
+        let late =
+            "# T\n\na\n\nb\n\nc\n\nd\n\ne\n\nf\n\ng\n\nh\n\n`x` (Deprecated) use [y](y.md)\n";
         assert_eq!(banner_target(late), None);
         assert_eq!(
             banner_target("Deprecated: see [docs](https://example.com/a.md)"),

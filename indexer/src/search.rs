@@ -714,7 +714,8 @@ impl KnowledgeBase {
             e.bm25_rank = min(e.bm25_rank, old.bm25_rank);
             e.dense_rank = min(e.dense_rank, old.dense_rank);
             e.score = e.bm25_rank.map_or(0.0, |r| f.w_bm25 / (f.rrf_k + r as f32))
-                + e.dense_rank.map_or(0.0, |r| f.w_dense / (f.rrf_k + r as f32));
+                + e.dense_rank
+                    .map_or(0.0, |r| f.w_dense / (f.rrf_k + r as f32));
         }
         let mut ranked: Vec<(usize, Cand)> = scores.into_iter().collect();
         // Exact identifiers in the query (`pm_tls_insecure`, `--cluster-init`): a passage that

@@ -382,7 +382,9 @@ fn hits_are_passages_of_neighbouring_chunks() {
         r#"{"id":"bad","question":"zebrafish","gold":[{"path":"lab-tf/long.md"}]}"#,
     )
     .expect("write");
-    let err = provisio_indexer::eval::load_questions(&qfile).unwrap_err().to_string();
+    let err = provisio_indexer::eval::load_questions(&qfile)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("`lines") && err.contains("bad"), "{err}");
 }
 
@@ -607,8 +609,7 @@ fn deprecated_alias_pages_answer_as_their_replacement() {
                 .collect();
             assert!(!hits.is_empty(), "{mode:?} {query}: {:?}", r.hits);
             assert!(
-                hits.iter()
-                    .all(|h| h.path == "lab-tf/resources/balloon.md"),
+                hits.iter().all(|h| h.path == "lab-tf/resources/balloon.md"),
                 "{mode:?} {query}: the current page answers: {hits:?}"
             );
             assert!(
