@@ -693,6 +693,17 @@ impl KnowledgeBase {
         olds.sort_unstable();
         for p in olds {
             let q = self.counterparts[&p];
+            let Some(old_best) = scores.get(&p).map(|c| c.best) else {
+                continue;
+            };
+            // Under a kind filter the replacement must offer a chunk of a wanted kind.
+            let best = match scores.get(&q) {
+                Some(c) => c.best,
+                None => self.closest_member(q, old_best),
+            };
+            if !req.kinds.is_empty() && !req.kinds.contains(&self.chunks[best].kind) {
+                continue;
+            }
             let Some(old) = scores.remove(&p) else {
                 continue;
             };
@@ -708,7 +719,7 @@ impl KnowledgeBase {
                 score: 0.0,
                 bm25_rank: None,
                 dense_rank: None,
-                best: self.closest_member(q, old.best),
+                best,
                 best_add: 0.0,
             });
             e.bm25_rank = min(e.bm25_rank, old.bm25_rank);

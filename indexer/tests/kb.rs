@@ -621,6 +621,21 @@ fn deprecated_alias_pages_answer_as_their_replacement() {
             );
         }
     }
+    // Under a kind filter every hit keeps the wanted kind.
+    for kind in [ChunkKind::Option, ChunkKind::Prose, ChunkKind::Code] {
+        let mut req = SearchRequest::new("lab_legacy_balloon quokka balloon minimum reporting");
+        req.kinds = vec![kind];
+        req.k = 10;
+        for mode in [Mode::Bm25, Mode::Hybrid] {
+            req.mode = mode;
+            let r = kb.search(&req).expect("search");
+            assert!(
+                r.hits.iter().all(|h| h.kind == kind),
+                "{kind:?} {mode:?}: {:?}",
+                r.hits
+            );
+        }
+    }
 }
 
 /// An operator's word that the docs do not use ("recreate") finds the page through the
