@@ -940,6 +940,11 @@ fn terraform_reference_rules() {
         x.message.contains("65536") && x.message.contains("between 2048 and 16384"),
         "{x:?}"
     );
+    // Regular expressions and CIDR checks inside can(): a name that fails the pattern.
+    let named = |d: &str| {
+        format!("{}\nvariable \"vm_name\" {{\n  type    = string\n  default = {d}\n  validation {{\n    condition     = can(regex(\"^[a-z][a-z0-9-]*$\", var.vm_name))\n    error_message = \"lower-case DNS label\"\n  }}\n}}\n", vm(""))
+    };
+    case("PV024", &named("\"Web_1\""), &named("\"web-1\""));
     // A condition it cannot evaluate is not judged.
     let regex = valid("1024").replace(
         "var.mem >= 2048 && var.mem <= 16384",

@@ -3,8 +3,10 @@
 //! for variable". The conditions are evaluated only when every part of them is understood:
 //! literals, `var.NAME`, `!`, `-`, arithmetic, comparisons, `&&`, `||`, the conditional
 //! operator and the functions `contains`, `length`, `lower`, `upper`, `startswith`,
-//! `endswith`, `min`, `max`, `abs`. Anything else (`can(regex(...))`, other variables,
-//! resources) leaves the condition unjudged.
+//! `endswith`, `min`, `max`, `abs`, `regexall`, and `can(...)` around `regex(...)`,
+//! `cidrhost(...)`, `cidrnetmask(...)` or anything else it can evaluate. Terraform's regular
+//! expressions are RE2; a pattern the `regex` crate (also RE2 syntax) does not compile leaves
+//! the condition unjudged, as do other variables and resources.
 use hcl_edit::expr::{BinaryOperator, Expression, TraversalOperator, UnaryOperator};
 use hcl_edit::structure::Block;
 use hcl_edit::Span as _;
@@ -127,6 +129,12 @@ fn eval(e: &Expression, name: &str, val: Option<&V>) -> Option<V> {
             if !f.name.namespace.is_empty() {
                 return None;
             }
+            if f.name.name.as_str() == "can" {
+                let [inner] = f.args.iter().collect::<Vec<_>>()[..] else {
+                    return None;
+                };
+                return can(inner, name, val).map(V::Bool);
+            }
             let args = f
                 .args
                 .iter()
@@ -141,6 +149,17 @@ fn eval(e: &Expression, name: &str, val: Option<&V>) -> Option<V> {
                 ("startswith", [V::Str(s), V::Str(p)]) => Some(V::Bool(s.starts_with(p.as_str()))),
                 ("endswith", [V::Str(s), V::Str(p)]) => Some(V::Bool(s.ends_with(p.as_str()))),
                 ("abs", [x]) => x.num().map(|n| V::Num(n.abs())),
+                ("regexall", [V::Str(p), V::Str(s)]) => {
+                    let re = regex::Regex::new(p).ok()?;
+                    // Without capture groups each match is its text; with them, a list of
+                    // the groups (not modelled).
+                    if re.captures_len() > 1 {
+                        return None;
+                    }
+                    Some(V::List(
+                        re.find_iter(s).map(|m| V::Str(m.as_str().into())).collect(),
+                    ))
+                }
                 ("min" | "max", xs) if !xs.is_empty() => {
                     let ns = xs.iter().map(V::num).collect::<Option<Vec<f64>>>()?;
                     let pick = if f.name.name.as_str() == "min" {
@@ -155,6 +174,47 @@ fn eval(e: &Expression, name: &str, val: Option<&V>) -> Option<V> {
         }
         _ => None,
     }
+}
+
+/// `can(e)`: whether `e` evaluates without an error; None when that is not known.
+fn can(e: &Expression, name: &str, val: Option<&V>) -> Option<bool> {
+    if let Expression::FuncCall(f) = e {
+        if f.name.namespace.is_empty() {
+            let args = f
+                .args
+                .iter()
+                .map(|a| eval(a, name, val))
+                .collect::<Option<Vec<_>>>();
+            match (f.name.name.as_str(), args.as_deref()) {
+                // regex() fails when the pattern does not match.
+                ("regex", Some([V::Str(p), V::Str(s)])) => {
+                    return regex::Regex::new(p).ok().map(|re| re.is_match(s));
+                }
+                ("cidrhost", Some([V::Str(prefix), n])) => {
+                    let n = n.num()?;
+                    // A negative host number counts back from the end of the range.
+                    return Some(cidr(prefix).is_some_and(|bits| {
+                        let size = 2f64.powi(bits.min(1000) as i32);
+                        n.fract() == 0.0 && if n >= 0.0 { n < size } else { -n <= size }
+                    }));
+                }
+                ("cidrnetmask", Some([V::Str(prefix)])) => {
+                    return Some(prefix.contains('.') && cidr(prefix).is_some());
+                }
+                _ => {}
+            }
+        }
+    }
+    eval(e, name, val).map(|_| true)
+}
+
+/// The host bits of an IPv4 or IPv6 prefix (`10.0.0.0/24` → 8), None when it is not one.
+fn cidr(prefix: &str) -> Option<u32> {
+    let (addr, len) = prefix.split_once('/')?;
+    let len: u32 = len.parse().ok()?;
+    let ip: std::net::IpAddr = addr.parse().ok()?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    (len <= max).then_some(max - len)
 }
 
 /// PV024 for one `variable` block: its value from the auto-loaded variable files, else its
@@ -234,8 +294,41 @@ mod tests {
             Some(V::Bool(false))
         );
         assert_eq!(run("max(var.x, 1) == 5", "5"), Some(V::Bool(true)));
+        assert_eq!(
+            run("can(regex(\"^[a-z]+$\", var.x))", "\"A\""),
+            Some(V::Bool(false))
+        );
+        assert_eq!(
+            run("can(regex(\"^[a-z]+$\", var.x))", "\"abc\""),
+            Some(V::Bool(true))
+        );
+        assert_eq!(
+            run("length(regexall(\"[0-9]\", var.x)) > 0", "\"web\""),
+            Some(V::Bool(false))
+        );
+        assert_eq!(
+            run("can(cidrhost(var.x, 0))", "\"10.0.0.0/24\""),
+            Some(V::Bool(true))
+        );
+        assert_eq!(
+            run("can(cidrhost(var.x, 0))", "\"10.0.0.300/24\""),
+            Some(V::Bool(false))
+        );
+        assert_eq!(
+            run("can(cidrhost(var.x, 300))", "\"10.0.0.0/24\""),
+            Some(V::Bool(false))
+        );
+        assert_eq!(
+            run("can(cidrnetmask(var.x))", "\"fd00::/64\""),
+            Some(V::Bool(false))
+        );
+        assert_eq!(
+            run("can(cidrhost(var.x, -1))", "\"10.0.0.0/24\""),
+            Some(V::Bool(true))
+        );
+        assert_eq!(run("can(tonumber(var.x))", "\"a\""), None);
         // Not understood: no verdict.
-        assert_eq!(run("can(regex(\"^[a-z]+$\", var.x))", "\"A\""), None);
+        assert_eq!(run("can(regex(\"(?<=a)b\", var.x))", "\"ab\""), None);
         assert_eq!(run("var.x > var.y", "1"), None);
         assert_eq!(run("var.x > 1", "local.y"), None);
     }
