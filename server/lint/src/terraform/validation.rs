@@ -11,7 +11,7 @@ use hcl_edit::expr::{BinaryOperator, Expression, TraversalOperator, UnaryOperato
 use hcl_edit::structure::Block;
 use hcl_edit::Span as _;
 
-use super::{Decls, TfFile};
+use super::{Decls, Lit, TfFile};
 use crate::finding::Sink;
 
 /// A value the evaluator understands.
@@ -48,19 +48,16 @@ impl V {
 /// Evaluate `e`, with `var.NAME` bound to `val`; None for anything not understood.
 fn eval(e: &Expression, name: &str, val: Option<&V>) -> Option<V> {
     match e {
-        Expression::Number(n) => n.value().as_f64().map(V::Num),
-        Expression::Bool(b) => Some(V::Bool(*b.value())),
-        Expression::String(s) => Some(V::Str(s.value().to_string())),
-        Expression::StringTemplate(t) => {
-            let mut s = String::new();
-            for el in t.iter() {
-                match el {
-                    hcl_edit::template::Element::Literal(l) => s.push_str(l.value()),
-                    _ => return None,
-                }
-            }
-            Some(V::Str(s))
-        }
+        // Scalars as the rest of the linter reads them.
+        Expression::Number(_)
+        | Expression::Bool(_)
+        | Expression::String(_)
+        | Expression::StringTemplate(_) => match super::literal(e) {
+            Lit::Num(n) => Some(V::Num(n)),
+            Lit::Bool(b) => Some(V::Bool(b)),
+            Lit::Str(s) => Some(V::Str(s)),
+            _ => None,
+        },
         Expression::Array(a) => a
             .iter()
             .map(|x| eval(x, name, val))
