@@ -460,6 +460,8 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
                             format!("`{api}` has no kind `{kind}`; did you mean `{k}`?"),
                             Some(format!("kind: {k}")),
                         );
+                    } else if crate::k8s_metallb::spec_fields(api, kind).is_some() {
+                        // MetalLB's resources: checked by k8s_metallb.
                     } else {
                         // A kind we keep no schema for (a CRD, `List`, or a rarer built-in):
                         // say so, do not guess.
@@ -680,6 +682,19 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
         }
         out.extend(sink.out);
     }
+
+    // MetalLB's own resources.
+    let metallb: Vec<crate::k8s_metallb::Obj> = objs
+        .iter()
+        .map(|o| crate::k8s_metallb::Obj {
+            file: o.file,
+            doc: o.doc,
+            kind: &o.kind,
+            namespace: &o.namespace,
+        })
+        .collect();
+    crate::k8s_metallb::check(&metallb, facts, &mut out);
+    let manifest_pools = crate::k8s_metallb::pools(&metallb);
 
     // ConfigMaps and Secrets the pods reference; the baseline Pod Security Standard.
     let defined: Vec<crate::k8s_refs::Defined> = objs
@@ -1012,6 +1027,18 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
                             .split(',')
                             .map(|s| (v, s.trim().to_string())),
                     ),
+                    Some("metallb.io/address-pool") => {
+                        let pool = v.str().unwrap_or("");
+                        let here: Vec<String> =
+                            manifest_pools.iter().map(|p| p.name.to_string()).collect();
+                        if !here.is_empty() && !here.iter().any(|p| p == pool) {
+                            let fix = match crate::schema::did_you_mean(pool, here.iter()) {
+                                Some(m) => format!("did you mean `{m}`?"),
+                                None => format!("name one of: {}", here.join(", ")),
+                            };
+                            sink.push("PV142", v.span(), format!("Service `{name}` asks for MetalLB pool `{pool}`, which these manifests do not define (defined: {}); the Service stays without an external IP", here.join(", ")), Some(fix));
+                        }
+                    }
                     Some("metallb.universe.tf/loadBalancerIPs") => {
                         sink.push(
                             "PV116",
@@ -1057,6 +1084,27 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
                 );
                 continue;
             };
+            let site_pools = facts.is_some_and(|f| !f.metallb_pools.is_empty());
+            let ranges: Vec<String> = manifest_pools
+                .iter()
+                .flat_map(|p| p.v4.iter().map(|r| r.to_string()))
+                .collect();
+            if !site_pools
+                && !ranges.is_empty()
+                && !manifest_pools
+                    .iter()
+                    .any(|p| p.v4.iter().any(|r| r.contains(addr)))
+            {
+                sink.push(
+                    "PV115",
+                    n.span(),
+                    format!(
+                        "LoadBalancer IP {addr} is outside the MetalLB pools these manifests define ({})",
+                        ranges.join(", ")
+                    ),
+                    Some(format!("pick an address from {}", ranges[0])),
+                );
+            }
             if let Some(f) = facts {
                 if !f.metallb_pools.is_empty() && !f.in_metallb_pool(addr) {
                     sink.push(

@@ -7,6 +7,7 @@ pub mod facts;
 pub mod finding;
 pub mod k3s;
 pub mod k8s;
+pub mod k8s_metallb;
 pub mod k8s_pss;
 pub mod k8s_refs;
 pub mod k8s_values;

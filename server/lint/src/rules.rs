@@ -44,6 +44,8 @@ const K3S_IO_ANSIBLE: &str = "provisio://docs/k3s-io-k3s-ansible/k3s-io-k3s-ansi
 const TIM_ANSIBLE: &str = "provisio://docs/techno-tim-k3s-ansible/techno-tim-k3s-ansible/README.md";
 const TIM_VARS: &str =
     "provisio://docs/techno-tim-k3s-ansible/techno-tim-k3s-ansible/inventory/sample/group_vars/all.yml";
+const METALLB_CONFIG: &str =
+    "provisio://docs/metallb-docs/metallb-docs/website/content/configuration/_index.md";
 const METALLB: &str = "provisio://docs/metallb-docs/metallb-docs/website/content/configuration/_advanced_ipaddresspool_configuration.md";
 
 macro_rules! r {
@@ -625,6 +627,28 @@ pub static RULES: &[Rule] = &[
         Warning,
         "Server arguments miss `--disable servicelb` next to MetalLB, or `--tls-san` for the VIP",
         Some(TIM_VARS)
+    ),
+    // MetalLB.
+    r!(
+        "PV140",
+        "metallb-invalid",
+        Error,
+        "MetalLB resource its controller refuses: an address that is neither a CIDR nor a range, a reversed or mixed-family range, a pool without addresses, overlapping pools, a pool named twice, an aggregation length beyond the address size",
+        Some(METALLB_CONFIG)
+    ),
+    r!(
+        "PV141",
+        "metallb-address-collision",
+        Error,
+        "A MetalLB pool holds the k3s API VIP, a reserved address or gateway, or an address a guest uses",
+        Some(METALLB_CONFIG)
+    ),
+    r!(
+        "PV142",
+        "metallb-config",
+        Warning,
+        "MetalLB configuration that does not do what it says: outside MetalLB's namespace, a pool not announced or not defined, outside the site's MetalLB ranges, pre-0.13 forms",
+        Some(METALLB_CONFIG)
     ),
     // General.
     r!("PV900", "not-checked", Info, "File type not linted", None),

@@ -1846,7 +1846,13 @@ fn kubernetes_rules() {
         &DEPLOY.replace("apiVersion: apps/v1", "apiVersion: extensions/v1beta1"),
         DEPLOY,
     );
-    kcase("PV102", &format!("{DEPLOY}---\napiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata:\n  name: p\n"), DEPLOY);
+    kcase(
+        "PV102",
+        &format!(
+            "{DEPLOY}---\napiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata:\n  name: p\n"
+        ),
+        DEPLOY,
+    );
     // Other built-ins are schema-checked too; a kind without a kept schema is only an info.
     kcase("PV100", &format!("{DEPLOY}---\napiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata:\n  name: s\nprovisioner: rbd.csi.ceph.com\nreclaimPolicy: Delete\nallowVolumeExpanson: true\n"), &format!("{DEPLOY}---\napiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata:\n  name: s\nprovisioner: rbd.csi.ceph.com\nallowVolumeExpansion: true\n"));
     let list = format!("apiVersion: v1\nkind: List\nitems: []\n---\n{DEPLOY}");
@@ -2089,6 +2095,12 @@ fn terraform_ip_settings_and_endpoints() {
         "PV055",
         &both("dhcp", "10.0.5.1"),
         &bpg("        address = \"dhcp\""),
+    );
+    // An address that is set but not literal (`for_each` over a map of hosts) is present.
+    case(
+        "PV055",
+        &bpg("        gateway = \"10.0.5.1\""),
+        &both("${var.host_ip}/24", "10.0.5.1"),
     );
     let f = lint(
         &[Input {
@@ -2919,4 +2931,126 @@ fn terraform_machine_efi_tpm_values() {
         &vm("  keyboard_layout = \"en\"\n"),
         &vm("  keyboard_layout = \"en-us\"\n"),
     );
+}
+
+/// MetalLB's resources (session 14): what its controller refuses (PV140), pools that take
+/// addresses the site has given out (PV141), and configuration that does nothing (PV142).
+#[test]
+fn kubernetes_metallb_resources() {
+    let pool = |ns: &str, addrs: &str| {
+        format!("apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata:\n  name: lab-pool\n  namespace: {ns}\nspec:\n  addresses:\n{addrs}")
+    };
+    const L2: &str = "---\napiVersion: metallb.io/v1beta1\nkind: L2Advertisement\nmetadata:\n  name: lab-l2\n  namespace: metallb-system\nspec:\n  ipAddressPools:\n    - lab-pool\n";
+    let good = format!(
+        "{}{L2}",
+        pool("metallb-system", "    - 10.0.0.240-10.0.0.250\n")
+    );
+    let with = |addrs: &str| format!("{}{L2}", pool("metallb-system", addrs));
+    let g = codes("k/metallb.yaml", &good);
+    assert!(
+        !g.iter().any(|c| c.starts_with("PV14") || c == "PV102"),
+        "{g:?}"
+    );
+    // PV140: entries MetalLB refuses; overlapping entries; a pool without addresses.
+    for bad in [
+        "    - 10.0.0.245\n",
+        "    - 10.0.0.250-10.0.0.240\n",
+        "    - 10.0.0.240/33\n",
+        "    - 10.0.0.240-fc00::1\n",
+        "    - 10.0.0.240/29\n    - 10.0.0.244-10.0.0.250\n",
+    ] {
+        kcase("PV140", &with(bad), &good);
+    }
+    kcase(
+        "PV140",
+        &good.replace(
+            "  addresses:\n    - 10.0.0.240-10.0.0.250\n",
+            "  addresses: []\n",
+        ),
+        &good,
+    );
+    kcase(
+        "PV140",
+        &good.replace("    - lab-pool\n", "    - lab-pool\n    - lab-pool\n"),
+        &good,
+    );
+    // IPv6 entries and CIDRs are read, not judged against the IPv4 site facts.
+    let dual = with("    - 10.0.0.240/29\n    - fc00:f853:ccd:e799::/124\n");
+    let d = codes("k/metallb.yaml", &dual);
+    assert!(!d.iter().any(|c| c.starts_with("PV14")), "{d:?}");
+    // PV141: the k3s VIP, a reserved gateway, an address in use.
+    for bad in [
+        "    - 10.0.0.5-10.0.0.20\n",
+        "    - 10.0.0.0/28\n",
+        "    - 10.0.0.48/30\n",
+    ] {
+        kcase("PV141", &with(bad), &good);
+    }
+    // PV142: a typo'd pool name, a pool nobody announces, a namespace MetalLB does not read, a
+    // range outside the site's MetalLB ranges, the pre-0.13 forms.
+    kcase(
+        "PV142",
+        &good.replace("    - lab-pool\n", "    - lab-pol\n"),
+        &good,
+    );
+    kcase(
+        "PV142",
+        &pool("metallb-system", "    - 10.0.0.240-10.0.0.250\n"),
+        &good,
+    );
+    kcase(
+        "PV142",
+        &good.replace(
+            "  namespace: metallb-system\nspec:\n  addresses",
+            "  namespace: default\nspec:\n  addresses",
+        ),
+        &good,
+    );
+    kcase("PV142", &with("    - 10.0.0.200-10.0.0.210\n"), &good);
+    kcase(
+        "PV142",
+        &good.replace("kind: IPAddressPool", "kind: AddressPool"),
+        &good,
+    );
+    let legacy = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: config\n  namespace: metallb-system\ndata:\n  config: |\n    address-pools:\n    - name: default\n      protocol: layer2\n      addresses:\n      - 10.0.0.240-10.0.0.250\n";
+    kcase("PV142", legacy, &good);
+    // An advertisement that selects every pool (no list) or selects by label announces them.
+    let all = good.replace("spec:\n  ipAddressPools:\n    - lab-pool\n", "");
+    let a = codes("k/metallb.yaml", &all);
+    assert!(!a.iter().any(|c| c.starts_with("PV14")), "{a:?}");
+    // PV100: unknown spec fields, with the near miss as the fix.
+    kcase("PV100", &good.replace("  addresses:", "  adresses:"), &good);
+    let f = lint(
+        &[Input {
+            path: "k/metallb.yaml".into(),
+            content: good.replace("  addresses:", "  adresses:"),
+        }],
+        Some(&facts()),
+    );
+    let x = f.iter().find(|f| f.code == "PV100").expect("PV100");
+    assert!(
+        x.fix.as_deref().unwrap_or("").contains("`addresses`"),
+        "{x:?}"
+    );
+    // PV115 without site facts: a Service's IP against the pools these manifests define, and
+    // PV142 for a pool name that is not defined.
+    let svc = |ann: &str| {
+        format!("{good}---\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: apps\n  annotations:\n    {ann}\nspec:\n  type: LoadBalancer\n  selector:\n    app: web\n  ports:\n    - port: 80\n")
+    };
+    let bare = |text: &str| -> Vec<String> {
+        lint(
+            &[Input {
+                path: "k/app.yaml".into(),
+                content: text.into(),
+            }],
+            None,
+        )
+        .into_iter()
+        .map(|f| f.code)
+        .collect()
+    };
+    assert!(bare(&svc("metallb.io/loadBalancerIPs: 10.0.0.30")).contains(&"PV115".to_string()));
+    assert!(!bare(&svc("metallb.io/loadBalancerIPs: 10.0.0.245")).contains(&"PV115".to_string()));
+    assert!(bare(&svc("metallb.io/address-pool: lab-pol")).contains(&"PV142".to_string()));
+    assert!(!bare(&svc("metallb.io/address-pool: lab-pool")).contains(&"PV142".to_string()));
 }

@@ -156,6 +156,21 @@ fn provider_doc_hcl_examples_raise_no_value_errors() {
     assert!(errors[0].contains("\"<version tag>\""), "{}", errors[0]);
 }
 
+/// MetalLB's own examples (its IPAddressPools, L2/BGPAdvertisements) use only fields and
+/// address forms MetalLB accepts: no PV100 or PV140 on them.
+#[test]
+fn metallb_doc_examples_pass_the_metallb_rules() {
+    let Some(corpus) = shared_corpus() else {
+        return;
+    };
+    let mut blocks = Vec::new();
+    fenced(&corpus.join("metallb-docs"), &["yaml", "yml"], &mut blocks);
+    blocks.retain(|(_, t)| t.contains("metallb.io/v1beta1"));
+    assert!(blocks.len() >= 15, "{} blocks", blocks.len());
+    let errors = errors_of(&blocks, "example.yaml", &["PV100", "PV140"]);
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+}
+
 /// The Kubernetes objects in the Kubernetes, MetalLB and k3s docs (160 blocks with an
 /// apiVersion and a kind), each linted alone: no refused value, repeated key, misspelt kind or
 /// broken ConfigMap reference, except the two image placeholders of the Secret page
@@ -174,7 +189,9 @@ fn kubernetes_doc_examples_raise_no_value_errors() {
     let errors = errors_of(
         &blocks,
         "example.yaml",
-        &["PV003", "PV103", "PV104", "PV124", "PV127", "PV128"],
+        &[
+            "PV003", "PV103", "PV104", "PV124", "PV127", "PV128", "PV140",
+        ],
     );
     assert_eq!(errors.len(), 2, "{}", errors.join("\n"));
     assert!(

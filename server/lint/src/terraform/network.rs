@@ -25,6 +25,9 @@ struct Cfg {
     v6: bool,
     address: Option<(String, Span)>,
     gateway: Option<(String, Span)>,
+    /// The address is set to something not literal (`"${each.value.ip}/24"`, `var.ip`
+    /// without a default): present, but not judged.
+    address_unknown: bool,
 }
 
 pub fn check(f: &TfFile, sink: &mut Sink, b: &Block, ty: &str, decls: &Decls) {
@@ -42,6 +45,7 @@ pub fn check(f: &TfFile, sink: &mut Sink, b: &Block, ty: &str, decls: &Decls) {
                                 v6,
                                 address: attr(f, &blk.body, "address", decls),
                                 gateway: attr(f, &blk.body, "gateway", decls),
+                                address_unknown: unknown(&blk.body, "address", decls),
                             });
                         }
                     }
@@ -64,6 +68,7 @@ pub fn check(f: &TfFile, sink: &mut Sink, b: &Block, ty: &str, decls: &Decls) {
                         v6,
                         address: attr(f, &nd.body, ip, decls),
                         gateway: attr(f, &nd.body, gw, decls),
+                        address_unknown: unknown(&nd.body, ip, decls),
                     });
                 }
             }
@@ -84,6 +89,12 @@ fn attr(f: &TfFile, body: &Body, k: &str, decls: &Decls) -> Option<(String, Span
     }
 }
 
+/// The attribute is set, but not to a literal string this lint can read.
+fn unknown(body: &Body, k: &str, decls: &Decls) -> bool {
+    body.get_attribute(k)
+        .is_some_and(|a| !matches!(decls.resolve(&a.value), Lit::Str(_)))
+}
+
 /// Telmate's `ipconfigN = "ip=10.0.0.5/24,gw=10.0.0.1,ip6=auto"`: PVE's `pve-qm-ipconfig`
 /// format. Unknown keys and parts without `=` are refused by PVE.
 fn ipconfig(sink: &mut Sink, key: &str, s: &str, span: Span, out: &mut Vec<Cfg>) {
@@ -95,12 +106,14 @@ fn ipconfig(sink: &mut Sink, key: &str, s: &str, span: Span, out: &mut Vec<Cfg>)
         v6: false,
         address: None,
         gateway: None,
+        address_unknown: false,
     };
     let mut v6 = Cfg {
         what: key.to_string(),
         v6: true,
         address: None,
         gateway: None,
+        address_unknown: false,
     };
     for part in s.split(',') {
         let part = part.trim();
@@ -154,7 +167,7 @@ fn ipconfig(sink: &mut Sink, key: &str, s: &str, span: Span, out: &mut Vec<Cfg>)
 fn judge(sink: &mut Sink, c: &Cfg) {
     let fam = if c.v6 { "IPv6" } else { "IPv4" };
     let Some((addr, aspan)) = &c.address else {
-        if let Some((gw, span)) = &c.gateway {
+        if let (Some((gw, span)), false) = (&c.gateway, c.address_unknown) {
             sink.push(
                 "PV055",
                 *span,
