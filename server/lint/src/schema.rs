@@ -1,6 +1,6 @@
 //! Provider schemas kept in `schemas/providers/*.tfschema`, written by hand from the providers'
 //! documented arguments (see the header of each file for the grammar).
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
 use crate::error::{Error, Result};
@@ -96,6 +96,10 @@ pub struct Provider {
     pub config: Block,
     pub config_doc: String,
     pub resources: BTreeMap<String, Resource>,
+    /// The provider's other resource types, by name only (arguments not kept).
+    pub other_resources: BTreeSet<String>,
+    /// The provider's data sources, by name only.
+    pub data_sources: BTreeSet<String>,
 }
 
 impl Provider {
@@ -299,6 +303,8 @@ pub fn parse(src: &str) -> Result<Provider> {
                     config: Block::default(),
                     config_doc: String::new(),
                     resources: BTreeMap::new(),
+                    other_resources: BTreeSet::new(),
+                    data_sources: BTreeSet::new(),
                 })
             }
             Some("config") => {
@@ -328,9 +334,19 @@ pub fn parse(src: &str) -> Result<Provider> {
                     },
                 );
             }
+            Some(kw @ ("other-resources" | "data-sources")) => {
+                let p = provider
+                    .as_mut()
+                    .ok_or_else(|| Error::Schema(format!("`{kw}` before `provider`")))?;
+                let set = match kw {
+                    "other-resources" => &mut p.other_resources,
+                    _ => &mut p.data_sources,
+                };
+                set.extend(ws[1..].iter().cloned());
+            }
             _ => {
                 return Err(Error::Schema(format!(
-                    "line {}: expected provider, config or resource",
+                    "line {}: expected provider, config, resource, other-resources or data-sources",
                     l.no
                 )))
             }

@@ -288,3 +288,37 @@ fn provider_schemas_match_the_providers() {
         problems.join("\n")
     );
 }
+
+/// Every resource type and data source of the derived schemas is known to ours by name (kept
+/// with its arguments, or listed in `other-resources` / `data-sources`), so PV016 never calls a
+/// real type unknown or "corrects" it to another.
+#[test]
+fn every_provider_type_is_known_by_name() {
+    let Some(dir) = shared() else {
+        eprintln!("SKIPPED: ../shared/data/terraform-provider-schemas not present");
+        return;
+    };
+    for (file, source) in [
+        ("bpg-proxmox.all.schema.json", "bpg/proxmox"),
+        ("telmate-proxmox.all.schema.json", "Telmate/proxmox"),
+    ] {
+        let v: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join(file)).unwrap()).unwrap();
+        let ours = schema::providers()
+            .iter()
+            .find(|p| p.source == source)
+            .expect("provider");
+        let mut missing = Vec::new();
+        for t in v["resources"].as_object().unwrap().keys() {
+            if !ours.resources.contains_key(t) && !ours.other_resources.contains(t) {
+                missing.push(format!("resource {t}"));
+            }
+        }
+        for t in v["data_sources"].as_object().unwrap().keys() {
+            if !ours.data_sources.contains(t) {
+                missing.push(format!("data source {t}"));
+            }
+        }
+        assert!(missing.is_empty(), "{source}: {}", missing.join(", "));
+    }
+}

@@ -195,6 +195,42 @@ fn terraform_schema_rules() {
         &format!("{PROVIDER}\nresource \"proxmox_virtual_environment_vmm\" \"x\" {{\n}}\n"),
         PROVIDER,
     );
+    // Session 14: a near miss of a type the provider has is an error; a type the provider has
+    // but whose arguments are not kept is an info; anything else a warning (a newer release).
+    let sev = |text: &str| -> Vec<String> {
+        lint(
+            &[Input {
+                path: "m/main.tf".into(),
+                content: format!("{PROVIDER}\n{text}"),
+            }],
+            None,
+        )
+        .into_iter()
+        .filter(|f| f.code == "PV016")
+        .map(|f| format!("{} {}", f.severity.as_str(), f.fix.unwrap_or_default()))
+        .collect()
+    };
+    assert_eq!(
+        sev("resource \"proxmox_virtual_environment_vmm\" \"x\" {\n}\n"),
+        ["error did you mean `proxmox_virtual_environment_vm`?"]
+    );
+    assert_eq!(
+        sev("resource \"proxmox_virtual_environment_pol\" \"x\" {\n}\n"),
+        ["error did you mean `proxmox_virtual_environment_pool`?"]
+    );
+    assert_eq!(
+        sev("resource \"proxmox_virtual_environment_pool\" \"x\" {\n  pool_id = \"k3s\"\n}\n"),
+        ["info "]
+    );
+    assert_eq!(
+        sev("resource \"proxmox_quantum_flux\" \"x\" {\n}\n"),
+        ["warning "]
+    );
+    assert!(sev("data \"proxmox_virtual_environment_vms\" \"all\" {\n}\n").is_empty());
+    assert_eq!(
+        sev("data \"proxmox_virtual_environment_datastorez\" \"all\" {\n}\n"),
+        ["error did you mean `proxmox_virtual_environment_datastores`?"]
+    );
 }
 
 /// Values Proxmox VE refuses (PV017), each with its accepted fix.

@@ -149,7 +149,7 @@ fn provider_doc_hcl_examples_raise_no_value_errors() {
         &blocks,
         "main.tf",
         &[
-            "PV004", "PV005", "PV017", "PV018", "PV019", "PV055", "PV056", "PV062",
+            "PV004", "PV005", "PV016", "PV017", "PV018", "PV019", "PV055", "PV056", "PV062",
         ],
     );
     assert_eq!(errors.len(), 1, "{}", errors.join("\n"));

@@ -674,16 +674,13 @@ pub fn lint_module(
                         cluster::best_practice(f, &mut sink, b, p, &decls, facts);
                     }
                     None if t.starts_with("proxmox_") => {
-                        let known: Vec<String> = schema::providers()
-                            .iter()
-                            .flat_map(|p| p.resources.keys().cloned())
-                            .collect();
-                        let hint =
-                            did_you_mean(t, known.iter()).map(|s| format!("did you mean `{s}`?"));
-                        sink.push("PV016", f.header(b), format!("resource type `{t}` is not in provisio's provider schemas: its arguments were not checked"), hint);
+                        unknown_type(&mut sink, f.header(b), t, false)
                     }
                     None => {}
                 },
+                ("data", Some(t)) if t.starts_with("proxmox_") => {
+                    unknown_type(&mut sink, f.header(b), t, true)
+                }
                 ("variable", Some(n)) => {
                     security::variable_block(f, &mut sink, b);
                     variable_default(f, &mut sink, b);
@@ -1194,4 +1191,89 @@ pub fn size_to_mib(s: &str) -> Option<u64> {
         _ => return None,
     };
     Some(m as u64)
+}
+
+/// PV016: a `proxmox_*` resource type (or data source) whose arguments provisio does not keep.
+/// One the provider has is an info; one close to a type it has is a typo that `init`/`validate`
+/// refuses ("The provider ... does not support resource type"), an error; any other may come from
+/// a newer provider release, a warning.
+fn unknown_type(sink: &mut Sink, at: Span, t: &str, data: bool) {
+    let what = if data { "data source" } else { "resource type" };
+    let providers = schema::providers();
+    let listed = |p: &schema::Provider| {
+        if data {
+            p.data_sources.contains(t)
+        } else {
+            p.other_resources.contains(t)
+        }
+    };
+    if let Some(p) = providers.iter().find(|p| listed(p)) {
+        if data {
+            // Data sources only read: nothing to report when the provider has it.
+            return;
+        }
+        sink.push(
+            "PV016",
+            at,
+            format!("{what} `{t}` of {} is not checked: provisio keeps the arguments of its VM, container, clone and file resources only", p.source),
+            None,
+        );
+        if let Some(last) = sink.out.last_mut() {
+            last.severity = crate::Severity::Info;
+        }
+        return;
+    }
+    let known: Vec<String> = providers
+        .iter()
+        .flat_map(|p| {
+            let names: Vec<String> = if data {
+                p.data_sources.iter().cloned().collect()
+            } else {
+                p.resources
+                    .keys()
+                    .chain(p.other_resources.iter())
+                    .cloned()
+                    .collect()
+            };
+            names
+        })
+        .collect();
+    let releases: Vec<String> = providers
+        .iter()
+        .map(|p| format!("{} {}", p.source, p.version))
+        .collect();
+    // Compare what follows the shared prefixes: every name starts `proxmox_`, many
+    // `proxmox_virtual_environment_`, which would make any two names look alike.
+    let core = |n: &str| -> String {
+        n.trim_start_matches("proxmox_")
+            .trim_start_matches("virtual_environment_")
+            .to_string()
+    };
+    let cores: Vec<String> = known.iter().map(|k| core(k)).collect();
+    let near = did_you_mean(&core(t), cores.iter()).and_then(|c| {
+        known
+            .iter()
+            .filter(|k| core(k) == c)
+            .min_by_key(|k| strsim::levenshtein(k, t))
+            .cloned()
+    });
+    match near {
+        Some(m) => {
+            sink.push(
+                "PV016",
+                at,
+                format!("`{t}` is not a {what} of {}: Terraform refuses it (\"does not support {what}\")", releases.join(" or ")),
+                Some(format!("did you mean `{m}`?")),
+            );
+            if let Some(last) = sink.out.last_mut() {
+                last.severity = crate::Severity::Error;
+            }
+        }
+        None => sink.push(
+            "PV016",
+            at,
+            format!("{what} `{t}` is not in {}: a newer provider release, or a typo; its arguments were not checked", releases.join(" or ")),
+            None,
+        ),
+    }
 }
