@@ -1074,7 +1074,13 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
                 Some("set spec.type: LoadBalancer, or drop the annotation".into()),
             );
         }
+        // The same address given twice by one Service (annotation and spec.loadBalancerIP)
+        // is judged once.
+        let mut own: BTreeSet<String> = BTreeSet::new();
         for (n, ip) in ips {
+            if !own.insert(ip.clone()) {
+                continue;
+            }
             let Ok(addr) = ip.parse::<Ipv4Addr>() else {
                 sink.push(
                     "PV115",

@@ -195,6 +195,20 @@ fn terraform_schema_rules() {
         &format!("{PROVIDER}\nresource \"proxmox_virtual_environment_vmm\" \"x\" {{\n}}\n"),
         PROVIDER,
     );
+    // Session 14: a Telmate guest without a node.
+    let telmate = |body: &str| {
+        format!("terraform {{\n  required_providers {{\n    proxmox = {{\n      source  = \"Telmate/proxmox\"\n      version = \"3.0.2-rc09\"\n    }}\n  }}\n}}\n\nresource \"proxmox_vm_qemu\" \"x\" {{\n  name = \"x\"\n{body}}}\n")
+    };
+    case(
+        "PV011",
+        &telmate(""),
+        &telmate("  target_node = \"pve1\"\n"),
+    );
+    case(
+        "PV011",
+        &telmate(""),
+        &telmate("  target_nodes = [\"pve1\", \"pve2\"]\n"),
+    );
     // Session 14: a near miss of a type the provider has is an error; a type the provider has
     // but whose arguments are not kept is an info; anything else a warning (a newer release).
     let sev = |text: &str| -> Vec<String> {
@@ -1924,6 +1938,17 @@ fn kubernetes_rules() {
         DEPLOY,
     );
     kcase("PV115", &DEPLOY.replace("10.0.0.241", "10.0.0.30"), DEPLOY);
+    // One Service naming its address twice (annotation and the deprecated field) does not
+    // collide with itself.
+    let twice = DEPLOY.replace(
+        "  type: LoadBalancer\n",
+        "  type: LoadBalancer\n  loadBalancerIP: 10.0.0.241\n",
+    );
+    let c = codes("k/app.yaml", &twice);
+    assert!(
+        c.contains(&"PV116".to_string()) && !c.contains(&"PV115".to_string()),
+        "{c:?}"
+    );
     kcase(
         "PV116",
         &DEPLOY.replace("metallb.io/", "metallb.universe.tf/"),

@@ -665,6 +665,7 @@ pub fn lint_module(
                             &doc,
                             f.header(b),
                         );
+                        target_node(&mut sink, b, t, f.header(b), &doc);
                         security::resource_block(f, &mut sink, b, &r.block, &decls);
                         values::check(f, &mut sink, b, t, &decls);
                         network::check(f, &mut sink, b, t, &decls);
@@ -1276,4 +1277,26 @@ fn unknown_type(sink: &mut Sink, at: Span, t: &str, data: bool) {
             None,
         ),
     }
+}
+
+/// PV011: a Telmate guest without a node. The schema marks `target_node` optional (the VM may
+/// name `target_nodes` instead), but the docs call the node required ("the name and target node
+/// of the VM are the only required parameters"; `proxmox_lxc`: "Required: target_node"), and
+/// Proxmox VE creates a guest only on a node: the apply fails.
+fn target_node(sink: &mut Sink, b: &Block, ty: &str, header: Span, doc: &str) {
+    let names: &[&str] = match ty {
+        "proxmox_vm_qemu" => &["target_node", "target_nodes"],
+        "proxmox_lxc" => &["target_node"],
+        _ => return,
+    };
+    if names.iter().any(|n| b.body.has_attribute(n)) {
+        return;
+    }
+    sink.push_doc(
+        "PV011",
+        header,
+        format!("{ty} names no node: set `{}`; Proxmox VE creates a guest only on a node, so the apply fails", names.join("` or `")),
+        Some("add `target_node = \"NODE\"`".into()),
+        Some(doc.into()),
+    );
 }
