@@ -358,16 +358,17 @@ fn container_safety(c: &N, sink: &mut Sink) {
     }
 }
 
-struct Obj<'a> {
-    file: &'a str,
-    doc: &'a N,
-    kind: String,
-    namespace: String,
+/// One Kubernetes object of the linted files.
+pub(crate) struct Obj<'a> {
+    pub file: &'a str,
+    pub doc: &'a N,
+    pub kind: String,
+    pub namespace: String,
 }
 
 impl Obj<'_> {
     /// `metadata.name`, or `?` when it is missing.
-    fn name(&self) -> &str {
+    pub fn name(&self) -> &str {
         self.doc
             .path(&["metadata", "name"])
             .and_then(N::str)
@@ -684,17 +685,8 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
     }
 
     // MetalLB's own resources.
-    let metallb: Vec<crate::k8s_metallb::Obj> = objs
-        .iter()
-        .map(|o| crate::k8s_metallb::Obj {
-            file: o.file,
-            doc: o.doc,
-            kind: &o.kind,
-            namespace: &o.namespace,
-        })
-        .collect();
-    crate::k8s_metallb::check(&metallb, facts, &mut out);
-    let manifest_pools = crate::k8s_metallb::pools(&metallb);
+    crate::k8s_metallb::check(&objs, facts, &mut out);
+    let manifest_pools = crate::k8s_metallb::pools(&objs);
 
     // ConfigMaps and Secrets the pods reference; the baseline Pod Security Standard.
     let defined: Vec<crate::k8s_refs::Defined> = objs

@@ -23,32 +23,18 @@ use std::net::IpAddr;
 
 use crate::facts::{Cidr, ClusterFacts, Range};
 use crate::finding::{Finding, Sink};
+use crate::k8s::Obj;
 use crate::yaml::N;
 
 pub const API: &str = "metallb.io/v1beta1";
 const NAMESPACE: &str = "metallb-system";
 
-/// A Kubernetes object of the linted files, as far as this module needs it.
-pub struct Obj<'a> {
-    pub file: &'a str,
-    pub doc: &'a N,
-    pub kind: &'a str,
-    pub namespace: &'a str,
+fn api<'a>(o: &'a Obj) -> &'a str {
+    o.doc.get("apiVersion").and_then(N::str).unwrap_or("")
 }
 
-impl Obj<'_> {
-    fn api(&self) -> &str {
-        self.doc.get("apiVersion").and_then(N::str).unwrap_or("")
-    }
-    fn name(&self) -> &str {
-        self.doc
-            .path(&["metadata", "name"])
-            .and_then(N::str)
-            .unwrap_or("?")
-    }
-    fn is(&self, kind: &str) -> bool {
-        self.api() == API && self.kind == kind
-    }
+fn is(o: &Obj, kind: &str) -> bool {
+    api(o) == API && o.kind == kind
 }
 
 /// The `spec` fields of the kinds this module checks.
@@ -169,12 +155,12 @@ pub struct Pool<'a> {
 }
 
 /// The IPAddressPools the manifests define (entries MetalLB would refuse are left out).
-pub fn pools<'a>(objs: &'a [Obj<'a>]) -> Vec<Pool<'a>> {
+pub(crate) fn pools<'a>(objs: &'a [Obj<'a>]) -> Vec<Pool<'a>> {
     objs.iter()
-        .filter(|o| o.is("IPAddressPool"))
+        .filter(|o| is(o, "IPAddressPool"))
         .map(|o| Pool {
             name: o.name(),
-            namespace: o.namespace,
+            namespace: &o.namespace,
             v4: addresses(o)
                 .iter()
                 .filter_map(|n| match n.str().map(parse_entry) {
@@ -193,7 +179,7 @@ fn addresses<'a>(o: &'a Obj<'a>) -> &'a [N] {
         .unwrap_or(&[])
 }
 
-fn pool_names<'a>(adv: &'a N) -> &'a [N] {
+fn pool_names(adv: &N) -> &[N] {
     adv.path(&["spec", "ipAddressPools"])
         .map(N::seq)
         .unwrap_or(&[])
@@ -207,7 +193,7 @@ fn selects_all_or_by_label(adv: &N) -> bool {
     selectors || pool_names(adv).is_empty()
 }
 
-pub fn check(objs: &[Obj], facts: Option<&ClusterFacts>, out: &mut Vec<Finding>) {
+pub(crate) fn check(objs: &[Obj], facts: Option<&ClusterFacts>, out: &mut Vec<Finding>) {
     let mut sinks: BTreeMap<&str, Sink> = BTreeMap::new();
     // Every address entry of every pool, per namespace, for the overlap check.
     let mut seen: BTreeMap<&str, Vec<(Block, String)>> = BTreeMap::new();
@@ -215,7 +201,7 @@ pub fn check(objs: &[Obj], facts: Option<&ClusterFacts>, out: &mut Vec<Finding>)
     for o in objs {
         let sink = sinks.entry(o.file).or_insert_with(|| Sink::new(o.file));
         legacy(o, sink);
-        let Some(fields) = spec_fields(o.api(), o.kind) else {
+        let Some(fields) = spec_fields(api(o), &o.kind) else {
             continue;
         };
         let name = o.name();
@@ -249,7 +235,7 @@ pub fn check(objs: &[Obj], facts: Option<&ClusterFacts>, out: &mut Vec<Finding>)
                 }
             }
         }
-        match o.kind {
+        match o.kind.as_str() {
             "IPAddressPool" => {
                 let entries = addresses(o);
                 if entries.is_empty() {
@@ -275,7 +261,7 @@ pub fn check(objs: &[Obj], facts: Option<&ClusterFacts>, out: &mut Vec<Finding>)
                             continue;
                         }
                     };
-                    let others = seen.entry(o.namespace).or_default();
+                    let others = seen.entry(o.namespace.as_str()).or_default();
                     if let Some((_, other)) = others.iter().find(|(b, _)| b.overlaps(&block)) {
                         sink.push(
                             "PV140",
@@ -365,7 +351,7 @@ fn against_site(r: Range, text: &str, pool: &str, at: &N, f: &ClusterFacts, sink
 fn announced(pool: &Obj, objs: &[Obj], sink: &mut Sink) {
     let advs: Vec<&Obj> = objs
         .iter()
-        .filter(|o| o.is("L2Advertisement") || o.is("BGPAdvertisement"))
+        .filter(|o| is(o, "L2Advertisement") || is(o, "BGPAdvertisement"))
         .filter(|o| o.namespace == pool.namespace)
         .collect();
     let name = pool.name();
@@ -445,7 +431,7 @@ fn advertisement(o: &Obj, defined: &[Pool], sink: &mut Sink) {
 
 /// PV142: the configuration forms MetalLB 0.13 replaced by custom resources.
 fn legacy(o: &Obj, sink: &mut Sink) {
-    let api = o.api();
+    let api = api(o);
     if api.starts_with("metallb.io/") && o.kind == "AddressPool" {
         let at = o.doc.get("kind").unwrap_or(o.doc);
         sink.push(
