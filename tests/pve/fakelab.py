@@ -115,8 +115,12 @@ def seed(pve, extra_guests=0):
     pve.cluster_name = 'homelab'
     pve.storages['local-lvm']['avail'] = 400 * GiB
     pve.add_ceph_storage('pmoxpool01', pool='pmoxpool01')
+    # cephfs holds an installer ISO and the vendor snippet that installs the QEMU guest agent.
     pve.storages['cephfs'] = {'type': 'cephfs', 'active': 1, 'content': 'iso,vztmpl,backup,snippets',
-                              'files': set(), 'shared': 1, 'path': '/mnt/pve/cephfs'}
+                              'files': {'ubuntu-24.04.1-live-server-amd64.iso'}, 'shared': 1,
+                              'path': '/mnt/pve/cephfs',
+                              'volumes': {'snippets/qemu-guest-agent.yml': {'content': 'snippets', 'format': 'raw',
+                                                                            'size': 412}}}
     tmpl = vm_config(2, 2048, 'pmoxpool01:base-100-disk-0', 32, agent=True)
     tmpl['ide2'] = 'pmoxpool01:vm-100-cloudinit,media=cdrom'
     pve.add_vm(100, 'k3s-template', node='pmox01', template=True, config=tmpl)

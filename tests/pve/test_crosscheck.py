@@ -52,6 +52,20 @@ def test_proxmoxer_and_provisio_agree(bin_path, fakelab):
     images = {s["storage"] for s in px.storage.get() if "images" in s.get("content", "")}
     assert images <= {s["name"] for s in full["storages"] if s["images"]}
 
+    # Files a manifest can reference by volume ID (ISO images, snippets, templates, imports).
+    for s in full["storages"]:
+        if "files" not in s:
+            continue
+        listed = px.nodes(s["nodes"][0]).storage(s["name"]).content.get()
+        want = {}
+        for item in listed:
+            if item["content"] in ("iso", "snippets", "vztmpl", "import"):
+                want.setdefault(item["content"], set()).add(item["volid"].split(":", 1)[1].split("/", 1)[1])
+        got = {k: set(v) for k, v in s["files"].items() if v}
+        assert got == want, (s["name"], got, want)
+    cephfs = next(s for s in full["storages"] if s["name"] == "cephfs")
+    assert cephfs["files"]["snippets"] == ["qemu-guest-agent.yml"], cephfs
+
     pools = {p["poolid"] for p in px.pools.get()}
     assert pools == {p["name"] for p in full["pools"]}
 

@@ -110,6 +110,9 @@ pub struct StorageFacts {
     pub content: Vec<String>,
     pub nodes: Vec<String>,
     pub shared: bool,
+    /// Files by content type (`snippets` → `[user.yml]`), when the storage's listing is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<BTreeMap<String, Vec<String>>>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
@@ -200,6 +203,7 @@ impl ClusterFacts {
                 content: s.content.clone(),
                 nodes: s.nodes.clone(),
                 shared: s.shared,
+                files: s.files.clone(),
             });
         }
         for t in state.templates.iter().flatten() {

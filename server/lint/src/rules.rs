@@ -352,6 +352,13 @@ pub static RULES: &[Rule] = &[
         "A linked clone given a target datastore, which Proxmox VE refuses (linked clones stay on the template's storage)",
         Some(QM)
     ),
+    r!(
+        "PV057",
+        "volume-not-found",
+        Error,
+        "A volume ID (`cephfs:snippets/user.yml`, `local:iso/x.iso`) names a file the storage does not hold",
+        Some(STORAGE)
+    ),
     // Best practice.
     r!(
         "PV060",

@@ -47,6 +47,13 @@ pub fn facts_from_cluster_json(c: &Value) -> ClusterFacts {
             content: strs(&st["content"]),
             nodes: strs(&st["nodes"]),
             shared: st["shared"].as_bool().unwrap_or(false),
+            // `"files": {"snippets": [...], "assumed": true}`: the lists are the listing.
+            files: st["files"].as_object().map(|m| {
+                m.iter()
+                    .filter(|(_, v)| v.is_array())
+                    .map(|(k, v)| (k.clone(), strs(v)))
+                    .collect()
+            }),
         });
     }
     for b in p["network"]["bridges"].as_array().into_iter().flatten() {

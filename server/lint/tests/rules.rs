@@ -24,6 +24,7 @@ fn facts() -> ClusterFacts {
         content: vec!["images".into(), "rootdir".into()],
         nodes: vec!["pve1".into()],
         shared: false,
+        files: None,
     });
     f.storages.push(StorageFacts {
         name: "iso".into(),
@@ -31,6 +32,7 @@ fn facts() -> ClusterFacts {
         content: vec!["iso".into()],
         nodes: vec![],
         shared: true,
+        files: None,
     });
     f.storages.push(StorageFacts {
         name: "snip".into(),
@@ -38,6 +40,13 @@ fn facts() -> ClusterFacts {
         content: vec!["snippets".into()],
         nodes: vec![],
         shared: true,
+        files: Some(
+            [(
+                "snippets".to_string(),
+                vec!["agent.yml".to_string(), "user-data.yml".to_string()],
+            )]
+            .into(),
+        ),
     });
     f.guests.push(GuestFacts {
         vmid: 9001,
@@ -1278,6 +1287,34 @@ fn terraform_cluster_rules() {
         &vm("  initialization {\n    vendor_data_file_id = \"iso:iso/agent.yml\"\n  }\n")
             .replace("iso:iso/agent.yml", "snip:snippets/agent.yml"),
     );
+    // Session 14: a file the storage's listing does not hold (PV057), with the near miss as
+    // the fix; not judged without a listing, or when the module uploads files itself.
+    let snippet = |name: &str| {
+        vm(&format!(
+            "  initialization {{\n    vendor_data_file_id = \"snip:snippets/{name}\"\n  }}\n"
+        ))
+    };
+    case("PV057", &snippet("agent.yaml"), &snippet("agent.yml"));
+    let f = lint(
+        &[Input {
+            path: "m/main.tf".into(),
+            content: snippet("agent.yaml"),
+        }],
+        Some(&facts()),
+    );
+    let x = f.iter().find(|f| f.code == "PV057").expect("PV057");
+    assert_eq!(
+        x.fix.as_deref(),
+        Some("did you mean `snip:snippets/agent.yml`?"),
+        "{x:?}"
+    );
+    let uploads = format!(
+        "{}\nresource \"proxmox_virtual_environment_file\" \"ud\" {{\n  content_type = \"snippets\"\n  datastore_id = \"snip\"\n  node_name    = \"pve1\"\n  source_raw {{\n    data      = \"#cloud-config\"\n    file_name = \"agent.yaml\"\n  }}\n}}\n",
+        snippet("agent.yaml")
+    );
+    assert!(!codes("m/main.tf", &uploads).contains(&"PV057".to_string()));
+    let unknown = vm("  cdrom {\n    file_id = \"iso:iso/none-such.iso\"\n  }\n");
+    assert!(!codes("m/main.tf", &unknown).contains(&"PV057".to_string()));
     case(
         "PV043",
         &vm("  cdrom {\n    file_id = \"local:iso/ubuntu.iso\"\n  }\n"),

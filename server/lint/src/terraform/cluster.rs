@@ -9,7 +9,7 @@ use hcl_edit::structure::{Attribute, Block, Body};
 use hcl_edit::Span as _;
 
 use super::{label, object_entries, Decls, Lit, TfFile};
-use crate::facts::{Cidr, ClusterFacts};
+use crate::facts::{Cidr, ClusterFacts, StorageFacts};
 use crate::finding::{Finding, Sink, Span};
 use crate::schema::{did_you_mean, Provider};
 
@@ -943,6 +943,7 @@ pub fn resource(
             Some(st) if !st.content.iter().any(|c| c == content) => {
                 sink.push("PV044", vol.span, format!("storage `{sid}` ({}) does not allow content type `{content}` ({} only), so it cannot hold the {what} `{}`", st.kind, st.content.join(", "), vol.v), Some(format!("enable `{content}` on the storage or use one that has it: {}", list(facts.storages.iter().filter(|x| x.content.iter().any(|c| c == content)).map(|x| x.name.clone())))));
             }
+            Some(st) => missing_file(sink, vol, what, st, content, decls),
             _ => {}
         }
     }
@@ -1391,4 +1392,49 @@ pub fn across_resources(files: &[TfFile], decls: &Decls, out: &mut Vec<Finding>)
         }
         out.extend(sink.out);
     }
+}
+
+/// PV057: a volume ID naming a file the storage's listing does not hold. Not judged when the
+/// listing is unknown, or when the module uploads or downloads files itself (it may create it).
+fn missing_file(
+    sink: &mut Sink,
+    vol: &V<String>,
+    what: &str,
+    st: &StorageFacts,
+    content: &str,
+    decls: &Decls,
+) {
+    let Some(names) = st.files.as_ref().and_then(|f| f.get(content)) else {
+        return;
+    };
+    let creates = decls.resources.iter().any(|r| {
+        r.starts_with("proxmox_virtual_environment_file.")
+            || r.starts_with("proxmox_download_file.")
+            || r.starts_with("proxmox_virtual_environment_download_file.")
+            || r.starts_with("proxmox_storage_iso.")
+    });
+    let Some(name) = vol.v.split_once('/').map(|(_, n)| n) else {
+        return;
+    };
+    if creates || names.iter().any(|n| n == name) {
+        return;
+    }
+    let fix = match did_you_mean(name, names.iter()) {
+        Some(m) => format!("did you mean `{}:{content}/{m}`?", st.name),
+        None => format!(
+            "upload the file first (a proxmox_virtual_environment_file resource, or the storage's Upload button), or name one that exists: {}",
+            list(names.iter().cloned())
+        ),
+    };
+    sink.push(
+        "PV057",
+        vol.span,
+        format!(
+            "the {what} `{}` names a file that storage `{}` does not hold ({content} there: {}): Proxmox VE refuses it (\"volume does not exist\")",
+            vol.v,
+            st.name,
+            list(names.iter().cloned())
+        ),
+        Some(fix),
+    );
 }

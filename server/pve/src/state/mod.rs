@@ -885,6 +885,58 @@ fn parse_cursor(c: &Option<String>) -> Result<u32> {
     }
 }
 
+/// Content types whose files manifests reference by volume ID (`cephfs:snippets/x.yml`).
+const FILE_CONTENT: [&str; 4] = ["iso", "snippets", "vztmpl", "import"];
+const MAX_FILES: usize = 100;
+
+/// The files of each storage that holds ISO images, snippets, container templates or import
+/// sources, read on one node where it is active. A storage that cannot be read keeps `files`
+/// unset and adds a warning.
+async fn storage_files(client: &PveClient, stores: &mut [Storage], warnings: &mut Vec<String>) {
+    let futs = stores.iter().enumerate().filter_map(|(i, s)| {
+        let wanted = s.content.iter().any(|c| FILE_CONTENT.contains(&c.as_str()));
+        let node = s.nodes.first()?.clone();
+        wanted.then(|| {
+            let path = format!("/nodes/{node}/storage/{}/content", s.name);
+            async move { (i, client.call(&crate::ApiRequest::get(path)).await) }
+        })
+    });
+    for (i, r) in join_all(futs).await {
+        let s = &mut stores[i];
+        match r {
+            Ok(v) => {
+                let mut files: BTreeMap<String, Vec<String>> = BTreeMap::new();
+                for item in list(v) {
+                    let Some(content) = string(&item["content"]) else {
+                        continue;
+                    };
+                    if !FILE_CONTENT.contains(&content.as_str()) {
+                        continue;
+                    }
+                    let Some(volid) = string(&item["volid"]) else {
+                        continue;
+                    };
+                    if let Some(name) = parse::volume_file(&volid) {
+                        files.entry(content).or_default().push(name);
+                    }
+                }
+                for c in s
+                    .content
+                    .iter()
+                    .filter(|c| FILE_CONTENT.contains(&c.as_str()))
+                {
+                    let names = files.entry(c.clone()).or_default();
+                    names.sort();
+                    names.dedup();
+                    names.truncate(MAX_FILES);
+                }
+                s.files = Some(files);
+            }
+            Err(e) => warnings.push(format!("files of storage {}: {e}", s.name)),
+        }
+    }
+}
+
 /// Read the cluster and answer a `cluster_state` request.
 pub async fn cluster_state(client: &PveClient, req: &ClusterStateRequest) -> Result<ClusterState> {
     let limit = req.limit.unwrap_or(50);
@@ -936,7 +988,11 @@ pub async fn cluster_state(client: &PveClient, req: &ClusterStateRequest) -> Res
         out.nodes = Some(nodes(&raw, &guests, &stores, detailed));
     }
     if matches!(view, View::Summary | View::Storage | View::Full) {
-        out.storages = Some(stores.clone());
+        let mut listed = stores.clone();
+        if view != View::Summary {
+            storage_files(client, &mut listed, &mut out.warnings).await;
+        }
+        out.storages = Some(listed);
     }
     if matches!(view, View::Summary | View::Templates | View::Full) {
         let mut t = templates(&raw, &guests, &stores);

@@ -1,5 +1,7 @@
 //! The typed `cluster_state` request and answer (serde + JSON Schema). Sections a view does not
 //! include are left out of the answer.
+use std::collections::BTreeMap;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -188,6 +190,11 @@ pub struct Storage {
     pub total_gib: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub per_node: Option<Vec<StorageOnNode>>,
+    /// Files by content type (`iso`, `snippets`, `vztmpl`, `import`), as listed on one node
+    /// where the storage is active (storage and full views; at most 100 names per type).
+    /// Absent when not read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<BTreeMap<String, Vec<String>>>,
 }
 
 /// A disk of a template.

@@ -213,3 +213,11 @@ mod tests {
         );
     }
 }
+
+/// The file name of a volume ID: `cephfs:snippets/user.yml` → `user.yml`,
+/// `local:iso/ubuntu.iso` → `ubuntu.iso`.
+pub fn volume_file(volid: &str) -> Option<String> {
+    let (_, rest) = volid.split_once(':')?;
+    let (_, name) = rest.split_once('/')?;
+    (!name.is_empty()).then(|| name.to_string())
+}
