@@ -420,6 +420,33 @@ fn check(inv: &Inv, sinks: &mut [Sink], facts: Option<&ClusterFacts>) {
                 }
             }
         }
+        // A group with hosts that the playbook never reads, named like one it does
+        // (`[nodes]` for `[node]`): its hosts are never installed.
+        let known: Vec<String> = [sg, ag].iter().map(|g| g.to_string()).collect();
+        for (g, hosts) in &inv.groups {
+            let Some(first) = hosts.first() else {
+                continue;
+            };
+            if known.contains(g) || g == "k3s_cluster" {
+                continue;
+            }
+            let in_cluster = inv
+                .children
+                .get("k3s_cluster")
+                .is_some_and(|(kids, _, _)| kids.contains(g));
+            let Some(m) = crate::schema::did_you_mean(g, known.iter()) else {
+                continue;
+            };
+            if in_cluster && inv.groups.get(&m).is_some_and(|h| !h.is_empty()) {
+                continue;
+            }
+            sinks[first.file].push(
+                "PV130",
+                first.span,
+                format!("group `{g}` is not one {} reads (it installs `{sg}` and `{ag}`): its hosts would never be installed", fl.name()),
+                Some(format!("rename the group to `{m}` (and list `{m}` under `k3s_cluster`'s children)")),
+            );
+        }
         // A host in both groups.
         for a in agents {
             if servers.iter().any(|s| s.name == a.name) {
@@ -593,6 +620,24 @@ fn check(inv: &Inv, sinks: &mut [Sink], facts: Option<&ClusterFacts>) {
             None
         }
     });
+
+    // PV134: two hosts (of different names) at one address.
+    for (i, (h, ip)) in hosts.iter().enumerate() {
+        if let Some((first, _)) = hosts[..i]
+            .iter()
+            .find(|(o, oip)| oip == ip && o.name != h.name)
+        {
+            sinks[h.file].push(
+                "PV134",
+                h.span,
+                format!(
+                    "host {} has address {ip}, as {} does: two nodes cannot share an address",
+                    h.name, first.name
+                ),
+                Some("give each node its own address".into()),
+            );
+        }
+    }
 
     // PV134: addresses that collide.
     if let Some((ip, v)) = vip {
