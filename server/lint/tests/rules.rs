@@ -2422,6 +2422,28 @@ fn terraform_tfvars_values() {
         ("m/z.auto.tfvars", "node = \"pve1\"\ngw = \"10.0.5.1\"\n"),
     ]);
     assert!(!has(&f, "PV042") && !has(&f, "PV055"), "{f:?}");
+    // Session 14: a secret in an auto-loaded variable file is a warning that never echoes it;
+    // an empty value and a non-secret one are not.
+    let f = run(&[(
+        "m/terraform.tfvars",
+        "gw = \"10.0.5.1\"\napi_token = \"root@pam!tf=0b6f3c1e-9b7d-4c1e-8f2a-6d5b4c3a2e1f\"\n",
+    )]);
+    let x = f.iter().find(|x| x.code == "PV030").expect("PV030");
+    assert_eq!(
+        (x.file.as_str(), x.line, x.severity.as_str()),
+        ("m/terraform.tfvars", 2, "warning"),
+        "{x:?}"
+    );
+    assert!(
+        !x.message.contains("0b6f3c1e")
+            && x.fix.as_deref().unwrap_or("").contains("TF_VAR_api_token"),
+        "{x:?}"
+    );
+    let f = run(&[(
+        "m/terraform.tfvars",
+        "gw = \"10.0.5.1\"\napi_token = \"\"\n",
+    )]);
+    assert!(!has(&f, "PV030"), "{f:?}");
     // Files Terraform does not load by itself, and other directories, give no values.
     for other in [
         "m/terraform.tfvars.example",

@@ -605,6 +605,26 @@ pub fn lint_module(
                     last.severity = crate::finding::Severity::Warning;
                 }
             } else if let Some((fi, b)) = decls.variables.get(&name) {
+                // A secret written into an auto-loaded variable file: the file sits in the
+                // working directory and is easily committed (a warning; the value is never
+                // echoed).
+                let sensitive = b
+                    .body
+                    .get_attribute("sensitive")
+                    .is_some_and(|a| literal(&a.value) == Lit::Bool(true));
+                let secret = sensitive || security::secret_name(&name);
+                if secret && matches!(literal(value), Lit::Str(ref v) if !v.is_empty()) {
+                    let file = f.path.rsplit('/').next().unwrap_or(f.path);
+                    sink.push(
+                        "PV030",
+                        *span,
+                        format!("`{file}` holds the secret `{name}` as a literal: Terraform reads the file from the working directory, where it is easily committed"),
+                        Some(format!("pass it in the environment (`export TF_VAR_{name}=...`) or keep `{file}` out of version control")),
+                    );
+                    if let Some(last) = sink.out.last_mut() {
+                        last.severity = crate::finding::Severity::Warning;
+                    }
+                }
                 if let Some(want) = declared_type(&parsed[*fi], b) {
                     let got = literal(value);
                     if !want.admits(&got) {
