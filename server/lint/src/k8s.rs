@@ -685,8 +685,8 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
     }
 
     // MetalLB's own resources.
-    crate::k8s_metallb::check(&objs, facts, &mut out);
     let manifest_pools = crate::k8s_metallb::pools(&objs);
+    crate::k8s_metallb::check(&objs, &manifest_pools, facts, &mut out);
 
     // ConfigMaps and Secrets the pods reference; the baseline Pod Security Standard.
     let defined: Vec<crate::k8s_refs::Defined> = objs

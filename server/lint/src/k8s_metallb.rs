@@ -193,11 +193,15 @@ fn selects_all_or_by_label(adv: &N) -> bool {
     selectors || pool_names(adv).is_empty()
 }
 
-pub(crate) fn check(objs: &[Obj], facts: Option<&ClusterFacts>, out: &mut Vec<Finding>) {
+pub(crate) fn check(
+    objs: &[Obj],
+    defined: &[Pool],
+    facts: Option<&ClusterFacts>,
+    out: &mut Vec<Finding>,
+) {
     let mut sinks: BTreeMap<&str, Sink> = BTreeMap::new();
     // Every address entry of every pool, per namespace, for the overlap check.
     let mut seen: BTreeMap<&str, Vec<(Block, String)>> = BTreeMap::new();
-    let defined = pools(objs);
     for o in objs {
         let sink = sinks.entry(o.file).or_insert_with(|| Sink::new(o.file));
         legacy(o, sink);
@@ -277,7 +281,7 @@ pub(crate) fn check(objs: &[Obj], facts: Option<&ClusterFacts>, out: &mut Vec<Fi
                 }
                 announced(o, objs, sink);
             }
-            _ => advertisement(o, &defined, sink),
+            _ => advertisement(o, defined, sink),
         }
     }
     for (_, s) in sinks {
