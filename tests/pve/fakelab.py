@@ -224,6 +224,9 @@ async def serve(args):
             pve.slow_network(float(value))
         elif name == 'ceph-down':
             pve.ceph_down()
+        elif name == 'isos':
+            # cephfs holds this many more installer ISOs (a storage listing past provisio's cap).
+            pve.storages['cephfs']['files'].update('extra-{0:03d}.iso'.format(i) for i in range(int(value)))
         else:
             sys.exit('unknown scenario ' + s)
     await pve.start(cert, key)

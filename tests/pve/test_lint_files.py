@@ -4,7 +4,7 @@ not there, with the near miss as the fix; the file that exists passes."""
 import json
 import subprocess
 
-from labutil import pve_env
+from labutil import pve_env, start_lab
 
 TF = """terraform {
   required_providers {
@@ -54,3 +54,62 @@ def test_missing_snippet_is_reported_from_the_live_listing(bin_path, fakelab, tm
     assert "qemu-guest-agent.yml" in found[0]["message"]
     assert found[0]["fix"] == "did you mean `cephfs:snippets/qemu-guest-agent.yml`?"
     assert lint(bin_path, fakelab, tmp_path, "qemu-guest-agent.yml") == []
+
+
+ISO_TF = """terraform {
+  required_providers {
+    proxmox = {
+      source  = "bpg/proxmox"
+      version = "~> 0.111"
+    }
+  }
+}
+
+resource "proxmox_virtual_environment_vm" "installer" {
+  name      = "installer"
+  node_name = "pmox02"
+  vm_id     = 141
+
+  cdrom {
+    file_id = "cephfs:iso/%s"
+  }
+}
+"""
+
+
+def isos_and_pv057(bin_path, lab, tmp_path, iso):
+    """cephfs's ISO listing in cluster_state (None when left out) and PV057 on a missing ISO."""
+    r = subprocess.run([bin_path, "call", "cluster_state", "--args", json.dumps({"view": "storage"})],
+                       env=pve_env(lab), capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    cephfs = next(s for s in json.loads(r.stdout)["storages"] if s["name"] == "cephfs")
+    d = tmp_path / "iso"
+    d.mkdir()
+    (d / "main.tf").write_text(ISO_TF % iso)
+    r = subprocess.run([bin_path, "lint", "--format", "json", str(d)], env=pve_env(lab),
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode in (0, 1), r.stderr
+    return cephfs["files"].get("iso"), [f for f in json.loads(r.stdout) if f["code"] == "PV057"]
+
+
+def test_a_listing_at_the_cap_is_complete_and_judged(bin_path, tmp_path):
+    proc, lab = start_lab("isos:99")
+    try:
+        isos, found = isos_and_pv057(bin_path, lab, tmp_path, "extra-100.iso")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert len(isos) == 100 and "extra-098.iso" in isos, isos
+    assert len(found) == 1, found
+
+
+def test_a_type_with_more_files_than_the_cap_is_left_out_and_not_judged(bin_path, tmp_path):
+    # 101 ISOs: a partial list would make the ones past the cut look missing.
+    proc, lab = start_lab("isos:100")
+    try:
+        isos, found = isos_and_pv057(bin_path, lab, tmp_path, "extra-099.iso")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert isos is None
+    assert found == []

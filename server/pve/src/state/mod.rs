@@ -920,16 +920,21 @@ async fn storage_files(client: &PveClient, stores: &mut [Storage], warnings: &mu
                         files.entry(content).or_default().push(name);
                     }
                 }
+                // Every type the storage may hold is listed, an empty one included.
                 for c in s
                     .content
                     .iter()
                     .filter(|c| FILE_CONTENT.contains(&c.as_str()))
                 {
-                    let names = files.entry(c.clone()).or_default();
+                    files.entry(c.clone()).or_default();
+                }
+                for names in files.values_mut() {
                     names.sort();
                     names.dedup();
-                    names.truncate(MAX_FILES);
                 }
+                // A partial list would make every file past the cut look missing: a type
+                // with more files than that is left out (unknown, so not judged).
+                files.retain(|_, names| names.len() <= MAX_FILES);
                 s.files = Some(files);
             }
             Err(e) => warnings.push(format!("files of storage {}: {e}", s.name)),

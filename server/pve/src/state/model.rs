@@ -191,8 +191,8 @@ pub struct Storage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub per_node: Option<Vec<StorageOnNode>>,
     /// Files by content type (`iso`, `snippets`, `vztmpl`, `import`), as listed on one node
-    /// where the storage is active (storage and full views; at most 100 names per type).
-    /// Absent when not read.
+    /// where the storage is active (storage and full views). A type with more than 100 files
+    /// is left out, so the list of a type that is present is complete. Absent when not read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub files: Option<BTreeMap<String, Vec<String>>>,
 }
