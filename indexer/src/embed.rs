@@ -90,9 +90,8 @@ fn init_ort(path: &Path) -> Result<()> {
 pub struct FastEmbedder {
     model: Mutex<fastembed::TextEmbedding>,
     id: String,
+    dim: usize,
 }
-
-pub const MINILM_DIM: usize = 384;
 const BATCH: usize = 24;
 
 impl FastEmbedder {
@@ -105,9 +104,21 @@ impl FastEmbedder {
         };
         let onnx = read("model.onnx")?;
         let model_hash = blake3::hash(&onnx).to_hex()[..12].to_string();
+        let config = read("config.json")?;
+        // The vectors' size is the encoder's width (384 for all-MiniLM-L6-v2).
+        let dim = serde_json::from_slice::<serde_json::Value>(&config)
+            .ok()
+            .and_then(|c| c["hidden_size"].as_u64())
+            .ok_or_else(|| Error::ModelUnavailable {
+                what: format!(
+                    "{} has no `hidden_size`",
+                    paths.model_dir.join("config.json").display()
+                ),
+                fix: SETUP_HINT.into(),
+            })? as usize;
         let tokenizer = fastembed::TokenizerFiles {
             tokenizer_file: read("tokenizer.json")?,
-            config_file: read("config.json")?,
+            config_file: config,
             special_tokens_map_file: read("special_tokens_map.json")?,
             tokenizer_config_file: read("tokenizer_config.json")?,
         };
@@ -129,6 +140,7 @@ impl FastEmbedder {
         Ok(Self {
             model: Mutex::new(te),
             id: format!("all-MiniLM-L6-v2-mean-256-{model_hash}"),
+            dim,
         })
     }
 }
@@ -138,7 +150,7 @@ impl Embedder for FastEmbedder {
         &self.id
     }
     fn dim(&self) -> usize {
-        MINILM_DIM
+        self.dim
     }
     fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
         let mut model = self
