@@ -77,39 +77,36 @@ resource "proxmox_virtual_environment_vm" "installer" {
 """
 
 
-def isos_and_pv057(bin_path, lab, tmp_path, iso):
-    """cephfs's ISO listing in cluster_state (None when left out) and PV057 on a missing ISO."""
-    r = subprocess.run([bin_path, "call", "cluster_state", "--args", json.dumps({"view": "storage"})],
-                       env=pve_env(lab), capture_output=True, text=True, timeout=60)
-    assert r.returncode == 0, r.stderr
-    cephfs = next(s for s in json.loads(r.stdout)["storages"] if s["name"] == "cephfs")
-    d = tmp_path / "iso"
-    d.mkdir()
-    (d / "main.tf").write_text(ISO_TF % iso)
-    r = subprocess.run([bin_path, "lint", "--format", "json", str(d)], env=pve_env(lab),
-                       capture_output=True, text=True, timeout=60)
-    assert r.returncode in (0, 1), r.stderr
+def isos_and_pv057(bin_path, scenario, tmp_path, iso):
+    """On a lab started with `scenario`: cephfs's ISO listing in cluster_state (None when left
+    out) and the PV057 findings of a module naming the ISO `iso`."""
+    proc, lab = start_lab(scenario)
+    try:
+        r = subprocess.run([bin_path, "call", "cluster_state", "--args",
+                            json.dumps({"view": "storage"})],
+                           env=pve_env(lab), capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        cephfs = next(s for s in json.loads(r.stdout)["storages"] if s["name"] == "cephfs")
+        d = tmp_path / "iso"
+        d.mkdir()
+        (d / "main.tf").write_text(ISO_TF % iso)
+        r = subprocess.run([bin_path, "lint", "--format", "json", str(d)], env=pve_env(lab),
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode in (0, 1), r.stderr
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
     return cephfs["files"].get("iso"), [f for f in json.loads(r.stdout) if f["code"] == "PV057"]
 
 
 def test_a_listing_at_the_cap_is_complete_and_judged(bin_path, tmp_path):
-    proc, lab = start_lab("isos:99")
-    try:
-        isos, found = isos_and_pv057(bin_path, lab, tmp_path, "extra-100.iso")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    isos, found = isos_and_pv057(bin_path, "isos:99", tmp_path, "extra-100.iso")
     assert len(isos) == 100 and "extra-098.iso" in isos, isos
     assert len(found) == 1, found
 
 
 def test_a_type_with_more_files_than_the_cap_is_left_out_and_not_judged(bin_path, tmp_path):
     # 101 ISOs: a partial list would make the ones past the cut look missing.
-    proc, lab = start_lab("isos:100")
-    try:
-        isos, found = isos_and_pv057(bin_path, lab, tmp_path, "extra-099.iso")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    isos, found = isos_and_pv057(bin_path, "isos:100", tmp_path, "extra-099.iso")
     assert isos is None
     assert found == []
