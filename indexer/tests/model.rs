@@ -89,3 +89,44 @@ fn missing_files_name_the_fix() {
         "{err}"
     );
 }
+
+#[test]
+fn vector_size_comes_from_the_models_config() {
+    let Some(_) = model() else { return };
+    let src = paths();
+    let dir = tempfile::tempdir().expect("tempdir");
+    for f in [
+        "model.onnx",
+        "tokenizer.json",
+        "special_tokens_map.json",
+        "tokenizer_config.json",
+    ] {
+        std::os::unix::fs::symlink(src.model_dir.join(f), dir.path().join(f)).expect("link");
+    }
+    let config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(src.model_dir.join("config.json")).expect("read"))
+            .expect("config.json");
+    let mut without = config.clone();
+    without
+        .as_object_mut()
+        .expect("object")
+        .remove("hidden_size");
+    std::fs::write(dir.path().join("config.json"), without.to_string()).expect("write");
+    let p = ModelPaths {
+        model_dir: dir.path().to_path_buf(),
+        ..paths()
+    };
+    let err = FastEmbedder::load(&p).err().expect("must fail").to_string();
+    assert!(
+        err.contains("config.json") && err.contains("hidden_size"),
+        "{err}"
+    );
+    assert!(err.contains("scripts/setup.sh"), "{err}");
+
+    std::fs::write(dir.path().join("config.json"), config.to_string()).expect("write");
+    let m = FastEmbedder::load(&p).expect("loads with hidden_size");
+    assert_eq!(
+        m.dim(),
+        config["hidden_size"].as_u64().expect("size") as usize
+    );
+}
