@@ -135,6 +135,21 @@ fn enumerations_match_the_pve_api_schema() {
     assert_eq!(params["vmid"]["minimum"], 100);
     assert_eq!(params["vmid"]["maximum"], 999_999_999);
     assert_eq!(params["name"]["format"], "dns-name");
+    // Hotplug features: the schema lists them in the description ('network', 'disk', ...).
+    let d = params["hotplug"]["description"].as_str().expect("hotplug");
+    let listed: Vec<String> = d
+        .split('\'')
+        .skip(1)
+        .step_by(2)
+        .filter(|w| w.chars().all(|c| c.is_ascii_lowercase()))
+        .map(String::from)
+        .collect();
+    assert_eq!(ours(values::HOTPLUG), {
+        let mut l = listed;
+        l.sort();
+        l.dedup();
+        l
+    });
 }
 
 /// The CPU models are PVE's `reported-model` list (the API schema leaves `cputype` a free

@@ -3174,3 +3174,81 @@ fn kubernetes_metallb_resources() {
     assert!(bare(&svc("metallb.io/address-pool: lab-pol")).contains(&"PV142".to_string()));
     assert!(!bare(&svc("metallb.io/address-pool: lab-pool")).contains(&"PV142".to_string()));
 }
+
+/// PV017 (session 16): hotplug features PVE does not know, memory hotplug without NUMA
+/// (warning), Telmate NIC and serial ids out of range or used twice.
+#[test]
+fn hotplug_and_device_ids() {
+    let first = |code: &str, text: &str| {
+        lint(
+            &[Input {
+                path: "m/main.tf".into(),
+                content: text.into(),
+            }],
+            Some(&facts()),
+        )
+        .into_iter()
+        .find(|f| f.code == code)
+    };
+    // bpg
+    case(
+        "PV017",
+        &vm("  hotplug = \"network,disk,ram\"\n"),
+        &vm("  hotplug = \"network,disk,usb\"\n"),
+    );
+    let x = first("PV017", &vm("  hotplug = \"network,disk,ram\"\n")).expect("PV017");
+    assert!(x.message.contains("`ram`"), "{x:?}");
+    assert!(
+        x.fix.as_deref().is_some_and(|f| f.contains("`memory`")),
+        "{x:?}"
+    );
+    for ok in ["0", "1", "cpu,memory,network,disk,usb,cloudinit"] {
+        let numa = "  cpu {\n    cores = 2\n    numa  = true\n  }\n";
+        let c = codes("m/main.tf", &vm(&format!("  hotplug = \"{ok}\"\n{numa}")));
+        assert!(!c.contains(&"PV017".to_string()), "{ok}: {c:?}");
+    }
+    // Memory hotplug needs NUMA: a warning on the hotplug line.
+    let mem = |cpu: &str| vm(&format!("  hotplug = \"network,disk,memory\"\n{cpu}"));
+    case(
+        "PV017",
+        &mem("  cpu {\n    cores = 2\n  }\n"),
+        &mem("  cpu {\n    cores = 2\n    numa  = true\n  }\n"),
+    );
+    let x = first("PV017", &mem("")).expect("PV017");
+    assert_eq!(x.severity.as_str(), "warning", "{x:?}");
+    assert!(
+        x.fix.as_deref().is_some_and(|f| f.contains("numa = true")),
+        "{x:?}"
+    );
+    case(
+        "PV017",
+        &mem("  cpu {\n    numa = false\n  }\n"),
+        &mem("  cpu {\n    numa = var.numa\n  }\n"),
+    );
+
+    // Telmate
+    let tel = |extra: &str| {
+        format!("terraform {{\n  required_providers {{\n    proxmox = {{ source = \"Telmate/proxmox\" }}\n  }}\n}}\nresource \"proxmox_vm_qemu\" \"w\" {{\n  name        = \"w\"\n  target_node = \"pve1\"\n  agent       = 1\n  network {{\n    id     = 0\n    model  = \"virtio\"\n    bridge = \"vnet1\"\n  }}\n{extra}}}\n")
+    };
+    let nic = |id: u32| {
+        format!("  network {{\n    id     = {id}\n    model  = \"virtio\"\n    bridge = \"vmbr0\"\n  }}\n")
+    };
+    case("PV017", &tel(&nic(0)), &tel(&nic(1)));
+    let x = first("PV017", &tel(&nic(0))).expect("PV017");
+    assert!(x.message.contains("net0"), "{x:?}");
+    assert!(
+        x.fix.as_deref().is_some_and(|f| f.contains("id = 1")),
+        "{x:?}"
+    );
+    case("PV017", &tel(&nic(32)), &tel(&nic(31)));
+    let serial = |a: u32, b: u32| {
+        format!("  serial {{\n    id   = {a}\n    type = \"socket\"\n  }}\n  serial {{\n    id   = {b}\n    type = \"socket\"\n  }}\n")
+    };
+    case("PV017", &tel(&serial(0, 0)), &tel(&serial(0, 1)));
+    case("PV017", &tel(&serial(0, 4)), &tel(&serial(0, 3)));
+    case(
+        "PV017",
+        &tel("  hotplug = \"network,disk,memory\"\n"),
+        &tel("  hotplug = \"network,disk,memory\"\n  cpu {\n    numa = true\n  }\n"),
+    );
+}

@@ -31,6 +31,8 @@ pub const SCSIHW: &[&str] = &[
     "pvscsi",
 ];
 pub const BIOS: &[&str] = &["seabios", "ovmf"];
+/// PVE's hotplug features (`pve-hotplug-features`; `0` disables hotplug, `1` is the default set).
+pub const HOTPLUG: &[&str] = &["network", "disk", "cpu", "memory", "usb", "cloudinit"];
 pub const OSTYPE: &[&str] = &[
     "other", "wxp", "w2k", "w2k3", "w2k8", "wvista", "win7", "win8", "win10", "win11", "l24",
     "l26", "solaris",
@@ -213,6 +215,8 @@ enum Check {
     Serial,
     /// A QEMU machine type PVE accepts (`q35`, `pc`, versioned `pc-q35-9.2+pve1`, `virt`).
     Machine,
+    /// Hotplug features: `0`, `1` or a comma-separated list of `HOTPLUG` names.
+    Hotplug,
 }
 
 /// Enumerations of fields PVE takes as strings.
@@ -310,6 +314,7 @@ const BPG: &[(&[&str], Check)] = &[
         Check::Range(0, 64, "queue count"),
     ),
     (&["network_device", "mac_address"], Check::Mac),
+    (&["hotplug"], Check::Hotplug),
     (&["initialization", "dns", "servers"], Check::Ip),
     (
         &["initialization", "ip_config", "ipv4", "gateway"],
@@ -365,6 +370,15 @@ const TELMATE: &[(&[&str], Check)] = &[
     ),
     (&["network", "queues"], Check::Range(0, 64, "queue count")),
     (&["network", "macaddr"], Check::Mac),
+    (
+        &["network", "id"],
+        Check::Range(0, 31, "NIC slot (net0 to net31)"),
+    ),
+    (
+        &["serial", "id"],
+        Check::Range(0, 3, "serial port (serial0 to serial3)"),
+    ),
+    (&["hotplug"], Check::Hotplug),
 ];
 
 const BPG_CT: &[(&[&str], Check)] = &[
@@ -730,6 +744,41 @@ fn check_value(sink: &mut Sink, span: Span, what: &str, v: &str, check: Check) {
                 );
             }
         }
+        Check::Hotplug => {
+            if v == "0" || v == "1" {
+                return;
+            }
+            for x in v.split(',').map(str::trim) {
+                if HOTPLUG.contains(&x) {
+                    continue;
+                }
+                let near = match x.to_ascii_lowercase().as_str() {
+                    "ram" | "mem" | "memory" => Some("memory".to_string()),
+                    "net" | "nic" | "nics" | "networks" => Some("network".to_string()),
+                    "disks" | "storage" => Some("disk".to_string()),
+                    "cpus" | "vcpu" | "vcpus" => Some("cpu".to_string()),
+                    _ => nearest(x, HOTPLUG),
+                };
+                let fix = match near {
+                    Some(n) => format!(
+                        "write `{n}` (features: {}; `0` disables hotplug, `1` means network,disk,usb)",
+                        HOTPLUG.join(", ")
+                    ),
+                    None => format!(
+                        "list features from: {} (`0` disables hotplug, `1` means network,disk,usb)",
+                        HOTPLUG.join(", ")
+                    ),
+                };
+                bad(
+                    sink,
+                    span,
+                    what,
+                    v,
+                    format!("names `{x}`, which is not a hotplug feature Proxmox VE knows"),
+                    fix,
+                );
+            }
+        }
         Check::Ip | Check::IpString => {
             for a in v.split_whitespace() {
                 if a.parse::<IpAddr>().is_err() {
@@ -792,6 +841,10 @@ pub fn check(f: &TfFile, sink: &mut Sink, b: &Block, ty: &str, decls: &Decls) {
     if ty == "proxmox_virtual_environment_vm" {
         slot_conflicts(f, sink, b, decls);
     }
+    if ty == "proxmox_vm_qemu" {
+        telmate_ids_twice(f, sink, b, decls);
+    }
+    memory_hotplug_numa(f, sink, b, ty, decls);
     boot_devices(f, sink, b, ty, decls);
     balloon(f, sink, b, ty, decls);
     iothreads(f, sink, b, ty, decls);
@@ -1199,5 +1252,86 @@ fn slot_conflicts(f: &TfFile, sink: &mut Sink, b: &Block, decls: &Decls) {
                 Some("put the disk on another slot, or move the cloud-init drive with `initialization { interface = \"ide0\" }`".into()),
             );
         }
+    }
+}
+
+/// Telmate: two `network` (or `serial`) blocks with one `id` both claim the same slot (`net0`);
+/// the second overwrites the first.
+fn telmate_ids_twice(f: &TfFile, sink: &mut Sink, b: &Block, decls: &Decls) {
+    for (block, prefix) in [("network", "net"), ("serial", "serial")] {
+        let mut seen: BTreeMap<String, u32> = BTreeMap::new();
+        for n in b.body.get_blocks(block) {
+            let Some(a) = n.body.get_attribute("id") else {
+                continue;
+            };
+            let Some(id) = strings(decls, &a.value).into_iter().next() else {
+                continue;
+            };
+            let span = f.attr_span(a);
+            if let Some(line) = seen.get(&id) {
+                let free = (0..32)
+                    .map(|i| i.to_string())
+                    .find(|i| !seen.contains_key(i))
+                    .unwrap_or_default();
+                sink.push(
+                    "PV017",
+                    span,
+                    format!("`{block}` id {id} is used twice in this VM (first at line {line}): both blocks are {prefix}{id}, and one replaces the other"),
+                    Some(format!("give each `{block}` block its own id (e.g. `id = {free}`)")),
+                );
+            } else {
+                seen.insert(id, span.0);
+            }
+        }
+    }
+}
+
+/// Memory hotplug needs NUMA (bpg's docs: "Memory hotplug requires NUMA to be enabled"; Proxmox
+/// VE refuses to start such a VM). Warning: the VM is created, but does not start.
+fn memory_hotplug_numa(f: &TfFile, sink: &mut Sink, b: &Block, ty: &str, decls: &Decls) {
+    if !matches!(ty, "proxmox_virtual_environment_vm" | "proxmox_vm_qemu") {
+        return;
+    }
+    let Some(a) = b.body.get_attribute("hotplug") else {
+        return;
+    };
+    let Some(v) = strings(decls, &a.value).into_iter().next() else {
+        return;
+    };
+    if !v.split(',').any(|x| x.trim() == "memory") {
+        return;
+    }
+    // NUMA: `cpu { numa = true }` (both providers), Telmate's deprecated top-level `numa`.
+    // Anything but a literal false counts as on (a variable may enable it).
+    let mut numa = None;
+    for c in b.body.get_blocks("cpu") {
+        if let Some(n) = c.body.get_attribute("numa") {
+            numa = Some(decls.resolve(&n.value));
+        }
+    }
+    if let Some(n) = b.body.get_attribute("numa") {
+        numa = Some(decls.resolve(&n.value));
+    }
+    let on = match numa {
+        None | Some(Lit::Null) => false,
+        Some(Lit::Bool(b)) => b,
+        Some(Lit::Num(n)) => n != 0.0,
+        Some(Lit::Str(s)) => !matches!(s.as_str(), "false" | "0"),
+        Some(_) => true,
+    };
+    // bpg's `numa` blocks (the guest's NUMA topology) mean the author is configuring NUMA.
+    let topology =
+        ty == "proxmox_virtual_environment_vm" && b.body.get_blocks("numa").next().is_some();
+    if on || topology {
+        return;
+    }
+    sink.push(
+        "PV017",
+        f.attr_span(a),
+        format!("`hotplug` = \"{v}\" includes memory, but NUMA is off: memory hotplug requires NUMA, and Proxmox VE refuses to start the VM"),
+        Some("enable NUMA with `cpu { numa = true }`, or drop `memory` from `hotplug`".into()),
+    );
+    if let Some(last) = sink.out.last_mut() {
+        last.severity = crate::finding::Severity::Warning;
     }
 }
