@@ -139,9 +139,32 @@ impl FastEmbedder {
         })?;
         Ok(Self {
             model: Mutex::new(te),
-            id: format!("all-MiniLM-L6-v2-mean-256-{model_hash}"),
+            id: format!("{}-mean-256-{model_hash}", model_label(&paths.model_dir)),
             dim,
         })
+    }
+}
+
+/// The model's name in ids and reports: its directory's name (the setup script installs
+/// all-MiniLM-L6-v2 into a directory of that name). The graph's hash, not this label, is what
+/// keeps caches of different models apart.
+fn model_label(dir: &Path) -> String {
+    let name: String = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    match name.trim_start_matches('.') {
+        "" => "model".into(),
+        n => n.into(),
     }
 }
 

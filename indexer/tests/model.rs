@@ -129,4 +129,18 @@ fn vector_size_comes_from_the_models_config() {
         m.dim(),
         config["hidden_size"].as_u64().expect("size") as usize
     );
+    // The model is named after its directory, not after the model the setup script installs.
+    let dir_name = dir
+        .path()
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
+    let label = dir_name.trim_start_matches('.');
+    assert!(
+        m.model_id().starts_with(&format!("{label}-mean-256-")),
+        "{}",
+        m.model_id()
+    );
+    assert!(!m.model_id().contains("MiniLM"), "{}", m.model_id());
 }
