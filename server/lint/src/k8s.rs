@@ -295,6 +295,35 @@ fn misspelt_kind(api: &str, kind: &str) -> Option<String> {
     crate::schema::did_you_mean(kind, kinds.iter())
 }
 
+/// PV106: a resource quantity the API server takes but nobody means. A plain number is bytes
+/// for memory and storage and cores for CPU, so `memory: 128` (128 bytes: the container is
+/// killed at start) and `cpu: 500` (500 cores: never scheduled) are the suffix left out.
+fn implausible_quantity(cname: &str, part: &str, what: &str, v: &str, q: &N, sink: &mut Sink) {
+    if v.is_empty() || !v.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        return; // a suffix or an exponent was written: the author chose the unit
+    }
+    let Ok(n) = v.parse::<f64>() else { return };
+    let (meant, why, unit) = match what {
+        "memory" | "ephemeral-storage" if n > 0.0 && n < 1_048_576.0 => (
+            format!("{v}Mi"),
+            format!("{v} bytes, less than one MiB: no container runs in that"),
+            "bytes",
+        ),
+        "cpu" if n >= 100.0 => (
+            format!("{v}m"),
+            format!("{v} CPUs: no node has that many, so the pod is never scheduled"),
+            "whole CPUs",
+        ),
+        _ => return,
+    };
+    sink.push(
+        "PV106",
+        q.span(),
+        format!("container `{cname}` {part}.{what} is {why} (a number without a suffix counts {unit})"),
+        Some(format!("{what}: {meant}")),
+    );
+}
+
 /// Rules on one container (or init container) that need nothing outside it: literal secrets
 /// in env, requests above limits, privileged mode.
 fn container_safety(c: &N, sink: &mut Sink) {
@@ -343,6 +372,15 @@ fn container_safety(c: &N, sink: &mut Sink) {
                     ),
                     Some(format!("lower requests.{what} to at most {}, or raise limits.{what}", limit.str().unwrap_or(""))),
                 );
+            }
+        }
+    }
+    if let Some(res) = c.get("resources") {
+        for part in ["requests", "limits"] {
+            for (k, q) in res.get(part).map(N::entries).unwrap_or(&[]) {
+                if let (Some(what), Some(v)) = (k.str(), q.str()) {
+                    implausible_quantity(cname, part, what, v, q, sink);
+                }
             }
         }
     }

@@ -432,6 +432,13 @@ pub static RULES: &[Rule] = &[
         None
     ),
     r!(
+        "PV106",
+        "implausible-quantity",
+        Warning,
+        "A container's memory or storage given in bytes so small it was meant in Mi (`memory: 128`), or hundreds of CPUs meant as millicores (`cpu: 500`)",
+        Some(K8S_RES)
+    ),
+    r!(
         "PV110",
         "image-latest-tag",
         Warning,

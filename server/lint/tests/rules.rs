@@ -3252,3 +3252,49 @@ fn hotplug_and_device_ids() {
         &tel("  hotplug = \"network,disk,memory\"\n  cpu {\n    numa = true\n  }\n"),
     );
 }
+
+/// PV106: a quantity without its suffix: `memory: 64` is 64 bytes, `cpu: 500` 500 CPUs.
+#[test]
+fn kubernetes_quantity_without_its_unit() {
+    let with = |from: &str, to: &str| {
+        assert!(DEPLOY.contains(from), "{from}");
+        DEPLOY.replacen(from, to, 1)
+    };
+    kcase(
+        "PV106",
+        &with("memory: 64Mi", "memory: 64"),
+        &with("memory: 64Mi", "memory: 67108864"),
+    );
+    kcase(
+        "PV106",
+        &with("memory: 128Mi", "memory: \"128\""),
+        &with("memory: 128Mi", "memory: 128M"),
+    );
+    kcase(
+        "PV106",
+        &with("cpu: 50m", "cpu: 500"),
+        &with("cpu: 50m", "cpu: 2"),
+    );
+    kcase(
+        "PV106",
+        &with("cpu: 50m", "cpu: 250"),
+        &with("cpu: 50m", "cpu: \"0.25\""),
+    );
+    // An exponent or a suffix is the author's chosen unit.
+    kcase(
+        "PV106",
+        &with("memory: 64Mi", "memory: 512"),
+        &with("memory: 64Mi", "memory: 64e6"),
+    );
+    let f = lint(
+        &[Input {
+            path: "k/app.yaml".into(),
+            content: with("cpu: 50m", "cpu: 500"),
+        }],
+        None,
+    );
+    let x = f.iter().find(|f| f.code == "PV106").expect("PV106");
+    assert_eq!(x.severity.as_str(), "warning", "{x:?}");
+    assert_eq!(x.fix.as_deref(), Some("cpu: 500m"), "{x:?}");
+    assert!(x.message.contains("requests.cpu"), "{x:?}");
+}
