@@ -319,7 +319,9 @@ fn implausible_quantity(cname: &str, part: &str, what: &str, v: &str, q: &N, sin
     sink.push(
         "PV106",
         q.span(),
-        format!("container `{cname}` {part}.{what} is {why} (a number without a suffix counts {unit})"),
+        format!(
+            "container `{cname}` {part}.{what} is {why} (a number without a suffix counts {unit})"
+        ),
         Some(format!("{what}: {meant}")),
     );
 }

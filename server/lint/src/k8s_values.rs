@@ -301,6 +301,28 @@ pub fn check(doc: &N, kind: &str, sink: &mut Sink) {
             }
         }
     }
+    // A Secret's `data` and a ConfigMap's `binaryData` hold base64; plain text belongs in
+    // `stringData` / `data`.
+    let encoded = match kind {
+        "Secret" => Some(("data", "stringData")),
+        "ConfigMap" => Some(("binaryData", "data")),
+        _ => None,
+    };
+    if let Some((field, plain)) = encoded {
+        for (k, v) in doc.get(field).map(N::entries).unwrap_or(&[]) {
+            let (Some(key), Some(val)) = (k.str(), v.str()) else {
+                continue;
+            };
+            if !templated(val) && !base64_std(val) {
+                bad(
+                    sink,
+                    v,
+                    &format!("{kind} {field}.{key} is not base64: the API server refuses the object (illegal base64 data)"),
+                    format!("encode it (`echo -n '...' | base64`), or move the entry under `{plain}:`, which takes plain text"),
+                );
+            }
+        }
+    }
     if matches!(kind, "ConfigMap" | "Secret") {
         for field in ["data", "stringData", "binaryData"] {
             for (k, _) in doc.get(field).map(N::entries).unwrap_or(&[]) {
@@ -338,6 +360,7 @@ pub fn check(doc: &N, kind: &str, sink: &mut Sink) {
     }
     if let Some(spec) = crate::k8s::pod_spec_path(kind).and_then(|p| doc.path(p)) {
         pod_spec(spec, sink);
+        restart_policy(kind, spec, sink);
         // A StatefulSet's claim templates are volumes its pods mount by name.
         let claims: Vec<&str> = match kind {
             "StatefulSet" => doc
@@ -820,6 +843,63 @@ pub fn cron(v: &str) -> Result<(), (String, String)> {
     }
     Ok(())
 }
+
+/// Standard base64 as Go's decoder reads a JSON `[]byte`: the alphabet `A-Z a-z 0-9 + /`,
+/// padded to a multiple of four with `=`; line breaks are skipped.
+fn base64_std(s: &str) -> bool {
+    let b: Vec<u8> = s.bytes().filter(|c| !matches!(c, b'\r' | b'\n')).collect();
+    let body = b
+        .strip_suffix(b"==")
+        .or_else(|| b.strip_suffix(b"="))
+        .unwrap_or(&b);
+    b.len() % 4 == 0
+        && body
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/'))
+}
+
+/// The pod restart policies a controller accepts: a Job's pods must end (`OnFailure` or
+/// `Never`; the pod default `Always` is refused, so it must be written), the long-running
+/// controllers' pods restart (`Always` only).
+fn restart_policy(kind: &str, spec: &N, sink: &mut Sink) {
+    let allowed: &[&str] = match kind {
+        "Job" | "CronJob" => &["OnFailure", "Never"],
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" => &["Always"],
+        _ => return,
+    };
+    if !matches!(spec.y, Y::Map(_)) {
+        return; // an elided template (`spec: ...`)
+    }
+    let pods = if kind == "CronJob" {
+        "the CronJob's Job pods"
+    } else {
+        "its pods"
+    };
+    match spec.get("restartPolicy") {
+        Some(v) => {
+            let Some(p) = v.str().filter(|s| !templated(s)) else {
+                return;
+            };
+            if !allowed.contains(&p) && ENUM_RESTART.contains(&p) {
+                bad(
+                    sink,
+                    v,
+                    &format!("a {kind} does not take `restartPolicy: {p}` for {pods}: the API server accepts only {}", allowed.join(" or ")),
+                    format!("restartPolicy: {}", allowed[0]),
+                );
+            }
+        }
+        None if allowed.len() > 1 => bad(
+            sink,
+            spec,
+            &format!("a {kind}'s pod template needs `restartPolicy: OnFailure` or `Never`: the default `Always` is refused (its pods must end)"),
+            "add `restartPolicy: OnFailure` to the pod template's spec".into(),
+        ),
+        None => {}
+    }
+}
+
+const ENUM_RESTART: &[&str] = &["Always", "OnFailure", "Never"];
 
 fn bad(sink: &mut Sink, at: &N, msg: &str, fix: String) {
     sink.push("PV104", at.span(), msg.to_string(), Some(fix));

@@ -3298,3 +3298,94 @@ fn kubernetes_quantity_without_its_unit() {
     assert_eq!(x.fix.as_deref(), Some("cpu: 500m"), "{x:?}");
     assert!(x.message.contains("requests.cpu"), "{x:?}");
 }
+
+/// PV104: a Secret's `data` (and a ConfigMap's `binaryData`) must be base64.
+#[test]
+fn kubernetes_secret_data_not_base64() {
+    let secret = |field: &str, v: &str| {
+        format!("apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ntype: Opaque\n{field}:\n  username: {v}\n")
+    };
+    kcase(
+        "PV104",
+        &secret("data", "admin"),
+        &secret("stringData", "admin"),
+    );
+    kcase(
+        "PV104",
+        &secret("data", "YWRtaW4"),
+        &secret("data", "YWRtaW4="),
+    );
+    kcase(
+        "PV104",
+        &secret("data", "\"YWRt aW4=\""),
+        &secret("data", "|\n    YWRt\n    aW4=\n"),
+    );
+    let cm = |v: &str| {
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: blob\nbinaryData:\n  logo.png: {v}\n")
+    };
+    kcase("PV104", &cm("not-base64!"), &cm("iVBORw0KGgo="));
+    let f = lint(
+        &[Input {
+            path: "k/app.yaml".into(),
+            content: secret("data", "admin"),
+        }],
+        None,
+    );
+    let x = f.iter().find(|f| f.code == "PV104").expect("PV104");
+    assert!(x.message.contains("data.username"), "{x:?}");
+    assert!(
+        !x.message.contains("admin"),
+        "the value is not echoed: {x:?}"
+    );
+    assert!(
+        x.fix.as_deref().unwrap_or("").contains("stringData"),
+        "{x:?}"
+    );
+}
+
+/// PV104: a Job's pods must end (`OnFailure`/`Never`, written out: the default `Always` is
+/// refused); a Deployment's restart (`Always` only).
+#[test]
+fn kubernetes_restart_policy_per_controller() {
+    let job = |policy: &str| {
+        format!("apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: once\nspec:\n  template:\n    spec:\n{policy}      containers:\n        - name: once\n          image: busybox:1.36\n")
+    };
+    kcase("PV104", &job(""), &job("      restartPolicy: Never\n"));
+    kcase(
+        "PV104",
+        &job("      restartPolicy: Always\n"),
+        &job("      restartPolicy: OnFailure\n"),
+    );
+    let cron = |policy: &str| {
+        format!("apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: nightly\nspec:\n  schedule: \"0 3 * * *\"\n  jobTemplate:\n    spec:\n      template:\n        spec:\n{policy}          containers:\n            - name: backup\n              image: busybox:1.36\n")
+    };
+    kcase(
+        "PV104",
+        &cron(""),
+        &cron("          restartPolicy: OnFailure\n"),
+    );
+    let deploy = DEPLOY.replacen(
+        "      containers:\n",
+        "      restartPolicy: Never\n      containers:\n",
+        1,
+    );
+    let always = DEPLOY.replacen(
+        "      containers:\n",
+        "      restartPolicy: Always\n      containers:\n",
+        1,
+    );
+    kcase("PV104", &deploy, &always);
+    let f = lint(
+        &[Input {
+            path: "k/job.yaml".into(),
+            content: job(""),
+        }],
+        None,
+    );
+    let x = f.iter().find(|f| f.code == "PV104").expect("PV104");
+    assert_eq!(
+        x.fix.as_deref(),
+        Some("add `restartPolicy: OnFailure` to the pod template's spec"),
+        "{x:?}"
+    );
+}

@@ -173,8 +173,8 @@ fn metallb_doc_examples_pass_the_metallb_rules() {
 
 /// The Kubernetes objects in the Kubernetes, MetalLB and k3s docs (160 blocks with an
 /// apiVersion and a kind), each linted alone: no refused value, repeated key, misspelt kind or
-/// broken ConfigMap reference, except the two image placeholders of the Secret page
-/// (`mySshImage`, `myClientImage`), which the kubelet would indeed refuse.
+/// broken ConfigMap reference, except placeholders that would indeed be refused: the two image
+/// names of the Secret page (`mySshImage`, `myClientImage`) and four Secret values in prose.
 #[test]
 fn kubernetes_doc_examples_raise_no_value_errors() {
     let Some(corpus) = shared_corpus() else {
@@ -193,11 +193,22 @@ fn kubernetes_doc_examples_raise_no_value_errors() {
             "PV003", "PV103", "PV104", "PV124", "PV127", "PV128", "PV140",
         ],
     );
-    assert_eq!(errors.len(), 2, "{}", errors.join("\n"));
-    assert!(
-        errors.iter().all(|e| e.contains("secret.md")
-            && (e.contains("`mySshImage`") || e.contains("`myClientImage`"))),
-        "{}",
-        errors.join("\n")
-    );
+    // Placeholders the API server or the kubelet would indeed refuse: two image names, and
+    // Secret `data` values written as prose (`base64 encoded cert`, `MIIEpQ... ...`).
+    let placeholders = [
+        ("secret.md", "`mySshImage`"),
+        ("secret.md", "`myClientImage`"),
+        ("secret.md", "data..dockercfg is not base64"),
+        ("secret.md", "data.ssh-privatekey is not base64"),
+        ("ingress.md", "data.tls.crt is not base64"),
+        ("ingress.md", "data.tls.key is not base64"),
+    ];
+    assert_eq!(errors.len(), placeholders.len(), "{}", errors.join("\n"));
+    for (file, what) in placeholders {
+        assert!(
+            errors.iter().any(|e| e.contains(file) && e.contains(what)),
+            "{file} {what} not found in\n{}",
+            errors.join("\n")
+        );
+    }
 }
