@@ -631,6 +631,41 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
         out.extend(sink.out);
     }
 
+    // A StatefulSet's governing Service (PV107): it gives each pod its DNS name
+    // (`db-0.db.<ns>.svc`), and only a headless Service does.
+    for o in objs.iter().filter(|o| o.kind == "StatefulSet") {
+        let Some(n) = o.doc.path(&["spec", "serviceName"]) else {
+            continue;
+        };
+        let Some(svc) = n.str().filter(|s| !s.is_empty() && !s.contains("{{")) else {
+            continue;
+        };
+        let mut sink = Sink::new(o.file);
+        let sts = o.name();
+        let same_ns: Vec<&&Obj> = services
+            .iter()
+            .filter(|s| s.namespace == o.namespace)
+            .collect();
+        match same_ns.iter().find(|s| s.name() == svc) {
+            Some(s) => {
+                let headless = s.doc.path(&["spec", "clusterIP"]).and_then(N::str) == Some("None");
+                if !headless {
+                    sink.push("PV107", n.span(), format!("StatefulSet `{sts}` is governed by Service `{svc}`, which is not headless: its pods get no stable DNS names (`{sts}-0.{svc}`)"), Some(format!("add `clusterIP: None` to Service `{svc}` (keep a second Service for clients that need one address)")));
+                }
+            }
+            None if !same_ns.is_empty() => {
+                let names: Vec<String> = same_ns.iter().map(|s| s.name().to_string()).collect();
+                let fix = match did_you_mean(svc, names.iter()) {
+                    Some(h) => format!("did you mean `{h}`?"),
+                    None => format!("define a headless Service `{svc}` (`clusterIP: None`) selecting the StatefulSet's pods"),
+                };
+                sink.push("PV107", n.span(), format!("StatefulSet `{sts}` names Service `{svc}` as its governing Service, which these manifests do not define (they define {} in namespace {}): its pods get no DNS names", names.join(", "), o.namespace), Some(fix));
+            }
+            None => {}
+        }
+        out.extend(sink.out);
+    }
+
     // HorizontalPodAutoscalers: the workload they scale and, for utilization targets, that
     // workload's requests (PV128).
     for o in objs.iter().filter(|o| o.kind == "HorizontalPodAutoscaler") {

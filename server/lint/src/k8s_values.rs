@@ -361,6 +361,7 @@ pub fn check(doc: &N, kind: &str, sink: &mut Sink) {
     if let Some(spec) = crate::k8s::pod_spec_path(kind).and_then(|p| doc.path(p)) {
         pod_spec(spec, sink);
         restart_policy(kind, spec, sink);
+        tolerations(spec, sink);
         // A StatefulSet's claim templates are volumes its pods mount by name.
         let claims: Vec<&str> = match kind {
             "StatefulSet" => doc
@@ -501,6 +502,7 @@ fn pod_spec(spec: &N, sink: &mut Sink) {
                     }
                 }
             }
+            handlers(c, sink);
             // The API server accepts a repeated variable with a warning; the last one wins.
             let mut env_names: Vec<(&str, u32)> = Vec::new();
             for e in c.get("env").map(N::seq).unwrap_or(&[]) {
@@ -519,6 +521,70 @@ fn pod_spec(spec: &N, sink: &mut Sink) {
                 } else {
                     env_names.push((s, n.line));
                 }
+            }
+        }
+    }
+}
+
+/// A probe or lifecycle hook takes exactly one handler: "may not specify more than 1 handler
+/// type".
+fn handlers(c: &N, sink: &mut Sink) {
+    let hooks = c.get("lifecycle");
+    let all = ["livenessProbe", "readinessProbe", "startupProbe"]
+        .iter()
+        .filter_map(|k| c.get(k).map(|n| (*k, n)))
+        .chain(
+            ["postStart", "preStop"]
+                .iter()
+                .filter_map(|k| hooks.and_then(|h| h.get(k)).map(|n| (*k, n))),
+        );
+    for (what, h) in all {
+        let given: Vec<(&str, &N)> = ["exec", "httpGet", "tcpSocket", "grpc", "sleep"]
+            .iter()
+            .filter_map(|k| h.get(k).map(|n| (*k, n)))
+            .collect();
+        if let [(first, _), (second, _), ..] = given[..] {
+            bad(
+                sink,
+                h,
+                &format!("{what} gives two handlers (`{first}` and `{second}`); the API server refuses more than one"),
+                format!("keep one of `{first}` and `{second}`"),
+            );
+        }
+    }
+}
+
+/// Tolerations as the API server validates them.
+fn tolerations(spec: &N, sink: &mut Sink) {
+    for t in spec.get("tolerations").map(N::seq).unwrap_or(&[]) {
+        let op = t.get("operator").and_then(N::str).unwrap_or("Equal");
+        let key = t.get("key").and_then(N::str).unwrap_or("");
+        let value = t.get("value").and_then(N::str).unwrap_or("");
+        if op == "Exists" && !value.is_empty() {
+            bad(
+                sink,
+                t.get("value").unwrap_or(t),
+                "a toleration with `operator: Exists` may not give a value; the API server refuses it",
+                "remove `value:` (Exists matches any value), or use `operator: Equal`".into(),
+            );
+        }
+        if op == "Equal" && key.is_empty() {
+            bad(
+                sink,
+                t,
+                "a toleration without a key must use `operator: Exists`; the API server refuses Equal",
+                "add the taint's `key:`, or set `operator: Exists` to tolerate every taint".into(),
+            );
+        }
+        if let Some(secs) = t.get("tolerationSeconds") {
+            let effect = t.get("effect").and_then(N::str).unwrap_or("");
+            if effect != "NoExecute" && !templated(effect) {
+                bad(
+                    sink,
+                    secs,
+                    "`tolerationSeconds` applies only to a NoExecute toleration; the API server refuses it with another effect",
+                    "set `effect: NoExecute`, or remove `tolerationSeconds`".into(),
+                );
             }
         }
     }
@@ -678,6 +744,35 @@ fn workload(doc: &N, kind: &str, sink: &mut Sink) {
 /// several.
 fn service_ports(doc: &N, sink: &mut Sink) {
     let ports = doc.path(&["spec", "ports"]).map(N::seq).unwrap_or(&[]);
+    // What each Service type allows (the API server's Service validation).
+    let ty = doc
+        .path(&["spec", "type"])
+        .and_then(N::str)
+        .unwrap_or("ClusterIP");
+    if !templated(ty) {
+        if matches!(ty, "ClusterIP" | "ExternalName") {
+            for np in ports.iter().filter_map(|p| p.get("nodePort")) {
+                if int(np).is_some_and(|v| v != 0) {
+                    bad(
+                        sink,
+                        np,
+                        &format!("a nodePort may not be used when the Service's type is {ty}; the API server refuses it"),
+                        "set `type: NodePort` (or `LoadBalancer`) to open a node port, or remove `nodePort`".into(),
+                    );
+                }
+            }
+        }
+        if let Some(ip) = doc.path(&["spec", "clusterIP"]) {
+            if ip.str() == Some("None") && matches!(ty, "NodePort" | "LoadBalancer") {
+                bad(
+                    sink,
+                    ip,
+                    &format!("`clusterIP: None` (a headless Service) cannot be of type {ty}; the API server refuses it"),
+                    "keep `clusterIP: None` only on a ClusterIP Service (a StatefulSet's governing Service); expose the pods with a second Service".into(),
+                );
+            }
+        }
+    }
     let mut seen: Vec<(String, u32)> = Vec::new();
     let mut names: Vec<(&str, u32)> = Vec::new();
     for p in ports {

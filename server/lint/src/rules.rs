@@ -439,6 +439,13 @@ pub static RULES: &[Rule] = &[
         Some(K8S_RES)
     ),
     r!(
+        "PV107",
+        "statefulset-service",
+        Warning,
+        "A StatefulSet's governing Service (`serviceName`) is not headless, or is not among the Services these manifests define in its namespace: its pods get no stable DNS names",
+        None
+    ),
+    r!(
         "PV110",
         "image-latest-tag",
         Warning,

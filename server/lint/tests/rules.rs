@@ -3389,3 +3389,97 @@ fn kubernetes_restart_policy_per_controller() {
         "{x:?}"
     );
 }
+
+/// PV104: Service fields its type does not allow, probes with two handlers, tolerations the
+/// API server refuses.
+#[test]
+fn kubernetes_service_probe_toleration_shapes() {
+    let svc = |spec: &str| {
+        format!("apiVersion: v1\nkind: Service\nmetadata:\n  name: db\nspec:\n{spec}  selector:\n    app: db\n  ports:\n    - port: 5432\n      nodePort: 30432\n")
+    };
+    kcase("PV104", &svc(""), &svc("  type: NodePort\n"));
+    kcase(
+        "PV104",
+        &svc("  type: ClusterIP\n"),
+        &svc("  type: LoadBalancer\n"),
+    );
+    let headless = |ty: &str| {
+        format!("apiVersion: v1\nkind: Service\nmetadata:\n  name: db\nspec:\n  type: {ty}\n  clusterIP: None\n  selector:\n    app: db\n  ports:\n    - port: 5432\n")
+    };
+    kcase("PV104", &headless("LoadBalancer"), &headless("ClusterIP"));
+    kcase("PV104", &headless("NodePort"), &headless("ClusterIP"));
+
+    let probe = DEPLOY.replacen(
+        "            httpGet:\n",
+        "            tcpSocket:\n              port: 80\n            httpGet:\n",
+        1,
+    );
+    assert_ne!(probe, DEPLOY);
+    kcase("PV104", &probe, DEPLOY);
+    let hook = |h: &str| {
+        DEPLOY.replacen(
+            "          readinessProbe:\n",
+            &format!("          lifecycle:\n            preStop:\n{h}          readinessProbe:\n"),
+            1,
+        )
+    };
+    kcase(
+        "PV104",
+        &hook("              exec:\n                command: [\"sleep\", \"5\"]\n              sleep:\n                seconds: 5\n"),
+        &hook("              sleep:\n                seconds: 5\n"),
+    );
+
+    let tol = |t: &str| {
+        DEPLOY.replacen(
+            "      containers:\n",
+            &format!("      tolerations:\n        - {t}\n      containers:\n"),
+            1,
+        )
+    };
+    kcase(
+        "PV104",
+        &tol("{key: node-role.kubernetes.io/control-plane, operator: Exists, value: \"true\", effect: NoSchedule}"),
+        &tol("{key: node-role.kubernetes.io/control-plane, operator: Exists, effect: NoSchedule}"),
+    );
+    kcase(
+        "PV104",
+        &tol("{effect: NoSchedule}"),
+        &tol("{operator: Exists}"),
+    );
+    kcase(
+        "PV104",
+        &tol("{key: node.kubernetes.io/unreachable, operator: Exists, effect: NoSchedule, tolerationSeconds: 30}"),
+        &tol("{key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: 30}"),
+    );
+}
+
+/// PV107: a StatefulSet's governing Service must exist among the manifests' Services and be
+/// headless.
+#[test]
+fn kubernetes_statefulset_governing_service() {
+    let sts = |service_name: &str, cluster_ip: &str| {
+        format!("apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: db\nspec:\n  serviceName: {service_name}\n  replicas: 1\n  selector:\n    matchLabels:\n      app: db\n  template:\n    metadata:\n      labels:\n        app: db\n    spec:\n      containers:\n        - name: db\n          image: postgres:16\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: db\nspec:\n{cluster_ip}  selector:\n    app: db\n  ports:\n    - port: 5432\n")
+    };
+    kcase("PV107", &sts("db", ""), &sts("db", "  clusterIP: None\n"));
+    kcase(
+        "PV107",
+        &sts("db-headless", "  clusterIP: None\n"),
+        &sts("db", "  clusterIP: None\n"),
+    );
+    let f = lint(
+        &[Input {
+            path: "k/app.yaml".into(),
+            content: sts("db", ""),
+        }],
+        None,
+    );
+    let x = f.iter().find(|f| f.code == "PV107").expect("PV107");
+    assert_eq!(x.severity.as_str(), "warning", "{x:?}");
+    assert!(
+        x.fix.as_deref().unwrap_or("").contains("clusterIP: None"),
+        "{x:?}"
+    );
+    // A governing Service defined elsewhere (no Service in these manifests) is not judged.
+    let alone = sts("db", "").split("---").next().unwrap_or("").to_string();
+    assert!(!codes("k/app.yaml", &alone).iter().any(|c| c == "PV107"));
+}
