@@ -22,6 +22,19 @@ INSPECTOR_DIR=${XDG_CACHE_HOME:-$HOME/.cache}/provisio-inspector
   npm install --prefix "$INSPECTOR_DIR" --no-audit --no-fund --loglevel=error @modelcontextprotocol/inspector@2.12.0
 export PROVISIO_INSPECTOR="$INSPECTOR_DIR/node_modules/.bin/mcp-inspector" PROVISIO_REQUIRE_INSPECTOR=1
 
+# A target dir shared by checkouts at different paths (a CI cache) keeps this workspace's
+# test binaries when the sources look older than them, and those binaries still carry the
+# other checkout's paths (`env!("CARGO_MANIFEST_DIR")`, fixtures, snapshots). Rebuild our own
+# crates when the checkout moved; the dependencies stay cached.
+TARGET=${CARGO_TARGET_DIR:-target}
+if [ -d "$TARGET/release" ] && [ "$(cat "$TARGET/.provisio-checkout" 2>/dev/null)" != "$PWD" ]; then
+  pkgs=$(cargo metadata --no-deps --format-version 1 --locked |
+    python3 -c 'import json,sys; print(" ".join("-p " + p["name"] for p in json.load(sys.stdin)["packages"]))')
+  echo "checkout moved to $PWD: rebuilding the workspace crates in $TARGET" >&2
+  cargo clean --release --locked $pkgs
+fi
+mkdir -p "$TARGET" && echo "$PWD" > "$TARGET/.provisio-checkout"
+
 # One profile for build and tests: release (the benchmarks and the eval need it anyway).
 cargo build --release --locked --workspace --all-targets
 cargo test --release --locked --workspace
