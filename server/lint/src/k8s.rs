@@ -197,8 +197,9 @@ impl<'a> Validator<'a, '_> {
                 }
             }
             Some(t @ ("string" | "integer" | "number" | "boolean")) => {
+                let a = if t == "integer" { "an" } else { "a" };
                 let Y::Scalar(v, quoted) = &n.y else {
-                    self.err(n, format!("`{path}` must be a {t}"), None);
+                    self.err(n, format!("`{path}` must be {a} {t}"), None);
                     return;
                 };
                 let got = if *quoted { "string" } else { plain_kind(v) };
@@ -216,7 +217,7 @@ impl<'a> Validator<'a, '_> {
                     };
                     self.err(
                         n,
-                        format!("`{path}` must be a {t}, got {got} `{v}`"),
+                        format!("`{path}` must be {a} {t}, got {got} `{v}`"),
                         Some(fix),
                     );
                 }
