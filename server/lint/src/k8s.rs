@@ -559,6 +559,13 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
 
     // Ingress backends against the Services these manifests define (PV127).
     let services: Vec<&Obj> = objs.iter().filter(|o| o.kind == "Service").collect();
+    let services_in = |ns: &str| -> Vec<&Obj> {
+        services
+            .iter()
+            .copied()
+            .filter(|s| s.namespace == ns)
+            .collect()
+    };
     for o in objs.iter().filter(|o| o.kind == "Ingress") {
         let mut sink = Sink::new(o.file);
         let mut backends: Vec<&N> = Vec::new();
@@ -574,10 +581,7 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
             let Some(svc) = n.str().filter(|s| !s.contains("{{")) else {
                 continue;
             };
-            let same_ns: Vec<&&Obj> = services
-                .iter()
-                .filter(|s| s.namespace == o.namespace)
-                .collect();
+            let same_ns = services_in(&o.namespace);
             match same_ns.iter().find(|s| s.name() == svc) {
                 Some(s) => {
                     let ports = s.doc.path(&["spec", "ports"]).map(N::seq).unwrap_or(&[]);
@@ -643,10 +647,7 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
         };
         let mut sink = Sink::new(o.file);
         let sts = o.name();
-        let same_ns: Vec<&&Obj> = services
-            .iter()
-            .filter(|s| s.namespace == o.namespace)
-            .collect();
+        let same_ns = services_in(&o.namespace);
         match same_ns.iter().find(|s| s.name() == svc) {
             Some(s) => {
                 let headless = s.doc.path(&["spec", "clusterIP"]).and_then(N::str) == Some("None");

@@ -3286,14 +3286,7 @@ fn kubernetes_quantity_without_its_unit() {
         &with("memory: 64Mi", "memory: 512"),
         &with("memory: 64Mi", "memory: 64e6"),
     );
-    let f = lint(
-        &[Input {
-            path: "k/app.yaml".into(),
-            content: with("cpu: 50m", "cpu: 500"),
-        }],
-        None,
-    );
-    let x = f.iter().find(|f| f.code == "PV106").expect("PV106");
+    let x = kfind("PV106", "k/app.yaml", &with("cpu: 50m", "cpu: 500"));
     assert_eq!(x.severity.as_str(), "warning", "{x:?}");
     assert_eq!(x.fix.as_deref(), Some("cpu: 500m"), "{x:?}");
     assert!(x.message.contains("requests.cpu"), "{x:?}");
@@ -3324,14 +3317,7 @@ fn kubernetes_secret_data_not_base64() {
         format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: blob\nbinaryData:\n  logo.png: {v}\n")
     };
     kcase("PV104", &cm("not-base64!"), &cm("iVBORw0KGgo="));
-    let f = lint(
-        &[Input {
-            path: "k/app.yaml".into(),
-            content: secret("data", "admin"),
-        }],
-        None,
-    );
-    let x = f.iter().find(|f| f.code == "PV104").expect("PV104");
+    let x = kfind("PV104", "k/app.yaml", &secret("data", "admin"));
     assert!(x.message.contains("data.username"), "{x:?}");
     assert!(
         !x.message.contains("admin"),
@@ -3375,14 +3361,7 @@ fn kubernetes_restart_policy_per_controller() {
         1,
     );
     kcase("PV104", &deploy, &always);
-    let f = lint(
-        &[Input {
-            path: "k/job.yaml".into(),
-            content: job(""),
-        }],
-        None,
-    );
-    let x = f.iter().find(|f| f.code == "PV104").expect("PV104");
+    let x = kfind("PV104", "k/job.yaml", &job(""));
     assert_eq!(
         x.fix.as_deref(),
         Some("add `restartPolicy: OnFailure` to the pod template's spec"),
@@ -3466,14 +3445,7 @@ fn kubernetes_statefulset_governing_service() {
         &sts("db-headless", "  clusterIP: None\n"),
         &sts("db", "  clusterIP: None\n"),
     );
-    let f = lint(
-        &[Input {
-            path: "k/app.yaml".into(),
-            content: sts("db", ""),
-        }],
-        None,
-    );
-    let x = f.iter().find(|f| f.code == "PV107").expect("PV107");
+    let x = kfind("PV107", "k/app.yaml", &sts("db", ""));
     assert_eq!(x.severity.as_str(), "warning", "{x:?}");
     assert!(
         x.fix.as_deref().unwrap_or("").contains("clusterIP: None"),
@@ -3482,4 +3454,18 @@ fn kubernetes_statefulset_governing_service() {
     // A governing Service defined elsewhere (no Service in these manifests) is not judged.
     let alone = sts("db", "").split("---").next().unwrap_or("").to_string();
     assert!(!codes("k/app.yaml", &alone).iter().any(|c| c == "PV107"));
+}
+
+/// The first finding of `code` on one Kubernetes file (panics when there is none).
+fn kfind(code: &str, path: &str, content: &str) -> provisio_lint::Finding {
+    lint(
+        &[Input {
+            path: path.into(),
+            content: content.into(),
+        }],
+        None,
+    )
+    .into_iter()
+    .find(|f| f.code == code)
+    .unwrap_or_else(|| panic!("{code} not raised on:\n{content}"))
 }
