@@ -973,6 +973,37 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
         out.extend(sink.out);
     }
 
+    // Claims on k3s's bundled local-path provisioner (PV108): it makes a directory on one node,
+    // so it provisions ReadWriteOnce and ReadWriteOncePod claims only; another mode leaves the
+    // claim Pending and its pods unscheduled.
+    for o in objs.iter() {
+        let specs: Vec<&N> = match o.kind.as_str() {
+            "PersistentVolumeClaim" => o.doc.get("spec").into_iter().collect(),
+            "StatefulSet" => o
+                .doc
+                .path(&["spec", "volumeClaimTemplates"])
+                .map(N::seq)
+                .unwrap_or(&[])
+                .iter()
+                .filter_map(|t| t.get("spec"))
+                .collect(),
+            _ => continue,
+        };
+        let mut sink = Sink::new(o.file);
+        for spec in specs {
+            if spec.get("storageClassName").and_then(N::str) != Some("local-path") {
+                continue;
+            }
+            for m in spec.get("accessModes").map(N::seq).unwrap_or(&[]) {
+                let Some(mode) = m.str() else { continue };
+                if matches!(mode, "ReadWriteMany" | "ReadOnlyMany") {
+                    sink.push("PV108", m.span(), format!("{} `{}` asks the local-path storage class for {mode}: k3s's local-path provisioner makes a directory on one node and provisions only ReadWriteOnce or ReadWriteOncePod, so the claim stays Pending", o.kind, o.name()), Some("use `ReadWriteOnce` (pods sharing it must run on one node), or a storage class that offers ReadWriteMany (Longhorn, an NFS provisioner)".into()));
+                }
+            }
+        }
+        out.extend(sink.out);
+    }
+
     // PodDisruptionBudgets (PV129): a budget that selects none of these pods, or one that
     // allows no voluntary eviction, so `kubectl drain` (node maintenance, k3s upgrades) blocks.
     for o in objs.iter().filter(|o| o.kind == "PodDisruptionBudget") {

@@ -446,6 +446,13 @@ pub static RULES: &[Rule] = &[
         None
     ),
     r!(
+        "PV108",
+        "local-path-access-mode",
+        Warning,
+        "A claim on k3s's local-path storage class asks for ReadWriteMany or ReadOnlyMany, which that node-local provisioner cannot provide: the claim stays Pending",
+        None
+    ),
+    r!(
         "PV110",
         "image-latest-tag",
         Warning,

@@ -3469,3 +3469,28 @@ fn kfind(code: &str, path: &str, content: &str) -> provisio_lint::Finding {
     .find(|f| f.code == code)
     .unwrap_or_else(|| panic!("{code} not raised on:\n{content}"))
 }
+
+/// PV108: k3s's local-path provisioner gives node-local volumes: ReadWriteOnce(Pod) only.
+#[test]
+fn kubernetes_local_path_access_modes() {
+    let pvc = |class: &str, mode: &str| {
+        format!("apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: data\nspec:\n  storageClassName: {class}\n  accessModes:\n    - {mode}\n  resources:\n    requests:\n      storage: 1Gi\n")
+    };
+    kcase(
+        "PV108",
+        &pvc("local-path", "ReadWriteMany"),
+        &pvc("local-path", "ReadWriteOnce"),
+    );
+    kcase(
+        "PV108",
+        &pvc("local-path", "ReadOnlyMany"),
+        &pvc("longhorn", "ReadWriteMany"),
+    );
+    let sts = |mode: &str| {
+        format!("apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: db\nspec:\n  serviceName: db\n  selector:\n    matchLabels:\n      app: db\n  template:\n    metadata:\n      labels:\n        app: db\n    spec:\n      containers:\n        - name: db\n          image: postgres:16\n  volumeClaimTemplates:\n    - metadata:\n        name: data\n      spec:\n        storageClassName: local-path\n        accessModes: [\"{mode}\"]\n        resources:\n          requests:\n            storage: 1Gi\n")
+    };
+    kcase("PV108", &sts("ReadWriteMany"), &sts("ReadWriteOncePod"));
+    let x = kfind("PV108", "k/app.yaml", &pvc("local-path", "ReadWriteMany"));
+    assert_eq!(x.severity.as_str(), "warning", "{x:?}");
+    assert!(x.message.contains("Pending"), "{x:?}");
+}
