@@ -3494,3 +3494,63 @@ fn kubernetes_local_path_access_modes() {
     assert_eq!(x.severity.as_str(), "warning", "{x:?}");
     assert!(x.message.contains("Pending"), "{x:?}");
 }
+
+/// PV001 points at the cause, not where the parser gave up: an unclosed string on its own
+/// line, a missing `}` at the block it leaves open, an extra `}` where it stands; and the fix
+/// names the usual slips (single quotes, `:` for `=`, a missing `=`).
+#[test]
+fn terraform_syntax_errors_point_at_their_cause() {
+    let good = vm(
+        "  cpu {\n    cores = 2\n  }\n\n  memory {\n    dedicated = 2048\n  }\n  tags = [\"web\"]",
+    );
+    assert!(!codes("m/main.tf", &good).iter().any(|c| c == "PV001"));
+    let line_of = |text: &str, needle: &str| {
+        text.lines().position(|l| l.contains(needle)).expect(needle) as u32 + 1
+    };
+    let first = |text: &str| {
+        lint(
+            &[Input {
+                path: "m/main.tf".into(),
+                content: text.into(),
+            }],
+            None,
+        )
+        .into_iter()
+        .find(|f| f.code == "PV001")
+        .unwrap_or_else(|| panic!("no PV001 on:\n{text}"))
+    };
+    let last_line = good.lines().count() as u32;
+
+    let unclosed = good.replace("    cores = 2\n  }\n", "    cores = 2\n");
+    let f = first(&unclosed);
+    assert_eq!(f.line, line_of(&unclosed, "cpu {"), "{f:?}");
+    assert!(
+        f.fix.as_deref().unwrap_or("").contains("missing `}`"),
+        "{f:?}"
+    );
+
+    let extra = good.replace("  }\n\n  memory", "  }\n  }\n\n  memory");
+    let f = first(&extra);
+    assert_eq!(f.line, line_of(&good, "cores = 2") + 2, "{f:?}");
+    assert!(f.line < last_line, "{f:?}");
+
+    let string = good.replace("node_name = \"pve1\"", "node_name = \"pve1");
+    let f = first(&string);
+    assert_eq!(f.line, line_of(&string, "node_name"), "{f:?}");
+    assert!(f.message.contains("not closed on its line"), "{f:?}");
+
+    let single = good.replace("node_name = \"pve1\"", "node_name = 'pve1'");
+    let f = first(&single);
+    assert!(
+        f.fix.as_deref().unwrap_or("").contains("double quotes"),
+        "{f:?}"
+    );
+    let colon = good.replace("dedicated = 2048", "dedicated: 2048");
+    let f = first(&colon);
+    assert_eq!(f.line, line_of(&colon, "dedicated"), "{f:?}");
+    assert!(f.fix.as_deref().unwrap_or("").contains("not `:`"), "{f:?}");
+    let no_eq = good.replace("cores = 2", "cores 2");
+    let f = first(&no_eq);
+    assert_eq!(f.line, line_of(&no_eq, "cores 2"), "{f:?}");
+    assert!(f.fix.as_deref().unwrap_or("").contains("`cores`"), "{f:?}");
+}

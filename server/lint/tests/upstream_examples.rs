@@ -212,3 +212,39 @@ fn kubernetes_doc_examples_raise_no_value_errors() {
         );
     }
 }
+
+/// The syntax-error locator (PV001) runs only when the parser fails, and then blames the first
+/// string or brace that looks wrong. It must see nothing wrong in well-formed files: every HCL
+/// block of the provider and OpenTofu docs that parses, and every `.tf` file there.
+#[test]
+fn syntax_locator_finds_nothing_in_well_formed_hcl() {
+    let Some(corpus) = shared_corpus() else {
+        return;
+    };
+    let mut blocks = Vec::new();
+    for src in [
+        "bpg-terraform-provider-proxmox-docs",
+        "Telmate-terraform-provider-proxmox-docs",
+        "opentofu-docs",
+    ] {
+        fenced(&corpus.join(src), &["hcl", "terraform", "tf"], &mut blocks);
+    }
+    let mut files = BTreeMap::new();
+    tf_files(&corpus.join("opentofu-docs"), &mut files);
+    for inputs in files.into_values() {
+        blocks.extend(inputs.into_iter().map(|i| (i.path, i.content)));
+    }
+    let mut checked = 0;
+    let mut blamed = Vec::new();
+    for (name, text) in &blocks {
+        if hcl_edit::parser::parse_body(text).is_err() {
+            continue;
+        }
+        checked += 1;
+        if let Some(c) = provisio_lint::terraform::syntax::locate(text, u32::MAX) {
+            blamed.push(format!("{name}:{}: {}", c.line, c.message));
+        }
+    }
+    assert!(checked >= 500, "{checked} well-formed blocks");
+    assert!(blamed.is_empty(), "{}", blamed.join("\n"));
+}

@@ -15,6 +15,7 @@ mod network;
 mod providers;
 mod refs;
 mod security;
+pub mod syntax;
 mod validation;
 pub mod values;
 
@@ -214,12 +215,25 @@ fn parse<'a>(path: &'a str, text: &'a str, out: &mut Vec<Finding>) -> Option<TfF
             let loc = e.location();
             let mut sink = Sink::new(path);
             let (l, c) = (loc.line() as u32, loc.column() as u32);
-            sink.push(
-                "PV001",
-                (l, c, l, c + 1),
-                format!("HCL syntax error: {}", syntax_message(&e)),
-                Some(syntax_fix(e.line(), loc.column())),
-            );
+            // The parser reports where it gave up; an unclosed string or brace is earlier.
+            match syntax::locate(text, l) {
+                Some(cause) => sink.push(
+                    "PV001",
+                    (cause.line, cause.col, cause.line, cause.col + 1),
+                    format!(
+                        "{} (the parser stopped at line {l}: {})",
+                        cause.message,
+                        syntax_message(&e)
+                    ),
+                    Some(cause.fix),
+                ),
+                None => sink.push(
+                    "PV001",
+                    (l, c, l, c + 1),
+                    format!("HCL syntax error: {}", syntax_message(&e)),
+                    Some(syntax_fix(e.line(), loc.column())),
+                ),
+            }
             out.extend(sink.out);
             None
         }
@@ -734,8 +748,23 @@ fn syntax_message(e: &hcl_edit::parser::Error) -> String {
 
 fn syntax_fix(line: &str, col: usize) -> String {
     let at: String = line.chars().skip(col.saturating_sub(1)).collect();
+    let before = line[..line
+        .char_indices()
+        .nth(col.saturating_sub(1))
+        .map_or(line.len(), |(i, _)| i)]
+        .trim();
     if at.starts_with(',') {
         "arguments in a block are separated by newlines, not commas: remove the comma".into()
+    } else if at.starts_with('\'') {
+        "HCL strings take double quotes: write \"...\" instead of '...'".into()
+    } else if at.starts_with(':') {
+        "a block's arguments are set with `=`, not `:` (`name = value`)".into()
+    } else if !before.is_empty()
+        && before
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        format!("put `=` between the argument `{before}` and its value")
     } else if at.trim().is_empty() {
         "check for an unclosed brace, bracket or string on this or an earlier line".into()
     } else {
