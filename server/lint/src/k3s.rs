@@ -279,8 +279,9 @@ pub fn lint(files: &[(&str, &str, Shape)], facts: Option<&ClusterFacts>) -> Vec<
         match shape {
             Shape::Ini => parse_ini(inv, i, text),
             Shape::YamlInventory | Shape::GroupVars => match yaml::parse(text) {
-                Err((l, c, m)) => {
-                    sinks[i].push("PV002", (l, c, l, c + 1), format!("YAML syntax: {m}"), None)
+                Err(e) => {
+                    let (l, c, msg, fix) = yaml::syntax_finding(text, e);
+                    sinks[i].push("PV002", (l, c, l, c + 1), msg, Some(fix))
                 }
                 Ok(docs) => {
                     for (doc, _) in &docs {

@@ -424,14 +424,10 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
     for (path, text) in files {
         match yaml::parse(text) {
             Ok(docs) => parsed.push((path, docs)),
-            Err((l, c, m)) => {
+            Err(e) => {
+                let (l, c, msg, fix) = yaml::syntax_finding(text, e);
                 let mut s = Sink::new(path);
-                s.push(
-                    "PV002",
-                    (l, c, l, c + 1),
-                    format!("YAML syntax error: {m}"),
-                    Some("fix the indentation or quoting here".into()),
-                );
+                s.push("PV002", (l, c, l, c + 1), msg, Some(fix));
                 out.extend(s.out);
             }
         }

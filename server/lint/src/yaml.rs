@@ -161,3 +161,83 @@ pub fn parse(text: &str) -> Result<Vec<(N, u32)>, SyntaxError> {
     })?;
     Ok(b.docs)
 }
+
+/// A syntax error as a finding: line, column, message and fix. The parser reports where it
+/// noticed; two common slips are noticed a line late and are moved to where they are: a tab in
+/// the indentation (YAML forbids tabs there), and a key without its `:` (the parser reads the
+/// line as a scalar running on into the next one).
+pub fn syntax_finding(text: &str, err: SyntaxError) -> (u32, u32, String, String) {
+    let (l, c, m) = err;
+    let lines: Vec<&str> = text.lines().collect();
+    if m.contains("found a tab") || m.contains("tab") && m.contains("indent") {
+        let from = l.saturating_sub(1) as usize;
+        if let Some((i, line)) = lines
+            .iter()
+            .enumerate()
+            .skip(from)
+            .take(3)
+            .find(|(_, s)| s.trim_start_matches(' ').starts_with('\t'))
+        {
+            let col = line.find('\t').unwrap_or(0) as u32 + 1;
+            return (
+                i as u32 + 1,
+                col,
+                "YAML syntax error: a tab in the indentation (YAML indents with spaces only)"
+                    .into(),
+                "indent this line with spaces".into(),
+            );
+        }
+    }
+    if m.contains("expect ':'")
+        || m.contains("could not find expected ':'")
+        || m.contains("mapping values are not allowed")
+    {
+        // The key without its colon is the last non-blank, non-comment line before this one.
+        let prev = (0..l.saturating_sub(1) as usize).rev().find(|&i| {
+            let t = lines.get(i).map_or("", |s| s.trim());
+            !t.is_empty() && !t.starts_with('#')
+        });
+        if let Some(i) = prev {
+            let t = lines[i].trim().trim_start_matches("- ");
+            let word = t.split_whitespace().next().unwrap_or("");
+            if !t.contains(':')
+                && t.split_whitespace().count() >= 2
+                && !word.is_empty()
+                && word
+                    .chars()
+                    .all(|x| x.is_ascii_alphanumeric() || matches!(x, '_' | '-' | '.' | '/'))
+            {
+                let col = lines[i].find(word).unwrap_or(0) as u32 + 1;
+                return (
+                    i as u32 + 1,
+                    col,
+                    format!("YAML syntax error: `{t}` has no `:` after its key, so it runs into the next line ({m})"),
+                    format!("write `{word}: {}`", t[word.len()..].trim()),
+                );
+            }
+        }
+    }
+    let indent = |i: usize| {
+        lines
+            .get(i)
+            .map(|s| s.len() - s.trim_start_matches(' ').len())
+    };
+    let fix = if m.contains("quoted scalar") {
+        "a quoted value is not closed: add its closing quote on this line".into()
+    } else if m.contains("mapping values are not allowed") {
+        let this = indent(l.saturating_sub(1) as usize);
+        let above = (0..l.saturating_sub(1) as usize).rev().find(|&i| {
+            let t = lines.get(i).map_or("", |s| s.trim());
+            !t.is_empty() && !t.starts_with('#')
+        });
+        match (this, above.and_then(indent)) {
+            (Some(a), Some(b)) if a != b => format!(
+                "this line is indented {a} spaces and the line above {b}: line up the keys of one mapping, or quote a value that holds `: `"
+            ),
+            _ => "quote a value that holds `: `, or fix the indentation".into(),
+        }
+    } else {
+        "fix the indentation or quoting here".into()
+    };
+    (l, c, format!("YAML syntax error: {m}"), fix)
+}

@@ -3554,3 +3554,42 @@ fn terraform_syntax_errors_point_at_their_cause() {
     assert_eq!(f.line, line_of(&no_eq, "cores 2"), "{f:?}");
     assert!(f.fix.as_deref().unwrap_or("").contains("`cores`"), "{f:?}");
 }
+
+/// PV002 on the line of the slip: a tab in the indentation, a key without its `:`; fixes that
+/// say what to change.
+#[test]
+fn yaml_syntax_errors_point_at_their_cause() {
+    let first = |text: &str| {
+        lint(
+            &[Input {
+                path: "k/app.yaml".into(),
+                content: text.into(),
+            }],
+            None,
+        )
+        .into_iter()
+        .find(|f| f.code == "PV002")
+        .unwrap_or_else(|| panic!("no PV002 on:\n{text}"))
+    };
+    assert!(!codes("k/app.yaml", DEPLOY).iter().any(|c| c == "PV002"));
+    let line_of = |text: &str, needle: &str| {
+        text.lines().position(|l| l.contains(needle)).expect(needle) as u32 + 1
+    };
+    let tab = DEPLOY.replacen("  replicas: 2\n", "\treplicas: 2\n", 1);
+    let f = first(&tab);
+    assert_eq!(f.line, line_of(&tab, "\treplicas"), "{f:?}");
+    assert!(f.fix.as_deref().unwrap_or("").contains("spaces"), "{f:?}");
+
+    let colon = DEPLOY.replacen("  replicas: 2\n", "  replicas 2\n", 1);
+    let f = first(&colon);
+    assert_eq!(f.line, line_of(&colon, "replicas 2"), "{f:?}");
+    assert_eq!(f.fix.as_deref(), Some("write `replicas: 2`"), "{f:?}");
+
+    let indent = DEPLOY.replacen("  selector:\n", "   selector:\n", 1);
+    let f = first(&indent);
+    assert_eq!(f.line, line_of(&indent, "   selector:"), "{f:?}");
+    assert!(
+        f.fix.as_deref().unwrap_or("").contains("indented 3 spaces"),
+        "{f:?}"
+    );
+}
