@@ -102,6 +102,15 @@ fn fenced(dir: &Path, langs: &[&str], out: &mut Vec<(String, String)>) {
 }
 
 /// `../shared/corpus`, read in place; None (and a SKIPPED line) without it.
+/// The fenced HCL blocks of some sources' docs.
+fn hcl_blocks(corpus: &Path, sources: &[&str]) -> Vec<(String, String)> {
+    let mut blocks = Vec::new();
+    for src in sources {
+        fenced(&corpus.join(src), &["hcl", "terraform", "tf"], &mut blocks);
+    }
+    blocks
+}
+
 fn shared_corpus() -> Option<PathBuf> {
     let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
     if corpus.is_dir() {
@@ -137,13 +146,13 @@ fn provider_doc_hcl_examples_raise_no_value_errors() {
     let Some(corpus) = shared_corpus() else {
         return;
     };
-    let mut blocks = Vec::new();
-    for src in [
-        "bpg-terraform-provider-proxmox-docs",
-        "Telmate-terraform-provider-proxmox-docs",
-    ] {
-        fenced(&corpus.join(src), &["hcl", "terraform", "tf"], &mut blocks);
-    }
+    let mut blocks = hcl_blocks(
+        &corpus,
+        &[
+            "bpg-terraform-provider-proxmox-docs",
+            "Telmate-terraform-provider-proxmox-docs",
+        ],
+    );
     assert!(blocks.len() >= 250, "{} blocks", blocks.len());
     let errors = errors_of(
         &blocks,
@@ -221,14 +230,14 @@ fn syntax_locator_finds_nothing_in_well_formed_hcl() {
     let Some(corpus) = shared_corpus() else {
         return;
     };
-    let mut blocks = Vec::new();
-    for src in [
-        "bpg-terraform-provider-proxmox-docs",
-        "Telmate-terraform-provider-proxmox-docs",
-        "opentofu-docs",
-    ] {
-        fenced(&corpus.join(src), &["hcl", "terraform", "tf"], &mut blocks);
-    }
+    let mut blocks = hcl_blocks(
+        &corpus,
+        &[
+            "bpg-terraform-provider-proxmox-docs",
+            "Telmate-terraform-provider-proxmox-docs",
+            "opentofu-docs",
+        ],
+    );
     let mut files = BTreeMap::new();
     tf_files(&corpus.join("opentofu-docs"), &mut files);
     for inputs in files.into_values() {
