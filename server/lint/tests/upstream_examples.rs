@@ -146,7 +146,7 @@ fn provider_doc_hcl_examples_raise_no_value_errors() {
     let Some(corpus) = shared_corpus() else {
         return;
     };
-    let mut blocks = hcl_blocks(
+    let blocks = hcl_blocks(
         &corpus,
         &[
             "bpg-terraform-provider-proxmox-docs",
