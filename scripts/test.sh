@@ -21,6 +21,13 @@ INSPECTOR_DIR=${XDG_CACHE_HOME:-$HOME/.cache}/provisio-inspector
 [ -x "$INSPECTOR_DIR/node_modules/.bin/mcp-inspector" ] ||
   npm install --prefix "$INSPECTOR_DIR" --no-audit --no-fund --loglevel=error @modelcontextprotocol/inspector@2.12.0
 export PROVISIO_INSPECTOR="$INSPECTOR_DIR/node_modules/.bin/mcp-inspector" PROVISIO_REQUIRE_INSPECTOR=1
+# The clients the README's snippets are checked with (`mcp list`), pinned.
+CLIENTS_DIR=${XDG_CACHE_HOME:-$HOME/.cache}/provisio-clients
+[ -x "$CLIENTS_DIR/node_modules/.bin/claude" ] && [ -x "$CLIENTS_DIR/node_modules/.bin/gemini" ] ||
+  npm install --prefix "$CLIENTS_DIR" --no-audit --no-fund --loglevel=error \
+    @anthropic-ai/claude-code@2.1.332 @google/gemini-cli@0.61.0
+export PROVISIO_CLAUDE_CLI="$CLIENTS_DIR/node_modules/.bin/claude" \
+  PROVISIO_GEMINI_CLI="$CLIENTS_DIR/node_modules/.bin/gemini" PROVISIO_REQUIRE_CLIENTS=1
 
 # A target dir shared by checkouts at different paths (a CI cache) keeps this workspace's
 # test binaries when the sources look older than them, and those binaries still carry the
@@ -43,9 +50,16 @@ if [ -z "${QDRANT_URL:-}" ]; then
     "QDRANT_URL is not set and no Qdrant server can be installed here; the Qdrant path ran against qdrant_standin"
 fi
 
-# `provisio serve` over stdio and HTTP driven by the MCP Python SDK; proxmoxer cross-check;
-# lint-dev against fakepve; apply_plan's fault matrix and `provisio demo`.
-"$VENV/bin/python" -m pytest -q tests/mcp tests/pve tests/apply
+# Installed like a Rust CLI (reuses the release build above); the demo test runs this copy
+# from outside the repository.
+INSTALL_ROOT=$(mktemp -d)
+trap 'rm -rf "$INSTALL_ROOT"' EXIT
+cargo install --locked --quiet --path server/cli --root "$INSTALL_ROOT"
+export PROVISIO_INSTALLED_BIN="$INSTALL_ROOT/bin/provisio"
+
+# `provisio serve` over stdio and HTTP driven by the MCP Python SDK and real clients; proxmoxer
+# cross-check; lint-dev against fakepve; apply_plan's fault matrix and `provisio demo`.
+"$VENV/bin/python" -m pytest -q tests/mcp tests/pve tests/apply tests/corpus
 
 if [ -d ../shared/corpus ] && [ "${PROVISIO_SKIP_FULL_EVAL:-0}" != 1 ]; then
   bash tests/retrieval_eval.sh

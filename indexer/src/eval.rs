@@ -43,6 +43,13 @@ pub struct EvalSummary {
     pub recall_at_10: f64,
     pub mrr_at_10: f64,
     pub mode: Mode,
+    /// Share of questions whose gold evidence is inside the passage text one search with
+    /// default arguments returns (whitespace- and markup-insensitive): what the model sees.
+    pub answer_visible_at_k: f64,
+    /// Hits that search returns (the default `k`).
+    pub k: usize,
+    /// Median words of passage text that search returns.
+    pub median_words: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -52,6 +59,50 @@ pub struct QuestionResult {
     /// 1-based rank of the first hit within the top 10.
     pub rank: Option<usize>,
     pub top: Vec<String>,
+    /// Whether the default search shows the gold evidence in its passage text.
+    pub visible: bool,
+    /// Words of passage text the default search returned.
+    pub words: usize,
+}
+
+/// Text for "is the evidence shown": lower-case, markup characters dropped, whitespace folded.
+pub fn normalize_visible(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut space = false;
+    for c in text.chars() {
+        if matches!(
+            c,
+            '`' | '*' | '_' | '#' | '>' | '|' | '[' | ']' | '\\' | '…'
+        ) {
+            continue;
+        }
+        if c.is_whitespace() {
+            space = true;
+            continue;
+        }
+        if space && !out.is_empty() {
+            out.push(' ');
+        }
+        space = false;
+        out.extend(c.to_lowercase());
+    }
+    out
+}
+
+/// Whether a hit shows a gold: its text holds the evidence, or (a gold given as lines) its
+/// shown line ranges cover the gold lines.
+fn shows(hit: &crate::search::Hit, g: &Gold) -> bool {
+    if hit.path != g.path {
+        return false;
+    }
+    if !g.evidence.is_empty() {
+        let e = normalize_visible(&g.evidence);
+        return !e.is_empty() && normalize_visible(&hit.text).contains(&e);
+    }
+    match g.lines {
+        Some([a, b]) => (a..=b).all(|l| hit.lines.iter().any(|[s, e]| *s <= l && l <= *e)),
+        None => false,
+    }
 }
 
 pub fn load_questions(path: &Path) -> Result<Vec<Question>> {
@@ -104,6 +155,7 @@ pub fn evaluate(
     let mut file_cache: HashMap<String, String> = HashMap::new();
     let mut results = Vec::new();
     let (mut r1, mut r5, mut r10, mut mrr) = (0usize, 0usize, 0usize, 0f64);
+    let (mut seen, mut words) = (0usize, Vec::new());
     for q in questions {
         let mut gold_spans = Vec::new();
         for g in &q.gold {
@@ -155,6 +207,15 @@ pub fn evaluate(
                 rank = Some(i + 1);
             }
         }
+        // What the model sees: one search with default arguments.
+        let mut shown = SearchRequest::new(q.question.clone());
+        shown.mode = mode;
+        let resp = kb.search(&shown)?;
+        let visible = resp.hits.iter().any(|h| q.gold.iter().any(|g| shows(h, g)));
+        if visible {
+            seen += 1;
+        }
+        words.push(resp.words);
         if let Some(rk) = rank {
             if rk <= 1 {
                 r1 += 1;
@@ -172,9 +233,13 @@ pub fn evaluate(
             kind: q.kind.clone(),
             rank,
             top,
+            visible,
+            words: resp.words,
         });
     }
     let n = questions.len().max(1) as f64;
+    words.sort_unstable();
+    let median_words = words.get(words.len() / 2).copied().unwrap_or(0);
     Ok((
         EvalSummary {
             n: questions.len(),
@@ -183,6 +248,9 @@ pub fn evaluate(
             recall_at_10: r10 as f64 / n,
             mrr_at_10: mrr / n,
             mode,
+            answer_visible_at_k: seen as f64 / n,
+            k: crate::search::DEFAULT_K,
+            median_words,
         },
         results,
     ))

@@ -326,6 +326,14 @@ impl LexicalIndex {
         Ok(out)
     }
 
+    /// In how many chunks an analysed term occurs (the body field).
+    pub fn doc_freq(&self, term: &str) -> u64 {
+        self.reader
+            .searcher()
+            .doc_freq(&Term::from_field_text(self.fields.body, term))
+            .unwrap_or(0)
+    }
+
     pub fn num_docs(&self) -> u64 {
         self.reader.searcher().num_docs()
     }

@@ -11,6 +11,8 @@ pub mod embed;
 pub mod error;
 pub mod eval;
 pub mod expand;
+pub mod fetch;
+pub mod focus;
 pub mod lexical;
 pub mod passage;
 pub mod qdrant;

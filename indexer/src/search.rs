@@ -1,6 +1,6 @@
 //! Hybrid search over one index generation: BM25 (tantivy) and dense (vector store) candidates
 //! fused by weighted reciprocal rank fusion, filtered by source and kind, near-duplicates
-//! dropped, each hit with a snippet, its citation and which retrievers found it. When the dense
+//! dropped, each hit with a query-focused passage (see [`crate::focus`]), its citation and which retrievers found it. When the dense
 //! side cannot run, the response says `degraded: lexical-only` and why.
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -14,6 +14,7 @@ use crate::chunk::{Chunk, ChunkKind};
 use crate::embed::Embedder;
 use crate::error::{io, Error, Result};
 use crate::expand::{Glossary, Prepared};
+use crate::focus::{self, count_words, FocusInput, QueryTerms};
 use crate::lexical::LexicalIndex;
 use crate::passage::{join_chunks, span_url, Passages, PASSAGE_TOKENS};
 use crate::qdrant::{QdrantSettings, QdrantStore};
@@ -96,11 +97,24 @@ pub struct SearchRequest {
     /// Retrievers to use (default `hybrid`).
     #[serde(default)]
     pub mode: Mode,
+    /// Word budget for the passage text of all hits together (20-5000, default 550). It goes
+    /// where the scores are: more for the best hits, less for the rest. Each hit shows the
+    /// sentences, option entries and code of its passage that match the question; read a hit's
+    /// `resource` for its whole section.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 20, max = 5000))]
+    pub max_words: Option<usize>,
 }
 
 fn default_k() -> usize {
-    5
+    DEFAULT_K
 }
+
+/// Hits a search returns by default: more, shorter passages show more answers than a few long
+/// ones (docs/benchmarks.md, "Answers the model sees").
+pub const DEFAULT_K: usize = 8;
+/// Words of passage text a search returns by default.
+pub const DEFAULT_MAX_WORDS: usize = 550;
 
 impl SearchRequest {
     pub fn new(query: impl Into<String>) -> Self {
@@ -110,7 +124,13 @@ impl SearchRequest {
             sources: Vec::new(),
             kinds: Vec::new(),
             mode: Mode::Hybrid,
+            max_words: None,
         }
+    }
+
+    /// The word budget in force.
+    pub fn budget(&self) -> usize {
+        self.max_words.unwrap_or(DEFAULT_MAX_WORDS)
     }
 }
 
@@ -147,8 +167,16 @@ pub struct Hit {
     pub url: String,
     /// MCP resource with the whole section (`resources/read`).
     pub resource: String,
-    /// The most relevant lines of the passage.
-    pub snippet: String,
+    /// What the hit shows of its passage for this question: the matching sentences, option
+    /// entries (whole) and code (short blocks whole, long ones around the match), in line
+    /// order; a `…` line marks lines left out. The whole passage when it fits the budget.
+    pub text: String,
+    /// File line ranges (first, last) of what `text` shows.
+    pub lines: Vec<[u32; 2]>,
+    /// Words in `text`.
+    pub words: usize,
+    /// Whether `text` leaves out part of the passage (read `resource` for all of it).
+    pub elided: bool,
     /// Rank in the BM25 list, if it was there.
     pub bm25_rank: Option<usize>,
     /// Rank in the dense list, if it was there.
@@ -186,6 +214,11 @@ pub struct SearchResponse {
     /// operator phrasings (`stop managing` → `state rm`, `VIP` → `virtual ip`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub expanded: Vec<String>,
+    /// Words of passage text in all hits, and the budget they were cut to.
+    pub words: usize,
+    pub max_words: usize,
+    /// How to see more than the passages show.
+    pub more: String,
 }
 
 /// Tuning of candidate depth and fusion weights.
@@ -521,6 +554,16 @@ impl KnowledgeBase {
                 message: format!("{} is out of range; use 1 to 50", req.k),
             });
         }
+        if let Some(w) = req.max_words {
+            if !(20..=5000).contains(&w) {
+                return Err(Error::InvalidRequest {
+                    field: "max_words",
+                    message: format!(
+                        "{w} is out of range; use 20 to 5000 (default {DEFAULT_MAX_WORDS})"
+                    ),
+                });
+            }
+        }
         for s in &req.sources {
             if !self.manifest.sources.contains(s) {
                 return Err(Error::InvalidRequest {
@@ -535,7 +578,7 @@ impl KnowledgeBase {
         Ok(())
     }
 
-    /// Ranked chunk ordinals with per-retriever ranks, before snippets. Used by `search` and
+    /// Ranked chunk ordinals with per-retriever ranks, before passages are focused. Used by `search` and
     /// by the retrieval evaluation.
     pub fn retrieve(&self, req: &SearchRequest) -> Result<Retrieved> {
         self.validate(req)?;
@@ -636,7 +679,7 @@ impl KnowledgeBase {
 
     /// Fuse the two chunk lists at the passage level: each list collapses to passages (a
     /// passage takes the rank of its best chunk in that list), passages are scored by weighted
-    /// reciprocal rank fusion, and each keeps its best chunk for the snippet.
+    /// reciprocal rank fusion, and each keeps its best chunk (which focusing favours).
     fn fuse(
         &self,
         req: &SearchRequest,
@@ -839,25 +882,73 @@ impl KnowledgeBase {
         (start, end, text)
     }
 
-    /// Search and render hits with snippets.
+    /// The question's terms for focusing passages: analysed as the full-text index does, each
+    /// weighted by its IDF over the chunks (glossary words at the expansion weight), plus the
+    /// identifiers it names verbatim.
+    pub fn focus_terms(&self, query: &str, expanded: &[String]) -> QueryTerms {
+        let n = self.lexical.num_docs().max(1) as f32;
+        let idf = |t: &str| {
+            let df = self.lexical.doc_freq(t) as f32;
+            (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+        };
+        let mut terms: Vec<(String, f32)> = Vec::new();
+        for t in self.lexical.analyze(query) {
+            let w = idf(&t);
+            terms.push((t, w));
+        }
+        let ew = self.lexical.boosts.expansion;
+        for phrase in expanded {
+            for t in self.lexical.analyze(phrase) {
+                if !terms.iter().any(|(x, _)| *x == t) {
+                    let w = idf(&t) * ew;
+                    terms.push((t, w));
+                }
+            }
+        }
+        let top = terms.iter().map(|(_, w)| *w).fold(1.0f32, f32::max);
+        let identifiers = crate::text::identifiers(query)
+            .into_iter()
+            .map(|id| (id.to_lowercase(), top))
+            .collect();
+        QueryTerms { terms, identifiers }
+    }
+
+    /// Search and render hits with query-focused passages within the word budget.
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResponse> {
         let t = Instant::now();
         let r = self.retrieve(req)?;
-        // Snippets show the lines with the question's words or the glossary's.
-        let mut terms = query_terms(&req.query);
-        for t in query_terms(&r.expanded.join(" ")) {
-            if !terms.contains(&t) {
-                terms.push(t);
-            }
-        }
-        let hits = r
-            .ranked
+        let qt = self.focus_terms(&req.query, &r.expanded);
+        let analyze = |text: &str| self.lexical.analyze(text);
+        let top: Vec<&RankedChunk> = r.ranked.iter().take(req.k).collect();
+        // Each hit's passage as numbered lines (overlapping chunks joined once).
+        let passages: Vec<Vec<(u32, &str)>> = top
             .iter()
-            .take(req.k)
+            .map(|rc| passage_lines(&self.passage_chunks(rc)))
+            .collect();
+        let needs: Vec<usize> = passages
+            .iter()
+            .map(|p| p.iter().map(|(_, l)| count_words(l)).sum())
+            .collect();
+        let scores: Vec<f32> = top.iter().map(|rc| rc.score).collect();
+        let budget = req.budget();
+        let shares = focus::allocate(budget, &scores, &needs);
+        let hits: Vec<Hit> = top
+            .iter()
             .enumerate()
             .map(|(i, rc)| {
                 let c = &self.chunks[rc.ord];
-                let (start_line, end_line, text) = self.passage_text(rc);
+                let lines = &passages[i];
+                let start_line = lines.first().map(|l| l.0).unwrap_or(c.start_line);
+                let end_line = lines.last().map(|l| l.0).unwrap_or(c.end_line);
+                let f = focus::focus(
+                    &FocusInput {
+                        lines,
+                        best: (c.start_line, c.end_line),
+                        budget: shares[i].max(MIN_HIT_WORDS),
+                    },
+                    &qt,
+                    &analyze,
+                );
                 Hit {
                     rank: i + 1,
                     score: rc.score,
@@ -869,7 +960,10 @@ impl KnowledgeBase {
                     end_line,
                     url: span_url(c, start_line, end_line),
                     resource: crate::uri::doc_uri(&c.source, &c.path, &c.heading_display()),
-                    snippet: snippet(&text, &terms, 360),
+                    text: f.text,
+                    lines: f.lines,
+                    words: f.words,
+                    elided: f.elided,
                     bm25_rank: rc.bm25_rank,
                     dense_rank: rc.dense_rank,
                     chunk_id: c.id.clone(),
@@ -886,6 +980,13 @@ impl KnowledgeBase {
                 }
             })
             .collect();
+        let words = hits.iter().map(|h| h.words).sum();
+        let more = if hits.iter().any(|h| h.elided) {
+            "Hits marked elided show only the lines that match (`…` marks the rest): read a hit's `resource` for its whole section, or search again with a larger `max_words` or more specific words.".to_string()
+        } else {
+            "Each hit shows its whole passage; a hit's `resource` holds its whole section."
+                .to_string()
+        };
         Ok(SearchResponse {
             query: req.query.clone(),
             mode: req.mode,
@@ -898,8 +999,29 @@ impl KnowledgeBase {
             vector_store: self.vector_store(),
             source_hints: r.source_hints,
             expanded: r.expanded,
+            words,
+            max_words: budget,
+            more,
         })
     }
+}
+
+/// A hit shows at least this many words, whatever its share of the budget.
+const MIN_HIT_WORDS: usize = 12;
+
+/// The lines of a passage's chunks with their file line numbers, each line once.
+fn passage_lines<'a>(parts: &[&'a Chunk]) -> Vec<(u32, &'a str)> {
+    let mut out: Vec<(u32, &str)> = Vec::new();
+    for c in parts {
+        for (i, l) in c.text.lines().enumerate() {
+            let n = c.start_line + i as u32;
+            if out.last().is_some_and(|(last, _)| n <= *last) {
+                continue;
+            }
+            out.push((n, l));
+        }
+    }
+    out
 }
 
 /// A fused result list.
@@ -1014,72 +1136,6 @@ fn jaccard(a: &HashSet<&str>, b: &HashSet<&str>) -> f32 {
     }
     let inter = a.intersection(b).count();
     inter as f32 / (a.len() + b.len() - inter) as f32
-}
-
-const STOP: &[&str] = &[
-    "the", "a", "an", "and", "or", "of", "to", "in", "on", "for", "is", "are", "do", "does", "i",
-    "my", "how", "what", "which", "can", "with", "it", "be", "that", "this", "when", "why",
-    "where", "should", "would", "from", "at", "by", "as", "not", "but", "if", "so", "me", "we",
-    "our", "your", "you", "get", "set", "use",
-];
-
-fn query_terms(q: &str) -> Vec<String> {
-    q.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
-        .map(|w| w.trim_matches('-').to_lowercase())
-        .filter(|w| w.len() > 2 && !STOP.contains(&w.as_str()))
-        .collect()
-}
-
-/// The window of lines (up to `max` bytes) with the most query-term hits.
-pub fn snippet(text: &str, terms: &[String], max: usize) -> String {
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    if lines.is_empty() {
-        return String::new();
-    }
-    let score = |l: &str| {
-        let lower = l.to_lowercase();
-        terms
-            .iter()
-            .filter(|t| lower.contains(t.as_str()))
-            .map(|t| t.len().min(8))
-            .sum::<usize>()
-    };
-    let scores: Vec<usize> = lines.iter().map(|l| score(l)).collect();
-    let mut best = (0usize, 0usize);
-    for start in 0..lines.len() {
-        let mut len = 0;
-        let mut s = 0;
-        let mut end = start;
-        while end < lines.len() && len + lines[end].len() <= max {
-            len += lines[end].len() + 1;
-            s += scores[end];
-            end += 1;
-        }
-        if s > best.1 {
-            best = (start, s);
-        }
-    }
-    let mut out = String::new();
-    for l in &lines[best.0..] {
-        if out.len() + l.len() > max {
-            if out.is_empty() {
-                let cut = l
-                    .char_indices()
-                    .map(|(i, _)| i)
-                    .take_while(|i| *i <= max)
-                    .last()
-                    .unwrap_or(0);
-                out.push_str(&l[..cut]);
-                out.push('…');
-            }
-            break;
-        }
-        if !out.is_empty() {
-            out.push('\n');
-        }
-        out.push_str(l.trim_end());
-    }
-    out
 }
 
 #[cfg(test)]

@@ -23,8 +23,22 @@ pub struct Source {
     pub name: String,
     /// Upstream repository, e.g. `https://github.com/proxmox/pve-docs`.
     pub repository: String,
-    /// Pinned upstream commit the corpus folder was taken from.
+    /// Pinned upstream commit the corpus folder was taken from (an archive of the repository
+    /// at this commit). Empty when the source is pinned file by file (`files`).
+    #[serde(default)]
     pub commit: String,
+    /// Files pinned one by one, each at its own commit, for sources assembled from several
+    /// upstream revisions (fetched as raw files instead of one archive).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<PinnedFile>,
+    /// `sha256:` digest of the source's kept files, as `provisio corpus digest` computes it
+    /// (sorted paths, each with its length and bytes); `corpus fetch` checks it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// Licence files of the upstream repository (paths from its root) that `corpus fetch`
+    /// copies beside the documents.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub license_files: Vec<String>,
     /// Path of the corpus folder inside the upstream repository (prefix for citations), may be empty.
     #[serde(default)]
     pub upstream_prefix: String,
@@ -72,6 +86,29 @@ impl SourcesFile {
             }
             s.matcher()
                 .map_err(|e| format!("source `{}`: {e}", s.name))?;
+            match (s.commit.is_empty(), s.files.is_empty()) {
+                (true, true) => {
+                    return Err(format!(
+                        "source `{}`: pin it with `commit = \"<sha>\"` or a `files = [{{ path, commit }}]` list",
+                        s.name
+                    ))
+                }
+                (false, false) => {
+                    return Err(format!(
+                        "source `{}`: give either `commit` or `files`, not both",
+                        s.name
+                    ))
+                }
+                _ => {}
+            }
+            for f in &s.files {
+                if !f.path.starts_with(&s.upstream_prefix) {
+                    return Err(format!(
+                        "source `{}`: file `{}` is not under upstream_prefix `{}`",
+                        s.name, f.path, s.upstream_prefix
+                    ));
+                }
+            }
         }
         Ok(file)
     }
@@ -86,6 +123,16 @@ impl SourcesFile {
     pub fn get(&self, name: &str) -> Option<&Source> {
         self.sources.iter().find(|s| s.name == name)
     }
+}
+
+/// One file of a source pinned file by file.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PinnedFile {
+    /// Path inside the upstream repository (and inside the source folder, after
+    /// `upstream_prefix`).
+    pub path: String,
+    pub commit: String,
 }
 
 /// Compiled include/exclude globs of a source.
@@ -116,10 +163,40 @@ impl Source {
         })
     }
 
+    /// The commit a file (path relative to the source folder) was taken at.
+    pub fn commit_of(&self, rel: &str) -> &str {
+        if self.files.is_empty() {
+            return &self.commit;
+        }
+        let upstream = self.upstream_path(rel);
+        self.files
+            .iter()
+            .find(|f| f.path == upstream)
+            .map(|f| f.commit.as_str())
+            .unwrap_or("HEAD")
+    }
+
+    /// Path of a file (relative to the source folder) inside the upstream repository.
+    pub fn upstream_path(&self, rel: &str) -> String {
+        let upstream: PathBuf = Path::new(&self.upstream_prefix).join(rel);
+        upstream.to_string_lossy().into_owned()
+    }
+
+    /// `owner/repo` of a GitHub repository URL.
+    pub fn github_repo(&self) -> Option<(String, String)> {
+        let rest = self
+            .repository
+            .trim_end_matches('/')
+            .trim_end_matches(".git")
+            .strip_prefix("https://github.com/")?;
+        let (owner, repo) = rest.split_once('/')?;
+        (!owner.is_empty() && !repo.is_empty() && !repo.contains('/'))
+            .then(|| (owner.to_string(), repo.to_string()))
+    }
+
     /// Citation URL for a file (path relative to the source folder) and a line range.
     pub fn citation(&self, rel: &str, start: u32, end: u32) -> String {
-        let upstream: PathBuf = Path::new(&self.upstream_prefix).join(rel);
-        let upstream = upstream.to_string_lossy().replace(' ', "%20");
+        let upstream = self.upstream_path(rel).replace(' ', "%20");
         match &self.doc_url {
             Some(t) => t
                 .replace("{path}", &upstream)
@@ -128,7 +205,7 @@ impl Source {
             None => format!(
                 "{}/blob/{}/{}#L{}-L{}",
                 self.repository.trim_end_matches('/'),
-                self.commit,
+                self.commit_of(rel),
                 upstream,
                 start,
                 end

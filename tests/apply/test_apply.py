@@ -336,6 +336,27 @@ def test_demo_runs_scenario_4(bin_path, tmp_path):
     assert v.returncode == 0, v.stdout
 
 
+def test_demo_from_any_directory_with_an_installed_binary(tmp_path):
+    """`cargo install`ed `provisio demo`, run from a directory outside the repository with no
+    corpus anywhere: the lab and a small corpus come with the binary."""
+    import os
+    import sys
+    installed = os.environ.get("PROVISIO_INSTALLED_BIN")
+    if not installed:
+        pytest.skip("PROVISIO_INSTALLED_BIN is not set; scripts/test.sh installs the binary")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("PROVISIO_PVE_") and k not in ("PROVISIO_CORPUS", "PROVISIO_DATA_DIR")}
+    r = subprocess.run([installed, "--data-dir", str(tmp_path / "data"), "demo", "--yes",
+                        "--lab-python", sys.executable],
+                       cwd=elsewhere, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    assert "fixture-corpus" in r.stdout, r.stdout[:2000]
+    assert "RESULT: web-1 created" in r.stdout
+    assert os.listdir(elsewhere) == []
+
+
 def test_apply_over_streamable_http_with_the_dialog(bin_path, lab, tmp_path):
     """The same flow over streamable HTTP: the approval dialog is a server-to-client request on
     the session's stream; progress arrives too."""

@@ -18,9 +18,10 @@ use crate::paths::Paths;
 
 #[derive(Args, Debug)]
 pub struct IndexArgs {
-    /// Corpus directory: one folder per source named in the sources file.
+    /// Corpus directory: one folder per source named in the sources file (default: the corpus
+    /// `provisio corpus fetch` wrote into the data directory).
     #[arg(long, env = "PROVISIO_CORPUS")]
-    pub corpus: PathBuf,
+    pub corpus: Option<PathBuf>,
     /// Sources file (default: the corpus/sources.toml built into the binary).
     #[arg(long)]
     pub sources: Option<PathBuf>,
@@ -125,7 +126,15 @@ pub fn index(paths: &Paths, a: &IndexArgs, out: &mut dyn Write) -> Result<ExitCo
     };
     let opts = IndexOptions {
         data: paths.data.clone(),
-        corpus: a.corpus.clone(),
+        corpus: match &a.corpus {
+            Some(c) => c.clone(),
+            None => crate::corpus::fetched_corpus(paths).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "no corpus: pass --corpus DIR, or download the docs first with `provisio corpus fetch` (into {})",
+                    crate::corpus::default_dest(paths).display()
+                )
+            })?,
+        },
         sources,
         embedder,
         force: a.force,
@@ -185,8 +194,11 @@ pub struct SearchArgs {
     #[arg(long = "kind")]
     pub kinds: Vec<String>,
     /// Number of hits.
-    #[arg(short, long, default_value_t = 5)]
+    #[arg(short, long, default_value_t = provisio_indexer::search::DEFAULT_K)]
     pub k: usize,
+    /// Words of passage text for all hits together.
+    #[arg(long, default_value_t = provisio_indexer::search::DEFAULT_MAX_WORDS)]
+    pub max_words: usize,
     /// hybrid, bm25 or dense.
     #[arg(long, default_value = "hybrid")]
     pub mode: String,
@@ -223,6 +235,7 @@ pub fn search(paths: &Paths, a: &SearchArgs, out: &mut dyn Write) -> Result<Exit
         sources: a.sources.clone(),
         kinds,
         mode: parse_mode(&a.mode)?,
+        max_words: Some(a.max_words),
     };
     let resp = kb.search(&req)?;
     if a.json {
@@ -257,7 +270,7 @@ pub fn search(paths: &Paths, a: &SearchArgs, out: &mut dyn Write) -> Result<Exit
             h.start_line,
             h.end_line,
             h.url,
-            h.snippet.replace('\n', "\n   ")
+            h.text.replace('\n', "\n   ")
         )?;
         if !h.also_in.is_empty() {
             writeln!(out, "   (same text also in {})", h.also_in.join(", "))?;
@@ -301,10 +314,15 @@ pub fn eval(paths: &Paths, a: &EvalArgs, out: &mut dyn Write) -> Result<ExitCode
         for d in &details {
             writeln!(
                 out,
-                "{} {:<12} rank={:<5} top3={}",
+                "{} {:<12} rank={:<5} {:<13} top3={}",
                 d.id,
                 d.kind,
                 d.rank.map(|r| r.to_string()).unwrap_or("-".into()),
+                match (d.visible, d.rank) {
+                    (true, _) => "shown",
+                    (false, Some(r)) if r <= summary.k => "FOUND-HIDDEN",
+                    (false, _) => "not-shown",
+                },
                 d.top
                     .iter()
                     .take(3)
@@ -320,13 +338,16 @@ pub fn eval(paths: &Paths, a: &EvalArgs, out: &mut dyn Write) -> Result<ExitCode
     } else {
         writeln!(
             out,
-            "n={} mode={:?} R@1={:.3} R@5={:.3} R@10={:.3} MRR@10={:.3}",
+            "n={} mode={:?} R@1={:.3} R@5={:.3} R@10={:.3} MRR@10={:.3} answer_visible@{}={:.3} median_words={}",
             summary.n,
             summary.mode,
             summary.recall_at_1,
             summary.recall_at_5,
             summary.recall_at_10,
-            summary.mrr_at_10
+            summary.mrr_at_10,
+            summary.k,
+            summary.answer_visible_at_k,
+            summary.median_words
         )?;
     }
     Ok(ExitCode::SUCCESS)

@@ -29,12 +29,14 @@ pub struct DemoArgs {
     /// Python with fakepve installed (scripts/run.sh makes one).
     #[arg(long, env = "PROVISIO_LAB_PYTHON", default_value = "python3")]
     pub lab_python: String,
-    /// The lab script (default: tests/pve/fakelab.py of this checkout).
+    /// The lab script (default: the copy built into this binary, the same as
+    /// tests/pve/fakelab.py of the repository).
     #[arg(long)]
     pub lab_script: Option<PathBuf>,
-    /// Corpus to index when the data directory has no index yet (default: ../shared/corpus if
-    /// present, else the fixture corpus).
-    #[arg(long)]
+    /// Corpus to index when the data directory has no index yet (default: `PROVISIO_CORPUS`,
+    /// else the corpus `provisio corpus fetch` wrote into the data directory, else
+    /// ../shared/corpus if present, else a small fixture corpus built into this binary).
+    #[arg(long, env = "PROVISIO_CORPUS")]
     pub corpus: Option<PathBuf>,
     /// Approve the change set without asking (the dialog is still printed).
     #[arg(long)]
@@ -148,30 +150,79 @@ fn show(step: &str, tool: &str, args: &Value, r: &rmcp::model::CallToolResult) {
     }
 }
 
-pub fn run(paths: &Paths, a: &DemoArgs, _out: &mut dyn Write) -> Result<ExitCode> {
-    let root = std::env::current_dir()?;
-    let script = a
-        .lab_script
-        .clone()
-        .unwrap_or_else(|| root.join("tests/pve/fakelab.py"));
-    if !script.exists() {
-        bail!(
-            "{} not found: run the demo from the repository root or pass --lab-script",
-            script.display()
-        );
+/// The lab script, built in so the demo runs from any directory and from an installed binary.
+const FAKELAB: &str = include_str!("../../../tests/pve/fakelab.py");
+/// A small corpus of our own (not upstream text) for a demo without any docs corpus.
+const FIXTURE_CORPUS: &[(&str, &str)] = &[
+    (
+        "sources.toml",
+        include_str!("../../../corpus/fixtures/sources.toml"),
+    ),
+    (
+        "corpus/lab-k3s/inventory.yml",
+        include_str!("../../../corpus/fixtures/corpus/lab-k3s/inventory.yml"),
+    ),
+    (
+        "corpus/lab-k3s/server.md",
+        include_str!("../../../corpus/fixtures/corpus/lab-k3s/server.md"),
+    ),
+    (
+        "corpus/lab-pve/vm-clone.adoc",
+        include_str!("../../../corpus/fixtures/corpus/lab-pve/vm-clone.adoc"),
+    ),
+    (
+        "corpus/lab-tf/lifecycle.mdx",
+        include_str!("../../../corpus/fixtures/corpus/lab-tf/lifecycle.mdx"),
+    ),
+    (
+        "corpus/lab-tf/provider.md",
+        include_str!("../../../corpus/fixtures/corpus/lab-tf/provider.md"),
+    ),
+];
+
+/// Write the built-in files (`files`: relative path, content) under `dir`.
+fn write_builtin(dir: &Path, files: &[(&str, &str)]) -> Result<()> {
+    for (rel, text) in files {
+        let p = dir.join(rel);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(&p, text)?;
     }
+    Ok(())
+}
+
+pub fn run(paths: &Paths, a: &DemoArgs, _out: &mut dyn Write) -> Result<ExitCode> {
+    let tmp = tempfile::tempdir()?;
+    let script = match &a.lab_script {
+        Some(s) if !s.exists() => bail!("--lab-script {}: no such file", s.display()),
+        Some(s) => s.clone(),
+        None => {
+            let p = tmp.path().join("fakelab.py");
+            std::fs::write(&p, FAKELAB)?;
+            p
+        }
+    };
     let exe = std::env::current_exe()?;
     let data = paths.data.root.clone();
     // 1. The docs index, if missing.
     if !paths.data.index_dir().exists() {
-        let corpus = a.corpus.clone().unwrap_or_else(|| {
-            let shared = root.join("../shared/corpus");
-            if shared.is_dir() {
-                shared
-            } else {
-                root.join("corpus/fixtures/corpus")
+        let fetched = paths.data.root.join("corpus");
+        let shared = std::env::current_dir()?.join("../shared/corpus");
+        let (corpus, sources) = match &a.corpus {
+            // A corpus of our own beside its sources file (corpus/fixtures/{corpus,sources.toml}).
+            Some(c) => {
+                let beside = c.parent().map(|p| p.join("sources.toml"));
+                (c.clone(), beside.filter(|p| p.is_file()))
             }
-        });
+            None if fetched.join(crate::corpus::FETCHED_MARK).exists() => (fetched, None),
+            None if shared.is_dir() => (shared, None),
+            None => {
+                let dir = tmp.path().join("fixture-corpus");
+                write_builtin(&dir, FIXTURE_CORPUS)?;
+                (dir.join("corpus"), Some(dir.join("sources.toml")))
+            }
+        };
         println!(
             "indexing {} into {} (first run only) ...",
             corpus.display(),
@@ -183,9 +234,8 @@ pub fn run(paths: &Paths, a: &DemoArgs, _out: &mut dyn Write) -> Result<ExitCode
             .arg("index")
             .arg("--corpus")
             .arg(&corpus);
-        if corpus.ends_with("fixtures/corpus") {
-            cmd.arg("--sources")
-                .arg(root.join("corpus/fixtures/sources.toml"));
+        if let Some(s) = sources {
+            cmd.arg("--sources").arg(s);
         }
         let st = cmd.status()?;
         if !st.success() {
@@ -193,7 +243,6 @@ pub fn run(paths: &Paths, a: &DemoArgs, _out: &mut dyn Write) -> Result<ExitCode
         }
     }
     // 2. The lab.
-    let tmp = tempfile::tempdir()?;
     let (_lab, info) = start_lab(&a.lab_python, &script, tmp.path())?;
     let s = |k: &str| info[k].as_str().unwrap_or_default().to_string();
     println!(

@@ -3,6 +3,7 @@
 mod approve;
 mod bench;
 mod commands;
+mod corpus;
 mod demo;
 mod doctor;
 mod draft;
@@ -37,6 +38,9 @@ struct Cli {
 enum Cmd {
     /// Build or refresh the docs index from a corpus directory (one folder per source).
     Index(commands::IndexArgs),
+    /// The docs corpus: `corpus fetch` downloads it at the pinned commits, `corpus digest`
+    /// prints the digests the sources file pins.
+    Corpus(corpus::CorpusArgs),
     /// Search the docs index.
     Search(commands::SearchArgs),
     /// Measure retrieval quality on a question file (JSONL with `question` and `gold`).
@@ -65,11 +69,19 @@ enum Cmd {
     Doctor(doctor::DoctorArgs),
     /// Benchmarks: `bench index` (full index, no-op reindex, peak RSS), `bench search` (latency).
     Bench(bench::BenchArgs),
+    /// Print a shell completion script: `provisio completions bash > ~/.local/share/bash-completion/completions/provisio`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 fn main() -> std::process::ExitCode {
+    use std::io::IsTerminal;
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        // Colour codes only on a terminal: a client's log file gets plain text.
+        .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,qdrant_edge=error")),
@@ -81,6 +93,7 @@ fn main() -> std::process::ExitCode {
     let mut out = std::io::stdout();
     let r = match cli.cmd {
         Cmd::Index(a) => commands::index(&paths, &a, &mut out),
+        Cmd::Corpus(a) => corpus::run(&paths, &a, &mut out),
         Cmd::Search(a) => commands::search(&paths, &a, &mut out),
         Cmd::EvalRetrieval(a) => commands::eval(&paths, &a, &mut out),
         Cmd::Bench(a) => bench::run(&paths, &a, &mut out),
@@ -93,6 +106,11 @@ fn main() -> std::process::ExitCode {
         Cmd::Demo(a) => demo::run(&paths, &a, &mut out),
         Cmd::Approve(a) => approve::approve(&paths, &a, &mut out),
         Cmd::Audit(a) => approve::audit(&paths, &a, &mut out),
+        Cmd::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), "provisio", &mut out);
+            Ok(std::process::ExitCode::SUCCESS)
+        }
     };
     match r {
         Ok(code) => code,

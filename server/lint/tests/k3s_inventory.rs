@@ -175,7 +175,7 @@ fn groups() {
     );
     // A host in both groups.
     tcase("PV134", &HOSTS.replace("10.0.0.22", "10.0.0.13"), ALL);
-    // Session 14: a group the playbook never reads, named like one it does (`[nodes]`).
+    // A group the playbook never reads, named like one it does (`[nodes]`).
     let f = run(
         &[
             ("inv/hosts.ini", &HOSTS.replace("[node]", "[nodes]")),
@@ -189,7 +189,7 @@ fn groups() {
         .unwrap_or_else(|| panic!("{f:?}"));
     assert!(x.fix.as_deref().unwrap_or("").contains("`node`"), "{x:?}");
     assert!(!tim(HOSTS, ALL).contains(&"PV130".to_string()));
-    // Session 14: two named hosts at one address.
+    // Two named hosts at one address.
     let named = "[master]\ncp1 ansible_host=10.0.0.11\ncp2 ansible_host=10.0.0.12\ncp3 ansible_host=10.0.0.13\n\n[node]\nw1 ansible_host=10.0.0.21\nw2 ansible_host=10.0.0.22\n\n[k3s_cluster:children]\nmaster\nnode\n";
     case(
         "PV134",

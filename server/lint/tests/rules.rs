@@ -204,7 +204,7 @@ fn terraform_schema_rules() {
         &format!("{PROVIDER}\nresource \"proxmox_virtual_environment_vmm\" \"x\" {{\n}}\n"),
         PROVIDER,
     );
-    // Session 14: a Telmate guest without a node.
+    // A Telmate guest without a node.
     let telmate = |body: &str| {
         format!("terraform {{\n  required_providers {{\n    proxmox = {{\n      source  = \"Telmate/proxmox\"\n      version = \"3.0.2-rc09\"\n    }}\n  }}\n}}\n\nresource \"proxmox_vm_qemu\" \"x\" {{\n  name = \"x\"\n{body}}}\n")
     };
@@ -218,7 +218,7 @@ fn terraform_schema_rules() {
         &telmate(""),
         &telmate("  target_nodes = [\"pve1\", \"pve2\"]\n"),
     );
-    // Session 14: a near miss of a type the provider has is an error; a type the provider has
+    // A near miss of a type the provider has is an error; a type the provider has
     // but whose arguments are not kept is an info; anything else a warning (a newer release).
     let sev = |text: &str| -> Vec<String> {
         lint(
@@ -431,7 +431,7 @@ fn terraform_boot_order_devices() {
     assert!(!g.iter().any(|c| c == "PV018"), "{g:?}");
 }
 
-/// PV017 (session 11): numbers out of range, memory below the minimum or given in GiB, hugepage
+/// PV017: numbers out of range, memory below the minimum or given in GiB, hugepage
 /// sizes, MAC addresses, a balloon minimum above the memory; PV062: `iothread` ignored.
 #[test]
 fn terraform_numbers_addresses_and_iothreads() {
@@ -949,7 +949,7 @@ fn terraform_reference_rules() {
         &format!("{}\nvariable \"api_token\" {{\n}}\n", vm("")),
         &vm(""),
     );
-    // A default the variable's type does not admit (session 13).
+    // A default the variable's type does not admit.
     let var = |t: &str, d: &str| {
         format!(
             "{}\nvariable \"n\" {{\n  type    = {t}\n  default = {d}\n}}\n",
@@ -1012,7 +1012,7 @@ fn terraform_reference_rules() {
     assert!(!codes("m/main.tf", &regex).contains(&"PV024".to_string()));
     // `any`, and computed defaults, are not judged.
     assert!(!codes("m/main.tf", &var("any", "\"x\"")).contains(&"PV012".to_string()));
-    // Attributes of a resource whose schema provisio has (session 13): arguments, blocks,
+    // Attributes of a resource whose schema provisio has: arguments, blocks,
     // read-only attributes and `id` are there; a misspelt one is refused by Terraform.
     let out = |e: &str| format!("{}\noutput \"ip\" {{\n  value = {e}\n}}\n", vm(""));
     for good in [
@@ -1287,7 +1287,7 @@ fn terraform_cluster_rules() {
         &vm("  initialization {\n    vendor_data_file_id = \"iso:iso/agent.yml\"\n  }\n")
             .replace("iso:iso/agent.yml", "snip:snippets/agent.yml"),
     );
-    // Session 14: a file the storage's listing does not hold (PV057), with the near miss as
+    // A file the storage's listing does not hold (PV057), with the near miss as
     // the fix; not judged without a listing, or when the module uploads files itself.
     let snippet = |name: &str| {
         vm(&format!(
@@ -1482,7 +1482,7 @@ spec:
       targetPort: http
 ";
 
-/// PV104 (session 11): numbers out of range, repeated names and ports, multi-port Services
+/// PV104: numbers out of range, repeated names and ports, multi-port Services
 /// without names, rolling-update settings, empty selectors, image references.
 #[test]
 fn kubernetes_ranges_and_uniqueness() {
@@ -1757,7 +1757,7 @@ fn kubernetes_config_refs_and_pod_security() {
 /// Values the API server refuses (PV104), misspelt kinds (PV103), repeated keys (PV003).
 #[test]
 fn kubernetes_values() {
-    // Volumes and mounts (session 13): a mount must name a volume of the pod (or a
+    // Volumes and mounts: a mount must name a volume of the pod (or a
     // StatefulSet's claim template), volume names and a container's mount paths are unique.
     let mounts = |m: &str, v: &str| {
         DEPLOY
@@ -2422,7 +2422,7 @@ fn terraform_tfvars_values() {
         ("m/z.auto.tfvars", "node = \"pve1\"\ngw = \"10.0.5.1\"\n"),
     ]);
     assert!(!has(&f, "PV042") && !has(&f, "PV055"), "{f:?}");
-    // Session 14: a secret in an auto-loaded variable file is a warning that never echoes it;
+    // A secret in an auto-loaded variable file is a warning that never echoes it;
     // an empty value and a non-secret one are not.
     let f = run(&[(
         "m/terraform.tfvars",
@@ -2469,7 +2469,7 @@ fn terraform_tfvars_values() {
         x.fix.as_deref().is_some_and(|s| s.contains("`node`")),
         "{x:?}"
     );
-    // Values the variable's type does not admit (session 13): PV012 on the tfvars line; a
+    // Values the variable's type does not admit: PV012 on the tfvars line; a
     // string of digits is a number, as Terraform converts it.
     let typed = |t: &str, v: &str| {
         vec![
@@ -3053,7 +3053,7 @@ fn terraform_machine_efi_tpm_values() {
     );
 }
 
-/// MetalLB's resources (session 14): what its controller refuses (PV140), pools that take
+/// MetalLB's resources: what its controller refuses (PV140), pools that take
 /// addresses the site has given out (PV141), and configuration that does nothing (PV142).
 #[test]
 fn kubernetes_metallb_resources() {
@@ -3175,7 +3175,7 @@ fn kubernetes_metallb_resources() {
     assert!(!bare(&svc("metallb.io/address-pool: lab-pool")).contains(&"PV142".to_string()));
 }
 
-/// PV017 (session 16): hotplug features PVE does not know, memory hotplug without NUMA
+/// PV017: hotplug features PVE does not know, memory hotplug without NUMA
 /// (warning), Telmate NIC and serial ids out of range or used twice.
 #[test]
 fn hotplug_and_device_ids() {

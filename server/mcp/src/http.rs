@@ -40,7 +40,13 @@ struct Auth {
 }
 
 async fn check_bearer(State(auth): State<Auth>, req: Request, next: Next) -> Response {
-    if let Some(token) = &auth.token {
+    // Only the MCP endpoint is protected. Other paths, the OAuth discovery documents
+    // (`/.well-known/oauth-protected-resource`, `/.well-known/oauth-authorization-server`)
+    // among them, answer 404: this server offers no OAuth, and a 401 there sends clients into
+    // dynamic client registration.
+    let path = req.uri().path();
+    let protected = path == "/mcp" || path.starts_with("/mcp/");
+    if let (true, Some(token)) = (protected, &auth.token) {
         let given = req
             .headers()
             .get(header::AUTHORIZATION)

@@ -5,6 +5,7 @@
 pub mod http;
 pub mod prompts;
 pub mod resources;
+pub mod stdio;
 pub mod tools;
 
 use std::sync::Arc;
@@ -15,9 +16,10 @@ use rmcp::handler::server::router::prompt::PromptRouter;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::ToolCallContext;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, Implementation, ListResourceTemplatesResult,
-    ListResourcesResult, ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams,
-    ReadResourceResponse, ServerCapabilities, ServerConfig,
+    CallToolRequestParams, CallToolResponse, CustomRequest, CustomResult, ErrorCode,
+    GetPromptRequestParams, Implementation, ListResourceTemplatesResult, ListResourcesResult,
+    ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse,
+    ServerCapabilities, ServerConfig,
 };
 use rmcp::service::RequestContext;
 use rmcp::{prompt_handler, ErrorData, RoleServer, ServerHandler, ServiceExt};
@@ -173,13 +175,15 @@ impl ProvisioServer {
     }
 
     /// Serve on stdin/stdout until the client disconnects.
+    /// Lines that are not JSON-RPC messages are answered with -32700 / -32600 ([`stdio`]).
     pub async fn serve_stdio(self) -> Result<(), String> {
-        let running = self
-            .serve(rmcp::transport::stdio())
-            .await
-            .map_err(|e| e.to_string())?;
-        running.waiting().await.map_err(|e| e.to_string())?;
-        Ok(())
+        let (stdin, stdout) = rmcp::transport::stdio();
+        stdio::with_framing_errors(stdin, stdout, |r, w| async move {
+            let running = self.serve((r, w)).await.map_err(|e| e.to_string())?;
+            running.waiting().await.map_err(|e| e.to_string())?;
+            Ok(())
+        })
+        .await
     }
 }
 
@@ -236,6 +240,7 @@ impl ServerHandler for ProvisioServer {
             .list_all()
             .into_iter()
             .filter(|t| self.allowed(&t.name))
+            .map(tools::for_clients)
             .collect();
         Ok(ListToolsResult::with_all_items(tools))
     }
@@ -270,4 +275,75 @@ impl ServerHandler for ProvisioServer {
         );
         r
     }
+
+    /// A request rmcp could not read as any MCP request lands here. When its method is one MCP
+    /// defines, the method exists and its params are what failed: JSON-RPC's -32602 with the
+    /// reason, not -32601.
+    async fn on_custom_request(
+        &self,
+        request: CustomRequest,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CustomResult, ErrorData> {
+        match invalid_params_reason(&request) {
+            Some(why) => Err(ErrorData::invalid_params(
+                format!("invalid params for `{}`: {why}", request.method),
+                None,
+            )),
+            None => Err(ErrorData::new(
+                ErrorCode::METHOD_NOT_FOUND,
+                format!("method not found: `{}`", request.method),
+                None,
+            )),
+        }
+    }
+}
+
+/// Methods of the MCP specification a client may send to a server.
+const MCP_METHODS: &[&str] = &[
+    "initialize",
+    "ping",
+    "completion/complete",
+    "logging/setLevel",
+    "prompts/get",
+    "prompts/list",
+    "resources/list",
+    "resources/templates/list",
+    "resources/read",
+    "resources/subscribe",
+    "resources/unsubscribe",
+    "tools/call",
+    "tools/list",
+    "tasks/get",
+    "tasks/list",
+    "tasks/result",
+    "tasks/cancel",
+];
+
+/// Why the params of a request for a known MCP method do not parse (`None`: not a known method).
+pub fn invalid_params_reason(request: &CustomRequest) -> Option<String> {
+    if !MCP_METHODS.contains(&request.method.as_str()) {
+        return None;
+    }
+    let reason = |e: Result<Option<()>, serde_json::Error>| match e {
+        Err(e) => e.to_string(),
+        Ok(_) => "params missing or not of the shape the method takes".to_string(),
+    };
+    let typed = match request.method.as_str() {
+        "tools/call" => request
+            .params_as::<CallToolRequestParams>()
+            .map(|p| p.map(|_| ())),
+        "prompts/get" => request
+            .params_as::<GetPromptRequestParams>()
+            .map(|p| p.map(|_| ())),
+        "resources/read" => request
+            .params_as::<ReadResourceRequestParams>()
+            .map(|p| p.map(|_| ())),
+        _ => Ok(None),
+    };
+    let why = match (&request.params, typed) {
+        (None, _) => "params are missing".to_string(),
+        (Some(_), Ok(Some(()))) => "params do not match the method's schema".to_string(),
+        (Some(_), e) => reason(e),
+    };
+    Some(why)
 }

@@ -10,7 +10,8 @@ use provisio_indexer::{Error as IndexError, SearchRequest, SearchResponse};
 use super::{structured, tool_error};
 use crate::ProvisioServer;
 
-/// Compact text rendering: one line per hit with its citation, then the snippet.
+/// Compact text rendering: one line per hit with its citation, then the same focused passage
+/// the structured result carries.
 pub fn render(r: &SearchResponse) -> String {
     let mut out = format!(
         "{} hits for {:?} (retrievers: {}; vectors: {}{}{}{})\n",
@@ -34,14 +35,21 @@ pub fn render(r: &SearchResponse) -> String {
             .unwrap_or_default()
     );
     for h in &r.hits {
+        let shown: Vec<String> = h.lines.iter().map(|[a, b]| format!("{a}-{b}")).collect();
         out.push_str(&format!(
-            "\n[{}] {} ({}, {}) {}\n{}\n",
+            "\n[{}] {} ({}, {}) {}\nlines {}{}\n{}\n",
             h.rank,
             h.heading,
             h.kind.as_str(),
             h.source,
             h.url,
-            h.snippet
+            shown.join(", "),
+            if h.elided {
+                format!("; whole section: {}", h.resource)
+            } else {
+                String::new()
+            },
+            h.text
         ));
         if !h.also_in.is_empty() {
             out.push_str(&format!("(same text also in {})\n", h.also_in.join(", ")));
@@ -54,8 +62,9 @@ pub fn render(r: &SearchResponse) -> String {
 impl ProvisioServer {
     /// Search the operator documentation (Proxmox VE admin guide, bpg/proxmox and
     /// Telmate/proxmox Terraform providers, OpenTofu language, k3s, k3s-ansible, Kubernetes,
-    /// MetalLB). Returns cited passages: heading path, snippet, URL at the pinned upstream
-    /// commit with line range. Use exact identifiers (`pm_tls_insecure`, `--cluster-init`)
+    /// MetalLB). Returns cited passages focused on the question (the matching sentences,
+    /// option entries and code, within `max_words`), with heading path and URL at the pinned
+    /// upstream commit; a hit's `resource` has its whole section. Use exact identifiers (`pm_tls_insecure`, `--cluster-init`)
     /// or the operator's own words (a glossary adds the docs' terms for common phrasings and
     /// acronyms; `expanded` lists them); filter with `sources` and `kinds` (`option` for
     /// argument and option references).
