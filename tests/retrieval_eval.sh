@@ -30,5 +30,18 @@ check hybrid 0.76 0.58
 # Our own questions (corpus/eval, written from random sections; not tuned on).
 check bm25 0.72 0.55 corpus/eval/provisio-questions.jsonl
 check hybrid 0.72 0.55 corpus/eval/provisio-questions.jsonl
+# What the model sees: one search with default arguments shows the gold evidence in its
+# passage text, within the default word budget (median words).
+visible() { # min_visible max_median_words [questions]
+  local out q=${3:-$Q}
+  out=$("$B" --data-dir "$DATA" eval-retrieval "$q" --mode hybrid --json)
+  if python3 -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit(0 if d["answer_visible_at_k"]>=float(sys.argv[2]) and d["median_words"]<=int(sys.argv[3]) else 1)' "$out" "$1" "$2"; then
+    pass=$((pass+1))
+  else
+    echo "FAILED: answer visible below $1 or median words above $2 ($(basename "$q")): $out"; fail=$((fail+1))
+  fi
+}
+visible 0.76 600
+visible 0.66 600 corpus/eval/provisio-questions.jsonl
 echo "retrieval-eval: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -249,7 +249,7 @@ pub fn evaluate(
             mrr_at_10: mrr / n,
             mode,
             answer_visible_at_k: seen as f64 / n,
-            k: crate::search::DEFAULT_K,
+            k: SearchRequest::new("").k,
             median_words,
         },
         results,

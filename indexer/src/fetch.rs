@@ -110,6 +110,10 @@ pub fn kept_files(dir: &Path, source: &Source) -> Result<BTreeMap<String, Vec<u8
             continue;
         };
         let rel = rel.to_string_lossy().replace('\\', "/");
+        // What `corpus fetch` itself writes beside the documents is not part of them.
+        if rel == "LICENSE-NOTE.md" || rel == SOURCE_MARK {
+            continue;
+        }
         if matcher.matches(&rel) {
             let bytes = std::fs::read(e.path()).map_err(io(e.path()))?;
             out.insert(rel, bytes);

@@ -65,6 +65,22 @@ fn is_adoc_delim(t: &str) -> bool {
             || t.chars().all(|c| c == '+'))
 }
 
+/// `u` underlines the title `t`: one repeated character of `-~=^+`, within two characters of
+/// the title's length (AsciiDoc's rule; Markdown's setext `---`/`===` too).
+fn is_underline(u: &str, t: &str) -> bool {
+    let Some(c) = u.chars().next() else {
+        return false;
+    };
+    if !matches!(c, '-' | '~' | '=' | '^' | '+') || !u.chars().all(|x| x == c) || u.len() < 2 {
+        return false;
+    }
+    let tl = t.chars().count() as isize;
+    let ul = u.chars().count() as isize;
+    !t.starts_with(['-', '~', '=', '^', '+', '`', '|', '*', '.'])
+        && (c != '-' || (tl - ul).abs() <= 2)
+        && (tl - ul).abs() <= 2
+}
+
 fn list_marker(t: &str) -> bool {
     if t.starts_with("- ") || t.starts_with("* ") || t.starts_with("+ ") {
         return true;
@@ -89,6 +105,9 @@ fn option_head(t: &str) -> bool {
 fn is_heading(t: &str) -> bool {
     (t.starts_with('#') && t.trim_start_matches('#').starts_with(' '))
         || (t.starts_with('=') && t.trim_start_matches('=').starts_with(' '))
+        // An AsciiDoc block title (`.Avoid RAID`) or anchor (`[[id]]`).
+        || (t.starts_with('.') && t[1..].starts_with(|c: char| c.is_alphabetic()))
+        || (t.starts_with("[[") && t.ends_with("]]"))
 }
 
 /// Split a passage's lines into units.
@@ -106,6 +125,13 @@ fn segment(lines: &[&str]) -> Vec<Unit> {
         let t = lines[i].trim();
         if t.is_empty() {
             i += 1;
+            continue;
+        }
+        // A two-line title: text underlined by a line of one character (`----`, `~~~~`, `====`,
+        // `^^^^`) about as long as the text.
+        if i + 1 < n && is_underline(lines[i + 1].trim(), t) {
+            units.push(unit(i, i + 1, UnitKind::Heading));
+            i += 2;
             continue;
         }
         // Code: a fence or an AsciiDoc delimiter up to its closing twin (or the end).
@@ -260,6 +286,47 @@ fn sentences(line: &str) -> Vec<(usize, usize)> {
     out
 }
 
+/// The question's stems that occur in `text`: a word holds a stem when it is the stem, or
+/// (stems of four letters or more) starts with it, a final `i` of the stem read as `y`/`ie`
+/// (`polici` ← `policy`, `policies`). A cheap stand-in for stemming every passage word, which
+/// took over a millisecond per search.
+pub fn matching_terms(text: &str, stems: &[String]) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    if stems.is_empty() {
+        return found;
+    }
+    let lower = text.to_lowercase();
+    for word in lower.split(|c: char| !c.is_alphanumeric()) {
+        if word.is_empty() {
+            continue;
+        }
+        for s in stems {
+            if found.iter().any(|f| f == s) {
+                continue;
+            }
+            let hit = if word == s {
+                true
+            } else if s.chars().count() >= 4 {
+                let p = if s.len() > 4 {
+                    s.strip_suffix('i').unwrap_or(s)
+                } else {
+                    s
+                };
+                word.starts_with(p)
+            } else {
+                false
+            };
+            if hit {
+                found.push(s.clone());
+            }
+        }
+        if found.len() == stems.len() {
+            break;
+        }
+    }
+    found
+}
+
 /// The question, analysed: weighted terms (stemmed, as the full-text index analyses) and
 /// identifiers matched verbatim (`pm_tls_insecure`, `--cluster-init`).
 #[derive(Debug, Clone, Default)]
@@ -333,13 +400,48 @@ fn unit_words(u: &Unit, lines: &[(u32, &str)]) -> usize {
     count_words(&unit_text(u, lines))
 }
 
+/// Share of the best unit's score the lead paragraph of a section gets.
+const LEAD_SHARE: f32 = 0.3;
+/// A unit before a kept code block is shown with it when it has at most this many words.
+const LEAD_IN_WORDS: usize = 40;
 /// Code blocks up to this many words are shown whole; longer ones around their matches.
 const SHORT_CODE_WORDS: usize = 80;
 /// Lines shown on each side of a matching line in a long code block.
 const CODE_CONTEXT: usize = 3;
 
+/// A passage cut into units and scored for the question, once: the budget allocation reads its
+/// best score, [`focus`] picks from it.
+pub struct Prepared {
+    units: Vec<Unit>,
+    scores: Vec<f32>,
+}
+
+impl Prepared {
+    pub fn new(input: &FocusInput, q: &QueryTerms, analyze: &dyn Fn(&str) -> Vec<String>) -> Self {
+        let raw: Vec<&str> = input.lines.iter().map(|(_, l)| *l).collect();
+        let units = segment(&raw);
+        let scores = score_units(&units, input.lines, q, analyze, input.best);
+        Prepared { units, scores }
+    }
+
+    /// How well the best unit matches the question (0: nothing matches).
+    pub fn best(&self) -> f32 {
+        self.scores.iter().copied().fold(0.0, f32::max)
+    }
+}
+
 /// What to show of one passage for the question.
 pub fn focus(input: &FocusInput, q: &QueryTerms, analyze: &dyn Fn(&str) -> Vec<String>) -> Focused {
+    focus_prepared(input, &Prepared::new(input, q, analyze), q, analyze)
+}
+
+/// [`focus`] on a passage already cut and scored.
+pub fn focus_prepared(
+    input: &FocusInput,
+    prepared: &Prepared,
+    q: &QueryTerms,
+    analyze: &dyn Fn(&str) -> Vec<String>,
+) -> Focused {
     let lines = input.lines;
     let raw: Vec<&str> = lines.iter().map(|(_, l)| *l).collect();
     let total_words: usize = raw.iter().map(|l| count_words(l)).sum();
@@ -347,11 +449,22 @@ pub fn focus(input: &FocusInput, q: &QueryTerms, analyze: &dyn Fn(&str) -> Vec<S
     if total_words <= input.budget {
         return render(lines, &whole(lines), total_words);
     }
-    let units = segment(&raw);
+    let units = &prepared.units;
     if units.is_empty() {
         return render(lines, &[], 0);
     }
-    let scores = score_units(&units, lines, q, analyze, input.best);
+    let mut scores = prepared.scores.clone();
+    // The lead: a section's first paragraph often says what the section is for, in other
+    // words than the question's. It gets a share of the best score.
+    let top = scores.iter().copied().fold(0.0f32, f32::max);
+    if let Some(lead) = units
+        .iter()
+        .position(|u| matches!(u.kind, UnitKind::Prose | UnitKind::Item | UnitKind::Option))
+    {
+        if lead > 0 && units[..lead].iter().all(|u| u.kind == UnitKind::Heading) {
+            scores[lead] += LEAD_SHARE * top;
+        }
+    }
     // Best first; ties in passage order.
     let mut order: Vec<usize> = (0..units.len()).collect();
     order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
@@ -369,7 +482,26 @@ pub fn focus(input: &FocusInput, q: &QueryTerms, analyze: &dyn Fn(&str) -> Vec<S
         } else {
             Shown::from_unit(u)
         };
-        let w = shown.words(lines);
+        let mut w = shown.words(lines);
+        // A code block comes with the sentence that introduces it ("for example:").
+        let mut lead_in = None;
+        if u.kind == UnitKind::Code && ui > 0 {
+            let prev = &units[ui - 1];
+            let pw = unit_words(prev, lines);
+            let taken = kept
+                .iter()
+                .any(|k| k.first == prev.first && k.part == prev.part);
+            if matches!(
+                prev.kind,
+                UnitKind::Prose | UnitKind::Item | UnitKind::Option
+            ) && pw <= LEAD_IN_WORDS
+                && !taken
+                && used + w + pw <= input.budget
+            {
+                lead_in = Some(Shown::from_unit(prev));
+                w += pw;
+            }
+        }
         if used + w > input.budget {
             if kept.is_empty() {
                 // The best unit alone is larger than the budget: show as much of it as fits.
@@ -380,6 +512,7 @@ pub fn focus(input: &FocusInput, q: &QueryTerms, analyze: &dyn Fn(&str) -> Vec<S
         }
         used += w;
         kept.push(shown);
+        kept.extend(lead_in);
         if used >= input.budget {
             break;
         }
@@ -694,9 +827,9 @@ fn add_range(ranges: &mut Vec<[u32; 2]>, line: u32) {
     ranges.push([line, line]);
 }
 
-/// Share of the total budget for each hit: proportional to its fused score, at least a tenth
-/// of an even share, and never more than its passage needs; what a short passage does not use
-/// goes to the others.
+/// Share of the total budget for each hit: proportional to its weight, at least a tenth of an
+/// even share, and never more than its passage needs; what a short passage does not use goes
+/// to the others.
 pub fn allocate(budget: usize, scores: &[f32], needs: &[usize]) -> Vec<usize> {
     let n = scores.len();
     let mut out = vec![0usize; n];
@@ -776,6 +909,18 @@ mod tests {
     }
 
     #[test]
+    fn stems_match_their_words() {
+        let stems: Vec<String> = ["control", "polici", "node", "vm"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let m = matching_terms("RAID Controllers and a policy for VMs on nodes", &stems);
+        assert_eq!(m, ["control", "polici", "node"]);
+        assert_eq!(matching_terms("the vm", &stems), ["vm"]);
+        assert!(matching_terms("nothing here", &stems).is_empty());
+    }
+
+    #[test]
     fn option_entry_is_shown_whole() {
         let mut doc = String::from("## Argument Reference\n\n");
         for i in 0..30 {
@@ -802,8 +947,10 @@ mod tests {
         assert!(f.text.contains("- `tls_insecure` - (Optional) Whether to skip the TLS verification step.\n    Defaults to `false`. Use it only in a lab."), "{}", f.text);
         assert!(f.words <= 40, "{}", f.words);
         assert!(f.elided);
-        assert!(f.text.starts_with('…'), "{}", f.text);
-        assert_eq!(f.lines, vec![[10 + 32, 10 + 33]]);
+        // The entry's two lines, and at most the section's lead entry besides.
+        assert!(f.lines.contains(&[10 + 32, 10 + 33]), "{:?}", f.lines);
+        assert!(f.lines.len() <= 2, "{:?}", f.lines);
+        assert!(f.text.contains("…\n- `tls_insecure`"), "{}", f.text);
     }
 
     #[test]

@@ -326,12 +326,19 @@ impl LexicalIndex {
         Ok(out)
     }
 
-    /// In how many chunks an analysed term occurs (the body field).
-    pub fn doc_freq(&self, term: &str) -> u64 {
-        self.reader
-            .searcher()
-            .doc_freq(&Term::from_field_text(self.fields.body, term))
-            .unwrap_or(0)
+    /// The number of chunks, and in how many of them each analysed term occurs (the body
+    /// field).
+    pub fn doc_freqs(&self, terms: &[&str]) -> (u64, Vec<u64>) {
+        let searcher = self.reader.searcher();
+        let dfs = terms
+            .iter()
+            .map(|t| {
+                searcher
+                    .doc_freq(&Term::from_field_text(self.fields.body, t))
+                    .unwrap_or(0)
+            })
+            .collect();
+        (searcher.num_docs(), dfs)
     }
 
     pub fn num_docs(&self) -> u64 {

@@ -84,7 +84,7 @@ pub struct SearchRequest {
     /// (`pm_tls_insecure`, `--cluster-init`).
     #[schemars(length(min = 1, max = 2000))]
     pub query: String,
-    /// Number of hits to return (1-50, default 5).
+    /// Number of hits to return (1-50, default 10).
     #[serde(default = "default_k")]
     #[schemars(range(min = 1, max = 50))]
     pub k: usize,
@@ -97,7 +97,7 @@ pub struct SearchRequest {
     /// Retrievers to use (default `hybrid`).
     #[serde(default)]
     pub mode: Mode,
-    /// Word budget for the passage text of all hits together (20-5000, default 550). It goes
+    /// Word budget for the passage text of all hits together (20-5000, default 600). It goes
     /// where the scores are: more for the best hits, less for the rest. Each hit shows the
     /// sentences, option entries and code of its passage that match the question; read a hit's
     /// `resource` for its whole section.
@@ -110,11 +110,11 @@ fn default_k() -> usize {
     DEFAULT_K
 }
 
-/// Hits a search returns by default: more, shorter passages show more answers than a few long
-/// ones (docs/benchmarks.md, "Answers the model sees").
-pub const DEFAULT_K: usize = 8;
+/// Hits a search returns by default: ten focused passages show more answers than five long
+/// ones in the same words (docs/benchmarks.md, "Answers the model sees").
+pub const DEFAULT_K: usize = 10;
 /// Words of passage text a search returns by default.
-pub const DEFAULT_MAX_WORDS: usize = 550;
+pub const DEFAULT_MAX_WORDS: usize = 600;
 
 impl SearchRequest {
     pub fn new(query: impl Into<String>) -> Self {
@@ -886,25 +886,29 @@ impl KnowledgeBase {
     /// weighted by its IDF over the chunks (glossary words at the expansion weight), plus the
     /// identifiers it names verbatim.
     pub fn focus_terms(&self, query: &str, expanded: &[String]) -> QueryTerms {
-        let n = self.lexical.num_docs().max(1) as f32;
-        let idf = |t: &str| {
-            let df = self.lexical.doc_freq(t) as f32;
-            (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
-        };
-        let mut terms: Vec<(String, f32)> = Vec::new();
+        let mut words: Vec<(String, f32)> = Vec::new();
         for t in self.lexical.analyze(query) {
-            let w = idf(&t);
-            terms.push((t, w));
+            words.push((t, 1.0));
         }
         let ew = self.lexical.boosts.expansion;
         for phrase in expanded {
             for t in self.lexical.analyze(phrase) {
-                if !terms.iter().any(|(x, _)| *x == t) {
-                    let w = idf(&t) * ew;
-                    terms.push((t, w));
+                if !words.iter().any(|(x, _)| *x == t) {
+                    words.push((t, ew));
                 }
             }
         }
+        let names: Vec<&str> = words.iter().map(|(t, _)| t.as_str()).collect();
+        let (n, dfs) = self.lexical.doc_freqs(&names);
+        let n = n.max(1) as f32;
+        let terms: Vec<(String, f32)> = words
+            .into_iter()
+            .zip(dfs)
+            .map(|((t, w), df)| {
+                let df = df as f32;
+                (t, w * (1.0 + (n - df + 0.5) / (df + 0.5)).ln())
+            })
+            .collect();
         let top = terms.iter().map(|(_, w)| *w).fold(1.0f32, f32::max);
         let identifiers = crate::text::identifiers(query)
             .into_iter()
@@ -918,7 +922,8 @@ impl KnowledgeBase {
         let t = Instant::now();
         let r = self.retrieve(req)?;
         let qt = self.focus_terms(&req.query, &r.expanded);
-        let analyze = |text: &str| self.lexical.analyze(text);
+        let stems: Vec<String> = qt.terms.iter().map(|(t, _)| t.clone()).collect();
+        let analyze = |text: &str| focus::matching_terms(text, &stems);
         let top: Vec<&RankedChunk> = r.ranked.iter().take(req.k).collect();
         // Each hit's passage as numbered lines (overlapping chunks joined once).
         let passages: Vec<Vec<(u32, &str)>> = top
@@ -929,9 +934,29 @@ impl KnowledgeBase {
             .iter()
             .map(|p| p.iter().map(|(_, l)| count_words(l)).sum())
             .collect();
-        let scores: Vec<f32> = top.iter().map(|rc| rc.score).collect();
+        // Each hit's weight: 1/rank, times how well its best unit matches the question
+        // against the best match of all hits, so a low-ranked passage that holds a strong
+        // match still gets words.
+        let prepared: Vec<focus::Prepared> = top
+            .iter()
+            .enumerate()
+            .map(|(i, rc)| {
+                let c = &self.chunks[rc.ord];
+                let input = FocusInput {
+                    lines: &passages[i],
+                    best: (c.start_line, c.end_line),
+                    budget: 0,
+                };
+                focus::Prepared::new(&input, &qt, &analyze)
+            })
+            .collect();
+        let best: Vec<f32> = prepared.iter().map(focus::Prepared::best).collect();
+        let top_match = best.iter().copied().fold(0.0f32, f32::max).max(1e-6);
+        let weights: Vec<f32> = (0..top.len())
+            .map(|i| best[i] / top_match / (i + 1) as f32)
+            .collect();
         let budget = req.budget();
-        let shares = focus::allocate(budget, &scores, &needs);
+        let shares = focus::allocate(budget, &weights, &needs);
         let hits: Vec<Hit> = top
             .iter()
             .enumerate()
@@ -940,12 +965,13 @@ impl KnowledgeBase {
                 let lines = &passages[i];
                 let start_line = lines.first().map(|l| l.0).unwrap_or(c.start_line);
                 let end_line = lines.last().map(|l| l.0).unwrap_or(c.end_line);
-                let f = focus::focus(
+                let f = focus::focus_prepared(
                     &FocusInput {
                         lines,
                         best: (c.start_line, c.end_line),
-                        budget: shares[i].max(MIN_HIT_WORDS),
+                        budget: shares[i],
                     },
+                    &prepared[i],
                     &qt,
                     &analyze,
                 );
@@ -1005,9 +1031,6 @@ impl KnowledgeBase {
         })
     }
 }
-
-/// A hit shows at least this many words, whatever its share of the budget.
-const MIN_HIT_WORDS: usize = 12;
 
 /// The lines of a passage's chunks with their file line numbers, each line once.
 fn passage_lines<'a>(parts: &[&'a Chunk]) -> Vec<(u32, &'a str)> {

@@ -33,11 +33,7 @@ fn identifier_queries_hit_exactly() {
         assert_eq!(top.path, path, "query {q}");
         let chunk = kb.chunk_by_id(&top.chunk_id).expect("chunk");
         assert!(chunk.text.contains(needle));
-        assert!(
-            top.snippet.contains(needle),
-            "snippet for {q}: {}",
-            top.snippet
-        );
+        assert!(top.text.contains(needle), "text for {q}: {}", top.text);
     }
     // A dash-prefixed identifier is not read as a negation; hybrid runs both retrievers and the
     // exact match is ranked first by BM25.
@@ -338,7 +334,7 @@ fn hits_are_passages_of_neighbouring_chunks() {
         .filter(|h| h.path == "lab-tf/long.md")
         .collect();
     assert_eq!(from_long.len(), 1, "one passage, one hit: {from_long:?}");
-    assert!(from_long[0].snippet.contains("zebrafish") || from_long[0].snippet.contains("quokka"));
+    assert!(from_long[0].text.contains("zebrafish") || from_long[0].text.contains("quokka"));
     // Hits of one file never overlap.
     for (i, a) in r.hits.iter().enumerate() {
         for b in &r.hits[i + 1..] {
@@ -665,9 +661,9 @@ fn glossary_expansion_bridges_operator_words() {
     assert_eq!(expanded.expanded, vec!["-replace", "taint"]);
     assert_eq!(expanded.hits[0].path, "lab-tf/lifecycle.mdx");
     assert!(
-        expanded.hits[0].snippet.contains("-replace="),
+        expanded.hits[0].text.contains("-replace="),
         "{}",
-        expanded.hits[0].snippet
+        expanded.hits[0].text
     );
     // Hybrid reports it too; dense alone does not expand.
     assert_eq!(
@@ -695,4 +691,49 @@ fn glossary_expansion_bridges_operator_words() {
     assert!(fallback.degraded.is_some());
     assert_eq!(fallback.expanded, vec!["-replace"]);
     assert_eq!(fallback.hits[0].path, "lab-tf/lifecycle.mdx");
+}
+
+/// Passages within the word budget: every search's hits together stay within `max_words`,
+/// whatever `k`, and each hit's `lines` and `words` describe its `text`.
+#[test]
+fn passages_respect_the_word_budget() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (data, _, emb) = built(tmp.path());
+    let kb = KnowledgeBase::open(&data, hash_loader(emb)).expect("open");
+    for (q, k, budget) in [
+        ("pm_tls_insecure", 5, 20),
+        ("clone a template with cloud-init", 10, 40),
+        ("--cluster-init", 3, 600),
+        ("lifecycle prevent_destroy", 8, 25),
+    ] {
+        let mut req = SearchRequest::new(q);
+        req.mode = Mode::Bm25;
+        req.k = k;
+        req.max_words = Some(budget);
+        let r = kb.search(&req).expect("search");
+        assert!(!r.hits.is_empty(), "{q}");
+        assert_eq!(r.max_words, budget);
+        let words: usize = r.hits.iter().map(|h| h.words).sum();
+        assert_eq!(words, r.words);
+        assert!(
+            words <= budget,
+            "{q}: {words} words for a budget of {budget}"
+        );
+        for h in &r.hits {
+            let counted: usize = h.text.split_whitespace().filter(|w| *w != "…").count();
+            assert!(counted <= h.words + 1, "{q}: {h:?}");
+            for [a, b] in &h.lines {
+                assert!(
+                    h.start_line <= *a && a <= b && *b <= h.end_line,
+                    "{q}: {:?}",
+                    h.lines
+                );
+            }
+        }
+    }
+    // Out of range is an error naming the field.
+    let mut req = SearchRequest::new("x");
+    req.max_words = Some(5);
+    let e = kb.search(&req).unwrap_err().to_string();
+    assert!(e.contains("max_words"), "{e}");
 }

@@ -199,6 +199,7 @@ upstream_prefix = "docs"
 license = "MIT"
 license_files = ["LICENSE"]
 include = ["**/*.md"]
+exclude = ["LICENSE-NOTE.md"]
 DIGEST1
 
 [[source]]
@@ -210,6 +211,7 @@ files = [
 ]
 license = "CC-BY-4.0"
 include = ["**/*.md"]
+exclude = ["LICENSE-NOTE.md"]
 DIGEST2
 "#,
         a = raw[0].0,

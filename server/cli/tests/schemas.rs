@@ -16,7 +16,21 @@ fn check(name: &str, schema: schemars::Schema) {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../schemas")
         .join(format!("{name}.schema.json"));
-    let text = serde_json::to_string_pretty(&schema).expect("serialize") + "\n";
+    let mut value = schema.to_value();
+    // A tool's schemas as the server lists them: optional properties without a `null` type.
+    let tool = [
+        "search_docs",
+        "cluster_state",
+        "draft_manifest",
+        "lint_manifest",
+        "apply_plan",
+    ]
+    .iter()
+    .any(|t| name.starts_with(&format!("{t}.")));
+    if tool {
+        provisio_mcp::tools::without_null_types(&mut value);
+    }
+    let text = serde_json::to_string_pretty(&value).expect("serialize") + "\n";
     if std::env::var("PROVISIO_UPDATE_SCHEMAS").as_deref() == Ok("1") {
         std::fs::write(&path, &text).expect("write schema");
         return;

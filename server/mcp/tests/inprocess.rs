@@ -89,8 +89,21 @@ async fn tools_by_mode_and_their_results() {
         .await
         .unwrap();
     assert_ne!(r.is_error, Some(true));
-    let sc = r.structured_content.unwrap();
+    let sc = r.structured_content.clone().unwrap();
     assert_eq!(sc["hits"][0]["path"], "lab-tf/provider.md");
+    // The text rendering carries the same passages as the structured result.
+    let rendered = serde_json::to_value(&r.content).unwrap()[0]["text"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for h in sc["hits"].as_array().unwrap() {
+        let t = h["text"].as_str().unwrap();
+        assert!(
+            !t.is_empty() && rendered.contains(t),
+            "{t}\n---\n{rendered}"
+        );
+    }
+    assert!(rendered.contains("pm_tls_insecure"), "{rendered}");
     // The hit's resource reads the whole section.
     let uri = sc["hits"][0]["resource"].as_str().unwrap().to_string();
     let res = c
