@@ -55,6 +55,9 @@ def fresh(tmp_path, name):
     home, project = tmp_path / f"{name}-home", tmp_path / f"{name}-project"
     home.mkdir()
     project.mkdir()
+    # Gemini CLI starts a project's MCP servers only in a folder the user trusts.
+    (home / ".gemini").mkdir()
+    (home / ".gemini" / "trustedFolders.json").write_text(json.dumps({str(project): "TRUST_FOLDER"}))
     return home, project
 
 

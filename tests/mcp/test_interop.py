@@ -54,7 +54,8 @@ def test_stdio_framing_errors_and_invalid_params(bin_path, data_dir):
     assert codes == [-32700, -32600], replies
     assert ids[5]["error"]["code"] == -32602, ids[5]
     assert "name" in ids[5]["error"]["message"], ids[5]
-    assert ids[6]["error"]["code"] == -32602, ids[6]
+    # params that are not an object make the request itself invalid (JSON-RPC 2.0).
+    assert ids[6]["error"]["code"] == -32600, ids[6]
     assert ids[7]["error"]["code"] == -32601, ids[7]
     # The session survived the bad lines.
     assert {t["name"] for t in ids[8]["result"]["tools"]} >= {"search_docs", "cluster_state"}

@@ -36,6 +36,17 @@ pub fn framing_error(line: &[u8]) -> Option<Value> {
     }
     let is_message = obj.get("method").is_some_and(Value::is_string)
         || (obj.contains_key("id") && (obj.contains_key("result") || obj.contains_key("error")));
+    if obj
+        .get("params")
+        .is_some_and(|p| !p.is_object() && !p.is_array())
+    {
+        // JSON-RPC: params, when present, are an object or an array.
+        return Some(reply(
+            id,
+            -32600,
+            "invalid request: `params` must be an object".into(),
+        ));
+    }
     if !is_message {
         return Some(reply(
             id,
@@ -161,5 +172,12 @@ mod tests {
                 .is_none()
         );
         assert!(framing_error(br#"{"jsonrpc": "2.0", "id": 1, "result": {}}"#).is_none());
+        let e =
+            framing_error(br#"{"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": "x"}"#)
+                .expect("params not an object");
+        assert_eq!(
+            (e["error"]["code"].clone(), e["id"].clone()),
+            (json!(-32600), json!(4))
+        );
     }
 }
