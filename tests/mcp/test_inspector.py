@@ -85,3 +85,15 @@ def test_inspector_apply_mode_denies_without_a_human(bin_path, data_dir, fakelab
             break
     assert result is not None, out + r.stderr
     assert result["isError"] is True and "forged" in result["content"][0]["text"], r.stdout
+
+
+def test_inspector_strict_finds_no_schema_portability_problem(bin_path, data_dir):
+    """`--strict` reports each tool-schema portability problem (nullable type arrays among
+    them) on stderr; every tool of every mode is listed without one."""
+    r = subprocess.run([inspector(), "--cli", "--strict", bin_path, "--data-dir", data_dir,
+                        "serve", "--mode", "apply", "--method", "tools/list"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert len(json.loads(r.stdout)["tools"]) == 5
+    assert "Path:" not in r.stderr and "Warning" not in r.stderr, r.stderr[:2000]
+    assert '"null"' not in r.stdout
