@@ -267,10 +267,18 @@ fn fetch_source(
     })?;
     let work = opts.dest.join(".download");
     std::fs::create_dir_all(&work).map_err(io(&work))?;
+    let job = Job {
+        client,
+        s,
+        opts,
+        owner: &owner,
+        repo: &repo,
+        work: &work,
+    };
     let (kept, licenses) = if s.files.is_empty() {
-        fetch_archive(client, s, opts, &owner, &repo, &work, progress)?
+        fetch_archive(&job, progress)?
     } else {
-        fetch_files(client, s, opts, &owner, &repo, &work, progress)?
+        fetch_files(&job, progress)?
     };
     let actual = digest(kept.iter().map(|(p, b)| (p.as_str(), b.as_slice())));
     if actual != pinned {
@@ -412,15 +420,25 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 
 type Files = BTreeMap<String, Vec<u8>>;
 
-fn fetch_archive(
-    client: &reqwest::blocking::Client,
-    s: &Source,
-    opts: &FetchOptions,
-    owner: &str,
-    repo: &str,
-    work: &Path,
-    progress: &mut dyn FnMut(Event),
-) -> Result<(Files, Files)> {
+/// One source's download: where from and where to.
+struct Job<'a> {
+    client: &'a reqwest::blocking::Client,
+    s: &'a Source,
+    opts: &'a FetchOptions,
+    owner: &'a str,
+    repo: &'a str,
+    work: &'a Path,
+}
+
+fn fetch_archive(job: &Job, progress: &mut dyn FnMut(Event)) -> Result<(Files, Files)> {
+    let Job {
+        client,
+        s,
+        opts,
+        owner,
+        repo,
+        work,
+    } = *job;
     let url = format!(
         "{}/{owner}/{repo}/archive/{}.tar.gz",
         base(opts, "https://github.com"),
@@ -531,15 +549,15 @@ fn fetch_archive(
     Ok((kept, licenses))
 }
 
-fn fetch_files(
-    client: &reqwest::blocking::Client,
-    s: &Source,
-    opts: &FetchOptions,
-    owner: &str,
-    repo: &str,
-    work: &Path,
-    progress: &mut dyn FnMut(Event),
-) -> Result<(Files, Files)> {
+fn fetch_files(job: &Job, progress: &mut dyn FnMut(Event)) -> Result<(Files, Files)> {
+    let Job {
+        client,
+        s,
+        opts,
+        owner,
+        repo,
+        work,
+    } = *job;
     let dir = work.join(&s.name);
     let prefix = s.upstream_prefix.trim_matches('/');
     let mut kept = Files::new();

@@ -874,14 +874,6 @@ impl KnowledgeBase {
         parts
     }
 
-    /// First line, last line and text of a hit's passage.
-    pub fn passage_text(&self, rc: &RankedChunk) -> (u32, u32, String) {
-        let parts = self.passage_chunks(rc);
-        let start = parts.first().map(|c| c.start_line).unwrap_or(1);
-        let (text, end) = join_chunks(&parts);
-        (start, end, text)
-    }
-
     /// The question's terms for focusing passages: analysed as the full-text index does, each
     /// weighted by its IDF over the chunks (glossary words at the expansion weight), plus the
     /// identifiers it names verbatim.

@@ -368,47 +368,29 @@ fn corpus_fetch_errors_name_the_source_and_the_fix() {
     let data = tmp.path().join("data");
     pin_digests(&data, &sf, &expected);
     let sfs = sf.to_str().expect("utf8").to_string();
+    // A fetch that must fail with exit 2: its stderr.
+    let fails = |mirror: &str, only: Option<&str>| {
+        let mut args = vec!["corpus", "fetch", "--mirror", mirror, "--sources", &sfs];
+        if let Some(o) = only {
+            args.extend(["--source", o]);
+        }
+        let out = provisio(&data, &args);
+        assert_eq!(out.status.code(), Some(2));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
 
     // A tampered file on the mirror: the digest check names both digests; nothing is replaced.
     let m = mirror(tree.clone());
     let b = tree.join("acme/site/raw/bbbb000000000000000000000000000000000000/content/sub/b.md");
     std::fs::write(&b, "# B\n\nwasp\n").expect("write");
-    let out = provisio(
-        &data,
-        &[
-            "corpus",
-            "fetch",
-            "--mirror",
-            &m.url,
-            "--sources",
-            &sfs,
-            "--source",
-            "site-docs",
-        ],
-    );
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = fails(&m.url, Some("site-docs"));
     assert!(err.contains("source `site-docs`: digest mismatch"), "{err}");
     assert_eq!(err.matches("sha256:").count(), 2, "{err}");
     assert!(!data.join("corpus/site-docs").exists());
 
     // A path the mirror does not have: 404 with the layout it must serve.
     std::fs::remove_dir_all(tree.join("acme/prov")).expect("rm");
-    let out = provisio(
-        &data,
-        &[
-            "corpus",
-            "fetch",
-            "--mirror",
-            &m.url,
-            "--sources",
-            &sfs,
-            "--source",
-            "prov-docs",
-        ],
-    );
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = fails(&m.url, Some("prov-docs"));
     assert!(
         err.contains("HTTP 404") && err.contains("archive/{commit}.tar.gz"),
         "{err}"
@@ -419,32 +401,14 @@ fn corpus_fetch_errors_name_the_source_and_the_fix() {
         let l = TcpListener::bind("127.0.0.1:0").expect("bind");
         format!("http://{}", l.local_addr().expect("addr"))
     };
-    let out = provisio(
-        &data,
-        &["corpus", "fetch", "--mirror", &dead, "--sources", &sfs],
-    );
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = fails(&dead, None);
     assert!(
         err.contains("cannot reach") && err.contains("--mirror"),
         "{err}"
     );
 
     // An unknown source.
-    let out = provisio(
-        &data,
-        &[
-            "corpus",
-            "fetch",
-            "--mirror",
-            &dead,
-            "--sources",
-            &sfs,
-            "--source",
-            "nope",
-        ],
-    );
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = fails(&dead, Some("nope"));
     assert!(
         err.contains("unknown source `nope`") && err.contains("prov-docs, site-docs"),
         "{err}"
