@@ -14,6 +14,7 @@ pub mod k8s_values;
 pub mod rules;
 pub mod sarif;
 pub mod schema;
+pub mod versions;
 pub mod terraform;
 pub mod yaml;
 
@@ -44,6 +45,8 @@ pub enum Kind {
     Kubernetes,
     /// k3s-ansible inventory (INI or YAML) or its `group_vars`.
     K3sInventory(k3s::Shape),
+    /// `.terraform.lock.hcl`: the provider releases `init` selected for its module.
+    LockFile,
     Other,
 }
 
@@ -54,6 +57,8 @@ pub fn kind_of(path: &str, content: &str) -> Kind {
     let p = path.to_ascii_lowercase();
     if p.ends_with(".tf") {
         Kind::Terraform
+    } else if p == ".terraform.lock.hcl" || p.ends_with("/.terraform.lock.hcl") {
+        Kind::LockFile
     } else if p.ends_with(".tfvars")
         || p.ends_with(".tfvars.json")
         || p.ends_with(".tfvars.example")
@@ -105,6 +110,7 @@ pub fn lint(inputs: &[Input], facts: Option<&ClusterFacts>) -> Vec<Finding> {
     let mut inventories: Vec<(&str, &str, k3s::Shape)> = Vec::new();
     // Variable files Terraform loads by itself, per directory.
     let mut tfvars: BTreeMap<String, Vec<(&str, &str)>> = BTreeMap::new();
+    let mut locks: BTreeMap<String, &str> = BTreeMap::new();
     let mut out = Vec::new();
     for i in inputs {
         match kind_of(&i.path, &i.content) {
@@ -113,6 +119,9 @@ pub fn lint(inputs: &[Input], facts: Option<&ClusterFacts>) -> Vec<Finding> {
                     .entry(dir_of(&i.path))
                     .or_default()
                     .push((&i.path, &i.content));
+            }
+            Kind::LockFile => {
+                locks.insert(dir_of(&i.path), &i.content);
             }
             Kind::Kubernetes => yaml.push((&i.path, &i.content)),
             Kind::K3sInventory(s) => inventories.push((&i.path, &i.content, s)),
@@ -137,7 +146,8 @@ pub fn lint(inputs: &[Input], facts: Option<&ClusterFacts>) -> Vec<Finding> {
     }
     for (dir, files) in &modules {
         let vars = tfvars.remove(dir).unwrap_or_default();
-        out.extend(terraform::lint_module(files, &vars, facts));
+        let lock = locks.get(dir).copied();
+        out.extend(terraform::lint_module(files, &vars, lock, facts));
     }
     // Variable files without a module beside them: syntax only.
     for (path, text) in tfvars.into_values().flatten() {

@@ -370,3 +370,220 @@ pub fn did_you_mean<'a>(
     }
     best.map(|(_, c)| c.clone())
 }
+
+/// Schemas of every covered release, derived from the providers' Go source at each tag by
+/// `scripts/provider_schemas/derive.py`: per provider, per resource, per argument path, the
+/// spans of releases over which its properties held.
+pub mod history {
+    use std::collections::{BTreeMap, HashMap};
+    use std::sync::{Mutex, OnceLock};
+
+    use serde::Deserialize;
+
+    use super::{Attr, Block, NestedBlock, Provider, Ty};
+
+    pub const BPG: &str = include_str!("../../../schemas/providers/history/bpg.json");
+    pub const TELMATE: &str = include_str!("../../../schemas/providers/history/telmate.json");
+
+    #[derive(Debug, Clone, Deserialize, PartialEq, Eq, Default)]
+    pub struct Props {
+        pub kind: String,
+        #[serde(default, rename = "type")]
+        pub ty: String,
+        #[serde(default)]
+        pub required: bool,
+        #[serde(default)]
+        pub optional: bool,
+        #[serde(default)]
+        pub computed: bool,
+        #[serde(default)]
+        pub sensitive: bool,
+        #[serde(default)]
+        pub deprecated: Option<String>,
+        #[serde(default)]
+        pub max_items: Option<u32>,
+        #[serde(default)]
+        pub min_items: Option<u32>,
+    }
+
+    type Span = (String, String, Props);
+
+    #[derive(Debug, Deserialize)]
+    pub struct History {
+        pub provider: String,
+        pub versions: Vec<String>,
+        /// resource type → the versions that register it
+        pub registered: BTreeMap<String, Vec<String>>,
+        /// "provider" or a resource type → path → spans
+        pub schemas: BTreeMap<String, BTreeMap<String, Vec<Span>>>,
+    }
+
+    /// Both histories, parsed once.
+    pub fn all() -> &'static [History] {
+        static H: OnceLock<Vec<History>> = OnceLock::new();
+        H.get_or_init(|| {
+            [("bpg.json", BPG), ("telmate.json", TELMATE)]
+                .iter()
+                .map(|(n, s)| match serde_json::from_str(s) {
+                    Ok(h) => h,
+                    // compiled in and covered by tests: a broken file is a build bug
+                    Err(e) => panic!("schemas/providers/history/{n}: {e}"),
+                })
+                .collect()
+        })
+    }
+
+    pub fn of(source: &str) -> Option<&'static History> {
+        all()
+            .iter()
+            .find(|h| h.provider.eq_ignore_ascii_case(source))
+    }
+
+    impl History {
+        fn index(&self, v: &str) -> Option<usize> {
+            self.versions.iter().position(|x| x == v)
+        }
+
+        /// `{path: props}` of one schema at one covered version.
+        pub fn flat(&self, name: &str, version: &str) -> Option<BTreeMap<&str, &Props>> {
+            let i = self.index(version)?;
+            let paths = self.schemas.get(name)?;
+            let mut out = BTreeMap::new();
+            for (p, spans) in paths {
+                for (from, to, props) in spans {
+                    let (Some(a), Some(b)) = (self.index(from), self.index(to)) else {
+                        continue;
+                    };
+                    if a <= i && i <= b {
+                        out.insert(p.as_str(), props);
+                    }
+                }
+            }
+            Some(out)
+        }
+
+        pub fn registered_at(&self, name: &str, version: &str) -> bool {
+            self.registered
+                .get(name)
+                .is_some_and(|vs| vs.iter().any(|v| v == version))
+        }
+
+        /// Whether any covered release has this argument path in this schema.
+        pub fn ever(&self, name: &str, path: &str) -> bool {
+            self.schemas
+                .get(name)
+                .is_some_and(|paths| paths.contains_key(path))
+        }
+    }
+
+    fn ty_of(t: &str, children: Block) -> Ty {
+        match t {
+            "string" => Ty::String,
+            "number" => Ty::Number,
+            "bool" => Ty::Bool,
+            "object" => Ty::Object(Box::new(children)),
+            _ => {
+                let Some((outer, inner)) = t.strip_suffix(')').and_then(|s| s.split_once('('))
+                else {
+                    return Ty::Any;
+                };
+                let inner = Box::new(ty_of(inner, children));
+                match outer {
+                    "list" => Ty::List(inner),
+                    "set" => Ty::Set(inner),
+                    "map" => Ty::Map(inner),
+                    _ => Ty::Any,
+                }
+            }
+        }
+    }
+
+    /// Build the nested [`Block`] for the paths under `prefix`.
+    fn build(flat: &BTreeMap<&str, &Props>, prefix: &str) -> Block {
+        let mut block = Block::default();
+        for (path, props) in flat.range::<str, _>((
+            std::ops::Bound::Included(prefix),
+            std::ops::Bound::Unbounded,
+        )) {
+            let Some(name) = path.strip_prefix(prefix) else {
+                break;
+            };
+            if name.is_empty() || name.contains('.') {
+                continue;
+            }
+            let inner = || build(flat, &format!("{path}."));
+            match props.kind.as_str() {
+                "block" => {
+                    block.blocks.insert(
+                        name.to_string(),
+                        NestedBlock {
+                            required: props.required || props.min_items.unwrap_or(0) > 0,
+                            max: props.max_items,
+                            deprecated: props.deprecated.clone(),
+                            block: inner(),
+                        },
+                    );
+                }
+                "attribute" => {
+                    let children = if props.ty.contains("object") {
+                        inner()
+                    } else {
+                        Block::default()
+                    };
+                    block.attrs.insert(
+                        name.to_string(),
+                        Attr {
+                            ty: ty_of(&props.ty, children),
+                            required: props.required,
+                            sensitive: props.sensitive,
+                            // read-only: computed and not settable
+                            computed: props.computed && !props.optional && !props.required,
+                            deprecated: props.deprecated.clone(),
+                        },
+                    );
+                }
+                _ => {}
+            }
+        }
+        block
+    }
+
+    /// The provider as it was at `version` (a covered release): the hand-written base for its
+    /// docs and type lists, with the argument schemas of that release. Built once per version.
+    pub fn provider_at(base: &'static Provider, version: &str) -> Option<&'static Provider> {
+        static CACHE: OnceLock<Mutex<HashMap<(String, String), &'static Provider>>> =
+            OnceLock::new();
+        let h = of(&base.source)?;
+        h.index(version)?;
+        let key = (base.source.clone(), version.to_string());
+        let cache = CACHE.get_or_init(Default::default);
+        if let Some(p) = cache.lock().ok()?.get(&key) {
+            return Some(p);
+        }
+        let mut p = base.clone();
+        p.version = version.to_string();
+        if let Some(flat) = h.flat("provider", version) {
+            p.config = build(&flat, "");
+        }
+        let names: Vec<String> = p.resources.keys().cloned().collect();
+        for name in names {
+            if !h.registered.contains_key(&name) {
+                continue;
+            }
+            if !h.registered_at(&name, version) {
+                p.resources.remove(&name);
+                continue;
+            }
+            let Some(flat) = h.flat(&name, version) else {
+                continue;
+            };
+            if let Some(r) = p.resources.get_mut(&name) {
+                r.deprecated = flat.get("").and_then(|x| x.deprecated.clone());
+                r.block = build(&flat, "");
+            }
+        }
+        let leaked: &'static Provider = Box::leak(Box::new(p));
+        cache.lock().ok()?.insert(key, leaked);
+        Some(leaked)
+    }
+}

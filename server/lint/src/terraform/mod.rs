@@ -147,6 +147,9 @@ pub struct Decls {
     pub encryption: BTreeSet<String>,
     /// provider local name → source
     pub provider_sources: BTreeMap<String, String>,
+    /// provider local name → its version constraints (`required_providers` entries, and the
+    /// legacy `version` argument of `provider` blocks)
+    pub provider_versions: BTreeMap<String, Vec<String>>,
     /// Values from `terraform.tfvars` and `*.auto.tfvars` (the later file wins, as in
     /// Terraform); they take precedence over a variable's `default`.
     pub tfvars: BTreeMap<String, Expression>,
@@ -186,6 +189,72 @@ impl Decls {
             }
         }
         Lit::Unknown
+    }
+}
+
+/// The release of a provider a module is judged against.
+pub struct Pinned {
+    pub provider: &'static Provider,
+    pub resolution: crate::versions::Resolution,
+}
+
+impl Pinned {
+    /// Schema findings say which release they were judged against and why; when the release is
+    /// not certain they are warnings.
+    pub fn annotate(&self, out: &mut [Finding]) {
+        for f in out.iter_mut() {
+            f.message = format!(
+                "{} [{} {}, {}]",
+                f.message,
+                self.provider.short(),
+                self.resolution.version,
+                self.resolution.why
+            );
+            if !self.resolution.certain && f.severity == crate::Severity::Error {
+                f.severity = crate::Severity::Warning;
+            }
+        }
+    }
+}
+
+/// The release of `base`'s provider this module pins: its `required_providers` constraints
+/// (and legacy `provider { version }`), with the exact version of `.terraform.lock.hcl` winning.
+pub fn pinned(decls: &Decls, base: &'static Provider, lock: Option<&str>) -> Pinned {
+    let Some(h) = schema::history::of(&base.source) else {
+        return Pinned {
+            provider: base,
+            resolution: crate::versions::Resolution {
+                version: base.version.clone(),
+                why: "the only release provisio describes".into(),
+                certain: true,
+            },
+        };
+    };
+    let matches = |src: &str| {
+        schema::provider_by_source(src).is_some_and(|p| p.source == base.source)
+    };
+    let mut constraints: Vec<&str> = Vec::new();
+    for (name, vs) in &decls.provider_versions {
+        let src_ok = match decls.provider_sources.get(name) {
+            Some(src) => matches(src),
+            // no source (Terraform 0.12 style): the name our resource types use
+            None => name == "proxmox",
+        };
+        if src_ok {
+            constraints.extend(vs.iter().map(String::as_str));
+        }
+    }
+    let joined = constraints.join(", ");
+    let locked = lock.and_then(|l| crate::versions::lock_version(l, &base.source));
+    let resolution = crate::versions::resolve(
+        &h.versions,
+        (!joined.is_empty()).then_some(joined.as_str()),
+        locked.as_deref(),
+    );
+    let provider = schema::history::provider_at(base, &resolution.version).unwrap_or(base);
+    Pinned {
+        provider,
+        resolution,
     }
 }
 
@@ -438,6 +507,7 @@ fn parse_var_file<'a>(path: &'a str, text: &'a str, out: &mut Vec<Finding>) -> O
 pub fn lint_module(
     files: &[(&str, &str)],
     tfvars: &[(&str, &str)],
+    lock: Option<&str>,
     facts: Option<&ClusterFacts>,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -530,7 +600,11 @@ pub fn lint_module(
                     );
                     decls.ephemeral.insert(format!("{t}.{n}"));
                 }
-                ("provider", Some(n), _) => match b.body.get_attribute("alias") {
+                ("provider", Some(n), _) => {
+                    if let Some(Lit::Str(v)) = b.body.get_attribute("version").map(|a| literal(&a.value)) {
+                        decls.provider_versions.entry(n.to_string()).or_default().push(v);
+                    }
+                    match b.body.get_attribute("alias") {
                     Some(a) => {
                         if let Lit::Str(alias) = literal(&a.value) {
                             let key = format!("{n}.{alias}");
@@ -545,7 +619,7 @@ pub fn lint_module(
                         h,
                         f.path,
                     ),
-                },
+                }},
                 ("terraform", _, _) => {
                     for enc in b.body.get_blocks("encryption") {
                         for kb in enc.body.blocks() {
@@ -568,6 +642,11 @@ pub fn lint_module(
                                                     decls.provider_aliases.insert(r);
                                                 }
                                             }
+                                        }
+                                    }
+                                    if key == "version" {
+                                        if let Lit::Str(s) = literal(v) {
+                                            decls.provider_versions.entry(a.key.to_string()).or_default().push(s);
                                         }
                                     }
                                     if key == "source" {
@@ -661,11 +740,14 @@ pub fn lint_module(
         for b in f.body.blocks() {
             match (b.ident.as_str(), label(b, 0)) {
                 ("provider", Some(name)) => {
-                    if let Some(p) = provider_for(&decls, name, &resource_types) {
+                    if let Some(base) = provider_for(&decls, name, &resource_types) {
+                        let pinned = pinned(&decls, base, lock);
+                        let p = pinned.provider;
                         let doc = p.doc_uri(&p.config_doc);
+                        let mut sub = Sink::new(f.path);
                         check_body(
                             f,
-                            &mut sink,
+                            &mut sub,
                             &b.body,
                             &p.config,
                             &format!("provider \"{name}\""),
@@ -673,12 +755,29 @@ pub fn lint_module(
                             &doc,
                             f.header(b),
                         );
+                        pinned.annotate(&mut sub.out);
+                        sink.out.append(&mut sub.out);
                         security::provider_block(f, &mut sink, b, p, &decls);
                         providers::endpoint(f, &mut sink, b, p, &decls);
                     }
                 }
                 ("resource", Some(t)) => match schema::provider_of_resource(t) {
-                    Some((p, r)) => {
+                    Some((base, _)) => {
+                        let pinned = pinned(&decls, base, lock);
+                        let p = pinned.provider;
+                        let Some(r) = p.resources.get(t) else {
+                            let mut sub = Sink::new(f.path);
+                            sub.push(
+                                "PV016",
+                                f.header(b),
+                                format!("resource type `{t}` does not exist in {} {}: `plan` fails (\"The provider does not support resource type\")", base.source, p.version),
+                                Some("use a resource type of that release, or pin a release that has it".into()),
+                            );
+                            pinned.annotate(&mut sub.out);
+                            sink.out.extend(sub.out);
+                            continue;
+                        };
+                        let mut outer = std::mem::replace(&mut sink, Sink::new(f.path));
                         let doc = p.doc_uri(&r.doc);
                         if let Some(d) = &r.deprecated {
                             sink.push_doc(
@@ -699,6 +798,9 @@ pub fn lint_module(
                             &doc,
                             f.header(b),
                         );
+                        pinned.annotate(&mut sink.out);
+                        outer.out.append(&mut sink.out);
+                        sink = outer;
                         target_node(&mut sink, b, t, f.header(b), &doc);
                         security::resource_block(f, &mut sink, b, &r.block, &decls);
                         values::check(f, &mut sink, b, t, &decls);
