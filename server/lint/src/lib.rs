@@ -14,8 +14,8 @@ pub mod k8s_values;
 pub mod rules;
 pub mod sarif;
 pub mod schema;
-pub mod versions;
 pub mod terraform;
+pub mod versions;
 pub mod yaml;
 
 use std::collections::BTreeMap;

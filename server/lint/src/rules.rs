@@ -101,7 +101,7 @@ pub static RULES: &[Rule] = &[
         "PV006",
         "provider-version-unchecked",
         Warning,
-        "The provider version constraint excludes the release provisio's schemas describe (or, when that release is a prerelease such as Telmate's 3.0.2-rc09, does not name it exactly, the only way Terraform selects a prerelease), so `init` installs one whose arguments may differ, or none",
+        "The provider version constraint selects no release provisio has schemas for (bpg 0.40.0 to 0.111.1, Telmate 2.9.0 to 3.0.2-rc09): outside that range, or a prerelease named with a range operator (`~> 3.0.1-rc4`), which Terraform never selects (it installs a prerelease only when the constraint names it exactly). The module's arguments are then judged against the nearest release, as warnings",
         Some(TOFU_PROVIDERS)
     ),
     r!(

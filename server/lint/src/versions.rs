@@ -72,12 +72,14 @@ fn pre_cmp(a: &str, b: &str) -> Ordering {
 
 impl Ord for Version {
     fn cmp(&self, o: &Self) -> Ordering {
-        self.nums.cmp(&o.nums).then_with(|| match (&self.pre, &o.pre) {
-            (None, None) => Ordering::Equal,
-            (None, Some(_)) => Ordering::Greater,
-            (Some(_), None) => Ordering::Less,
-            (Some(a), Some(b)) => pre_cmp(a, b),
-        })
+        self.nums
+            .cmp(&o.nums)
+            .then_with(|| match (&self.pre, &o.pre) {
+                (None, None) => Ordering::Equal,
+                (None, Some(_)) => Ordering::Greater,
+                (Some(_), None) => Ordering::Less,
+                (Some(a), Some(b)) => pre_cmp(a, b),
+            })
     }
 }
 

@@ -204,7 +204,7 @@ impl Pinned {
     pub fn annotate(&self, out: &mut [Finding]) {
         for f in out.iter_mut() {
             f.message = format!(
-                "{} [{} {}, {}]",
+                "{} [judged against {} {}, {}]",
                 f.message,
                 self.provider.short(),
                 self.resolution.version,
@@ -230,9 +230,8 @@ pub fn pinned(decls: &Decls, base: &'static Provider, lock: Option<&str>) -> Pin
             },
         };
     };
-    let matches = |src: &str| {
-        schema::provider_by_source(src).is_some_and(|p| p.source == base.source)
-    };
+    let matches =
+        |src: &str| schema::provider_by_source(src).is_some_and(|p| p.source == base.source);
     let mut constraints: Vec<&str> = Vec::new();
     for (name, vs) in &decls.provider_versions {
         let src_ok = match decls.provider_sources.get(name) {
@@ -601,25 +600,32 @@ pub fn lint_module(
                     decls.ephemeral.insert(format!("{t}.{n}"));
                 }
                 ("provider", Some(n), _) => {
-                    if let Some(Lit::Str(v)) = b.body.get_attribute("version").map(|a| literal(&a.value)) {
-                        decls.provider_versions.entry(n.to_string()).or_default().push(v);
+                    if let Some(Lit::Str(v)) =
+                        b.body.get_attribute("version").map(|a| literal(&a.value))
+                    {
+                        decls
+                            .provider_versions
+                            .entry(n.to_string())
+                            .or_default()
+                            .push(v);
                     }
                     match b.body.get_attribute("alias") {
-                    Some(a) => {
-                        if let Lit::Str(alias) = literal(&a.value) {
-                            let key = format!("{n}.{alias}");
-                            dup(&mut sink, "provider configuration", key.clone(), h, f.path);
-                            decls.provider_aliases.insert(key);
+                        Some(a) => {
+                            if let Lit::Str(alias) = literal(&a.value) {
+                                let key = format!("{n}.{alias}");
+                                dup(&mut sink, "provider configuration", key.clone(), h, f.path);
+                                decls.provider_aliases.insert(key);
+                            }
                         }
+                        None => dup(
+                            &mut sink,
+                            "provider configuration",
+                            n.to_string(),
+                            h,
+                            f.path,
+                        ),
                     }
-                    None => dup(
-                        &mut sink,
-                        "provider configuration",
-                        n.to_string(),
-                        h,
-                        f.path,
-                    ),
-                }},
+                }
                 ("terraform", _, _) => {
                     for enc in b.body.get_blocks("encryption") {
                         for kb in enc.body.blocks() {
@@ -646,7 +652,11 @@ pub fn lint_module(
                                     }
                                     if key == "version" {
                                         if let Lit::Str(s) = literal(v) {
-                                            decls.provider_versions.entry(a.key.to_string()).or_default().push(s);
+                                            decls
+                                                .provider_versions
+                                                .entry(a.key.to_string())
+                                                .or_default()
+                                                .push(s);
                                         }
                                     }
                                     if key == "source" {
@@ -803,7 +813,7 @@ pub fn lint_module(
                         sink = outer;
                         target_node(&mut sink, b, t, f.header(b), &doc);
                         security::resource_block(f, &mut sink, b, &r.block, &decls);
-                        values::check(f, &mut sink, b, t, &decls);
+                        values::check(f, &mut sink, b, t, &decls, &p.version);
                         network::check(f, &mut sink, b, t, &decls);
                         if let Some(facts) = facts {
                             cluster::resource(f, &mut sink, b, p, &decls, facts);

@@ -299,19 +299,30 @@ fn requirement(
             "version" => {
                 check_constraint(sink, span, &format!("provider `{name}`'s `version`"), &s);
                 let Some(p) = source else { continue };
-                if constraint(&s).is_ok() && !admits_series(&s, &p.version) {
+                if constraint(&s).is_err() {
+                    continue;
+                }
+                let Some(h) = schema::history::of(&p.source) else {
+                    continue;
+                };
+                let r = crate::versions::resolve(&h.versions, Some(&s), None);
+                if !r.certain && public {
+                    let fix = if crate::versions::Constraint::parse(&s)
+                        .is_some_and(|c| c.ranged_prerelease().is_some())
+                    {
+                        format!("name the prerelease exactly: `version = \"{}\"`", r.version)
+                    } else {
+                        format!(
+                            "pin a release from {} to {}, or check the arguments against the pinned release's docs",
+                            h.versions.first().map_or("", String::as_str),
+                            h.versions.last().map_or("", String::as_str)
+                        )
+                    };
                     sink.push(
                         "PV006",
                         span,
-                        format!("the constraint \"{s}\" excludes {} {}, the release provisio's schemas describe: `init` installs another release, whose arguments may differ from what was checked here", p.source, p.version),
-                        Some(format!("allow {} (e.g. `version = \"{}\"`), or check the arguments against the pinned release's docs", p.version, suggest(&p.version))),
-                    );
-                } else if public && constraint(&s).is_ok() && skips_prerelease(&s, &p.version) {
-                    sink.push(
-                        "PV006",
-                        span,
-                        format!("{} {}, the release provisio's schemas describe, is a prerelease, and Terraform selects a prerelease only when the constraint names it exactly: \"{s}\" makes `init` take the newest stable release it allows (an older series, or none, and `init` fails)", p.source, p.version),
-                        Some(format!("pin the prerelease: `version = \"{}\"`", p.version)),
+                        format!("{} version \"{s}\": {}", p.source, r.why),
+                        Some(fix),
                     );
                 }
             }
@@ -345,102 +356,6 @@ fn requirement(
             }
             _ => {}
         }
-    }
-}
-
-/// The numeric part of a version (`v1.2.3-rc1` → [1, 2, 3]; missing parts are 0).
-fn numbers(v: &str) -> Option<[u64; 3]> {
-    let v = v.trim().strip_prefix('v').unwrap_or(v.trim());
-    let end = v
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(v.len());
-    let mut out = [0u64; 3];
-    for (i, part) in v[..end]
-        .split('.')
-        .filter(|p| !p.is_empty())
-        .take(3)
-        .enumerate()
-    {
-        out[i] = part.parse().ok()?;
-    }
-    Some(out)
-}
-
-/// Whether a (parsable) constraint admits `target`, comparing release numbers only (a
-/// prerelease counts as its release). None when a condition cannot be read.
-pub fn allows(constraint: &str, target: &str) -> Option<bool> {
-    let t = numbers(target)?;
-    for part in constraint.split(',') {
-        let p = part.trim();
-        if p.is_empty() {
-            continue;
-        }
-        let op = OPERATORS
-            .iter()
-            .find(|o| p.starts_with(*o))
-            .copied()
-            .unwrap_or("=");
-        let v = p.trim_start_matches(op).trim();
-        let n = numbers(v)?;
-        let ok = match op {
-            "~>" => {
-                let parts = v
-                    .trim_start_matches('v')
-                    .split(['-', '+'])
-                    .next()?
-                    .split('.')
-                    .count();
-                let upper = match parts {
-                    0 | 1 => [u64::MAX, 0, 0],
-                    2 => [n[0] + 1, 0, 0],
-                    _ => [n[0], n[1] + 1, 0],
-                };
-                t >= n && t < upper
-            }
-            ">=" => t >= n,
-            "<=" => t <= n,
-            ">" => t > n,
-            "<" => t < n,
-            "!=" => t != n,
-            _ => t == n,
-        };
-        if !ok {
-            return Some(false);
-        }
-    }
-    Some(true)
-}
-
-/// Whether a constraint admits some release of `version`'s MAJOR.MINOR series (`0.111.0-rc1`
-/// and `0.111.3` share 0.111.1's schema closely enough; `0.66.1` or `2.9.14` do not).
-fn admits_series(constraint: &str, version: &str) -> bool {
-    let Some([major, minor, _]) = numbers(version) else {
-        return true;
-    };
-    (0..100).any(|patch| allows(constraint, &format!("{major}.{minor}.{patch}")).unwrap_or(true))
-}
-
-/// Whether `version` is a prerelease (`3.0.2-rc09`) that `constraint` admits by number but can
-/// never select, because no part of it names a prerelease exactly (`= 3.0.2-rc09` or a bare
-/// `3.0.2-rc09`): Terraform and OpenTofu match prereleases only that way.
-fn skips_prerelease(constraint: &str, version: &str) -> bool {
-    let pre = version.trim_start_matches('v').contains('-');
-    let named = constraint.split(',').any(|part| {
-        let p = part.trim();
-        let v = p.strip_prefix('=').unwrap_or(p).trim();
-        !OPERATORS.iter().any(|o| p.starts_with(o) && *o != "=") && v.contains('-')
-    });
-    pre && !named && allows(constraint, version).unwrap_or(false)
-}
-
-/// A constraint that admits `version`: `~> MAJOR.MINOR` for a release, the exact version for a
-/// prerelease (Terraform selects a prerelease only when it is named exactly).
-fn suggest(version: &str) -> String {
-    if version.contains('-') {
-        version.to_string()
-    } else {
-        let n: Vec<&str> = version.split('.').collect();
-        format!("~> {}.{}", n[0], n.get(1).unwrap_or(&"0"))
     }
 }
 

@@ -798,7 +798,12 @@ fn check_value(sink: &mut Sink, span: Span, what: &str, v: &str, check: Check) {
 }
 
 /// PV017 for one VM resource.
-pub fn check(f: &TfFile, sink: &mut Sink, b: &Block, ty: &str, decls: &Decls) {
+pub fn check(f: &TfFile, sink: &mut Sink, b: &Block, ty: &str, decls: &Decls, version: &str) {
+    // Telmate took `vmid = 0` as "the next free VMID" through 3.0.2-rc04.
+    let zero_is_next_free = matches!(ty, "proxmox_vm_qemu" | "proxmox_lxc")
+        && crate::versions::Version::parse(version).is_some_and(|v| {
+            crate::versions::Version::parse("3.0.2-rc04").is_some_and(|last| v <= last)
+        });
     let table = match ty {
         "proxmox_virtual_environment_vm" | "proxmox_virtual_environment_vm2" => BPG,
         "proxmox_vm_qemu" => TELMATE,
@@ -827,6 +832,9 @@ pub fn check(f: &TfFile, sink: &mut Sink, b: &Block, ty: &str, decls: &Decls) {
                     vals.push(b.to_string());
                 }
                 for v in vals {
+                    if zero_is_next_free && *attr == "vmid" && v.trim() == "0" {
+                        continue;
+                    }
                     check_value(sink, f.attr_span(a), &what, &v, *check);
                 }
             }
