@@ -70,6 +70,11 @@ pub fn collect(path: &Path, out: &mut Vec<Input>) -> Result<()> {
         entries.sort();
         for p in entries {
             let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if name == ".terraform.lock.hcl" && p.is_file() {
+                // the provider releases `init` selected: the module is judged against them
+                collect(&p, out)?;
+                continue;
+            }
             if name.starts_with('.') {
                 continue; // .terraform, .git
             }
@@ -161,15 +166,20 @@ pub fn run(paths: &Paths, a: &LintArgs, out: &mut dyn Write) -> Result<ExitCode>
     if matches!(a.format, Format::Markdown) {
         bail!("--format markdown goes with --rules (findings come as text, json or sarif)");
     }
-    let mut inputs = Vec::new();
-    for p in &a.paths {
-        collect(p, &mut inputs)?;
-    }
+    // Each path argument is linted as its own set: two repositories (or two clusters' folders)
+    // in one call do not share modules, MetalLB pools or inventories.
+    let mut groups: Vec<Vec<provisio_lint::Input>> = Vec::new();
     // Overlapping arguments (`dir` and `dir/sub`) name some files twice: lint each once.
     let mut seen = std::collections::HashSet::new();
-    inputs.retain(|i| {
-        seen.insert(std::fs::canonicalize(&i.path).unwrap_or_else(|_| PathBuf::from(&i.path)))
-    });
+    for p in &a.paths {
+        let mut g = Vec::new();
+        collect(p, &mut g)?;
+        g.retain(|i: &provisio_lint::Input| {
+            seen.insert(std::fs::canonicalize(&i.path).unwrap_or_else(|_| PathBuf::from(&i.path)))
+        });
+        groups.push(g);
+    }
+    let inputs: Vec<provisio_lint::Input> = groups.iter().flatten().cloned().collect();
     if inputs.is_empty() {
         bail!(
             "no .tf, .tfvars, .tfvars.json, .yaml or inventory files under {}",
@@ -189,7 +199,15 @@ pub fn run(paths: &Paths, a: &LintArgs, out: &mut dyn Write) -> Result<ExitCode>
         all.sort_by(|x, y| (&x.file, x.line, x.column).cmp(&(&y.file, y.line, y.column)));
         all
     } else {
-        provisio_lint::lint(&inputs, facts.as_ref())
+        let mut all: Vec<_> = groups
+            .iter()
+            .filter(|g| !g.is_empty())
+            .flat_map(|g| provisio_lint::lint(g, facts.as_ref()))
+            .collect();
+        all.sort_by(|x, y| {
+            (&x.file, x.line, x.column, &x.code).cmp(&(&y.file, y.line, y.column, &y.code))
+        });
+        all
     };
     match a.format {
         Format::Json => {

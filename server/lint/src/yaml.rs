@@ -146,7 +146,62 @@ impl MarkedEventReceiver for Builder {
 pub type SyntaxError = (u32, u32, String);
 
 /// Parse a (multi-document) YAML text. Each document comes with the line where it starts.
+/// Flow collections (`[...]`, `{...}`) continued on lines indented no deeper than their key are
+/// accepted as go-yaml and PyYAML accept them.
 pub fn parse(text: &str) -> Result<Vec<(N, u32)>, SyntaxError> {
+    match parse_strict(text) {
+        Ok(d) => Ok(d),
+        Err(e) => match flow_indented(text) {
+            Some(fixed) => parse_strict(&fixed).map_err(|_| e),
+            None => Err(e),
+        },
+    }
+}
+
+/// The text with each continuation line of a multi-line flow collection indented one column
+/// deeper than the block the collection belongs to; None when nothing changes. Lines keep their
+/// numbers.
+fn flow_indented(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut depth: i32 = 0;
+    let mut need = 0usize;
+    let mut changed = false;
+    for line in text.split_inclusive('\n') {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        if depth > 0 && indent < need && !line.trim().is_empty() {
+            out.push_str(&" ".repeat(need - indent));
+            changed = true;
+        }
+        out.push_str(line);
+        if depth == 0 {
+            // the block indentation of this line: past any `- ` sequence markers
+            let rest = &line[indent..];
+            let mut block = indent;
+            let mut r = rest;
+            while let Some(x) = r.strip_prefix("- ") {
+                block += 2 + (x.len() - x.trim_start_matches(' ').len());
+                r = x.trim_start_matches(' ');
+            }
+            need = block + 1;
+        }
+        let (mut sq, mut dq) = (false, false);
+        let mut prev = ' ';
+        for c in line.chars() {
+            match c {
+                '\'' if !dq => sq = !sq,
+                '"' if !sq && prev != '\\' => dq = !dq,
+                '#' if !sq && !dq && (prev == ' ' || prev == '\t') => break,
+                '[' | '{' if !sq && !dq => depth += 1,
+                ']' | '}' if !sq && !dq => depth = (depth - 1).max(0),
+                _ => {}
+            }
+            prev = c;
+        }
+    }
+    changed.then_some(out)
+}
+
+fn parse_strict(text: &str) -> Result<Vec<(N, u32)>, SyntaxError> {
     let mut b = Builder {
         doc_line: 1,
         ..Default::default()

@@ -54,6 +54,9 @@ pub struct Vm {
     pub ips: Vec<Ip>,
     /// None: not set (the provider default is off).
     pub agent: Option<V<bool>>,
+    /// The agent setting is there but known only at apply time (an expression, a `dynamic`
+    /// block): rules about it say nothing.
+    pub agent_unknown: bool,
     pub cloud_init: bool,
     pub template: bool,
     /// Linked (not full) clone.
@@ -147,7 +150,9 @@ impl Reader<'_> {
         let a = self.attr(body, k)?;
         let v = match self.decls.resolve(&a.value) {
             Lit::Bool(b) => b,
-            Lit::Str(s) if s == "true" || s == "false" => s == "true",
+            Lit::Str(s) if matches!(s.as_str(), "true" | "false" | "1" | "0") => {
+                s == "true" || s == "1"
+            }
             Lit::Num(n) => n != 0.0,
             _ => return None,
         };
@@ -247,6 +252,12 @@ impl Reader<'_> {
             span: self.f.span(e.span()),
         })
     }
+}
+
+/// Whether the body has `dynamic "NAME" { ... }`.
+fn dynamic_block(body: &Body, name: &str) -> bool {
+    body.get_blocks("dynamic")
+        .any(|d| d.labels.first().is_some_and(|l| l.as_str() == name))
 }
 
 fn first<'b>(body: &'b Body, k: &'b str) -> Option<&'b Block> {
@@ -393,11 +404,18 @@ pub fn read_vm(f: &TfFile, b: &Block, decls: &Decls) -> Option<Vm> {
                 // bpg's default bridge is vmbr0.
                 vm.nics.push(r.nic(nd, n, Some("vmbr0")));
             }
+            vm.agent_unknown = dynamic_block(body, "agent");
             if let Some(a) = first(body, "agent") {
-                vm.agent = Some(r.boolean(&a.body, "enabled").unwrap_or(V {
-                    v: false,
-                    span: f.header(a),
-                }));
+                match r.boolean(&a.body, "enabled") {
+                    Some(v) => vm.agent = Some(v),
+                    None if a.body.has_attribute("enabled") => vm.agent_unknown = true,
+                    None => {
+                        vm.agent = Some(V {
+                            v: false,
+                            span: f.header(a),
+                        })
+                    }
+                }
             }
         }
         "proxmox_vm_qemu" => {
@@ -544,6 +562,7 @@ pub fn read_vm(f: &TfFile, b: &Block, decls: &Decls) -> Option<Vm> {
                 vm.cloud_init = true;
             }
             vm.agent = r.boolean(body, "agent");
+            vm.agent_unknown = vm.agent.is_none() && body.has_attribute("agent");
             vm.ci_setting = body
                 .attributes()
                 .map(|a| a.key.as_str())
@@ -1305,6 +1324,7 @@ pub fn best_practice(
         .map(|t| format!(" although template {} ships the agent", t.vmid))
         .unwrap_or_default();
     match &vm.agent {
+        _ if vm.agent_unknown => {}
         Some(a) if !a.v => sink.push("PV060", a.span, format!("QEMU guest agent disabled{ships}: no IP reporting, fs-freeze for backups or clean shutdown"), Some(if b.labels.first().is_some_and(|l| l.as_str() == "proxmox_vm_qemu") { "set agent = 1".into() } else { "set agent { enabled = true }".into() })),
         None => sink.push("PV060", vm.header, format!("QEMU guest agent not enabled (the provider default is off){ships}"), Some(if b.labels.first().is_some_and(|l| l.as_str() == "proxmox_vm_qemu") { "add agent = 1".into() } else { "add agent { enabled = true }".into() })),
         _ => {}

@@ -271,8 +271,59 @@ fn provider_for(
         .find_map(|t| schema::provider_of_resource(t).map(|(p, _)| p))
 }
 
+/// An empty heredoc (`<<EOF` with `EOF` on the next line) written as `""` padded to the same
+/// length: the HCL parser would otherwise read on to the next heredoc's closing `EOF` and drop
+/// everything in between, which Terraform does not. Byte offsets, and so every span, stay.
+fn empty_heredocs(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("<<") {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let mut out = String::with_capacity(text.len());
+    let mut changed = false;
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        let body = line.trim_end_matches(['\n', '\r']);
+        let opener = body.rfind("<<").and_then(|at| {
+            let id = body[at + 2..].strip_prefix('-').unwrap_or(&body[at + 2..]);
+            let ok = !id.is_empty()
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                && id
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+            ok.then_some((at, id))
+        });
+        if let (Some((at, id)), Some(next)) = (opener, lines.get(i + 1)) {
+            if next.trim() == id {
+                let width = body.len() - at;
+                out.push_str(&body[..at]);
+                out.push_str("\"\"");
+                out.push_str(&" ".repeat(width - 2));
+                out.push_str(&line[body.len()..]);
+                let nbody = next.trim_end_matches(['\n', '\r']);
+                out.push_str(&" ".repeat(nbody.len()));
+                out.push_str(&next[nbody.len()..]);
+                changed = true;
+                i += 2;
+                continue;
+            }
+        }
+        out.push_str(line);
+        i += 1;
+    }
+    if changed {
+        std::borrow::Cow::Owned(out)
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
 fn parse<'a>(path: &'a str, text: &'a str, out: &mut Vec<Finding>) -> Option<TfFile<'a>> {
-    match hcl_edit::parser::parse_body(text) {
+    match hcl_edit::parser::parse_body(&empty_heredocs(text)) {
         Ok(body) => Some(TfFile {
             path,
             text,
@@ -748,6 +799,9 @@ pub fn lint_module(
     for f in &parsed {
         let mut sink = Sink::new(f.path);
         for b in f.body.blocks() {
+            if b.ident.as_str() == "resource" {
+                security::connections(f, &mut sink, b);
+            }
             match (b.ident.as_str(), label(b, 0)) {
                 ("provider", Some(name)) => {
                     if let Some(base) = provider_for(&decls, name, &resource_types) {
@@ -1276,7 +1330,8 @@ fn check_type(
             )
         }
         (Ty::Number, Lit::Bool(_)) => bad(sink, "a bool was given", "use a number".into()),
-        (Ty::Bool, Lit::Str(s)) if s != "true" && s != "false" => bad(
+        // Terraform converts "true"/"false" and "1"/"0" to a bool.
+        (Ty::Bool, Lit::Str(s)) if !matches!(s.as_str(), "true" | "false" | "1" | "0") => bad(
             sink,
             &format!("the string \"{s}\" is not true or false"),
             "use true or false".into(),

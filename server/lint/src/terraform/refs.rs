@@ -134,8 +134,18 @@ impl Refs<'_, '_, '_> {
                 }
             }
             ty => {
-                // `TYPE.NAME...`: a managed resource.
-                if let Some(n) = attr(0) {
+                // `TYPE.NAME...` or `resource.TYPE.NAME...`: a managed resource.
+                let prefixed = ty == "resource";
+                let (ty, n) = if prefixed {
+                    match attr(0) {
+                        Some(t) => (t, attr(1)),
+                        None => return,
+                    }
+                } else {
+                    (ty.to_string(), attr(0))
+                };
+                let ty = ty.as_str();
+                if let Some(n) = n {
                     let key = format!("{ty}.{n}");
                     if !self.decls.resources.contains(&key) {
                         let hint = did_you_mean(&key, self.decls.resources.iter());
@@ -159,7 +169,7 @@ impl Refs<'_, '_, '_> {
                             "declare the resource or fix the reference"
                         };
                         self.sink.push("PV022", span, msg, Some(fix.into()));
-                    } else if !self.import_to {
+                    } else if !self.import_to && !prefixed {
                         self.check_attribute(ty, &key, t);
                     }
                 }

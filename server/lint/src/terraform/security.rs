@@ -142,6 +142,35 @@ pub fn resource_block(
     }
 }
 
+/// Literal passwords and private keys in `connection` blocks (of the resource or of one of its
+/// provisioners), for any resource type.
+pub fn connections(f: &TfFile, sink: &mut Sink, b: &Block) {
+    let mut blocks: Vec<&Block> = b.body.get_blocks("connection").collect();
+    for p in b.body.get_blocks("provisioner") {
+        blocks.extend(p.body.get_blocks("connection"));
+    }
+    for c in blocks {
+        for k in [
+            "password",
+            "private_key",
+            "bastion_password",
+            "bastion_private_key",
+        ] {
+            let Some(a) = c.body.get_attribute(k) else {
+                continue;
+            };
+            if is_literal_secret(&literal(&a.value)) {
+                sink.push(
+                    "PV030",
+                    f.attr_span(a),
+                    format!("`connection.{k}` is a secret written as a literal: it is stored in the configuration and in the state"),
+                    Some(secret_fix(k, None)),
+                );
+            }
+        }
+    }
+}
+
 fn walk_sensitive(f: &TfFile, sink: &mut Sink, body: &Body, schema: &schema::Block) {
     for s in body.iter() {
         match s {
@@ -288,26 +317,94 @@ fn url_has_password(s: &str) -> bool {
         .is_some_and(|(cred, _)| cred.contains(':'))
 }
 
-/// Names that carry secrets: passwords, token secrets, private keys (not public keys or ids).
+/// Names that carry secrets: passwords, token secrets, private keys (not public keys, ids,
+/// file paths or flags). Judged by words (`snake_case`, `kebab-case`, `camelCase`), so
+/// `hotplug` is not an `otp` and `pm_api_token_id` names a token without being one.
 pub fn secret_name(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    let secretish = [
-        "password",
-        "passwd",
-        "secret",
-        "private_key",
-        "api_token",
-        "token_secret",
-        "otp",
-    ]
-    .iter()
-    .any(|s| n.contains(s))
-        || n.ends_with("_token")
-        || n == "token";
-    let harmless = ["token_id", "public", "_hash", "_file", "_path", "_id"]
-        .iter()
-        .any(|s| n.ends_with(s) || n.contains("public"));
-    secretish && !harmless
+    let mut words: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if !c.is_ascii_alphanumeric() {
+            if !cur.is_empty() {
+                words.push(std::mem::take(&mut cur));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_ascii_uppercase() && prev_lower && !cur.is_empty() {
+            words.push(std::mem::take(&mut cur));
+        }
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        cur.push(c.to_ascii_lowercase());
+    }
+    if !cur.is_empty() {
+        words.push(cur);
+    }
+    let Some(last) = words.last() else {
+        return false;
+    };
+    let harmless_last = [
+        "id",
+        "ids",
+        "hash",
+        "file",
+        "files",
+        "path",
+        "name",
+        "names",
+        "length",
+        "enabled",
+        "enable",
+        "policy",
+        "ttl",
+        "prompt",
+        "url",
+        "user",
+        "username",
+        "expiry",
+        "expires",
+        "expiration",
+        "required",
+        "set",
+        "use",
+        "count",
+        "min",
+        "max",
+        "type",
+        "format",
+        "rotation",
+        "version",
+        "ref",
+        "arn",
+        "key_id",
+    ];
+    if harmless_last.contains(&last.as_str()) || words.iter().any(|w| w == "public" || w == "pub") {
+        return false;
+    }
+    // flags and counters: `use_secret`, `enable_password_auth`, `generate_password`
+    if words.len() > 1
+        && [
+            "use", "enable", "enabled", "disable", "is", "has", "create", "generate", "with",
+            "manage", "allow", "random", "rotate", "show", "num", "no",
+        ]
+        .contains(&words[0].as_str())
+    {
+        return false;
+    }
+    let w = |i: usize| words.get(i).map(String::as_str);
+    words.iter().enumerate().any(|(i, t)| {
+        let t = t.as_str();
+        t.ends_with("password")
+            || t.ends_with("passwd")
+            || t == "pwd"
+            || t == "secret"
+            || t.ends_with("secret")
+            || t == "otp"
+            || t == "token"
+            || t == "privatekey"
+            || (t == "private" && w(i + 1) == Some("key"))
+    })
 }
 
 struct VarUses {
@@ -318,6 +415,40 @@ struct VarUses {
 fn vars_in(e: &Expression) -> Vec<String> {
     struct V(Vec<String>);
     impl Visit for V {
+        // Values flow from a condition's branches, not from the condition; comparisons,
+        // negations and tests such as `length()` or `can()` give numbers and bools.
+        fn visit_conditional(&mut self, c: &hcl_edit::expr::Conditional) {
+            self.visit_expr(&c.true_expr);
+            self.visit_expr(&c.false_expr);
+        }
+        fn visit_binary_op(&mut self, _: &hcl_edit::expr::BinaryOp) {}
+        fn visit_unary_op(&mut self, _: &hcl_edit::expr::UnaryOp) {}
+        fn visit_func_call(&mut self, call: &hcl_edit::expr::FuncCall) {
+            let name = call.name.name.as_str();
+            if matches!(
+                name,
+                "length"
+                    | "can"
+                    | "contains"
+                    | "startswith"
+                    | "endswith"
+                    | "fileexists"
+                    | "anytrue"
+                    | "alltrue"
+                    | "keys"
+                    | "type"
+                    | "sha256"
+                    | "sha1"
+                    | "md5"
+                    | "bcrypt"
+                    | "sha512"
+                    | "base64sha256"
+                    | "base64sha512"
+            ) {
+                return;
+            }
+            visit::visit_func_call(self, call);
+        }
         fn visit_traversal(&mut self, t: &hcl_edit::expr::Traversal) {
             if let (Expression::Variable(r), Some(TraversalOperator::GetAttr(n))) =
                 (&t.expr, t.operators.first().map(|o| o.value()))
@@ -391,7 +522,12 @@ pub fn sensitive_variables(files: &[TfFile], decls: &Decls, out: &mut Vec<Findin
             continue;
         }
         let used = uses.out.contains_key(name);
-        if used || secret_name(name) {
+        // a bool or a number is not a secret, whatever its name
+        let scalar = b
+            .body
+            .get_attribute("type")
+            .is_some_and(|t| matches!(t.value.to_string().trim(), "bool" | "number"));
+        if used || (secret_name(name) && !scalar) {
             let f = &files[*fi];
             let mut sink = Sink::new(f.path);
             let why = if used {
