@@ -437,3 +437,61 @@ fn lint_overlapping_paths_reads_each_file_once() {
     assert_eq!(o.status.code(), Some(0), "{text}");
     assert!(text.contains("1 files: 0 errors"), "{text}");
 }
+
+/// Each path argument is its own set: two clusters' folders in one call do not share MetalLB
+/// pools; a module's `.terraform.lock.hcl` is read (and not reported as an unlinted file).
+#[test]
+fn lint_each_path_is_its_own_set() {
+    let d = tempfile::tempdir().unwrap();
+    let pool = "apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata:\n  name: default\n  namespace: metallb-system\nspec:\n  addresses:\n    - 10.0.0.200-10.0.0.210\n";
+    for c in ["site-a", "site-b"] {
+        let dir = d.path().join(c);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("pool.yaml"), pool).unwrap();
+    }
+    let a = d.path().join("site-a");
+    let b = d.path().join("site-b");
+    let o = provisio(
+        d.path(),
+        &[
+            "lint",
+            "--no-cluster",
+            "--format",
+            "json",
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+        ],
+    );
+    let findings: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(findings.as_array().map(Vec::len), Some(0), "{findings:#}");
+    // the same two files in one folder are one cluster: the pools clash
+    let one = d.path().join("one");
+    std::fs::create_dir_all(&one).unwrap();
+    std::fs::write(one.join("a.yaml"), pool).unwrap();
+    std::fs::write(one.join("b.yaml"), pool).unwrap();
+    let o = provisio(
+        d.path(),
+        &[
+            "lint",
+            "--no-cluster",
+            "--format",
+            "json",
+            one.to_str().unwrap(),
+        ],
+    );
+    let findings: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(!findings.as_array().unwrap().is_empty(), "{findings:#}");
+
+    // the lock file pins Telmate 3.0.1-rc9, where `network.id` is required
+    let m = d.path().join("tf");
+    std::fs::create_dir_all(&m).unwrap();
+    std::fs::write(m.join("main.tf"), "terraform {\n  required_providers {\n    proxmox = { source = \"Telmate/proxmox\", version = \">= 2.9\" }\n  }\n}\nresource \"proxmox_vm_qemu\" \"w\" {\n  name        = \"w\"\n  target_node = \"pve1\"\n  network {\n    model  = \"virtio\"\n    bridge = \"vmbr0\"\n  }\n}\n").unwrap();
+    std::fs::write(m.join(".terraform.lock.hcl"), "provider \"registry.terraform.io/telmate/proxmox\" {\n  version     = \"3.0.1-rc9\"\n  constraints = \">= 2.9\"\n}\n").unwrap();
+    let o = provisio(d.path(), &["lint", "--no-cluster", m.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("PV011") && text.contains("Telmate 3.0.1-rc9, from .terraform.lock.hcl"),
+        "{text}"
+    );
+    assert!(!text.contains("PV900"), "{text}");
+}
