@@ -443,7 +443,7 @@ fn lint_overlapping_paths_reads_each_file_once() {
 #[test]
 fn lint_each_path_is_its_own_set() {
     let d = tempfile::tempdir().unwrap();
-    let pool = "apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata:\n  name: default\n  namespace: metallb-system\nspec:\n  addresses:\n    - 10.0.0.200-10.0.0.210\n";
+    let pool = "apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata:\n  name: default\n  namespace: metallb-system\nspec:\n  addresses:\n    - 10.0.0.200-10.0.0.210\n---\napiVersion: metallb.io/v1beta1\nkind: L2Advertisement\nmetadata:\n  name: l2\n  namespace: metallb-system\nspec:\n  ipAddressPools: [default]\n";
     for c in ["site-a", "site-b"] {
         let dir = d.path().join(c);
         std::fs::create_dir_all(&dir).unwrap();
