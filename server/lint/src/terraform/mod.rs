@@ -796,6 +796,16 @@ pub fn lint_module(
         out.extend(sink.out);
     }
 
+    // The release of each Proxmox provider this module pins, resolved once.
+    let pins: Vec<Pinned> = schema::providers()
+        .iter()
+        .map(|p| pinned(&decls, p, lock))
+        .collect();
+    let pin_of = |base: &'static Provider| -> &Pinned {
+        pins.iter()
+            .find(|x| x.provider.source == base.source)
+            .expect("every provider is resolved")
+    };
     for f in &parsed {
         let mut sink = Sink::new(f.path);
         for b in f.body.blocks() {
@@ -805,7 +815,7 @@ pub fn lint_module(
             match (b.ident.as_str(), label(b, 0)) {
                 ("provider", Some(name)) => {
                     if let Some(base) = provider_for(&decls, name, &resource_types) {
-                        let pinned = pinned(&decls, base, lock);
+                        let pinned = pin_of(base);
                         let p = pinned.provider;
                         let doc = p.doc_uri(&p.config_doc);
                         let mut sub = Sink::new(f.path);
@@ -827,7 +837,7 @@ pub fn lint_module(
                 }
                 ("resource", Some(t)) => match schema::provider_of_resource(t) {
                     Some((base, _)) => {
-                        let pinned = pinned(&decls, base, lock);
+                        let pinned = pin_of(base);
                         let p = pinned.provider;
                         let Some(r) = p.resources.get(t) else {
                             let mut sub = Sink::new(f.path);
