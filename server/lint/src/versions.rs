@@ -204,6 +204,16 @@ pub fn resolve(covered: &[String], constraint: Option<&str>, lock: Option<&str>)
         .iter()
         .filter_map(|c| Version::parse(c).map(|v| (v, c)))
         .collect();
+    resolve_parsed(&parsed, covered, constraint, lock)
+}
+
+/// [`resolve`] over versions parsed already (in release order).
+pub fn resolve_parsed(
+    parsed: &[(Version, &String)],
+    covered: &[String],
+    constraint: Option<&str>,
+    lock: Option<&str>,
+) -> Resolution {
     let newest_stable = parsed
         .iter()
         .rev()

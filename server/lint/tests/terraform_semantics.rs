@@ -161,3 +161,16 @@ fn heredoc_positions_are_exact() {
         assert_eq!(x.line, 16, "{opener}: {x:?}");
     }
 }
+
+#[test]
+fn heredoc_positions_through_locals_and_crlf() {
+    let tf = format!(
+        "{BPG}locals {{\n  user_data = <<-EOF\n    #cloud-config\n    users:\n      - name: admin\n        passwd: hunter2hunter2\n  EOF\n}}\nresource \"proxmox_virtual_environment_file\" \"ci\" {{\n  content_type = \"snippets\"\n  datastore_id = \"local\"\n  node_name    = \"pve\"\n  source_raw {{\n    file_name = \"ci.yaml\"\n    data      = local.user_data\n  }}\n}}\n"
+    );
+    for (label, text) in [("lf", tf.clone()), ("crlf", tf.replace('\n', "\r\n"))] {
+        let f = run(&[("m/main.tf", &text)]);
+        if let Some(x) = f.iter().find(|f| f.message.contains("passw")) {
+            assert!(x.line == 11 || x.line == 20, "{label}: {x:?}");
+        }
+    }
+}

@@ -245,7 +245,28 @@ pub fn pinned(decls: &Decls, base: &'static Provider, lock: Option<&str>) -> Pin
     }
     let joined = constraints.join(", ");
     let locked = lock.and_then(|l| crate::versions::lock_version(l, &base.source));
-    let resolution = crate::versions::resolve(
+    type Parsed = Vec<(crate::versions::Version, &'static String)>;
+    static PARSED: std::sync::OnceLock<Vec<(&'static str, Parsed)>> = std::sync::OnceLock::new();
+    let parsed = PARSED.get_or_init(|| {
+        schema::history::all()
+            .iter()
+            .map(|h| {
+                let v = h
+                    .versions
+                    .iter()
+                    .filter_map(|c| crate::versions::Version::parse(c).map(|v| (v, c)))
+                    .collect();
+                (h.provider.as_str(), v)
+            })
+            .collect()
+    });
+    let versions = parsed
+        .iter()
+        .find(|(p, _)| *p == h.provider)
+        .map(|(_, v)| v.as_slice())
+        .unwrap_or_default();
+    let resolution = crate::versions::resolve_parsed(
+        versions,
         &h.versions,
         (!joined.is_empty()).then_some(joined.as_str()),
         locked.as_deref(),
@@ -797,14 +818,16 @@ pub fn lint_module(
     }
 
     // The release of each Proxmox provider this module pins, resolved once.
-    let pins: Vec<Pinned> = schema::providers()
+    let pins: Vec<(&'static Provider, std::cell::OnceCell<Pinned>)> = schema::providers()
         .iter()
-        .map(|p| pinned(&decls, p, lock))
+        .map(|p| (p, std::cell::OnceCell::new()))
         .collect();
     let pin_of = |base: &'static Provider| -> &Pinned {
-        pins.iter()
-            .find(|x| x.provider.source == base.source)
-            .expect("every provider is resolved")
+        let (_, cell) = pins
+            .iter()
+            .find(|(p, _)| p.source == base.source)
+            .expect("every provider is listed");
+        cell.get_or_init(|| pinned(&decls, base, lock))
     };
     for f in &parsed {
         let mut sink = Sink::new(f.path);
