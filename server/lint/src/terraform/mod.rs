@@ -296,7 +296,19 @@ fn provider_for(
 /// length: the HCL parser would otherwise read on to the next heredoc's closing `EOF` and drop
 /// everything in between, which Terraform does not. Byte offsets, and so every span, stay.
 fn empty_heredocs(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.contains("<<") {
+    // Cheap test first: an opener at the end of a line, its identifier alone on the next.
+    let has_empty = text.match_indices("<<").any(|(at, _)| {
+        let rest = &text[at + 2..];
+        let rest = rest.strip_prefix('-').unwrap_or(rest);
+        let Some((id, after)) = rest.split_once('\n') else {
+            return false;
+        };
+        let id = id.trim_end_matches('\r');
+        !id.is_empty()
+            && !id.contains(char::is_whitespace)
+            && after.split('\n').next().is_some_and(|l| l.trim() == id)
+    });
+    if !has_empty {
         return std::borrow::Cow::Borrowed(text);
     }
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
