@@ -365,7 +365,7 @@ mod tests {
 
     #[test]
     fn order_is_natural_for_prereleases() {
-        let v = |s| Version::parse(s).unwrap();
+        let v = |s| Version::parse(s).expect("a version");
         assert!(v("3.0.1-rc9") < v("3.0.1-rc10"));
         assert!(v("3.0.1-rc10") < v("3.0.1"));
         assert!(v("3.0.1") < v("3.0.2-rc01"));

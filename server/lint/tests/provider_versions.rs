@@ -1,18 +1,9 @@
 //! Modules are judged against the provider release they pin (`required_providers`, a legacy
 //! `provider { version }`, or `.terraform.lock.hcl`), from the per-release schemas in
 //! `schemas/providers/history/`.
-use provisio_lint::{lint, Finding, Input};
-
-fn run(files: &[(&str, &str)]) -> Vec<Finding> {
-    let inputs: Vec<Input> = files
-        .iter()
-        .map(|(p, c)| Input {
-            path: p.to_string(),
-            content: c.to_string(),
-        })
-        .collect();
-    lint(&inputs, None)
-}
+mod common;
+use common::run;
+use provisio_lint::Finding;
 
 fn telmate(version: Option<&str>, body: &str) -> String {
     let v = version.map_or(String::new(), |v| format!(", version = \"{v}\""));

@@ -1,25 +1,8 @@
 //! Valid code read as Terraform reads it: conversions, `null`, reference forms, values known
 //! only at apply time, heredocs, secrets by meaning. Each case is valid (or invalid) for
 //! `terraform validate`, and must get no false error (or its finding).
-use provisio_lint::{lint, Finding, Input};
-
-fn run(files: &[(&str, &str)]) -> Vec<Finding> {
-    let inputs: Vec<Input> = files
-        .iter()
-        .map(|(p, c)| Input {
-            path: p.to_string(),
-            content: c.to_string(),
-        })
-        .collect();
-    lint(&inputs, None)
-}
-
-fn errors(f: &[Finding]) -> Vec<String> {
-    f.iter()
-        .filter(|f| f.severity.as_str() == "error")
-        .map(|f| format!("{}:{} {} {}", f.line, f.column, f.code, f.message))
-        .collect()
-}
+mod common;
+use common::{errors, run};
 
 const BPG: &str = "terraform {\n  required_providers {\n    proxmox = { source = \"bpg/proxmox\", version = \"0.66.3\" }\n  }\n}\n";
 const TM: &str = "terraform {\n  required_providers {\n    proxmox = { source = \"Telmate/proxmox\", version = \"2.9.14\" }\n  }\n}\n";

@@ -1,23 +1,6 @@
 //! YAML as go-yaml reads it, and k3s-ansible inventories of every playbook layout.
-use provisio_lint::{lint, Finding, Input};
-
-fn run(files: &[(&str, &str)]) -> Vec<Finding> {
-    let inputs: Vec<Input> = files
-        .iter()
-        .map(|(p, c)| Input {
-            path: p.to_string(),
-            content: c.to_string(),
-        })
-        .collect();
-    lint(&inputs, None)
-}
-
-fn errors(f: &[Finding]) -> Vec<String> {
-    f.iter()
-        .filter(|f| f.severity.as_str() == "error")
-        .map(|f| format!("{}:{} {} {}", f.line, f.column, f.code, f.message))
-        .collect()
-}
+mod common;
+use common::{errors, run};
 
 #[test]
 fn flow_sequences_closed_at_the_keys_indentation() {
