@@ -886,10 +886,11 @@ pub fn lint_module(
                             sink.out.extend(sub.out);
                             continue;
                         };
-                        let mut outer = std::mem::replace(&mut sink, Sink::new(f.path));
+                        // schema findings, which name the release they were judged against
+                        let mut sub = Sink::new(f.path);
                         let doc = p.doc_uri(&r.doc);
                         if let Some(d) = &r.deprecated {
-                            sink.push_doc(
+                            sub.push_doc(
                                 "PV013",
                                 f.header(b),
                                 format!("resource type `{t}` is deprecated: {d}"),
@@ -899,7 +900,7 @@ pub fn lint_module(
                         }
                         check_body(
                             f,
-                            &mut sink,
+                            &mut sub,
                             &b.body,
                             &r.block,
                             t,
@@ -907,9 +908,8 @@ pub fn lint_module(
                             &doc,
                             f.header(b),
                         );
-                        pinned.annotate(&mut sink.out);
-                        outer.out.append(&mut sink.out);
-                        sink = outer;
+                        pinned.annotate(&mut sub.out);
+                        sink.out.append(&mut sub.out);
                         target_node(&mut sink, b, t, f.header(b), &doc);
                         security::resource_block(f, &mut sink, b, &r.block, &decls);
                         values::check(f, &mut sink, b, t, &decls, &p.version);
