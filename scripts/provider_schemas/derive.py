@@ -95,6 +95,17 @@ def _bool(v):
     return v is True
 
 
+def _flags(props, s, deprecated_field):
+    """required/optional/computed/sensitive and the deprecation message of one argument
+    (SDKv2 names it `Deprecated`, the plugin framework `DeprecationMessage`)."""
+    for k, key in (("Required", "required"), ("Optional", "optional"), ("Computed", "computed"),
+                   ("Sensitive", "sensitive")):
+        if _bool(s.get(k)):
+            props[key] = True
+    if _str(s.get(deprecated_field)):
+        props["deprecated"] = s[deprecated_field]
+
+
 def sdk_elem_type(elem):
     if isinstance(elem, Struct) and elem.t == "Schema":
         t = elem.get("Type")
@@ -134,12 +145,7 @@ def flatten_sdk(schema_map, prefix, out):
                     props["type"] = f"{base}({sdk_elem_type(elem) or 'string'})"
             else:
                 props["type"] = base or "any"
-        for k, key in (("Required", "required"), ("Optional", "optional"), ("Computed", "computed"),
-                       ("Sensitive", "sensitive")):
-            if _bool(s.get(k)):
-                props[key] = True
-        if _str(s.get("Deprecated")):
-            props["deprecated"] = s["Deprecated"]
+        _flags(props, s, "Deprecated")
         out[path] = props
         if props["kind"] == "block":
             flatten_sdk(elem.get("Schema"), path + ".", out)
@@ -184,12 +190,7 @@ def flatten_fw(attrs, blocks, prefix, out):
                 props["type"] = FW_NESTED_ATTRS[t]
             else:
                 props["type"] = "any"
-            for k, key in (("Required", "required"), ("Optional", "optional"), ("Computed", "computed"),
-                           ("Sensitive", "sensitive")):
-                if _bool(a.get(k)):
-                    props[key] = True
-            if _str(a.get("DeprecationMessage")):
-                props["deprecated"] = a["DeprecationMessage"]
+            _flags(props, a, "DeprecationMessage")
             out[path] = props
             if t in FW_NESTED_ATTRS:
                 inner = a.get("Attributes") if t == "SingleNestedAttribute" else (a.get("NestedObject") or {}).get("Attributes")
