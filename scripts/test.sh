@@ -9,12 +9,14 @@ eval "$(bash scripts/setup.sh)"
 export PROVISIO_REQUIRE_MODEL=1
 
 # Test peers from PyPI, pinned: fakepve (a fake PVE 9 API) and proxmoxer (a real Proxmox
-# client) for the Proxmox tests; the official MCP Python SDK as a real MCP client.
+# client) for the Proxmox tests; kmock (a Kubernetes API emulator) and the official Python
+# `kubernetes` client for the k3s layer; the official MCP Python SDK as a real MCP client.
 VENV=${PROVISIO_TEST_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/provisio-test-venv}
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 "$VENV/bin/pip" install -q --disable-pip-version-check \
   mcp==2.3.0 pytest==9.2.0 jsonschema==4.26.0 pyyaml==6.0.3 \
-  'fakepve[crypto]==0.5.0' aiohttp==3.14.5 cryptography==50.0.2 proxmoxer==2.3.0 requests==2.34.2
+  'fakepve[crypto]==0.5.0' aiohttp==3.14.5 cryptography==50.0.2 proxmoxer==2.3.0 requests==2.34.2 \
+  kmock==0.8 kubernetes==37.0.2
 export PROVISIO_TEST_PYTHON="$VENV/bin/python" PROVISIO_REQUIRE_FAKEPVE=1
 # A second MCP client: the MCP Inspector CLI (npm, pinned).
 INSPECTOR_DIR=${XDG_CACHE_HOME:-$HOME/.cache}/provisio-inspector
@@ -59,7 +61,7 @@ export PROVISIO_INSTALLED_BIN="$INSTALL_ROOT/bin/provisio"
 
 # `provisio serve` over stdio and HTTP driven by the MCP Python SDK and real clients; proxmoxer
 # cross-check; lint-dev against fakepve; apply_plan's fault matrix and `provisio demo`.
-"$VENV/bin/python" -m pytest -q tests/mcp tests/pve tests/apply tests/corpus tests/lint
+"$VENV/bin/python" -m pytest -q tests/mcp tests/pve tests/k8s tests/apply tests/corpus tests/lint
 
 if [ -d ../shared/corpus ] && [ "${PROVISIO_SKIP_FULL_EVAL:-0}" != 1 ]; then
   bash tests/retrieval_eval.sh

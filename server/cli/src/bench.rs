@@ -392,6 +392,13 @@ pub fn run(paths: &Paths, a: &BenchArgs, out: &mut dyn Write) -> Result<ExitCode
             let rt = crate::mcp::runtime()?;
             let mut results = serde_json::Map::new();
             for view in View::ALL {
+                if view == View::K8s && c.kube.is_none() {
+                    results.insert(
+                        view.as_str().into(),
+                        json!("skipped: the cluster's config names no kubeconfig"),
+                    );
+                    continue;
+                }
                 let req = ClusterStateRequest {
                     view,
                     ..Default::default()

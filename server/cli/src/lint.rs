@@ -222,6 +222,11 @@ pub fn run(paths: &Paths, a: &LintArgs, out: &mut dyn Write) -> Result<ExitCode>
             write!(out, "{}", provisio_lint::render_text(&findings))?;
             let c = provisio_lint::counts(inputs.len(), &findings);
             let scope = match &facts {
+                Some(f) if !f.conflicts.is_empty() => format!(
+                    "cluster-aware rules against {}; live Kubernetes state differs from the site facts: {}",
+                    f.cluster,
+                    f.conflicts.join("; ")
+                ),
                 Some(f) => format!("cluster-aware rules against {}", f.cluster),
                 None => "cluster-aware rules skipped".into(),
             };

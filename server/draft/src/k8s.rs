@@ -46,14 +46,68 @@ fn proto(p: Protocol) -> String {
     }
 }
 
-/// `k8s/NAME.yaml`: the Deployment, then the Service.
+/// The live Kubernetes cluster's MetalLB pools and the LoadBalancer addresses its Services
+/// hold, when `cluster_state` read them.
+#[derive(Debug, Clone, Default)]
+pub struct LiveLb {
+    /// IPv4 ranges of the MetalLB pools (CIDRs as their first and last address).
+    pub ranges: Vec<(Ipv4Addr, Ipv4Addr)>,
+    /// Address → `namespace/name` of the Service that holds or asks for it.
+    pub taken: BTreeMap<Ipv4Addr, String>,
+}
+
+impl LiveLb {
+    pub fn from_state(k: &provisio_pve::K8sState) -> Self {
+        let mut out = LiveLb::default();
+        for p in k.metallb.iter().flat_map(|m| &m.pools) {
+            for a in &p.addresses {
+                if let Some(r) = provisio_plan::validate::parse_range(a) {
+                    out.ranges.push(r);
+                } else if let Ok(net) = a.parse::<ipnet::Ipv4Net>() {
+                    out.ranges.push((net.network(), net.broadcast()));
+                }
+            }
+        }
+        for lb in k.load_balancers.iter().flatten() {
+            for ip in lb.addresses() {
+                if let Ok(x) = ip.parse::<Ipv4Addr>() {
+                    out.taken
+                        .entry(x)
+                        .or_insert_with(|| format!("{}/{}", lb.namespace, lb.name));
+                }
+            }
+        }
+        out
+    }
+
+    fn contains(&self, ip: Ipv4Addr) -> bool {
+        self.ranges
+            .iter()
+            .any(|(lo, hi)| (u32::from(*lo)..=u32::from(*hi)).contains(&u32::from(ip)))
+    }
+
+    /// The first pool address no Service holds.
+    fn first_free(&self) -> Option<Ipv4Addr> {
+        self.ranges.iter().find_map(|(lo, hi)| {
+            (u32::from(*lo)..=u32::from(*hi))
+                .map(Ipv4Addr::from)
+                .find(|ip| !self.taken.contains_key(ip))
+        })
+    }
+}
+
+/// `k8s/NAME.yaml`: the Deployment, then the Service. A requested LoadBalancer IP is checked
+/// against the live cluster's pools and Services when `live` is given (the live pools win over
+/// the plan's MetalLB range), else against the plan's range.
 pub fn app_files(
     field: &str,
     a: &K8sAppSpec,
     metallb: Option<(Ipv4Addr, Ipv4Addr)>,
+    live: Option<&LiveLb>,
     decisions: &mut Vec<Decision>,
     questions: &mut Vec<Question>,
 ) -> Vec<(String, String)> {
+    let live = live.filter(|l| !l.ranges.is_empty() || !l.taken.is_empty());
     let labels: BTreeMap<String, String> =
         [("app.kubernetes.io/name".to_string(), a.name.clone())].into();
     let meta = |annotations: Option<BTreeMap<String, String>>| ObjectMeta {
@@ -133,7 +187,41 @@ pub fn app_files(
         ..Default::default()
     };
     let mut annotations = None;
-    if let Some(ip) = &a.service.load_balancer_ip {
+    if let (Some(ip), Some(l)) = (&a.service.load_balancer_ip, live) {
+        let me = format!("{}/{}", a.namespace, a.name);
+        let free = l
+            .first_free()
+            .map(|f| format!(" (the first free one is {f})"))
+            .unwrap_or_default();
+        match ip.parse::<Ipv4Addr>() {
+            Ok(x) if l.taken.get(&x).is_some_and(|who| *who != me) => {
+                questions.push(Question {
+                    field: format!("{field}.service.load_balancer_ip"),
+                    question: format!("{ip} is already held by the live Service {}: pick another address of the MetalLB pool{free}", l.taken[&x]),
+                });
+            }
+            Ok(x) if !l.ranges.is_empty() && !l.contains(x) => {
+                let pools: Vec<String> =
+                    l.ranges.iter().map(|(lo, hi)| format!("{lo}-{hi}")).collect();
+                questions.push(Question {
+                    field: format!("{field}.service.load_balancer_ip"),
+                    question: format!("{ip} is outside the live cluster's MetalLB pools ({}): MetalLB would never assign it; pick an address in a pool{free}", pools.join(", ")),
+                });
+            }
+            _ => {
+                let conflict = match (metallb, l.ranges.first()) {
+                    (Some(p), Some(_)) if !l.ranges.contains(&p) => format!("; the plan's MetalLB range {}-{} differs from the live pools, which were used", p.0, p.1),
+                    _ => String::new(),
+                };
+                decisions.push(Decision {
+                    about: format!("{}.load_balancer_ip", a.name),
+                    value: ip.clone(),
+                    reason: format!("requested from MetalLB (annotation metallb.io/loadBalancerIPs); inside the live cluster's pools and held by no other live Service{conflict}"),
+                });
+            }
+        }
+        annotations = Some([("metallb.io/loadBalancerIPs".to_string(), ip.clone())].into());
+    } else if let Some(ip) = &a.service.load_balancer_ip {
         match (ip.parse::<Ipv4Addr>(), metallb) {
             (Ok(x), Some((lo, hi))) if !(u32::from(lo)..=u32::from(hi)).contains(&u32::from(x)) => {
                 questions.push(Question {

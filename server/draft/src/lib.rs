@@ -144,10 +144,12 @@ pub fn ground_plan(plan: &Plan, state: &ClusterState) -> Result<Grounded, Error>
                         .and_then(provisio_plan::validate::parse_range),
                     _ => None,
                 });
+                let live = state.k8s.as_ref().map(k8s::LiveLb::from_state);
                 extra.extend(k8s::app_files(
                     &field,
                     a,
                     range,
+                    live.as_ref(),
                     &mut decisions,
                     &mut questions,
                 ));

@@ -315,3 +315,48 @@ fn nginx_app_with_a_load_balancer() {
         d.questions
     );
 }
+
+/// With the live k3s layer in the state (cluster_state read the Kubernetes API), a requested
+/// LoadBalancer IP is checked against the live MetalLB pools and the live Services' addresses.
+#[test]
+fn load_balancer_ip_is_checked_against_the_live_cluster() {
+    let mut st = state();
+    st.k8s = Some(
+        serde_json::from_value(serde_json::json!({
+            "context": "thesis", "server": "https://192.168.1.200:6443", "nodes": [],
+            "metallb": {"pools": [{"name": "lan", "namespace": "metallb-system",
+                                   "addresses": ["192.168.1.220-192.168.1.223"], "auto_assign": true}]},
+            "load_balancers": [{"namespace": "kube-system", "name": "traefik", "ips": ["192.168.1.220"]}]
+        }))
+        .unwrap(),
+    );
+    let with_ip = |ip: &str| {
+        let mut p = plan("nginx-app.json");
+        if let provisio_plan::Item::K8sApp(a) = &mut p.items[0] {
+            a.service.load_balancer_ip = Some(ip.into());
+        }
+        draft(&p, &st).unwrap()
+    };
+    // Held by a live Service: a question naming it and the first free address.
+    let d = with_ip("192.168.1.220");
+    let q = &d.questions[0].question;
+    assert!(
+        q.contains("kube-system/traefik") && q.contains("192.168.1.221"),
+        "{q}"
+    );
+    assert!(d.files.is_empty());
+    // Outside the live pools.
+    let d = with_ip("192.168.1.230");
+    assert!(
+        d.questions[0].question.contains("outside the live cluster's MetalLB pools"),
+        "{:?}",
+        d.questions
+    );
+    // Free and inside: a decision that says it was checked against the live cluster.
+    let d = with_ip("192.168.1.222");
+    assert!(d.questions.is_empty(), "{:?}", d.questions);
+    assert!(d
+        .decisions
+        .iter()
+        .any(|x| x.value == "192.168.1.222" && x.reason.contains("live cluster")));
+}

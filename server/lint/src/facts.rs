@@ -170,6 +170,15 @@ pub struct ClusterFacts {
     pub k3s_api_vip: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub namespaces: Vec<String>,
+    /// LoadBalancer addresses held or asked for by live Services: address → `namespace/name`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub live_lb_ips: BTreeMap<String, String>,
+    /// Storage classes of the live Kubernetes cluster (absent when not read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_classes: Option<Vec<String>>,
+    /// Where the live Kubernetes state and the site facts disagree (the live state is used).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conflicts: Vec<String>,
 }
 
 fn bad(field: String, message: impl Into<String>) -> Error {
@@ -272,7 +281,61 @@ impl ClusterFacts {
             }
         }
         f.merge_site(site)?;
+        if let Some(k) = &state.k8s {
+            f.merge_k8s(k);
+        }
         Ok(f)
+    }
+
+    /// The live Kubernetes state: its MetalLB pools and namespaces replace the site facts'
+    /// (each disagreement is noted in `conflicts`), its LoadBalancer addresses are taken.
+    pub fn merge_k8s(&mut self, k: &provisio_pve::K8sState) {
+        if let Some(m) = &k.metallb {
+            let live: Vec<String> = m.pools.iter().flat_map(|p| p.addresses.clone()).collect();
+            if !live.is_empty() {
+                if !self.metallb_pools.is_empty() && self.metallb_pools != live {
+                    self.conflicts.push(format!(
+                        "MetalLB pools: the site facts say {}, the cluster has {}; the cluster's are used",
+                        self.metallb_pools.join(", "),
+                        live.join(", ")
+                    ));
+                }
+                let old: Vec<String> = std::mem::take(&mut self.metallb_pools);
+                self.reserved.retain(|(a, _)| !old.contains(a));
+                for p in &m.pools {
+                    for a in &p.addresses {
+                        if Range::parse(a).is_some() {
+                            self.metallb_pools.push(a.clone());
+                            self.reserved.push((
+                                a.clone(),
+                                format!("the MetalLB address pool `{}` (LoadBalancer services only)", p.name),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(ns) = &k.namespaces {
+            let missing: Vec<&String> =
+                self.namespaces.iter().filter(|n| !ns.contains(n)).collect();
+            if !missing.is_empty() {
+                self.conflicts.push(format!(
+                    "namespaces: the site facts list {} which the cluster does not have; the cluster's are used",
+                    missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                ));
+            }
+            self.namespaces = ns.clone();
+        }
+        for lb in k.load_balancers.iter().flatten() {
+            for ip in lb.addresses() {
+                self.live_lb_ips
+                    .entry(ip.clone())
+                    .or_insert_with(|| format!("{}/{}", lb.namespace, lb.name));
+            }
+        }
+        if let Some(sc) = &k.storage_classes {
+            self.storage_classes = Some(sc.iter().map(|c| c.name.clone()).collect());
+        }
     }
 
     /// Add the site facts; they are checked here so a typo in the config names its field.

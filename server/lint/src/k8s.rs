@@ -969,6 +969,42 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
         out.extend(sink.out);
     }
 
+    // Storage classes the live cluster does not have (PV109): the claim stays Pending.
+    if let Some(classes) = facts.and_then(|f| f.storage_classes.as_ref()) {
+        for o in objs.iter() {
+            let specs: Vec<&N> = match o.kind.as_str() {
+                "PersistentVolumeClaim" => o.doc.get("spec").into_iter().collect(),
+                "StatefulSet" => o
+                    .doc
+                    .path(&["spec", "volumeClaimTemplates"])
+                    .map(N::seq)
+                    .unwrap_or(&[])
+                    .iter()
+                    .filter_map(|t| t.get("spec"))
+                    .collect(),
+                _ => continue,
+            };
+            let created: BTreeSet<&str> = objs
+                .iter()
+                .filter(|x| x.kind == "StorageClass")
+                .filter_map(|x| x.doc.path(&["metadata", "name"]).and_then(N::str))
+                .collect();
+            let mut sink = Sink::new(o.file);
+            for spec in specs {
+                let Some(sc) = spec.get("storageClassName") else { continue };
+                let Some(name) = sc.str().filter(|n| !n.is_empty()) else { continue };
+                if !classes.iter().any(|c| c == name) && !created.contains(name) {
+                    let fix = match crate::schema::did_you_mean(name, classes.iter()) {
+                        Some(m) => format!("did you mean `{m}`?"),
+                        None => format!("use one of: {}", classes.join(", ")),
+                    };
+                    sink.push("PV109", sc.span(), format!("{} `{}` asks for storage class `{name}`, which cluster {} does not have (it has: {}); the claim stays Pending", o.kind, o.name(), facts.map(|f| f.cluster.as_str()).unwrap_or(""), classes.join(", ")), Some(fix));
+                }
+            }
+            out.extend(sink.out);
+        }
+    }
+
     // Claims on k3s's bundled local-path provisioner (PV108): it makes a directory on one node,
     // so it provisions ReadWriteOnce and ReadWriteOncePod claims only; another mode leaves the
     // claim Pending and its pods unscheduled.
@@ -1217,6 +1253,17 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
                             f.metallb_pools.join(", ")
                         ),
                         Some(format!("pick an address from {}", f.metallb_pools[0])),
+                    );
+                } else if let Some(who) = f
+                    .live_lb_ips
+                    .get(&ip)
+                    .filter(|who| **who != format!("{}/{name}", o.namespace))
+                {
+                    sink.push(
+                        "PV115",
+                        n.span(),
+                        format!("LoadBalancer IP {addr} is already taken by the live Service {who} in cluster {}", f.cluster),
+                        Some("pick an address of the pool that no Service holds (cluster_state view `k8s` lists them)".into()),
                     );
                 } else if let Some(who) = f.used_ipv4.get(&ip) {
                     sink.push(

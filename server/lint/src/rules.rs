@@ -453,6 +453,13 @@ pub static RULES: &[Rule] = &[
         None
     ),
     r!(
+        "PV109",
+        "storage-class-not-found",
+        Error,
+        "A claim asks for a storage class the live Kubernetes cluster does not have (and these manifests do not create): it stays Pending",
+        None
+    ),
+    r!(
         "PV110",
         "image-latest-tag",
         Warning,

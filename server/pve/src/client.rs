@@ -576,6 +576,7 @@ mod tests {
             timeout: Duration::from_secs(1),
             retries: 2,
             facts: Default::default(),
+            kube: None,
         }
     }
 

@@ -64,6 +64,11 @@ pub struct ClusterFile {
     pub insecure: bool,
     pub timeout_secs: Option<f64>,
     pub retries: Option<u32>,
+    /// The k3s cluster on these guests: a kubeconfig file (k3s writes
+    /// `/etc/rancher/k3s/k3s.yaml`) and optionally one of its contexts. When set, the summary
+    /// and full views, lint and the doctor read the Kubernetes API too.
+    pub kubeconfig: Option<PathBuf>,
+    pub kube_context: Option<String>,
     /// Facts about the site that Proxmox does not hold (k3s VIP, MetalLB pools, SDN subnets).
     #[serde(default)]
     pub facts: SiteFacts,
@@ -278,6 +283,9 @@ pub struct ClusterConfig {
     pub retries: u32,
     /// Site facts from `[clusters.NAME.facts]`.
     pub facts: SiteFacts,
+    /// The Kubernetes API of the k3s cluster on these guests, when `kubeconfig` or
+    /// `kube_context` is set.
+    pub kube: Option<provisio_k8s::Target>,
 }
 
 /// All clusters plus which is the default.
@@ -650,7 +658,38 @@ fn resolve_cluster(
         timeout: std::time::Duration::from_secs_f64(timeout),
         retries: c.retries.unwrap_or(2).min(10),
         facts: c.facts.clone(),
+        kube: kube_target(&f, c.kubeconfig.clone(), c.kube_context.clone())?,
     })
+}
+
+fn kube_target(
+    f: &dyn Fn(&str) -> String,
+    kubeconfig: Option<PathBuf>,
+    context: Option<String>,
+) -> Result<Option<provisio_k8s::Target>> {
+    if kubeconfig.is_none() && context.is_none() {
+        return Ok(None);
+    }
+    // `~/` is the user's home, as in a shell.
+    let kubeconfig = kubeconfig.map(|p| match p.strip_prefix("~") {
+        Ok(rest) => directories::BaseDirs::new()
+            .map(|d| d.home_dir().join(rest))
+            .unwrap_or(p),
+        Err(_) => p,
+    });
+    if let Some(p) = &kubeconfig {
+        if !p.is_file() {
+            return Err(Error::config(
+                f("kubeconfig"),
+                format!("{} does not exist or is not a file (k3s writes /etc/rancher/k3s/k3s.yaml on its servers)", p.display()),
+            ));
+        }
+    }
+    Ok(Some(provisio_k8s::Target {
+        kubeconfig,
+        context,
+        timeout: None,
+    }))
 }
 
 #[cfg(test)]

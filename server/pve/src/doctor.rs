@@ -157,8 +157,24 @@ fn host_port(url: &str) -> Option<(String, u16)> {
     }
 }
 
-/// Run the checks against one cluster. `apply` also checks what `apply_plan` needs.
+/// Run the checks against one cluster. `apply` also checks what `apply_plan` needs. With a
+/// `kubeconfig` in the cluster's config, the Kubernetes API is checked as well.
 pub async fn doctor(cluster: &ClusterConfig, apply: bool) -> DoctorReport {
+    let mut report = doctor_pve(cluster, apply).await;
+    if let Some(t) = &cluster.kube {
+        let k = provisio_k8s::doctor::checks(t).await;
+        report.ok &= k.iter().all(|c| c.ok);
+        report.checks.extend(k.into_iter().map(|c| Check {
+            name: c.name,
+            ok: c.ok,
+            detail: c.detail,
+            fix: c.fix,
+        }));
+    }
+    report
+}
+
+async fn doctor_pve(cluster: &ClusterConfig, apply: bool) -> DoctorReport {
     let mut checks = Vec::new();
     let mut report = DoctorReport {
         cluster: cluster.name.clone(),

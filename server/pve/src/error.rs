@@ -38,6 +38,10 @@ pub enum Error {
     #[error("PVE {path}: unexpected answer: {message}")]
     Decode { path: String, message: String },
 
+    /// The Kubernetes API of the cluster (kubeconfig, reachability, credentials).
+    #[error("{0}")]
+    Kube(#[from] provisio_k8s::Error),
+
     /// A tool input is wrong: names the field and the fix.
     #[error("invalid `{field}`: {message}")]
     Invalid { field: String, message: String },
@@ -82,6 +86,7 @@ impl Error {
                 "if this is your PVE node's certificate (compare with Datacenter > node > System > Certificates), pin it: PROVISIO_PVE_FINGERPRINT={fp} or `fingerprint = \"{fp}\"` in the cluster's config"
             )),
             Error::Tls { .. } => Some("check `fingerprint`, `ca_file` in the cluster config; `provisio doctor` prints the server's fingerprint".into()),
+            Error::Kube(e) => e.hint(),
             Error::Config { .. } => Some("fix the config file (`provisio doctor` shows which file) or the PROVISIO_PVE_* variables".into()),
             _ => None,
         }

@@ -15,4 +15,5 @@ pub use config::{
     Secret, SiteFacts, StoreKind, SubnetFact, Tls, VnetFact,
 };
 pub use error::{Error, Result};
+pub use provisio_k8s::K8sState;
 pub use state::{cluster_state, ClusterState, ClusterStateRequest, View};

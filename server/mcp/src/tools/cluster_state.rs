@@ -33,7 +33,10 @@ impl ProvisioServer {
     /// cloud-init/linked-clone facts, guest counts, used VMIDs, next free VMID, bridges,
     /// pools, HA, Ceph), `nodes`, `storage`, `templates`, `guests` (filters `node`, `status`,
     /// `tag`, `name` glob; paged with `limit`/`cursor`), `network` (bridges, SDN vnets and
-    /// subnets, used IPv4 addresses), `ha`, `full`. Answers stay within `max_bytes` and say
+    /// subnets, used IPv4 addresses), `ha`, `full`, `k8s` (the k3s layer from the Kubernetes
+    /// API: nodes with Ready, roles and the Proxmox guest each runs on, version, namespaces,
+    /// storage classes, LoadBalancer Services with IPs (paged), MetalLB pools and
+    /// advertisements, ingress classes). Answers stay within `max_bytes` and say
     /// what was cut. Names the cluster it read; `cluster` picks one of several configured.
     #[tool(
         name = "cluster_state",

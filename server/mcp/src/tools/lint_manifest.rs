@@ -221,7 +221,13 @@ impl ProvisioServer {
                 ),
                 Some(s) => match ClusterFacts::from_state(&s, &site) {
                     Ok(f) => {
-                        let c = format!("cluster-aware rules against cluster `{}`", f.cluster);
+                        let mut c = format!("cluster-aware rules against cluster `{}`", f.cluster);
+                        if !f.conflicts.is_empty() {
+                            c.push_str(&format!(
+                                "; live Kubernetes state differs from the site facts: {}",
+                                f.conflicts.join("; ")
+                            ));
+                        }
                         (Some(f), c)
                     }
                     Err(e) => {

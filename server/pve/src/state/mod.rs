@@ -75,6 +75,8 @@ fn needs(view: View) -> Needs {
             ..Needs::default()
         },
         View::Full => all,
+        // Guests (from the resources every view reads) to match Kubernetes nodes.
+        View::K8s => Needs::default(),
     }
 }
 
@@ -966,7 +968,18 @@ pub async fn cluster_state(client: &PveClient, req: &ClusterStateRequest) -> Res
     let filter = guest_filter(req)?;
     let view = req.view;
     let n = needs(view);
-    let raw = gather(client, n).await?;
+    // The k8s view does not need Proxmox: without it, nodes are not matched to guests.
+    let (raw, pve_ok) = match gather(client, n).await {
+        Ok(r) => (r, true),
+        Err(e) if view == View::K8s => {
+            let mut r = Raw::default();
+            r.warnings.push(format!(
+                "Proxmox not read, so Kubernetes nodes are not matched to guests: {e}"
+            ));
+            (r, false)
+        }
+        Err(e) => return Err(e),
+    };
     let cluster = client.cluster();
     let mut out = ClusterState {
         cluster: cluster.name.clone(),
@@ -977,7 +990,7 @@ pub async fn cluster_state(client: &PveClient, req: &ClusterStateRequest) -> Res
         warnings: raw.warnings.clone(),
         ..Default::default()
     };
-    if !out.health.quorate {
+    if pve_ok && !out.health.quorate {
         out.warnings.insert(0, "the cluster has NO QUORUM: configuration changes and VM actions will fail until it returns".into());
     }
     let guests = guests_of(&raw.resources);
@@ -1140,8 +1153,88 @@ pub async fn cluster_state(client: &PveClient, req: &ClusterStateRequest) -> Res
     if n.ceph {
         out.ceph = raw.ceph.clone();
     }
+    // The k3s layer: always in the k8s view (kubeconfig from the cluster's config, else
+    // KUBECONFIG or ~/.kube/config); in summary and full when the cluster names a kubeconfig.
+    let target = match (view, &cluster.kube) {
+        (View::K8s, t) => Some(t.clone().unwrap_or_default()),
+        (View::Summary | View::Full, Some(t)) => Some(t.clone()),
+        _ => None,
+    };
+    if let Some(t) = target {
+        match read_k8s(client, &t, &guests, &offline).await {
+            Ok((mut k, warnings)) => {
+                out.warnings
+                    .extend(warnings.into_iter().map(|w| format!("kubernetes: {w}")));
+                if view == View::K8s {
+                    let lbs = k.load_balancers.take().unwrap_or_default();
+                    let total = lbs.len() as u32;
+                    let page: Vec<_> = lbs
+                        .into_iter()
+                        .skip(offset as usize)
+                        .take(limit as usize)
+                        .collect();
+                    let returned = page.len() as u32;
+                    out.page = Some(Page {
+                        list: "k8s.load_balancers".into(),
+                        total,
+                        offset,
+                        returned,
+                        next_cursor: (offset + returned < total)
+                            .then(|| format!("o:{}", offset + returned)),
+                    });
+                    k.load_balancers = Some(page);
+                }
+                out.k8s = Some(k);
+            }
+            Err(e) if view == View::K8s => return Err(e),
+            Err(e) => out.warnings.push(format!(
+                "kubernetes: {e}{}",
+                e.hint().map(|h| format!(" (fix: {h})")).unwrap_or_default()
+            )),
+        }
+    }
     view::fit(&mut out, max_bytes)?;
     Ok(out)
+}
+
+/// Read the Kubernetes API and match its nodes to Proxmox guests: by name, else (for the
+/// nodes left) by the node's InternalIP among the guests' addresses.
+async fn read_k8s(
+    client: &PveClient,
+    target: &provisio_k8s::Target,
+    guests: &[RGuest],
+    offline: &BTreeSet<String>,
+) -> Result<(provisio_k8s::K8sState, Vec<String>)> {
+    let conn = provisio_k8s::connect(target).await?;
+    let (mut k, mut warnings) = provisio_k8s::read(&conn).await?;
+    let real: Vec<&RGuest> = guests.iter().filter(|g| !g.template).collect();
+    let matched = |g: &RGuest, by: &str| provisio_k8s::GuestMatch {
+        vmid: g.vmid,
+        name: g.name.clone(),
+        node: g.node.clone(),
+        matched_by: by.into(),
+    };
+    for n in &mut k.nodes {
+        if let Some(g) = real.iter().find(|g| g.name == n.name) {
+            n.guest = Some(matched(g, "name"));
+        }
+    }
+    if k.nodes.iter().any(|n| n.guest.is_none() && n.internal_ip.is_some()) && !real.is_empty() {
+        let scope: Vec<RGuest> = real.iter().map(|g| (*g).clone()).collect();
+        let (ips, w) = guest_ips(client, &scope, offline).await;
+        warnings.extend(w);
+        for n in &mut k.nodes {
+            let Some(ip) = n.internal_ip.clone().filter(|_| n.guest.is_none()) else {
+                continue;
+            };
+            if let Some((vmid, _)) = ips.iter().find(|(_, v)| v.iter().any(|(a, _)| *a == ip)) {
+                if let Some(g) = real.iter().find(|g| g.vmid == *vmid) {
+                    n.guest = Some(matched(g, "address"));
+                }
+            }
+        }
+    }
+    Ok((k, warnings))
 }
 
 /// PVE's next free VMID, unless it is taken (then the smallest free one above it).

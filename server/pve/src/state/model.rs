@@ -27,11 +27,15 @@ pub enum View {
     Ha,
     /// Everything (guests paged).
     Full,
+    /// The k3s layer from the Kubernetes API: nodes (Ready, roles, the Proxmox guest each
+    /// runs on), version, namespaces, storage classes, LoadBalancer Services (paged) with
+    /// their IPs, MetalLB pools and advertisements, ingress classes.
+    K8s,
 }
 
 impl View {
     /// Every view, in the order the docs list them.
-    pub const ALL: [View; 8] = [
+    pub const ALL: [View; 9] = [
         View::Summary,
         View::Nodes,
         View::Storage,
@@ -40,6 +44,7 @@ impl View {
         View::Network,
         View::Ha,
         View::Full,
+        View::K8s,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -52,6 +57,7 @@ impl View {
             View::Network => "network",
             View::Ha => "ha",
             View::Full => "full",
+            View::K8s => "k8s",
         }
     }
 }
@@ -408,6 +414,9 @@ pub struct ClusterState {
     /// Ceph health (`HEALTH_OK`, `HEALTH_WARN`, ...) where Ceph storages exist.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ceph: Option<String>,
+    /// The k3s layer (view `k8s`; also summary and full when the cluster has a `kubeconfig`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub k8s: Option<provisio_k8s::K8sState>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page: Option<Page>,
     /// What was cut to stay within `max_bytes` or `limit`.

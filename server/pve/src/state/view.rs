@@ -93,10 +93,20 @@ pub fn fit(s: &mut ClusterState, max_bytes: u32) -> Result<()> {
     match s.page.as_ref().map(|p| p.list.as_str()) {
         Some("guests") => fit_page(s, max, |s| s.guests.as_mut()),
         Some("used_ipv4") => fit_page(s, max, |s| s.used_ipv4.as_mut()),
+        Some("k8s.load_balancers") => fit_page(s, max, |s| {
+            s.k8s.as_mut().and_then(|k| k.load_balancers.as_mut())
+        }),
         _ => {}
     }
     shrink(s, max, "used_ipv4", |s| s.used_ipv4.as_mut());
     shrink(s, max, "guests", |s| s.guests.as_mut());
+    shrink(s, max, "k8s.load_balancers", |s| {
+        s.k8s.as_mut().and_then(|k| k.load_balancers.as_mut())
+    });
+    shrink(s, max, "k8s.namespaces", |s| {
+        s.k8s.as_mut().and_then(|k| k.namespaces.as_mut())
+    });
+    shrink(s, max, "k8s.nodes", |s| s.k8s.as_mut().map(|k| &mut k.nodes));
     shrink(s, max, "network.vnets", |s| {
         s.network.as_mut().map(|n| &mut n.vnets)
     });
@@ -307,6 +317,9 @@ pub fn render(s: &ClusterState) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
+    }
+    if let Some(k) = &s.k8s {
+        o.push_str(&k.render());
     }
     if let Some(c) = &s.ceph {
         o.push_str(&format!("ceph: {c}\n"));

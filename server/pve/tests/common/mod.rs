@@ -119,6 +119,7 @@ impl Lab {
             timeout: Duration::from_secs(10),
             retries: 1,
             facts: Default::default(),
+            kube: None,
         }
     }
 }
