@@ -61,7 +61,7 @@ export PROVISIO_INSTALLED_BIN="$INSTALL_ROOT/bin/provisio"
 
 # `provisio serve` over stdio and HTTP driven by the MCP Python SDK and real clients; proxmoxer
 # cross-check; lint-dev against fakepve; apply_plan's fault matrix and `provisio demo`.
-"$VENV/bin/python" -m pytest -q tests/mcp tests/pve tests/k8s tests/apply tests/corpus tests/lint
+"$VENV/bin/python" -m pytest -q -p no:kmock tests/mcp tests/pve tests/k8s tests/apply tests/corpus tests/lint
 
 if [ -d ../shared/corpus ] && [ "${PROVISIO_SKIP_FULL_EVAL:-0}" != 1 ]; then
   bash tests/retrieval_eval.sh

@@ -1165,8 +1165,7 @@ pub async fn cluster_state(client: &PveClient, req: &ClusterStateRequest) -> Res
             Ok((mut k, warnings)) => {
                 out.warnings
                     .extend(warnings.into_iter().map(|w| format!("kubernetes: {w}")));
-                if view == View::K8s {
-                    let lbs = k.load_balancers.take().unwrap_or_default();
+                if let Some(lbs) = k.load_balancers.take_if(|_| view == View::K8s) {
                     let total = lbs.len() as u32;
                     let page: Vec<_> = lbs
                         .into_iter()
