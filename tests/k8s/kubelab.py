@@ -5,7 +5,9 @@ resources given with --deny), and, with --serve-namespaces, the cluster-scoped n
 (kmock 0.8 fails `GET /api/v1/namespaces` inside its path parser with a 500; without the flag the
 front passes that failure through, as a real server's failure would be).
 
-Writes {"url": ..., "token": ...} to --info once it serves. Run: python kubelab.py --info F.
+With --tls the front serves HTTPS with a certificate signed by a test CA (written beside the
+info file; its path is "ca" in the info). Writes {"url": ..., "token": ...} to --info once it
+serves. Run: python kubelab.py --info F.
 """
 import argparse
 import asyncio
@@ -132,7 +134,20 @@ async def main():
     ap.add_argument("--serve-namespaces", action="store_true")
     ap.add_argument("--extra-nodes", type=int, default=0)
     ap.add_argument("--extra-services", type=int, default=0)
+    ap.add_argument("--tls", action="store_true")
     a = ap.parse_args()
+    ssl_ctx, ca = None, None
+    if a.tls:
+        import os
+        import ssl
+        import sys
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pve"))
+        from fakelab import make_pki
+        pki = os.path.join(os.path.dirname(os.path.abspath(a.info)), "pki")
+        os.makedirs(pki, exist_ok=True)
+        cert, key, ca, _ = make_pki(pki, "127.0.0.1")
+        ssl_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ssl_ctx.load_cert_chain(cert, key)
     async with kmock.KubernetesEmulator() as k, kmock.Server(k) as srv:
         backend = str(srv.url).rstrip("/")
         # MetalLB's CRDs are installed, BGP is not used: an empty list, not a 404.
@@ -155,11 +170,12 @@ async def main():
         server = web.Server(handle)
         runner = web.ServerRunner(server)
         await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
+        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ssl_ctx)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]
+        scheme = "https" if a.tls else "http"
         with open(a.info + ".tmp", "w") as f:
-            json.dump({"url": f"http://127.0.0.1:{port}", "token": a.token}, f)
+            json.dump({"url": f"{scheme}://127.0.0.1:{port}", "token": a.token, "ca": ca}, f)
         import os
         os.replace(a.info + ".tmp", a.info)
         try:

@@ -1,6 +1,7 @@
 """The k3s layer, live: `cluster_state` view `k8s`, lint against the live cluster, and the doctor,
 against kmock's Kubernetes API emulator (tests/k8s/kubelab.py) seeded with the thesis cluster, beside
 the thesis lab on fakepve. Cross-checked with the official Python `kubernetes` client."""
+import base64
 import json
 import os
 import socket
@@ -52,14 +53,15 @@ def kube():
     proc.wait(timeout=10)
 
 
-def kubeconfig(tmp_path, url, token, name="kubeconfig.yaml"):
+def kubeconfig(tmp_path, url, token, name="kubeconfig.yaml", ca=None):
     p = tmp_path / name
+    ca_line = f"\n    certificate-authority-data: {base64.b64encode(open(ca, 'rb').read()).decode()}" if ca else ""
     p.write_text(f"""apiVersion: v1
 kind: Config
 clusters:
 - name: thesis
   cluster:
-    server: {url}
+    server: {url}{ca_line}
 contexts:
 - name: thesis
   context:
@@ -304,3 +306,28 @@ def test_k8s_view_timing_on_50_nodes_and_2000_services(bin_path, lab, tmp_path):
         assert b["p50_ms"] < 300, b
     finally:
         proc.terminate()
+
+
+def test_tls_verified_against_the_kubeconfig_ca_and_refused_with_another(bin_path, lab, tmp_path):
+    proc, info = start_kubelab("--tls", "--serve-namespaces")
+    other, other_info = start_kubelab("--tls")
+    try:
+        cfg = config(tmp_path, lab, kubeconfig(tmp_path, info["url"], info["token"], ca=info["ca"]))
+        d = run(bin_path, cfg, lab, "doctor")
+        assert d.returncode == 0, d.stdout + d.stderr
+        assert "[ ok ] kubernetes: reachable (TLS): https://127.0.0.1:" in d.stdout
+        assert "; certificate verified" in d.stdout, d.stdout
+        r, s = k8s_view(bin_path, cfg, lab)
+        assert r.returncode == 0 and len(s["k8s"]["nodes"]) == 5, r.stdout + r.stderr
+        # The kubeconfig trusts another CA: the doctor and the view name TLS as the cause.
+        cfg = config(tmp_path, lab, kubeconfig(tmp_path, info["url"], info["token"], "wrong-ca.yaml",
+                                               ca=other_info["ca"]))
+        d = run(bin_path, cfg, lab, "doctor")
+        assert d.returncode == 1
+        assert "[FAIL] kubernetes: reachable (TLS): " in d.stdout, d.stdout
+        assert "certificate" in d.stdout.lower()
+        r, s = k8s_view(bin_path, cfg, lab)
+        assert r.returncode == 1 and "certificate" in json.dumps(s).lower(), r.stdout
+    finally:
+        proc.terminate()
+        other.terminate()

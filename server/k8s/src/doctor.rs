@@ -4,10 +4,9 @@ use k8s_openapi::api::core::v1::{Namespace, Node, Service};
 use k8s_openapi::api::networking::v1::IngressClass;
 use k8s_openapi::api::storage::v1::StorageClass;
 use kube::api::{Api, DynamicObject, ListParams};
-use kube::core::ApiResource;
 use serde::Serialize;
 
-use crate::read::{api_error, connect, rbac_fix, Conn, Target};
+use crate::read::{api_error, connect, metallb, rbac_fix, Conn, Target};
 
 /// One check's outcome.
 #[derive(Debug, Clone, Serialize)]
@@ -33,16 +32,6 @@ where
     K: Clone + serde::de::DeserializeOwned + std::fmt::Debug,
 {
     api.list(&ListParams::default().limit(1)).await.map(|_| ())
-}
-
-fn metallb(kind: &str, plural: &str) -> ApiResource {
-    ApiResource {
-        group: "metallb.io".into(),
-        version: "v1beta1".into(),
-        api_version: "metallb.io/v1beta1".into(),
-        kind: kind.into(),
-        plural: plural.into(),
-    }
 }
 
 /// Run the checks; the connection checks stop at the first failure.

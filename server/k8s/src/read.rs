@@ -204,7 +204,8 @@ where
     }
 }
 
-fn metallb(kind: &str, plural: &str) -> ApiResource {
+/// A MetalLB resource (metallb.io/v1beta1), read as unstructured objects.
+pub(crate) fn metallb(kind: &str, plural: &str) -> ApiResource {
     ApiResource {
         group: "metallb.io".into(),
         version: "v1beta1".into(),
@@ -387,51 +388,34 @@ pub async fn read(conn: &Conn) -> Result<(K8sState, Vec<String>)> {
             warnings.push(err.to_string());
         }
     }
+    // Namespaces seen on Services: a fallback when namespaces cannot be listed.
+    let mut seen: BTreeSet<String> = BTreeSet::new();
     match services {
         Ok(list) => {
             let mut lbs: Vec<LoadBalancer> = list.iter().filter_map(load_balancer).collect();
             lbs.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
-            // Namespaces seen on Services: a fallback when namespaces cannot be listed.
-            let seen: BTreeSet<String> = list
-                .iter()
-                .filter_map(|s| s.metadata.namespace.clone())
-                .collect();
-            match namespaces {
-                Ok(ns) => {
-                    out.namespaces = Some(
-                        ns.iter()
-                            .filter_map(|n| n.metadata.name.clone())
-                            .collect(),
-                    )
-                }
-                Err(e) => {
-                    if let Some(fatal) = soft("namespaces", e, &mut warnings) {
-                        return Err(fatal);
-                    }
-                    if !seen.is_empty() {
-                        warnings.push(format!(
-                            "namespaces seen on Services (the namespace list failed, so others may exist): {}",
-                            seen.into_iter().collect::<Vec<_>>().join(", ")
-                        ));
-                    }
-                }
-            }
+            seen.extend(list.iter().filter_map(|s| s.metadata.namespace.clone()));
             out.load_balancers = Some(lbs);
         }
         Err(e) => {
             if let Some(fatal) = soft("services", e, &mut warnings) {
                 return Err(fatal);
             }
-            match namespaces {
-                Ok(ns) => {
-                    out.namespaces =
-                        Some(ns.iter().filter_map(|n| n.metadata.name.clone()).collect())
-                }
-                Err(e) => {
-                    if let Some(fatal) = soft("namespaces", e, &mut warnings) {
-                        return Err(fatal);
-                    }
-                }
+        }
+    }
+    match namespaces {
+        Ok(ns) => {
+            out.namespaces = Some(ns.iter().filter_map(|n| n.metadata.name.clone()).collect())
+        }
+        Err(e) => {
+            if let Some(fatal) = soft("namespaces", e, &mut warnings) {
+                return Err(fatal);
+            }
+            if !seen.is_empty() {
+                warnings.push(format!(
+                    "namespaces seen on Services (the namespace list failed, so others may exist): {}",
+                    seen.into_iter().collect::<Vec<_>>().join(", ")
+                ));
             }
         }
     }
