@@ -331,3 +331,36 @@ def test_tls_verified_against_the_kubeconfig_ca_and_refused_with_another(bin_pat
     finally:
         proc.terminate()
         other.terminate()
+
+
+def test_k8s_view_over_mcp_matches_the_output_schema(bin_path, lab, kube, tmp_path):
+    """Through `provisio serve` (stdio) and the MCP Python SDK: the structured result of view
+    `k8s` validates against cluster_state's declared outputSchema, and the text rendering
+    carries the same nodes."""
+    import asyncio
+
+    import jsonschema
+    from mcp import ClientSession, StdioServerParameters
+    from mcp.client.stdio import stdio_client
+
+    cfg = config(tmp_path, lab, kubeconfig(tmp_path, kube["url"], kube["token"]))
+
+    async def go():
+        params = StdioServerParameters(command=bin_path, args=["--config", str(cfg), "serve"],
+                                       env={**env_for(lab), "RUST_LOG": "warn"})
+        async with stdio_client(params) as (read, write):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                dump = lambda o: o.model_dump(mode="json", by_alias=True, exclude_none=True)  # noqa: E731
+                tools = {t.name: dump(t) for t in (await session.list_tools()).tools}
+                res = dump(await session.call_tool("cluster_state", {"view": "k8s", "limit": 2}))
+                return tools["cluster_state"], res
+
+    tool, res = asyncio.run(go())
+    assert "k8s" in json.dumps(tool["inputSchema"])
+    assert not res.get("isError"), res
+    jsonschema.validate(res["structuredContent"], tool["outputSchema"])
+    k = res["structuredContent"]["k8s"]
+    assert len(k["load_balancers"]) == 2 and res["structuredContent"]["page"]["next_cursor"] == "o:2"
+    text = res["content"][0]["text"]
+    assert "k8s nodes (5/5 Ready)" in text and "control-node-1 Ready control-plane,etcd,master" in text, text
