@@ -400,6 +400,23 @@ fn container_safety(c: &N, sink: &mut Sink) {
 }
 
 /// One Kubernetes object of the linted files.
+/// The claim specs of an object: a PersistentVolumeClaim's spec, a StatefulSet's
+/// volumeClaimTemplates' specs; none for other kinds.
+fn claim_specs<'a>(o: &Obj<'a>) -> Vec<&'a N> {
+    match o.kind.as_str() {
+        "PersistentVolumeClaim" => o.doc.get("spec").into_iter().collect(),
+        "StatefulSet" => o
+            .doc
+            .path(&["spec", "volumeClaimTemplates"])
+            .map(N::seq)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|t| t.get("spec"))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 pub(crate) struct Obj<'a> {
     pub file: &'a str,
     pub doc: &'a N,
@@ -972,18 +989,10 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
     // Storage classes the live cluster does not have (PV109): the claim stays Pending.
     if let Some(classes) = facts.and_then(|f| f.storage_classes.as_ref()) {
         for o in objs.iter() {
-            let specs: Vec<&N> = match o.kind.as_str() {
-                "PersistentVolumeClaim" => o.doc.get("spec").into_iter().collect(),
-                "StatefulSet" => o
-                    .doc
-                    .path(&["spec", "volumeClaimTemplates"])
-                    .map(N::seq)
-                    .unwrap_or(&[])
-                    .iter()
-                    .filter_map(|t| t.get("spec"))
-                    .collect(),
-                _ => continue,
-            };
+            let specs = claim_specs(o);
+            if specs.is_empty() {
+                continue;
+            }
             let created: BTreeSet<&str> = objs
                 .iter()
                 .filter(|x| x.kind == "StorageClass")
@@ -1009,18 +1018,7 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
     // so it provisions ReadWriteOnce and ReadWriteOncePod claims only; another mode leaves the
     // claim Pending and its pods unscheduled.
     for o in objs.iter() {
-        let specs: Vec<&N> = match o.kind.as_str() {
-            "PersistentVolumeClaim" => o.doc.get("spec").into_iter().collect(),
-            "StatefulSet" => o
-                .doc
-                .path(&["spec", "volumeClaimTemplates"])
-                .map(N::seq)
-                .unwrap_or(&[])
-                .iter()
-                .filter_map(|t| t.get("spec"))
-                .collect(),
-            _ => continue,
-        };
+        let specs = claim_specs(o);
         let mut sink = Sink::new(o.file);
         for spec in specs {
             if spec.get("storageClassName").and_then(N::str) != Some("local-path") {

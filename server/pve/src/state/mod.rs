@@ -1093,22 +1093,9 @@ pub async fn cluster_state(client: &PveClient, req: &ClusterStateRequest) -> Res
                 .unwrap_or(0)
         });
         if view == View::Network {
-            let total = all.len() as u32;
-            let page: Vec<IpUse> = all
-                .into_iter()
-                .skip(offset as usize)
-                .take(limit as usize)
-                .collect();
-            let returned = page.len() as u32;
-            out.page = Some(Page {
-                list: "used_ipv4".into(),
-                total,
-                offset,
-                returned,
-                next_cursor: (offset + returned < total)
-                    .then(|| format!("o:{}", offset + returned)),
-            });
-            out.used_ipv4 = Some(page);
+            let (items, page) = page_of(all, "used_ipv4", offset, limit);
+            out.page = Some(page);
+            out.used_ipv4 = Some(items);
         } else {
             out.used_ipv4 = Some(all);
         }
@@ -1166,22 +1153,9 @@ pub async fn cluster_state(client: &PveClient, req: &ClusterStateRequest) -> Res
                 out.warnings
                     .extend(warnings.into_iter().map(|w| format!("kubernetes: {w}")));
                 if let Some(lbs) = k.load_balancers.take_if(|_| view == View::K8s) {
-                    let total = lbs.len() as u32;
-                    let page: Vec<_> = lbs
-                        .into_iter()
-                        .skip(offset as usize)
-                        .take(limit as usize)
-                        .collect();
-                    let returned = page.len() as u32;
-                    out.page = Some(Page {
-                        list: "k8s.load_balancers".into(),
-                        total,
-                        offset,
-                        returned,
-                        next_cursor: (offset + returned < total)
-                            .then(|| format!("o:{}", offset + returned)),
-                    });
-                    k.load_balancers = Some(page);
+                    let (items, page) = page_of(lbs, "k8s.load_balancers", offset, limit);
+                    out.page = Some(page);
+                    k.load_balancers = Some(items);
                 }
                 out.k8s = Some(k);
             }
@@ -1194,6 +1168,25 @@ pub async fn cluster_state(client: &PveClient, req: &ClusterStateRequest) -> Res
     }
     view::fit(&mut out, max_bytes)?;
     Ok(out)
+}
+
+/// One page of a list (`limit` items from `offset`) and its `page` record.
+fn page_of<T>(all: Vec<T>, list: &str, offset: u32, limit: u32) -> (Vec<T>, Page) {
+    let total = all.len() as u32;
+    let items: Vec<T> = all
+        .into_iter()
+        .skip(offset as usize)
+        .take(limit as usize)
+        .collect();
+    let returned = items.len() as u32;
+    let page = Page {
+        list: list.into(),
+        total,
+        offset,
+        returned,
+        next_cursor: (offset + returned < total).then(|| format!("o:{}", offset + returned)),
+    };
+    (items, page)
 }
 
 /// Read the Kubernetes API and match its nodes to Proxmox guests: by name, else (for the
