@@ -15,26 +15,31 @@ TOKEN = "test-token-0123456789"
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
-def start_lab(*scenarios, extra_guests=0, extra_args=()):
-    """Start tests/pve/fakelab.py; returns (process, info dict)."""
-    d = tempfile.mkdtemp(prefix="provisio-lab-")
-    info_path = os.path.join(d, "lab.json")
-    args = [sys.executable, str(ROOT / "tests" / "pve" / "fakelab.py"), "--info", info_path,
-            "--extra-guests", str(extra_guests)]
-    for s in scenarios:
-        args += ["--scenario", s]
-    args += list(extra_args)
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
+def start_script(script, args=(), timeout=30, prefix="provisio-lab-"):
+    """Start a test server script that writes its info JSON to --info once it serves; returns
+    (process, info dict)."""
+    d = tempfile.mkdtemp(prefix=prefix)
+    info_path = os.path.join(d, "info.json")
+    proc = subprocess.Popen([sys.executable, str(script), "--info", info_path, *args],
+                            stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + timeout
     while not os.path.exists(info_path):
         if proc.poll() is not None:
-            pytest.fail("fakelab.py exited early")
+            pytest.fail(f"{os.path.basename(script)} exited early")
         if time.monotonic() > deadline:
             proc.kill()
-            pytest.fail("fakelab.py did not start within 30 s")
+            pytest.fail(f"{os.path.basename(script)} did not start within {timeout} s")
         time.sleep(0.05)
     with open(info_path) as f:
         return proc, json.load(f)
+
+
+def start_lab(*scenarios, extra_guests=0, extra_args=()):
+    """Start tests/pve/fakelab.py; returns (process, info dict)."""
+    args = ["--extra-guests", str(extra_guests)]
+    for s in scenarios:
+        args += ["--scenario", s]
+    return start_script(ROOT / "tests" / "pve" / "fakelab.py", args + list(extra_args))
 
 
 def pve_env(info, **extra):

@@ -6,13 +6,11 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import tempfile
-import time
 
 import pytest
 
-from labutil import ROOT, start_lab
+from labutil import ROOT, start_lab, start_script
 
 import kmock  # noqa: F401  (tests/k8s/kubelab.py runs it; scripts/test.sh installs both, pinned)
 import kubernetes  # noqa: F401
@@ -21,20 +19,7 @@ KUBELAB = ROOT / "tests" / "k8s" / "kubelab.py"
 
 
 def start_kubelab(*args):
-    d = tempfile.mkdtemp(prefix="provisio-kube-")
-    info = os.path.join(d, "kube.json")
-    proc = subprocess.Popen([sys.executable, str(KUBELAB), "--info", info, *args],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while not os.path.exists(info):
-        if proc.poll() is not None:
-            pytest.fail("kubelab.py exited early")
-        if time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail("kubelab.py did not start within 60 s")
-        time.sleep(0.05)
-    with open(info) as f:
-        return proc, json.load(f)
+    return start_script(KUBELAB, args, timeout=60, prefix="provisio-kube-")
 
 
 @pytest.fixture(scope="module")
