@@ -30,22 +30,39 @@ fn read_json<T: serde::de::DeserializeOwned>(p: &Path) -> Result<T> {
     })
 }
 
+/// How this process reaches a Qdrant server, as the operator configured it (`QDRANT_URL`,
+/// `QDRANT_API_KEY`): read at the edge ([`QdrantAccess::from_env`]) and passed in, so a library
+/// caller (a test) is not redirected by the environment.
+#[derive(Debug, Clone, Default)]
+pub struct QdrantAccess {
+    /// Overrides the URL recorded at index time (another host's view of the same server).
+    pub url: Option<String>,
+    pub api_key: Option<String>,
+}
+
+impl QdrantAccess {
+    pub fn from_env() -> Self {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        QdrantAccess {
+            url: var("QDRANT_URL"),
+            api_key: var("QDRANT_API_KEY"),
+        }
+    }
+}
+
 /// How a server reaches the collection a generation was built into: the URL recorded at
-/// index time unless `QDRANT_URL` says otherwise (another host's view), the key from
-/// `QDRANT_API_KEY`.
-pub fn qdrant_settings_for(d: &DenseInfo) -> QdrantSettings {
-    let url = std::env::var("QDRANT_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
+/// index time unless `access` says otherwise, and its API key.
+pub fn qdrant_settings_for(d: &DenseInfo, access: &QdrantAccess) -> QdrantSettings {
+    let url = access
+        .url
+        .clone()
         .or_else(|| d.url.clone())
         .unwrap_or_else(|| "http://localhost:6334".into());
     let mut s = QdrantSettings::new(url);
     if let Some(c) = &d.collection {
         s.collection = c.clone();
     }
-    s.api_key = std::env::var("QDRANT_API_KEY")
-        .ok()
-        .filter(|k| !k.is_empty());
+    s.api_key = access.api_key.clone();
     // A search must not hang on a dead server: fewer, shorter retries than indexing.
     s.retries = 1;
     s.timeout = std::time::Duration::from_secs(5);
@@ -326,15 +343,33 @@ pub struct KnowledgeBase {
 
 impl KnowledgeBase {
     /// Open the serving generation of a data directory. The embedder is loaded lazily on the
-    /// first dense search through `loader` (pass `None` for lexical-only).
+    /// first dense search through `loader` (pass `None` for lexical-only). A Qdrant-backed
+    /// generation is reached at the URL recorded when it was built.
     pub fn open(data: &DataDir, loader: Option<EmbedderLoader>) -> Result<Self> {
+        Self::open_with(data, loader, &QdrantAccess::default())
+    }
+
+    /// [`open`](Self::open), reaching Qdrant as `access` says.
+    pub fn open_with(
+        data: &DataDir,
+        loader: Option<EmbedderLoader>,
+        access: &QdrantAccess,
+    ) -> Result<Self> {
         let dir = data
             .current()?
             .ok_or_else(|| Error::NoIndex(data.root.clone()))?;
-        Self::open_generation(&dir, loader)
+        Self::open_generation_with(&dir, loader, access)
     }
 
     pub fn open_generation(dir: &Path, loader: Option<EmbedderLoader>) -> Result<Self> {
+        Self::open_generation_with(dir, loader, &QdrantAccess::default())
+    }
+
+    pub fn open_generation_with(
+        dir: &Path,
+        loader: Option<EmbedderLoader>,
+        access: &QdrantAccess,
+    ) -> Result<Self> {
         let manifest = read_manifest(dir)?;
         let cp = dir.join("chunks.json");
         let bytes = std::fs::read(&cp).map_err(io(&cp))?;
@@ -362,7 +397,7 @@ impl KnowledgeBase {
                         .map(|(w, id)| (*id, w as u32))
                         .collect::<HashMap<u64, u32>>(),
                 );
-                let settings = qdrant_settings_for(d);
+                let settings = qdrant_settings_for(d, access);
                 match QdrantStore::connect(settings.clone()) {
                     Ok(s) => vectors = Some(Arc::new(s)),
                     Err(e) => {
@@ -1157,6 +1192,33 @@ fn jaccard(a: &HashSet<&str>, b: &HashSet<&str>) -> f32 {
 mod tests {
     use super::*;
     use std::collections::BTreeMap;
+
+    #[test]
+    fn qdrant_is_reached_at_the_recorded_url_unless_the_caller_says_otherwise() {
+        let d = crate::store::DenseInfo {
+            model_id: "m".into(),
+            dim: 4,
+            backend: "qdrant".into(),
+            url: Some("http://recorded:6334".into()),
+            collection: Some("docs".into()),
+        };
+        // The library does not read QDRANT_URL: a test that indexed into its own server is
+        // not redirected by the environment.
+        let s = qdrant_settings_for(&d, &QdrantAccess::default());
+        assert_eq!(s.url, "http://recorded:6334");
+        assert_eq!(s.collection, "docs");
+        assert!(s.api_key.is_none());
+        let s = qdrant_settings_for(
+            &d,
+            &QdrantAccess {
+                url: Some("http://other-view:6334".into()),
+                api_key: Some("k".into()),
+            },
+        );
+        assert_eq!(s.url, "http://other-view:6334");
+        assert_eq!(s.api_key.as_deref(), Some("k"));
+    }
+
 
     fn aliases() -> BTreeMap<String, Vec<String>> {
         let mut m = BTreeMap::new();

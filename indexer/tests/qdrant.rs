@@ -456,6 +456,16 @@ fn real_qdrant_round_trip() {
     s.api_key = std::env::var("QDRANT_API_KEY").ok();
     let store = QdrantStore::connect(s.clone()).expect("connect");
     store.ensure_collection(16).expect("collection");
+    // The scratch collection goes away however the test ends.
+    struct Scratch<'a>(&'a QdrantStore);
+    impl Drop for Scratch<'_> {
+        fn drop(&mut self) {
+            if let Err(e) = self.0.drop_collection() {
+                eprintln!("could not drop the scratch collection: {e}");
+            }
+        }
+    }
+    let _scratch = Scratch(&store);
     let ps = points(500, 16);
     let flat = FlatStore::default();
     flat.upsert(ps.clone()).expect("flat");

@@ -210,7 +210,11 @@ pub fn open_kb(paths: &Paths) -> Result<KnowledgeBase> {
     let model = paths.model.clone();
     let loader: Box<dyn Fn() -> provisio_indexer::Result<Arc<dyn Embedder>> + Send + Sync> =
         Box::new(move || Ok(Arc::new(FastEmbedder::load(&model)?) as Arc<dyn Embedder>));
-    Ok(KnowledgeBase::open(&paths.data, Some(loader))?)
+    Ok(KnowledgeBase::open_with(
+        &paths.data,
+        Some(loader),
+        &provisio_indexer::QdrantAccess::from_env(),
+    )?)
 }
 
 fn parse_mode(s: &str) -> Result<Mode> {

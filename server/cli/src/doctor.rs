@@ -51,7 +51,11 @@ fn knowledge(
             paths.data.index_dir().display()
         )),
     }
-    match provisio_indexer::KnowledgeBase::open(&paths.data, None) {
+    match provisio_indexer::KnowledgeBase::open_with(
+        &paths.data,
+        None,
+        &provisio_indexer::QdrantAccess::from_env(),
+    ) {
         Ok(kb) => {
             let m = &kb.manifest;
             lines.push(format!(

@@ -139,7 +139,8 @@ impl Shared {
                     let l: Option<
                         Box<dyn Fn() -> provisio_indexer::Result<Arc<dyn Embedder>> + Send + Sync>,
                     > = loader.map(|l| Box::new(move || l()) as Box<_>);
-                    KnowledgeBase::open(&data, l)
+                    // The serving process reaches Qdrant as its environment says.
+                    KnowledgeBase::open_with(&data, l, &provisio_indexer::QdrantAccess::from_env())
                         .map(Arc::new)
                         .map_err(|e| e.to_string())
                 })
