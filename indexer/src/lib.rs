@@ -26,7 +26,5 @@ pub mod uri;
 pub mod vector;
 
 pub use error::{Error, Result};
-pub use search::{
-    Hit, KnowledgeBase, Mode, QdrantAccess, SearchRequest, SearchResponse, Section,
-};
+pub use search::{Hit, KnowledgeBase, Mode, QdrantAccess, SearchRequest, SearchResponse, Section};
 pub use store::{index, DataDir, IndexOptions, IndexReport, StoreChoice};

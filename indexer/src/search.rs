@@ -1219,7 +1219,6 @@ mod tests {
         assert_eq!(s.api_key.as_deref(), Some("k"));
     }
 
-
     fn aliases() -> BTreeMap<String, Vec<String>> {
         let mut m = BTreeMap::new();
         m.insert("bpg".to_string(), vec!["bpg".to_string()]);

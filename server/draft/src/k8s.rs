@@ -201,8 +201,11 @@ pub fn app_files(
                 });
             }
             Ok(x) if !l.ranges.is_empty() && !l.contains(x) => {
-                let pools: Vec<String> =
-                    l.ranges.iter().map(|(lo, hi)| format!("{lo}-{hi}")).collect();
+                let pools: Vec<String> = l
+                    .ranges
+                    .iter()
+                    .map(|(lo, hi)| format!("{lo}-{hi}"))
+                    .collect();
                 questions.push(Question {
                     field: format!("{field}.service.load_balancer_ip"),
                     question: format!("{ip} is outside the live cluster's MetalLB pools ({}): MetalLB would never assign it; pick an address in a pool{free}", pools.join(", ")),

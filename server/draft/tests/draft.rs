@@ -348,7 +348,9 @@ fn load_balancer_ip_is_checked_against_the_live_cluster() {
     // Outside the live pools.
     let d = with_ip("192.168.1.230");
     assert!(
-        d.questions[0].question.contains("outside the live cluster's MetalLB pools"),
+        d.questions[0]
+            .question
+            .contains("outside the live cluster's MetalLB pools"),
         "{:?}",
         d.questions
     );

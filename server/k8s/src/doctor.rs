@@ -42,13 +42,21 @@ pub async fn checks(t: &Target) -> Vec<K8sCheck> {
             out.push(check(
                 "kubernetes: kubeconfig",
                 true,
-                format!("context `{}`, user `{}`, server {}", c.context, c.user, c.server),
+                format!(
+                    "context `{}`, user `{}`, server {}",
+                    c.context, c.user, c.server
+                ),
                 None,
             ));
             c
         }
         Err(e) => {
-            out.push(check("kubernetes: kubeconfig", false, e.to_string(), e.hint()));
+            out.push(check(
+                "kubernetes: kubeconfig",
+                false,
+                e.to_string(),
+                e.hint(),
+            ));
             return out;
         }
     };
@@ -73,7 +81,12 @@ pub async fn checks(t: &Target) -> Vec<K8sCheck> {
         Err(e) => {
             let err = api_error(&conn, "get", "/version", e);
             if matches!(err.kind(), "unreachable" | "tls" | "other") {
-                out.push(check("kubernetes: reachable (TLS)", false, err.to_string(), err.hint()));
+                out.push(check(
+                    "kubernetes: reachable (TLS)",
+                    false,
+                    err.to_string(),
+                    err.hint(),
+                ));
                 return out;
             }
         }
@@ -83,7 +96,12 @@ pub async fn checks(t: &Target) -> Vec<K8sCheck> {
     match &nodes {
         Err(kube::Error::Api(s)) if s.code == 401 => {
             let err = api_error(&conn, "list", "nodes", nodes.err().expect("error"));
-            out.push(check("kubernetes: credentials", false, err.to_string(), err.hint()));
+            out.push(check(
+                "kubernetes: credentials",
+                false,
+                err.to_string(),
+                err.hint(),
+            ));
             return out;
         }
         _ => out.push(check(

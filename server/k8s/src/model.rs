@@ -149,7 +149,10 @@ impl K8sState {
                 .unwrap_or_default()
         );
         let ready = self.nodes.iter().filter(|n| n.ready).count();
-        o.push_str(&format!("k8s nodes ({ready}/{} Ready):\n", self.nodes.len()));
+        o.push_str(&format!(
+            "k8s nodes ({ready}/{} Ready):\n",
+            self.nodes.len()
+        ));
         for n in &self.nodes {
             o.push_str(&format!(
                 "  {} {} {}{}{}\n",
@@ -201,7 +204,11 @@ impl K8sState {
                     p.namespace,
                     p.name,
                     p.addresses.join(", "),
-                    if p.auto_assign { "" } else { " (no auto-assign)" }
+                    if p.auto_assign {
+                        ""
+                    } else {
+                        " (no auto-assign)"
+                    }
                 ));
             }
             for (kind, ads) in [("l2", &m.l2_advertisements), ("bgp", &m.bgp_advertisements)] {

@@ -100,7 +100,10 @@ pub async fn connect(t: &Target) -> Result<Conn> {
     let known: Vec<String> = kc.contexts.iter().map(|c| c.name.clone()).collect();
     if !known.contains(&context) {
         return Err(cfg_err(
-            format!("context `{context}` is not in the file (contexts: {})", known.join(", ")),
+            format!(
+                "context `{context}` is not in the file (contexts: {})",
+                known.join(", ")
+            ),
             "set `kube_context` to one of the file's contexts",
         ));
     }
@@ -117,10 +120,19 @@ pub async fn connect(t: &Target) -> Result<Conn> {
     };
     let mut config = kube::Config::from_custom_kubeconfig(kc, &opts)
         .await
-        .map_err(|e| cfg_err(e.to_string(), "check the context's cluster and user entries"))?;
+        .map_err(|e| {
+            cfg_err(
+                e.to_string(),
+                "check the context's cluster and user entries",
+            )
+        })?;
     config.connect_timeout = Some(Duration::from_secs(5));
     config.read_timeout = Some(t.timeout.unwrap_or(Duration::from_secs(20)));
-    let server = config.cluster_url.to_string().trim_end_matches('/').to_string();
+    let server = config
+        .cluster_url
+        .to_string()
+        .trim_end_matches('/')
+        .to_string();
     let client = Client::try_from(config).map_err(|e| Error::Api {
         server: server.clone(),
         message: e.to_string(),
@@ -161,17 +173,33 @@ pub fn api_error(conn: &Conn, verb: &str, resource: &str, e: kube::Error) -> Err
                 404 => ("not-found", format!("{verb} {resource}: not found (404); the API or CRD is not installed"), None),
                 c => ("other", format!("{verb} {resource}: {} ({c}) {}", s.reason, s.message.lines().next().unwrap_or("")), None),
             };
-            Error::Api { server, message, hint, kind }
+            Error::Api {
+                server,
+                message,
+                hint,
+                kind,
+            }
         }
         other => {
             let text = chain(&other);
             let lower = text.to_lowercase();
-            let (kind, hint) = if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+            let (kind, hint) = if lower.contains("certificate")
+                || lower.contains("tls")
+                || lower.contains("handshake")
+            {
                 ("tls", "the server's certificate does not match the kubeconfig's certificate-authority-data; copy the kubeconfig from the cluster again")
-            } else if lower.contains("connect") || lower.contains("timed out") || lower.contains("timeout") || lower.contains("dns") || lower.contains("refused") {
+            } else if lower.contains("connect")
+                || lower.contains("timed out")
+                || lower.contains("timeout")
+                || lower.contains("dns")
+                || lower.contains("refused")
+            {
                 ("unreachable", "check that the API address in the kubeconfig's `server:` is reachable from here (k3s listens on port 6443)")
             } else {
-                ("other", "run `provisio doctor` to check the Kubernetes connection")
+                (
+                    "other",
+                    "run `provisio doctor` to check the Kubernetes connection",
+                )
             };
             Error::Api {
                 server,
@@ -292,7 +320,10 @@ fn node(n: &Node) -> K8sNode {
 }
 
 fn split_ips(s: &str) -> impl Iterator<Item = String> + '_ {
-    s.split(',').map(str::trim).filter(|x| !x.is_empty()).map(str::to_string)
+    s.split(',')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(str::to_string)
 }
 
 fn load_balancer(s: &Service) -> Option<LoadBalancer> {
@@ -302,7 +333,10 @@ fn load_balancer(s: &Service) -> Option<LoadBalancer> {
     }
     let ann = s.metadata.annotations.clone().unwrap_or_default();
     let mut requested: Vec<String> = Vec::new();
-    for key in ["metallb.io/loadBalancerIPs", "metallb.universe.tf/loadBalancerIPs"] {
+    for key in [
+        "metallb.io/loadBalancerIPs",
+        "metallb.universe.tf/loadBalancerIPs",
+    ] {
         if let Some(v) = ann.get(key) {
             requested.extend(split_ips(v));
         }
@@ -477,7 +511,11 @@ pub async fn read(conn: &Conn) -> Result<(K8sState, Vec<String>)> {
             };
             for (what, r, into) in [
                 ("l2advertisements.metallb.io", l2, &mut m.l2_advertisements),
-                ("bgpadvertisements.metallb.io", bgp, &mut m.bgp_advertisements),
+                (
+                    "bgpadvertisements.metallb.io",
+                    bgp,
+                    &mut m.bgp_advertisements,
+                ),
             ] {
                 match r {
                     Ok(list) => *into = list.iter().map(advertisement).collect(),
@@ -507,7 +545,10 @@ fn soft_err(err: Error, warnings: &mut Vec<String>) -> Option<Error> {
     match err.kind() {
         "unreachable" | "tls" | "auth" => Some(err),
         _ => {
-            let hint = err.hint().map(|h| format!(" (fix: {h})")).unwrap_or_default();
+            let hint = err
+                .hint()
+                .map(|h| format!(" (fix: {h})"))
+                .unwrap_or_default();
             warnings.push(format!("{err}{hint}"));
             None
         }

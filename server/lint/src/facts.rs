@@ -308,7 +308,10 @@ impl ClusterFacts {
                             self.metallb_pools.push(a.clone());
                             self.reserved.push((
                                 a.clone(),
-                                format!("the MetalLB address pool `{}` (LoadBalancer services only)", p.name),
+                                format!(
+                                    "the MetalLB address pool `{}` (LoadBalancer services only)",
+                                    p.name
+                                ),
                             ));
                         }
                     }

@@ -1000,8 +1000,12 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
                 .collect();
             let mut sink = Sink::new(o.file);
             for spec in specs {
-                let Some(sc) = spec.get("storageClassName") else { continue };
-                let Some(name) = sc.str().filter(|n| !n.is_empty()) else { continue };
+                let Some(sc) = spec.get("storageClassName") else {
+                    continue;
+                };
+                let Some(name) = sc.str().filter(|n| !n.is_empty()) else {
+                    continue;
+                };
                 if !classes.iter().any(|c| c == name) && !created.contains(name) {
                     let fix = match crate::schema::did_you_mean(name, classes.iter()) {
                         Some(m) => format!("did you mean `{m}`?"),

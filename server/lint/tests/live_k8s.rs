@@ -54,7 +54,10 @@ fn an_address_held_by_a_live_service_is_taken() {
     assert_eq!(taken.len(), 1, "{out:#?}");
     // An address only requested (not yet assigned) is taken as well.
     let out = run(&f, &service("web", "shop", "192.168.0.248"));
-    assert!(out.iter().any(|x| x.message.contains("web/grafana")), "{out:#?}");
+    assert!(
+        out.iter().any(|x| x.message.contains("web/grafana")),
+        "{out:#?}"
+    );
     // The Service that holds it, declared again: no finding.
     let out = run(&f, &service("kube-system", "traefik", "192.168.0.246"));
     assert!(!out.iter().any(|x| x.code == "PV115"), "{out:#?}");
@@ -79,8 +82,9 @@ fn live_pools_and_namespaces_win_over_the_site_facts_and_conflicts_are_noted() {
     // An address of the site's (stale) pool is outside the live one.
     let out = run(&f, &service("web", "shop", "192.168.0.241"));
     assert!(
-        out.iter()
-            .any(|x| x.code == "PV115" && x.message.contains("outside the MetalLB pools (192.168.0.246-192.168.0.254)")),
+        out.iter().any(|x| x.code == "PV115"
+            && x.message
+                .contains("outside the MetalLB pools (192.168.0.246-192.168.0.254)")),
         "{out:#?}"
     );
     // Namespace `apps` is no longer known; `web` is.
@@ -100,9 +104,13 @@ fn claims_name_a_live_storage_class() {
     let x = out.iter().find(|x| x.code == "PV109").expect("PV109");
     assert!(x.message.contains("local-paht") && x.message.contains("local-path"));
     assert_eq!(x.fix.as_deref(), Some("did you mean `local-path`?"));
-    assert!(!run(&f, &pvc("local-path")).iter().any(|x| x.code == "PV109"));
+    assert!(!run(&f, &pvc("local-path"))
+        .iter()
+        .any(|x| x.code == "PV109"));
     // Without the live layer the rule stays quiet.
     let mut site_only = ClusterFacts::default();
     site_only.merge_site(&SiteFacts::default()).unwrap();
-    assert!(!run(&site_only, &pvc("longhorn")).iter().any(|x| x.code == "PV109"));
+    assert!(!run(&site_only, &pvc("longhorn"))
+        .iter()
+        .any(|x| x.code == "PV109"));
 }

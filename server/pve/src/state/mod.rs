@@ -1211,7 +1211,11 @@ async fn read_k8s(
             n.guest = Some(matched(g, "name"));
         }
     }
-    if k.nodes.iter().any(|n| n.guest.is_none() && n.internal_ip.is_some()) && !real.is_empty() {
+    if k.nodes
+        .iter()
+        .any(|n| n.guest.is_none() && n.internal_ip.is_some())
+        && !real.is_empty()
+    {
         let scope: Vec<RGuest> = real.iter().map(|g| (*g).clone()).collect();
         let (ips, w) = guest_ips(client, &scope, offline).await;
         warnings.extend(w);

@@ -106,7 +106,9 @@ pub fn fit(s: &mut ClusterState, max_bytes: u32) -> Result<()> {
     shrink(s, max, "k8s.namespaces", |s| {
         s.k8s.as_mut().and_then(|k| k.namespaces.as_mut())
     });
-    shrink(s, max, "k8s.nodes", |s| s.k8s.as_mut().map(|k| &mut k.nodes));
+    shrink(s, max, "k8s.nodes", |s| {
+        s.k8s.as_mut().map(|k| &mut k.nodes)
+    });
     shrink(s, max, "network.vnets", |s| {
         s.network.as_mut().map(|n| &mut n.vnets)
     });
