@@ -1,9 +1,12 @@
 //! k3s-ansible inventories: each rule on a case that must trigger it and a fixed case that must
 //! not, the upstream sample inventories (read in place from ../shared when present), and a
 //! snapshot of the rendered findings of an inventory with many defects.
+mod common;
+
 use std::path::PathBuf;
 
-use provisio_lint::{lint, render_text, ClusterFacts, Input};
+use common::run_with as run;
+use provisio_lint::{render_text, ClusterFacts};
 
 const HOSTS: &str = "[master]
 10.0.0.11
@@ -67,17 +70,6 @@ fn facts() -> ClusterFacts {
         ],
         ..Default::default()
     }
-}
-
-fn run(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<provisio_lint::Finding> {
-    let inputs: Vec<Input> = files
-        .iter()
-        .map(|(p, c)| Input {
-            path: p.to_string(),
-            content: c.to_string(),
-        })
-        .collect();
-    lint(&inputs, facts)
 }
 
 fn codes(files: &[(&str, &str)]) -> Vec<String> {

@@ -1,7 +1,9 @@
 //! Kubernetes rules against the live k3s layer (`cluster_state` read the Kubernetes API): live
 //! MetalLB pools and namespaces replace the site facts (each disagreement noted), addresses held
 //! by live Services are taken (PV115), and claims name live storage classes (PV109).
-use provisio_lint::{lint, ClusterFacts, Finding, Input};
+mod common;
+
+use provisio_lint::{ClusterFacts, Finding};
 use provisio_pve::{K8sState, SiteFacts};
 
 fn live() -> K8sState {
@@ -30,13 +32,7 @@ fn facts(site: &SiteFacts) -> ClusterFacts {
 }
 
 fn run(f: &ClusterFacts, yaml: &str) -> Vec<Finding> {
-    lint(
-        &[Input {
-            path: "app.yaml".into(),
-            content: yaml.into(),
-        }],
-        Some(f),
-    )
+    common::run_with(&[("app.yaml", yaml)], Some(f))
 }
 
 fn service(ns: &str, name: &str, ip: &str) -> String {

@@ -1,8 +1,15 @@
 //! Helpers shared by the lint test files.
-use provisio_lint::{lint, Finding, Input};
+use provisio_lint::{lint, ClusterFacts, Finding, Input};
 
 /// Lint `(path, content)` pairs as one call, without cluster facts.
+#[allow(dead_code)] // not every test file lints without facts
 pub fn run(files: &[(&str, &str)]) -> Vec<Finding> {
+    run_with(files, None)
+}
+
+/// Lint `(path, content)` pairs as one call, with these cluster facts.
+#[allow(dead_code)] // not every test file passes facts
+pub fn run_with(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding> {
     let inputs: Vec<Input> = files
         .iter()
         .map(|(p, c)| Input {
@@ -10,7 +17,7 @@ pub fn run(files: &[(&str, &str)]) -> Vec<Finding> {
             content: c.to_string(),
         })
         .collect();
-    lint(&inputs, None)
+    lint(&inputs, facts)
 }
 
 /// The errors among `f`, as `line:column CODE message`.
