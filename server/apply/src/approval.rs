@@ -1,7 +1,8 @@
 //! Single-use approval handles. A preview mints a handle and writes the pending change set to
 //! `DATA/approvals/pending/ID.json`; `provisio approve ID` (the operator, on the server's
 //! machine) writes `approved/ID.json` with the digest it saw; apply consumes the handle by
-//! moving the pending file to `used/` (atomic: a second apply with it fails).
+//! moving the pending file to `used/` (atomic: a second apply with it fails). The approval page
+//! records approvals the same way, and denials in `denied/ID.json` (a denied handle is dead).
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -27,6 +28,20 @@ struct Approved {
     digest: String,
     by: String,
     at_unix: u64,
+    /// How: `provisio approve` or `web page`.
+    #[serde(default = "cli_method")]
+    method: String,
+}
+
+fn cli_method() -> String {
+    "provisio approve".into()
+}
+
+/// A human's recorded decision on a handle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Approved { by: String, method: String },
+    Denied { by: String, method: String },
 }
 
 pub fn now_unix() -> u64 {
@@ -107,6 +122,12 @@ impl Approvals {
                 "call apply_plan with action `preview` and use the handle it returns",
             ));
         }
+        if let Some(Decision::Denied { by, method }) = self.denied(id) {
+            return Err(refuse(
+                format!("change set {id} was denied by {by} ({method})"),
+                "revise the plan with the operator and preview again",
+            ));
+        }
         if self.path("used", id).exists() {
             return Err(refuse(
                 format!("approval handle {id} was already used"),
@@ -141,24 +162,63 @@ impl Approvals {
 
     /// Record the operator's approval (`provisio approve ID`).
     pub fn approve(&self, id: &str, by: &str) -> Result<Pending> {
+        self.approve_via(id, by, &cli_method())
+    }
+
+    /// Record an approval made by `method` (`provisio approve`, `web page`).
+    pub fn approve_via(&self, id: &str, by: &str, method: &str) -> Result<Pending> {
         let p = self.pending(id)?;
-        self.write(
-            &self.path("approved", id),
-            &Approved {
-                id: id.into(),
-                digest: p.digest.clone(),
-                by: by.into(),
-                at_unix: now_unix(),
-            },
-        )?;
+        self.write(&self.path("approved", id), &self.record(&p, by, method))?;
         Ok(p)
+    }
+
+    /// Record a denial: the handle can no longer be approved or applied.
+    pub fn deny_via(&self, id: &str, by: &str, method: &str) -> Result<Pending> {
+        let p = self.pending(id)?;
+        self.write(&self.path("denied", id), &self.record(&p, by, method))?;
+        Ok(p)
+    }
+
+    fn record(&self, p: &Pending, by: &str, method: &str) -> Approved {
+        Approved {
+            id: p.id.clone(),
+            digest: p.digest.clone(),
+            by: by.into(),
+            at_unix: now_unix(),
+            method: method.into(),
+        }
+    }
+
+    fn read_record(&self, state: &str, id: &str) -> Option<Approved> {
+        let text = std::fs::read_to_string(self.path(state, id)).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+
+    fn denied(&self, id: &str) -> Option<Decision> {
+        self.read_record("denied", id).map(|a| Decision::Denied {
+            by: a.by,
+            method: a.method,
+        })
     }
 
     /// Who approved this handle out of band, if anyone did (for exactly this digest).
     pub fn approved_by(&self, p: &Pending) -> Option<String> {
-        let text = std::fs::read_to_string(self.path("approved", &p.id)).ok()?;
-        let a: Approved = serde_json::from_str(&text).ok()?;
-        (a.digest == p.digest).then_some(a.by)
+        match self.decision(p) {
+            Some(Decision::Approved { by, .. }) => Some(by),
+            _ => None,
+        }
+    }
+
+    /// The human's decision on this handle, if one was recorded (for exactly this digest).
+    pub fn decision(&self, p: &Pending) -> Option<Decision> {
+        if let Some(d) = self.denied(&p.id) {
+            return Some(d);
+        }
+        let a = self.read_record("approved", &p.id)?;
+        (a.digest == p.digest).then_some(Decision::Approved {
+            by: a.by,
+            method: a.method,
+        })
     }
 
     /// Consume the handle: exactly one caller succeeds.

@@ -15,7 +15,7 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use rmcp::model::{
     CallToolRequestParams, ClientCapabilities, ClientConfig, ElicitRequestParams, ElicitResult,
-    ElicitationAction, ElicitationCapability, Implementation,
+    ElicitationAction, ElicitationCapability, Implementation, UrlElicitationCapability,
 };
 use rmcp::service::RequestContext;
 use rmcp::transport::TokioChildProcess;
@@ -39,21 +39,31 @@ pub struct DemoArgs {
     #[arg(long, env = "PROVISIO_CORPUS")]
     pub corpus: Option<PathBuf>,
     /// Approve the change set without asking (the dialog is still printed).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "approve_in_browser")]
     pub yes: bool,
+    /// Approve on the server's approval page instead of this terminal: the demo client offers
+    /// URL-mode elicitation only, opens the page it is given (with `$BROWSER`, else
+    /// `xdg-open`; the address is printed too) and waits for the decision made there.
+    #[arg(long)]
+    pub approve_in_browser: bool,
 }
 
 /// The client side of the approval dialog: shows the server's message, asks on the terminal.
 #[derive(Clone)]
 struct Terminal {
     yes: bool,
+    browser: bool,
     shown: Arc<Mutex<Vec<String>>>,
 }
 
 impl ClientHandler for Terminal {
     fn get_info(&self) -> ClientConfig {
         let mut caps = ClientCapabilities::default();
-        caps.elicitation = Some(ElicitationCapability::default());
+        caps.elicitation = Some(if self.browser {
+            ElicitationCapability::new().with_url(UrlElicitationCapability::new())
+        } else {
+            ElicitationCapability::default()
+        });
         ClientConfig::new(
             caps,
             Implementation::new("provisio-demo", env!("CARGO_PKG_VERSION")),
@@ -67,6 +77,12 @@ impl ClientHandler for Terminal {
     ) -> Result<ElicitResult, ErrorData> {
         let message = match &request {
             ElicitRequestParams::FormElicitationParams { message, .. } => message.clone(),
+            ElicitRequestParams::UrlElicitationParams { message, url, .. } if self.browser => {
+                println!("\n┌─ the server asks the human to open its approval page ─────\n{}\n{url}\n└──────────────────────────────────────────────────────────", message.trim_end());
+                open_browser(url);
+                println!("waiting for the decision on the page ...");
+                return Ok(ElicitResult::new(ElicitationAction::Accept));
+            }
             _ => return Ok(ElicitResult::new(ElicitationAction::Decline)),
         };
         self.shown
@@ -85,6 +101,26 @@ impl ClientHandler for Terminal {
             matches!(line.trim(), "y" | "Y" | "yes")
         };
         Ok(ElicitResult::new(ElicitationAction::Accept).with_content(json!({"approve": approve})))
+    }
+}
+
+/// Open `url` with `$BROWSER` (a command; the URL is its last argument), else `xdg-open`.
+fn open_browser(url: &str) {
+    let browser = std::env::var("BROWSER")
+        .ok()
+        .filter(|b| !b.trim().is_empty())
+        .unwrap_or_else(|| "xdg-open".into());
+    let mut words = browser.split_whitespace();
+    let Some(program) = words.next() else { return };
+    match Command::new(program)
+        .args(words)
+        .arg(url)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+    {
+        Ok(_) => println!("opened with `{browser}`"),
+        Err(e) => println!("could not start `{browser}` ({e}): open the address above yourself"),
     }
 }
 
@@ -255,6 +291,7 @@ pub fn run(paths: &Paths, a: &DemoArgs, _out: &mut dyn Write) -> Result<ExitCode
     let shown = Arc::new(Mutex::new(Vec::new()));
     let handler = Terminal {
         yes: a.yes,
+        browser: a.approve_in_browser,
         shown: shown.clone(),
     };
     rt.block_on(async move {

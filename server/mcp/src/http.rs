@@ -65,7 +65,7 @@ async fn check_bearer(State(auth): State<Auth>, req: Request, next: Next) -> Res
     next.run(req).await
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -86,6 +86,7 @@ pub fn router(
     opts: &HttpOptions,
     token: Option<String>,
 ) -> axum::Router {
+    let page_shared = shared.clone();
     let mut cfg = StreamableHttpServerConfig::default();
     let mut hosts = vec![
         "localhost".to_string(),
@@ -113,9 +114,13 @@ pub fn router(
     let auth = Auth {
         token: token.map(Arc::from),
     };
-    axum::Router::new()
-        .nest_service("/mcp", service)
-        .layer(axum::middleware::from_fn_with_state(auth, check_bearer))
+    let mut app = axum::Router::new().nest_service("/mcp", service);
+    // The approval page shares this listener (its own checks: loopback or the operator token,
+    // the page secret, CSRF and Origin).
+    if mode == Mode::Apply && page_shared.page.enabled() {
+        app = app.merge(crate::page::router(page_shared));
+    }
+    app.layer(axum::middleware::from_fn_with_state(auth, check_bearer))
 }
 
 /// Serve until Ctrl-C.
@@ -125,12 +130,20 @@ pub async fn serve(
     opts: HttpOptions,
     token: Option<String>,
 ) -> std::io::Result<()> {
-    let app = router(shared, mode, &opts, token);
     let listener = tokio::net::TcpListener::bind(opts.listen).await?;
-    tracing::info!(addr = %listener.local_addr()?, "listening (streamable HTTP at /mcp)");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
+    let addr = listener.local_addr()?;
+    shared
+        .page
+        .set_base(format!("http://{}", crate::page::display_addr(addr)));
+    shared.page.set_operator_token_if_unset(token.clone());
+    let app = router(shared, mode, &opts, token);
+    tracing::info!(%addr, "listening (streamable HTTP at /mcp)");
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
 }

@@ -3,6 +3,7 @@
 //! [`http`]). Which tools exist for a client depends on the server [`Mode`], checked both when
 //! listing and when calling.
 pub mod http;
+pub mod page;
 pub mod prompts;
 pub mod resources;
 pub mod stdio;
@@ -92,6 +93,8 @@ pub struct Shared {
     clients: std::sync::Mutex<std::collections::BTreeMap<String, Arc<provisio_pve::PveClient>>>,
     /// Approval handles and the audit log (under the data directory).
     pub apply: tools::apply_plan::ApplyState,
+    /// The approval page (its secrets and forms live in this process only).
+    pub page: page::ApprovalPage,
 }
 
 impl Shared {
@@ -108,6 +111,7 @@ impl Shared {
             loader,
             kb: OnceCell::new(),
             apply: tools::apply_plan::ApplyState::new(&data.root, &pve.apply),
+            page: page::ApprovalPage::new(&pve.apply),
             data,
             pve,
             clients: Default::default(),

@@ -186,16 +186,38 @@ impl Default for KnowledgeSettings {
 )]
 #[serde(rename_all = "kebab-case")]
 pub enum ApprovalPolicy {
-    /// The client's approval dialog (elicitation) or the operator's `provisio approve`.
+    /// The client's approval dialog (form elicitation); else the approval page (URL-mode
+    /// elicitation, or its address in the result); or the operator's `provisio approve`.
     #[default]
     DialogOrOperator,
-    /// Only the operator's `provisio approve` on the server's machine.
+    /// The approval page only (URL-mode elicitation where the client declares it), or the
+    /// operator's `provisio approve`; never the client's form dialog.
+    Page,
+    /// Out of band only: the operator's `provisio approve` on the server's machine, or the
+    /// approval page opened from the address printed on the server's terminal.
     Operator,
 }
 
+/// Who may open the approval page.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum PageAccess {
+    /// Browsers on the server's machine only (requests from loopback addresses).
+    #[default]
+    Loopback,
+    /// Any address, with HTTP Basic authentication whose password is the operator token
+    /// (`PROVISIO_OPERATOR_TOKEN`, else the HTTP bearer token).
+    Remote,
+    /// No approval page.
+    Off,
+}
+
 /// `[apply]`: approval and execution of `apply_plan`. Environment variables override it:
-/// PROVISIO_APPROVAL (`dialog-or-operator` | `operator`), PROVISIO_APPROVAL_TTL_SECS,
-/// PROVISIO_TASK_TIMEOUT_SECS.
+/// PROVISIO_APPROVAL (`dialog-or-operator` | `page` | `operator`), PROVISIO_APPROVAL_TTL_SECS,
+/// PROVISIO_TASK_TIMEOUT_SECS, PROVISIO_APPROVAL_PAGE (`loopback` | `remote` | `off`),
+/// PROVISIO_APPROVAL_PAGE_LISTEN, PROVISIO_APPROVAL_PAGE_URL.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct ApplySettings {
@@ -204,6 +226,17 @@ pub struct ApplySettings {
     pub approval_ttl_secs: u64,
     /// Longest wait for one PVE task.
     pub task_timeout_secs: u64,
+    /// Who may open the approval page (`/approve/ID`).
+    pub page: PageAccess,
+    /// Where the approval page listens when the server runs over stdio (started on the first
+    /// preview). Default `127.0.0.1:0` (a free loopback port). Over HTTP the page shares the
+    /// MCP listener.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_listen: Option<std::net::SocketAddr>,
+    /// The page's address as the operator's browser reaches it (`https://provisio.lab:8765`),
+    /// when a proxy or a wildcard listen address hides it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_url: Option<String>,
 }
 
 impl Default for ApplySettings {
@@ -212,6 +245,9 @@ impl Default for ApplySettings {
             approval: ApprovalPolicy::DialogOrOperator,
             approval_ttl_secs: 900,
             task_timeout_secs: 600,
+            page: PageAccess::Loopback,
+            page_listen: None,
+            page_url: None,
         }
     }
 }
@@ -463,14 +499,47 @@ impl Config {
         if let Some(v) = env_nonempty("PROVISIO_APPROVAL") {
             apply.approval = match v.as_str() {
                 "dialog-or-operator" => ApprovalPolicy::DialogOrOperator,
+                "page" => ApprovalPolicy::Page,
                 "operator" | "cli" => ApprovalPolicy::Operator,
                 _ => {
                     return Err(Error::config(
                         "PROVISIO_APPROVAL",
-                        format!("`{v}` is not `dialog-or-operator` or `operator`"),
+                        format!("`{v}` is not `dialog-or-operator`, `page` or `operator`"),
                     ))
                 }
             };
+        }
+        if let Some(v) = env_nonempty("PROVISIO_APPROVAL_PAGE") {
+            apply.page = match v.as_str() {
+                "loopback" => PageAccess::Loopback,
+                "remote" => PageAccess::Remote,
+                "off" => PageAccess::Off,
+                _ => {
+                    return Err(Error::config(
+                        "PROVISIO_APPROVAL_PAGE",
+                        format!("`{v}` is not `loopback`, `remote` or `off`"),
+                    ))
+                }
+            };
+        }
+        if let Some(v) = env_nonempty("PROVISIO_APPROVAL_PAGE_LISTEN") {
+            apply.page_listen = Some(v.parse().map_err(|_| {
+                Error::config(
+                    "PROVISIO_APPROVAL_PAGE_LISTEN",
+                    format!("`{v}` is not an address such as 127.0.0.1:8766"),
+                )
+            })?);
+        }
+        if let Some(v) = env_nonempty("PROVISIO_APPROVAL_PAGE_URL") {
+            apply.page_url = Some(v);
+        }
+        if let Some(u) = &apply.page_url {
+            if !(u.starts_with("http://") || u.starts_with("https://")) {
+                return Err(Error::config(
+                    "apply.page_url",
+                    format!("`{u}` must start with http:// or https://"),
+                ));
+            }
         }
         for (k, slot) in [
             ("PROVISIO_APPROVAL_TTL_SECS", &mut apply.approval_ttl_secs),

@@ -11,8 +11,8 @@ pub mod tls;
 
 pub use client::{ApiRequest, Method, PveClient};
 pub use config::{
-    ApplySettings, ApprovalPolicy, Auth, ClusterConfig, Config, KnowledgeSettings, ReservedIpv4,
-    Secret, SiteFacts, StoreKind, SubnetFact, Tls, VnetFact,
+    ApplySettings, ApprovalPolicy, Auth, ClusterConfig, Config, KnowledgeSettings, PageAccess,
+    ReservedIpv4, Secret, SiteFacts, StoreKind, SubnetFact, Tls, VnetFact,
 };
 pub use error::{Error, Result};
 pub use provisio_k8s::K8sState;
