@@ -16,8 +16,19 @@ VENV=${PROVISIO_TEST_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/provisio-test-venv}
 "$VENV/bin/pip" install -q --disable-pip-version-check \
   mcp==2.3.0 pytest==9.2.0 jsonschema==4.26.0 pyyaml==6.0.3 \
   'fakepve[crypto]==0.5.0' aiohttp==3.14.5 cryptography==50.0.2 proxmoxer==2.3.0 requests==2.34.2 \
-  kmock==0.8 kubernetes==37.0.2
+  kmock==0.8 kubernetes==37.0.2 selenium==4.50.0
 export PROVISIO_TEST_PYTHON="$VENV/bin/python" PROVISIO_REQUIRE_FAKEPVE=1
+# A real headless browser for the approval page tests: Debian's chromium and chromium-driver,
+# pinned (Selenium drives them over WebDriver; nothing is downloaded at run time).
+CHROMIUM_VERSION=148.0.7778.167-1~deb12u1
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get install -y -q "chromium=$CHROMIUM_VERSION" "chromium-driver=$CHROMIUM_VERSION" >/dev/null ||
+    { $SUDO apt-get update -q >/dev/null &&
+      $SUDO apt-get install -y -q "chromium=$CHROMIUM_VERSION" "chromium-driver=$CHROMIUM_VERSION" >/dev/null; }
+fi
+export PROVISIO_REQUIRE_BROWSER=1
 # A second MCP client: the MCP Inspector CLI (npm, pinned).
 INSPECTOR_DIR=${XDG_CACHE_HOME:-$HOME/.cache}/provisio-inspector
 [ -x "$INSPECTOR_DIR/node_modules/.bin/mcp-inspector" ] ||
@@ -60,7 +71,8 @@ cargo install --locked --quiet --path server/cli --root "$INSTALL_ROOT"
 export PROVISIO_INSTALLED_BIN="$INSTALL_ROOT/bin/provisio"
 
 # `provisio serve` over stdio and HTTP driven by the MCP Python SDK and real clients; proxmoxer
-# cross-check; lint-dev against fakepve; apply_plan's fault matrix and `provisio demo`.
+# cross-check; lint-dev against fakepve; apply_plan's fault matrix, the approval page in
+# chromium and `provisio demo`.
 "$VENV/bin/python" -m pytest -q -p no:kmock tests/mcp tests/pve tests/k8s tests/apply tests/corpus tests/lint
 
 if [ -d ../shared/corpus ] && [ "${PROVISIO_SKIP_FULL_EVAL:-0}" != 1 ]; then

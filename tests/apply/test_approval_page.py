@@ -44,6 +44,8 @@ if not (CHROMIUM and CHROMEDRIVER):
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.common.exceptions import WebDriverException  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -127,6 +129,20 @@ def h1(browser):
     return browser.find_element(By.TAG_NAME, "h1").text
 
 
+def click(browser, element_id):
+    """Click a submit button and wait until the browser shows the next document, loaded."""
+    browser.execute_script("document.documentElement.dataset.before = '1'")
+    browser.find_element(By.ID, element_id).click()
+
+    def next_document(d):
+        try:
+            return d.execute_script(
+                "return document.readyState === 'complete' && !document.documentElement.dataset.before")
+        except WebDriverException:
+            return False  # between documents
+    WebDriverWait(browser, 15).until(next_document)
+
+
 def test_open_see_steps_approve_then_apply(bin_path, lab, tmp_path, browser):
     """A client without any dialog (Gemini CLI, Claude Desktop): the result gives the page's
     address without the secret; the operator opens the full address from the server's terminal,
@@ -173,7 +189,7 @@ def test_open_see_steps_approve_then_apply(bin_path, lab, tmp_path, browser):
             assert address in res["content"][0]["text"] and secret not in res["content"][0]["text"]
             assert vms(lab, "web-1") == []
             browser.get(full)
-            browser.find_element(By.ID, "approve").click()
+            click(browser, "approve")
             assert h1(browser) == "Approved"
             assert handle in browser.find_element(By.ID, "outcome").text
             res = seen.add(await apply(s, handle))
@@ -194,16 +210,16 @@ def test_open_see_steps_approve_then_apply(bin_path, lab, tmp_path, browser):
     assert r.returncode == 0, r.stdout
 
 
-def test_deny_expired_reused_and_forged_forms(bin_path, lab, tmp_path, browser):
+def test_deny_and_forged_forms(bin_path, lab, tmp_path, browser):
     seen = Seen()
 
     async def main():
-        async with session(bin_path, tmp_path, lab, env={"PROVISIO_APPROVAL_TTL_SECS": "4"}) as (s, log):
+        async with session(bin_path, tmp_path, lab) as (s, log):
             # Deny: explicit, and apply then refuses for good.
             p = seen.add(await preview(s))
             full = log.page_url(p["approval"])
             browser.get(full)
-            browser.find_element(By.ID, "deny").click()
+            click(browser, "deny")
             assert h1(browser) == "Denied"
             res = seen.add(await apply(s, p["approval"]))
             assert res["isError"] and "denied" in res["content"][0]["text"]
@@ -215,42 +231,60 @@ def test_deny_expired_reused_and_forged_forms(bin_path, lab, tmp_path, browser):
             # Wrong CSRF token: refused, nothing recorded; the page can be reloaded.
             p = seen.add(await preview(s))
             full = log.page_url(p["approval"])
+            page, _, _ = split(full)
             browser.get(full)
             browser.execute_script("document.querySelector('input[name=csrf]').value = 'f'.repeat(64)")
-            browser.find_element(By.ID, "approve").click()
+            click(browser, "approve")
             assert h1(browser) == "Form refused" and "CSRF token is wrong" in browser.page_source
-            # Reused form: one form, one decision; the token is spent after the first POST.
             browser.get(full)
             form = {e.get_attribute("name"): e.get_attribute("value")
                     for e in browser.find_elements(By.CSS_SELECTOR, "form input[type=hidden]")}
-            post = lambda f: status_of(split(full)[0], data=urllib.parse.urlencode(f).encode(),  # noqa: E731
-                                       headers={"Origin": split(full)[0].split("/approve/")[0],
-                                                "Content-Type": "application/x-www-form-urlencoded"})
-            code, _ = post({**form, "decision": "maybe"})
-            assert code == 400
-            # Wrong secret in the form.
+
+            def post(f):
+                return status_of(page, data=urllib.parse.urlencode(f).encode(),
+                                 headers={"Origin": page.split("/approve/")[0],
+                                          "Content-Type": "application/x-www-form-urlencoded"})
+            assert post({**form, "decision": "maybe"})[0] == 400
             code, text = post({**form, "s": "0" * 64, "decision": "approve"})
             assert code == 403 and "Secret missing or wrong" in text
-            # Wrong digest bound to the token.
             code, text = post({**form, "digest": "0" * 64, "decision": "approve"})
             assert code == 403 and "another change set" in text
+            # Without an Origin header (not a browser form): refused too.
+            code, _ = status_of(page, data=urllib.parse.urlencode({**form, "decision": "approve"}).encode(),
+                                headers={"Content-Type": "application/x-www-form-urlencoded"})
+            assert code == 403
             res = seen.add(await apply(s, p["approval"]))
             assert res["isError"] and "not approved" in res["content"][0]["text"]
             # Wrong secret in the address.
-            browser.get(split(full)[0] + "?s=" + "1" * 64)
+            browser.get(page + "?s=" + "1" * 64)
             assert h1(browser) == "Secret missing or wrong"
-            # Expired: the page said so, and so does apply.
-            browser.get(full)
-            time.sleep(5)
-            browser.find_element(By.ID, "approve").click()
-            assert h1(browser) == "Not open for approval" and "expired" in browser.page_source
+            # The form, used once, cannot be used again: the second POST of the same token fails.
+            assert post({**form, "decision": "deny"})[0] == 200
+            code, text = post({**form, "decision": "approve"})
+            assert code in (403, 409, 410) and "Approved" not in text
             res = seen.add(await apply(s, p["approval"]))
-            assert res["isError"] and "expired" in res["content"][0]["text"]
+            assert res["isError"] and "denied" in res["content"][0]["text"]
             assert vms(lab, "web-1") == []
             seen.assert_secret_absent(split(full)[2])
     asyncio.run(main())
     events = [r["event"] for r in audit(tmp_path)]
     assert "denied.page" in events and "page.refused" in events
+
+
+def test_expired_page_is_refused(bin_path, lab, tmp_path, browser):
+    async def main():
+        async with session(bin_path, tmp_path, lab, env={"PROVISIO_APPROVAL_TTL_SECS": "3"}) as (s, log):
+            p = await preview(s)
+            full = log.page_url(p["approval"])
+            browser.get(full)
+            assert h1(browser).startswith("Approve change set")
+            time.sleep(4)
+            click(browser, "approve")
+            assert h1(browser) == "Not open for approval" and "expired" in browser.page_source
+            res = await apply(s, p["approval"])
+            assert res["isError"] and "expired" in res["content"][0]["text"]
+            assert vms(lab, "web-1") == []
+    asyncio.run(main())
 
 
 class Evil(http.server.BaseHTTPRequestHandler):
@@ -283,7 +317,7 @@ def test_foreign_origin_is_refused(bin_path, lab, tmp_path, browser):
             threading.Thread(target=srv.serve_forever, daemon=True).start()
             try:
                 browser.get(f"http://localhost:{srv.server_address[1]}/")
-                browser.find_element(By.ID, "go").click()
+                click(browser, "go")
                 assert h1(browser) == "Foreign origin"
             finally:
                 srv.shutdown()
@@ -291,7 +325,7 @@ def test_foreign_origin_is_refused(bin_path, lab, tmp_path, browser):
             assert res["isError"] and "not approved" in res["content"][0]["text"]
             # The page itself still works.
             browser.get(full)
-            browser.find_element(By.ID, "approve").click()
+            click(browser, "approve")
             assert h1(browser) == "Approved"
             res = await apply(s, p["approval"])
             assert res["structuredContent"]["report"]["outcome"] == "applied", res
@@ -310,7 +344,7 @@ def test_url_mode_elicitation_opens_the_page(bin_path, lab, tmp_path, browser):
         time.sleep(0.5)
         browser.get(url)
         assert h1(browser).startswith("Approve change set")
-        browser.find_element(By.ID, "approve").click()
+        click(browser, "approve")
 
     async def elicitation(context, params):
         asked.append(params)
@@ -369,7 +403,7 @@ def test_demo_approves_in_the_browser(bin_path, tmp_path, browser):
             time.sleep(0.2)
         browser.get(opened.read_text().strip())
         assert h1(browser).startswith("Approve change set for plan webserver")
-        browser.find_element(By.ID, "approve").click()
+        click(browser, "approve")
         assert h1(browser) == "Approved"
         out, _ = proc.communicate(timeout=120)
     finally:
@@ -430,6 +464,9 @@ def test_page_over_http_loopback_only_unless_remote_with_operator_token(bin_path
         full = ServerLog(log_path).page_url(p["approval"])
         local_code, _ = status_of(full)
         assert local_code == 200
+        # DNS rebinding: a loopback request naming another host is refused.
+        code, text = status_of(full, headers={"Host": "rebind.example"})
+        assert code == 403 and "Wrong host" in text
         remote = full.replace("127.0.0.1", ip)
         code, text = status_of(remote)
         if access == "loopback":

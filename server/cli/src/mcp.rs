@@ -60,11 +60,16 @@ fn parse_mode(s: &str) -> Result<Mode> {
     Mode::parse(s).with_context(|| format!("--mode `{s}` is not one of read-only, plan, apply"))
 }
 
-fn shared(paths: &Paths) -> Result<Arc<Shared>> {
+/// The server's shared state. `page`: whether the approval page may be served (not for a
+/// one-shot `call`, whose process ends with the call).
+fn shared(paths: &Paths, page: bool) -> Result<Arc<Shared>> {
     let model = paths.model.clone();
     let loader: EmbedderLoader =
         Arc::new(move || Ok(Arc::new(FastEmbedder::load(&model)?) as Arc<dyn Embedder>));
-    let pve = paths.pve_config()?;
+    let mut pve = paths.pve_config()?;
+    if !page {
+        pve.apply.page = provisio_pve::PageAccess::Off;
+    }
     Ok(Arc::new(Shared::with_pve(
         paths.data.clone(),
         Some(loader),
@@ -80,7 +85,13 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
 
 pub fn serve(paths: &Paths, a: &ServeArgs) -> Result<ExitCode> {
     let mode = parse_mode(&a.mode)?;
-    let shared = shared(paths)?;
+    let shared = shared(paths, true)?;
+    // The operator token for remote browsers on the approval page (never logged).
+    shared.page.set_operator_token(
+        std::env::var("PROVISIO_OPERATOR_TOKEN")
+            .ok()
+            .filter(|t| !t.is_empty()),
+    );
     let rt = runtime()?;
     match a.transport {
         Transport::Stdio => {
@@ -117,7 +128,7 @@ pub fn call(paths: &Paths, a: &CallArgs, out: &mut dyn Write) -> Result<ExitCode
     let Some(args) = args.as_object().cloned() else {
         bail!("--args must be a JSON object, e.g. '{{\"query\": \"...\"}}'");
     };
-    let server = ProvisioServer::new(shared(paths)?, mode);
+    let server = ProvisioServer::new(shared(paths, false)?, mode);
     let rt = runtime()?;
     let result = rt.block_on(async move {
         let (s, c) = tokio::io::duplex(1 << 20);

@@ -368,27 +368,26 @@ fn guard(page: &ApprovalPage, remote: SocketAddr, headers: &HeaderMap) -> Result
     if !page.enabled() {
         return Err((StatusCode::NOT_FOUND, "the approval page is off").into_response());
     }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let host_ok = loopback_host(host)
-        || page
-            .public_url
-            .as_deref()
-            .and_then(host_of)
-            .is_some_and(|h| h.eq_ignore_ascii_case(host))
-        || (page.access == PageAccess::Remote && !host.is_empty());
-    if !host_ok {
-        return Err(refusal(
-            StatusCode::FORBIDDEN,
-            "Wrong host",
-            &format!(
-                "This page does not answer for host `{host}`. Open the address the server printed."
-            ),
-        ));
-    }
     if remote.ip().is_loopback() {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let host_ok = loopback_host(host)
+            || page
+                .public_url
+                .as_deref()
+                .and_then(host_of)
+                .is_some_and(|h| h.eq_ignore_ascii_case(host));
+        if !host_ok {
+            return Err(refusal(
+                StatusCode::FORBIDDEN,
+                "Wrong host",
+                &format!(
+                    "This page does not answer for host `{host}`. Open the address the server printed."
+                ),
+            ));
+        }
         return Ok(());
     }
     match page.access {
@@ -443,12 +442,15 @@ fn user_agent(headers: &HeaderMap) -> String {
         .collect()
 }
 
+/// `Referrer-Policy: same-origin`: the address (with its secret) never leaves in a Referer, and
+/// the browser still names this page's origin on the form's POST (`no-referrer` would make it
+/// `Origin: null`).
 fn with_headers(status: StatusCode, body: Markup) -> Response {
     let mut r = (status, axum::response::Html(body.into_string())).into_response();
     let h = r.headers_mut();
     for (k, v) in [
         (header::CACHE_CONTROL, "no-store"),
-        (header::REFERRER_POLICY, "no-referrer"),
+        (header::REFERRER_POLICY, "same-origin"),
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (
@@ -612,6 +614,17 @@ async fn decide(
     if let Some(d) = shared.apply.approvals.decision(&p) {
         return refusal(StatusCode::CONFLICT, "Already decided", &decided(&d));
     }
+    let approve = match f.decision.as_deref() {
+        Some("approve") => true,
+        Some("deny") => false,
+        _ => {
+            return refusal(
+                StatusCode::BAD_REQUEST,
+                "No decision",
+                "The form must say `approve` or `deny`. Nothing was recorded.",
+            )
+        }
+    };
     let digest = f.digest.unwrap_or_default();
     if let Err(why) = page.take_csrf(&id, f.csrf.as_deref().unwrap_or(""), &digest) {
         audit_refusal(&shared, &id, remote, &headers, why);
@@ -629,24 +642,18 @@ async fn decide(
         );
     }
     let by = format!("operator in a browser at {}", remote.ip());
-    let (result, event, verb) = match f.decision.as_deref() {
-        Some("approve") => (
+    let (result, event, verb) = if approve {
+        (
             shared.apply.approvals.approve_via(&id, &by, METHOD),
             "approved.page",
             "Approved",
-        ),
-        Some("deny") => (
+        )
+    } else {
+        (
             shared.apply.approvals.deny_via(&id, &by, METHOD),
             "denied.page",
             "Denied",
-        ),
-        _ => {
-            return refusal(
-                StatusCode::BAD_REQUEST,
-                "No decision",
-                "The form must say `approve` or `deny`. Nothing was recorded.",
-            )
-        }
+        )
     };
     if let Err(e) = result {
         return refusal(StatusCode::GONE, "Not recorded", &e.to_string());
@@ -685,7 +692,7 @@ fn layout(title: &str, body: Markup) -> Markup {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                meta name="referrer" content="no-referrer";
+                meta name="referrer" content="same-origin";
                 title { "provisio: " (title) }
                 style { (PreEscaped(STYLE)) }
             }
@@ -814,6 +821,105 @@ mod tests {
         assert!(!loopback_host("evil.example:8765"));
         assert!(!loopback_host("127.0.0.1.evil.example"));
         assert_eq!(host_of("http://127.0.0.1:5/x"), Some("127.0.0.1:5"));
+    }
+
+    fn pending() -> Pending {
+        let digest = "ab".repeat(32);
+        Pending {
+            id: "ap-0123456789abcdef01234567".into(),
+            digest: digest.clone(),
+            created_unix: now_unix(),
+            expires_unix: now_unix() + 900,
+            change_set: provisio_apply::ChangeSet {
+                plan: "p".into(),
+                cluster: "c".into(),
+                purpose: "apply".into(),
+                digest,
+                steps: vec![],
+                expects: vec![],
+                resumed: Default::default(),
+                secret_env: vec![],
+            },
+        }
+    }
+
+    fn page() -> ApprovalPage {
+        let p = ApprovalPage::new(&provisio_pve::ApplySettings::default());
+        p.set_base("http://127.0.0.1:9".into());
+        p
+    }
+
+    #[test]
+    fn secrets_are_per_delivery_and_never_in_the_address() {
+        let page = page();
+        let p = pending();
+        let link = page.register(&p, Details::default()).unwrap();
+        let secret = link.with_secret.split("?s=").nth(1).unwrap().to_string();
+        assert_eq!(
+            link.address,
+            "http://127.0.0.1:9/approve/ap-0123456789abcdef01234567"
+        );
+        assert!(!link.address.contains(&secret));
+        assert_eq!(page.address(&p.id).as_deref(), Some(link.address.as_str()));
+        assert!(page.secret_ok(&p.id, Some(&secret)));
+        assert!(!page.secret_ok(&p.id, Some(&"0".repeat(64))));
+        assert!(!page.secret_ok(&p.id, None));
+        assert!(!page.secret_ok("ap-ffffffffffffffffffffffff", Some(&secret)));
+        let again = page.register_again(&p).unwrap();
+        let second = again.split("?s=").nth(1).unwrap();
+        assert_ne!(second, secret);
+        assert!(page.secret_ok(&p.id, Some(second)) && page.secret_ok(&p.id, Some(&secret)));
+    }
+
+    #[test]
+    fn csrf_tokens_are_single_use_and_bound_to_the_digest() {
+        let page = page();
+        let p = pending();
+        page.register(&p, Details::default()).unwrap();
+        let t = page.mint_csrf(&p).unwrap();
+        assert_eq!(
+            page.take_csrf(&p.id, "nope", &p.digest),
+            Err("the form's CSRF token is wrong")
+        );
+        assert_eq!(
+            page.take_csrf(&p.id, &t, &"cd".repeat(32)),
+            Err("the form was for another change set")
+        );
+        assert_eq!(page.take_csrf(&p.id, &t, &p.digest), Ok(()));
+        assert_eq!(
+            page.take_csrf(&p.id, &t, &p.digest),
+            Err("the form's CSRF token was already used")
+        );
+        // A reload replaces the token: the older one no longer works.
+        let a = page.mint_csrf(&p).unwrap();
+        let b = page.mint_csrf(&p).unwrap();
+        assert!(page.take_csrf(&p.id, &a, &p.digest).is_err());
+        assert_eq!(page.take_csrf(&p.id, &b, &p.digest), Ok(()));
+    }
+
+    #[test]
+    fn an_off_page_registers_nothing() {
+        let settings = provisio_pve::ApplySettings {
+            page: PageAccess::Off,
+            ..Default::default()
+        };
+        let page = ApprovalPage::new(&settings);
+        page.set_base("http://127.0.0.1:9".into());
+        assert!(page.register(&pending(), Details::default()).is_none());
+    }
+
+    #[test]
+    fn page_url_wins_for_what_the_operator_sees() {
+        let settings = provisio_pve::ApplySettings {
+            page_url: Some("https://provisio.lab:8765/".into()),
+            ..Default::default()
+        };
+        let page = ApprovalPage::new(&settings);
+        page.set_base("http://127.0.0.1:9".into());
+        let link = page.register(&pending(), Details::default()).unwrap();
+        assert!(link
+            .address
+            .starts_with("https://provisio.lab:8765/approve/ap-"));
     }
 
     #[test]

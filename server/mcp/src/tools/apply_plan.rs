@@ -436,8 +436,9 @@ impl ProvisioServer {
     /// Apply a plan to the cluster, in two calls. `preview`: the exact change set against the
     /// live state (clone template -> VMID on node, configure, grow disks, HA, start), what it
     /// expects to find, a digest and a single-use approval handle. `apply` with that handle:
-    /// runs only after a human approved this change set (the client's approval dialog, or
-    /// `provisio approve ID` by the operator) and only if the live state still matches;
+    /// runs only after a human approved this change set (the client's approval dialog, the
+    /// approval page, or `provisio approve ID` by the operator) and only if the live state
+    /// still matches;
     /// otherwise it refuses and shows the drift. Progress is reported per step; a failed step
     /// stops the run and the answer offers the exact cleanup as a new preview. Re-running an
     /// interrupted plan resumes it without duplicating VMs.
