@@ -53,7 +53,7 @@ def browser():
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM
     for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-              "--window-size=1100,1500", "--no-first-run", "--disable-extensions"):
+              "--window-size=1100,1850", "--no-first-run", "--disable-extensions"):
         opts.add_argument(a)
     d = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=opts)
     d.set_page_load_timeout(30)
@@ -176,7 +176,8 @@ def test_open_see_steps_approve_then_apply(bin_path, lab, tmp_path, browser):
             assert "template 100 is on node" in expects and "quorate" in expects
             body = browser.find_element(By.TAG_NAME, "body").text
             assert "Expires" in body and "UTC" in body
-            assert 'resource "proxmox_virtual_environment_vm"' in body  # the drafted manifest
+            # The drafted manifests (folded; plain HTML <details>).
+            assert "main.tf" in body and "proxmox_virtual_environment_vm" in browser.page_source
             assert "0 error(s)" in browser.find_element(By.ID, "lint").text
             shot = tmp_path / "approval-page.png"
             browser.save_screenshot(str(shot))

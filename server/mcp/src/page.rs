@@ -683,7 +683,7 @@ async fn decide(
     )
 }
 
-const STYLE: &str = "body{font:15px/1.45 system-ui,sans-serif;max-width:60em;margin:1.5em auto;padding:0 1em;color:#1d2125}h1{font-size:1.4em}h2{font-size:1.1em;margin-top:1.6em;border-bottom:1px solid #ccd;padding-bottom:.2em}table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccd;padding:.3em .5em;text-align:left;vertical-align:top}th{background:#f2f4f8}code,pre{font:13px/1.35 ui-monospace,monospace}pre{background:#f6f8fa;border:1px solid #dde;padding:.6em;overflow:auto;max-height:30em}.digest{word-break:break-all}.ok{color:#12632a;font-weight:600}.refused{color:#9b1c1c;font-weight:600}.warn{color:#8a5a00}form{margin-top:1.5em;padding:1em;border:2px solid #ccd;background:#fafbfd}button{font-size:1em;padding:.45em 1.2em;margin-right:1em;cursor:pointer}button.approve{background:#1f7a3a;color:#fff;border:1px solid #145a29}button.deny{background:#fff;color:#9b1c1c;border:1px solid #9b1c1c}.meta td:first-child{width:11em;font-weight:600}";
+const STYLE: &str = "body{font:15px/1.45 system-ui,sans-serif;max-width:60em;margin:1.5em auto;padding:0 1em;color:#1d2125}h1{font-size:1.4em}h2{font-size:1.1em;margin-top:1.6em;border-bottom:1px solid #ccd;padding-bottom:.2em}table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccd;padding:.3em .5em;text-align:left;vertical-align:top}th{background:#f2f4f8}code,pre{font:13px/1.35 ui-monospace,monospace}pre{background:#f6f8fa;border:1px solid #dde;padding:.6em;overflow:auto;max-height:30em}.digest{word-break:break-all}.ok{color:#12632a;font-weight:600}.refused{color:#9b1c1c;font-weight:600}.warn{color:#8a5a00}form{margin-top:1.5em;padding:1em;border:2px solid #ccd;background:#fafbfd}button{font-size:1em;padding:.45em 1.2em;margin-right:1em;cursor:pointer}button.approve{background:#1f7a3a;color:#fff;border:1px solid #145a29}button.deny{background:#fff;color:#9b1c1c;border:1px solid #9b1c1c}.meta td:first-child{width:11em;font-weight:600}#steps td{overflow-wrap:anywhere}#steps td:nth-child(2){min-width:14em}summary{cursor:pointer;margin:.3em 0}";
 
 fn layout(title: &str, body: Markup) -> Markup {
     html! {
@@ -780,8 +780,10 @@ fn change_set_page(p: &Pending, details: &Details, secret: &str, csrf: &str) -> 
             @if !details.manifests.is_empty() {
                 h2 { "Drafted manifests" }
                 @for (path, content) in &details.manifests {
-                    p { code { (path) } }
-                    pre { (content) }
+                    details class="manifest" {
+                        summary { code { (path) } " (" (content.lines().count()) " lines)" }
+                        pre { (content) }
+                    }
                 }
             }
             @if let Some(note) = &details.note { p class="warn" { (note) } }

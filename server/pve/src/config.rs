@@ -937,4 +937,42 @@ password_env = "PROD_PW"
             .to_string()
             .contains("apply.approval_ttl_secs"));
     }
+
+    #[test]
+    fn approval_page_settings() {
+        let file: ConfigFile = toml::from_str(
+            "[apply]\napproval = \"page\"\npage = \"remote\"\npage_listen = \"127.0.0.1:8766\"\npage_url = \"https://provisio.lab:8765\"",
+        )
+        .unwrap();
+        let c = Config::from_file(file, None, &env_of(&[])).unwrap();
+        assert_eq!(c.apply.approval, ApprovalPolicy::Page);
+        assert_eq!(c.apply.page, PageAccess::Remote);
+        assert_eq!(c.apply.page_listen, Some("127.0.0.1:8766".parse().unwrap()));
+        let c = Config::from_file(
+            ConfigFile::default(),
+            None,
+            &env_of(&[("PROVISIO_APPROVAL_PAGE", "off")]),
+        )
+        .unwrap();
+        assert_eq!(c.apply.page, PageAccess::Off);
+        for (env, field) in [
+            (
+                env_of(&[("PROVISIO_APPROVAL_PAGE", "public")]),
+                "PROVISIO_APPROVAL_PAGE",
+            ),
+            (
+                env_of(&[("PROVISIO_APPROVAL_PAGE_LISTEN", "localhost")]),
+                "PROVISIO_APPROVAL_PAGE_LISTEN",
+            ),
+            (
+                env_of(&[("PROVISIO_APPROVAL_PAGE_URL", "provisio.lab")]),
+                "apply.page_url",
+            ),
+        ] {
+            let e = Config::from_file(ConfigFile::default(), None, &env)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(field), "{e}");
+        }
+    }
 }
