@@ -292,10 +292,16 @@ async fn wait_task(
 
 fn request(step: &Step) -> Result<ApiRequest, String> {
     let method = match step.method.as_str() {
+        "GET" => Method::Get,
         "POST" => Method::Post,
         "PUT" => Method::Put,
         "DELETE" => Method::Delete,
-        _ => Method::Get,
+        other => {
+            return Err(format!(
+                "step `{}` has the HTTP method `{other}`, not GET, POST, PUT or DELETE; nothing was sent",
+                step.summary
+            ))
+        }
     };
     let mut r = ApiRequest::new(method, step.path.clone());
     for (k, v) in &step.params {
@@ -605,4 +611,34 @@ pub fn render(r: &ApplyReport) -> String {
         ));
     }
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(method: &str) -> Step {
+        Step {
+            kind: StepKind::Start,
+            vm: "web-1".into(),
+            vmid: 102,
+            node: "pmox01".into(),
+            summary: "start web-1".into(),
+            method: method.into(),
+            path: "/nodes/pmox01/qemu/102/status/start".into(),
+            params: vec![],
+        }
+    }
+
+    #[test]
+    fn an_unknown_method_is_refused_not_sent_as_get() {
+        assert!(request(&step("POST")).is_ok());
+        assert!(request(&step("GET")).is_ok());
+        let e = request(&step("PATCH")).unwrap_err();
+        assert!(
+            e.contains("`PATCH`") && e.contains("nothing was sent"),
+            "{e}"
+        );
+        assert!(request(&step("post")).is_err());
+    }
 }
