@@ -60,7 +60,7 @@ cargo build --release --locked --workspace --all-targets
 cargo test --release --locked --workspace
 if [ -z "${QDRANT_URL:-}" ]; then
   echo "SKIPPED: real-Qdrant integration test (indexer/tests/qdrant.rs::real_qdrant_round_trip):" \
-    "QDRANT_URL is not set and no Qdrant server can be installed here; the Qdrant path ran against qdrant_standin"
+    "QDRANT_URL is not set and no Qdrant server can be installed here; the Qdrant path ran against the stand-in in tests/support"
 fi
 
 # Installed like a Rust CLI (reuses the release build above); the demo test runs this copy

@@ -16,8 +16,6 @@ pub mod focus;
 pub mod lexical;
 pub mod passage;
 pub mod qdrant;
-#[cfg(feature = "test-util")]
-pub mod qdrant_standin;
 pub mod search;
 pub mod sources;
 pub mod store;

@@ -7,11 +7,12 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use provisio_indexer::chunk::ChunkKind;
-use provisio_indexer::embed::{Embedder, HashEmbedder};
+use provisio_indexer::embed::Embedder;
 use provisio_indexer::expand::Glossary;
 use provisio_indexer::store::{Progress, Stage};
 use provisio_indexer::vector::{EdgeStore, FlatStore, VectorFilter, VectorStore};
 use provisio_indexer::{index, DataDir, KnowledgeBase, Mode, SearchRequest};
+use provisio_testkit::HashEmbedder;
 
 mod common;
 use common::*;

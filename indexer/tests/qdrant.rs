@@ -1,5 +1,5 @@
 //! The Qdrant backend: requests built as values, batching, retries and error mapping against
-//! our own gRPC stand-in (`qdrant_standin`), the index pipeline on `--store qdrant` (same
+//! our own gRPC stand-in (`provisio-testkit`, in `tests/support`), the index pipeline on `--store qdrant` (same
 //! results as embedded, incremental upload, migration from the embedding cache, degraded
 //! search when the server is down), and, when `QDRANT_URL` names a real server, the same
 //! round trip against it.
@@ -7,14 +7,15 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use provisio_indexer::embed::{Embedder, HashEmbedder};
+use provisio_indexer::embed::Embedder;
 use provisio_indexer::qdrant::{
     self, backoff, classify, delete_requests, filter_of, point_id, query_request, upsert_requests,
     Failure, QdrantSettings, QdrantStore,
 };
-use provisio_indexer::qdrant_standin::QdrantStandIn;
 use provisio_indexer::vector::{FlatStore, VectorFilter, VectorPoint, VectorStore};
 use provisio_indexer::{index, DataDir, Error, KnowledgeBase, Mode, SearchRequest, StoreChoice};
+use provisio_testkit::HashEmbedder;
+use provisio_testkit::QdrantStandIn;
 use qdrant_client::QdrantError;
 use tonic::Code;
 

@@ -1,7 +1,7 @@
 """`search_docs` over MCP (Python SDK, stdio) with the vectors on a Qdrant API server.
 
 No Qdrant server can be installed here, so the server is our gRPC stand-in
-(`indexer/examples/qdrant_standin.rs`, built by `cargo build --workspace --all-targets`).
+(`tests/support`, binary `qdrant-standin`, built by `cargo build --workspace --all-targets`).
 Checks: `index --store qdrant` reuses the embedding cache, search_docs validates against its
 schema and reports `vector_store`, both retrievers run; with the server stopped the answer is
 lexical-only and says so (a result, not an error).
@@ -24,7 +24,7 @@ FIXTURES = os.path.join(ROOT, "corpus", "fixtures")
 
 
 def standin_bin(bin_path):
-    path = os.path.join(os.path.dirname(bin_path), "examples", "qdrant_standin")
+    path = os.path.join(os.path.dirname(bin_path), "qdrant-standin")
     if not os.path.exists(path):
         pytest.fail(f"{path} missing: build with cargo build --release --workspace --all-targets")
     return path

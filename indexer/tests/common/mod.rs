@@ -4,10 +4,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use provisio_indexer::embed::{Embedder, HashEmbedder};
+use provisio_indexer::embed::Embedder;
 use provisio_indexer::sources::SourcesFile;
 use provisio_indexer::vector::{random_units, VectorFilter, VectorPoint};
 use provisio_indexer::{index, DataDir, IndexOptions};
+use provisio_testkit::HashEmbedder;
 
 pub fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../corpus/fixtures")

@@ -230,7 +230,7 @@ fn qdrant_store_through_the_cli() {
     let tmp = tempfile::tempdir().expect("tmp");
     let data = tmp.path();
     json(&run(data, &index_args(&[])));
-    let si = provisio_indexer::qdrant_standin::QdrantStandIn::start().expect("stand-in");
+    let si = provisio_testkit::QdrantStandIn::start().expect("stand-in");
     let mut args = index_args(&["--store", "qdrant", "--qdrant-collection", "cli-test"]);
     args.extend(["--qdrant-url".to_string(), si.url.clone()]);
     let r = json(&run(data, &args));

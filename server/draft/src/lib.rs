@@ -27,6 +27,10 @@ pub enum Error {
         "`{field}`: drafting a `{kind}` item is not built yet (`vm` and `k3s_cluster` items are)"
     )]
     NotBuilt { field: String, kind: &'static str },
+    /// The HCL formatter failed on a generated file (a bug: nothing is returned rather than
+    /// an empty or partial file).
+    #[error("formatting the generated `{file}` failed: {message}")]
+    Format { file: String, message: String },
 }
 
 /// One generated file.
@@ -66,7 +70,7 @@ pub struct Grounded {
 pub fn draft(plan: &Plan, state: &ClusterState) -> Result<Draft, Error> {
     let g = ground_plan(plan, state)?;
     let files = if g.questions.is_empty() {
-        terraform::files(plan.provider, &g.vms)
+        terraform::files(plan.provider, &g.vms)?
             .into_iter()
             .chain(g.extra)
             .map(|(path, content)| DraftFile { path, content })

@@ -6,6 +6,7 @@ use provisio_plan::{NicModel, Provider};
 
 use crate::ground::VmInstance;
 use crate::hclfmt::terraform_fmt;
+use crate::Error;
 
 /// Pinned provider versions (the documentation versions the knowledge base indexes).
 pub const BPG_VERSION: &str = "0.111.1";
@@ -26,13 +27,18 @@ fn raw(s: &str) -> Expression {
     Expression::from(t.build())
 }
 
-fn render(body: Body) -> String {
+/// `file` laid out as `terraform fmt` does. A formatter failure is an error naming the file
+/// (it used to give an empty file).
+fn render(file: &str, body: Body) -> Result<String, Error> {
     use hcl::format::Format;
     let mut f = hcl::format::Formatter::builder()
         .compact_arrays(true)
         .build_vec();
-    let text = body.format_string(&mut f).unwrap_or_default();
-    terraform_fmt(&text)
+    let text = body.format_string(&mut f).map_err(|e| Error::Format {
+        file: file.to_string(),
+        message: e.to_string(),
+    })?;
+    Ok(terraform_fmt(&text))
 }
 
 /// Resource label from a VM name: `web-1` → `web_1`.
@@ -111,7 +117,7 @@ fn variables(provider: Provider, vms: &[VmInstance]) -> Vec<Var> {
     v
 }
 
-fn variables_tf(vars: &[Var]) -> String {
+fn variables_tf(vars: &[Var]) -> Result<String, Error> {
     let mut b = Body::builder();
     for v in vars {
         let mut blk = Block::builder("variable")
@@ -123,7 +129,7 @@ fn variables_tf(vars: &[Var]) -> String {
         }
         b = b.add_block(blk.build());
     }
-    render(b.build())
+    render("variables.tf", b.build())
 }
 
 fn tfvars_example(vars: &[Var]) -> String {
@@ -141,7 +147,7 @@ fn tfvars_example(vars: &[Var]) -> String {
     out
 }
 
-fn providers_tf(provider: Provider) -> String {
+fn providers_tf(provider: Provider) -> Result<String, Error> {
     let (source, version, prov) = match provider {
         Provider::Bpg => (
             "bpg/proxmox",
@@ -188,7 +194,10 @@ fn providers_tf(provider: Provider) -> String {
                 .build(),
         )
         .build();
-    render(Body::builder().add_block(tf).add_block(prov).build())
+    render(
+        "providers.tf",
+        Body::builder().add_block(tf).add_block(prov).build(),
+    )
 }
 
 fn model(m: NicModel) -> &'static str {
@@ -454,7 +463,7 @@ fn telmate_vm(vm: &VmInstance) -> Block {
 }
 
 /// The files: `providers.tf`, `variables.tf`, `main.tf`, `terraform.tfvars.example`.
-pub fn files(provider: Provider, vms: &[VmInstance]) -> Vec<(String, String)> {
+pub fn files(provider: Provider, vms: &[VmInstance]) -> Result<Vec<(String, String)>, Error> {
     let vars = variables(provider, vms);
     let mut main = Body::builder();
     for vm in vms {
@@ -463,10 +472,10 @@ pub fn files(provider: Provider, vms: &[VmInstance]) -> Vec<(String, String)> {
             Provider::Telmate => telmate_vm(vm),
         });
     }
-    vec![
-        ("providers.tf".into(), providers_tf(provider)),
-        ("variables.tf".into(), variables_tf(&vars)),
-        ("main.tf".into(), render(main.build())),
+    Ok(vec![
+        ("providers.tf".into(), providers_tf(provider)?),
+        ("variables.tf".into(), variables_tf(&vars)?),
+        ("main.tf".into(), render("main.tf", main.build())?),
         ("terraform.tfvars.example".into(), tfvars_example(&vars)),
-    ]
+    ])
 }

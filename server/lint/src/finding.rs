@@ -2,27 +2,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::rules::{rule, Rule};
-
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Error,
-    Warning,
-    Info,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Info => "info",
-        }
-    }
-}
+pub use crate::rules::Code;
+pub use crate::severity::Severity;
 
 /// One problem in one file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -99,14 +80,28 @@ impl<'a> Sink<'a> {
         }
     }
 
+    /// A finding of rule `code` at its default severity.
     pub fn push(
         &mut self,
-        code: &str,
+        code: Code,
         span: Span,
         message: impl Into<String>,
         fix: Option<String>,
     ) {
-        let r: &Rule = rule(code);
+        self.push_as(code.rule().severity, code, span, message, fix);
+    }
+
+    /// Like `push`, for a case of the rule that is surer or less sure than its default
+    /// severity (a spelled-out exception, not a rewrite after the fact).
+    pub fn push_as(
+        &mut self,
+        severity: Severity,
+        code: Code,
+        span: Span,
+        message: impl Into<String>,
+        fix: Option<String>,
+    ) {
+        let r = code.rule();
         self.out.push(Finding {
             file: self.file.to_string(),
             line: span.0,
@@ -115,7 +110,7 @@ impl<'a> Sink<'a> {
             end_column: span.3,
             code: r.code.to_string(),
             rule: r.name.to_string(),
-            severity: r.severity,
+            severity,
             message: message.into(),
             fix,
             doc: r.doc.map(str::to_string),
@@ -126,7 +121,7 @@ impl<'a> Sink<'a> {
     /// Like `push`, with the doc of a specific provider page rather than the rule's default.
     pub fn push_doc(
         &mut self,
-        code: &str,
+        code: Code,
         span: Span,
         message: impl Into<String>,
         fix: Option<String>,

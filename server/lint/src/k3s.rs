@@ -7,6 +7,7 @@ use std::net::Ipv4Addr;
 
 use crate::facts::{ClusterFacts, Range};
 use crate::finding::{Finding, Sink, Span};
+use crate::rules::Code;
 use crate::yaml::{self, N, Y};
 
 /// What an inventory file looks like, judged from its text.
@@ -281,7 +282,7 @@ pub fn lint(files: &[(&str, &str, Shape)], facts: Option<&ClusterFacts>) -> Vec<
             Shape::YamlInventory | Shape::GroupVars => match yaml::parse(text) {
                 Err(e) => {
                     let (l, c, msg, fix) = yaml::syntax_finding(text, e);
-                    sinks[i].push("PV002", (l, c, l, c + 1), msg, Some(fix))
+                    sinks[i].push(Code::PV002, (l, c, l, c + 1), msg, Some(fix))
                 }
                 Ok(docs) => {
                     for (doc, _) in &docs {
@@ -403,7 +404,7 @@ fn check(inv: &Inv, sinks: &mut [Sink], facts: Option<&ClusterFacts>) {
                 format!("list the k3s server (control-plane) hosts under `{sg}`")
             };
             sinks[hf].push(
-                "PV130",
+                Code::PV130,
                 top,
                 format!("no hosts in group `{sg}`: {} installs the k3s servers on that group, so nothing would be installed", fl.name()),
                 Some(hint),
@@ -411,7 +412,7 @@ fn check(inv: &Inv, sinks: &mut [Sink], facts: Option<&ClusterFacts>) {
         }
         match inv.children.get("k3s_cluster") {
             None => sinks[hf].push(
-                "PV130",
+                Code::PV130,
                 top,
                 format!("no `k3s_cluster` group with children `{sg}` and `{ag}`: the playbook prepares the hosts of `k3s_cluster`"),
                 Some(match inv.files.iter().any(|f| f.ends_with(".ini")) {
@@ -424,7 +425,7 @@ fn check(inv: &Inv, sinks: &mut [Sink], facts: Option<&ClusterFacts>) {
                     let needed = g == sg || !agents.is_empty();
                     if needed && !kids.iter().any(|k| k == g) {
                         sinks[*f].push(
-                            "PV130",
+                            Code::PV130,
                             *span,
                             format!("`k3s_cluster` does not include group `{g}`: its hosts would miss the prerequisites"),
                             Some(format!("add `{g}` to the children of `k3s_cluster`")),
@@ -454,7 +455,7 @@ fn check(inv: &Inv, sinks: &mut [Sink], facts: Option<&ClusterFacts>) {
                 continue;
             }
             sinks[first.file].push(
-                "PV130",
+                Code::PV130,
                 first.span,
                 format!("group `{g}` is not one {} reads (it installs `{sg}` and `{ag}`): its hosts would never be installed", fl.name()),
                 Some(format!("rename the group to `{m}` (and list `{m}` under `k3s_cluster`'s children)")),
@@ -464,7 +465,7 @@ fn check(inv: &Inv, sinks: &mut [Sink], facts: Option<&ClusterFacts>) {
         for a in agents {
             if servers.iter().any(|s| s.name == a.name) {
                 sinks[a.file].push(
-                    "PV134",
+                    Code::PV134,
                     a.span,
                     format!("host {} is in both `{sg}` and `{ag}`", a.name),
                     Some(format!(
@@ -488,7 +489,7 @@ fn check(inv: &Inv, sinks: &mut [Sink], facts: Option<&ClusterFacts>) {
     if n >= 2 && n.is_multiple_of(2) && !external {
         let s = &servers[n - 1];
         sinks[s.file].push(
-            "PV131",
+            Code::PV131,
             s.span,
             format!("{n} servers in `{sg}`: embedded etcd needs an odd number for quorum; {n} servers survive {} failure(s), no more than {} would", (n - 1) / 2, n - 1),
             Some(format!("use {} or {} servers, or an external datastore", n - 1, n + 1)),
@@ -500,7 +501,7 @@ fn check(inv: &Inv, sinks: &mut [Sink], facts: Option<&ClusterFacts>) {
         if let Some(v) = inv.vars.get(key) {
             if !v.templated() && !v.vaulted() && !v.text.is_empty() {
                 sinks[v.file].push(
-                    "PV132",
+                    Code::PV132,
                     v.span,
                     format!("`{key}` is written as a literal: the cluster join secret ends up in the repository"),
                     Some(TOKEN_FIX.into()),
@@ -512,7 +513,7 @@ fn check(inv: &Inv, sinks: &mut [Sink], facts: Option<&ClusterFacts>) {
         if let Some(v) = inv.vars.get(key) {
             if let Some(what) = literal_secret_arg(&v.text) {
                 sinks[v.file].push(
-                    "PV132",
+                    Code::PV132,
                     v.span,
                     format!("`{key}` carries {what} as a literal"),
                     Some("move the secret to a variable read from the environment or ansible-vault, and reference it with {{ }}".into()),
@@ -525,7 +526,7 @@ fn check(inv: &Inv, sinks: &mut [Sink], facts: Option<&ClusterFacts>) {
     if let Some(v) = inv.vars.get("k3s_version") {
         if !v.templated() && !k3s_version_ok(&v.text) {
             sinks[v.file].push(
-                "PV133",
+                Code::PV133,
                 v.span,
                 format!("k3s_version `{}` is not a k3s release name like v1.31.4+k3s1: the install script cannot download it", v.text),
                 Some(version_fix(&v.text)),
@@ -549,7 +550,7 @@ fn check(inv: &Inv, sinks: &mut [Sink], facts: Option<&ClusterFacts>) {
             for k in required {
                 if !inv.vars.contains_key(*k) {
                     sinks[f].push(
-                        "PV135",
+                        Code::PV135,
                         span,
                         format!(
                             "`{k}` is not set in these inventory files: {} needs it",
@@ -576,7 +577,7 @@ fn check(inv: &Inv, sinks: &mut [Sink], facts: Option<&ClusterFacts>) {
         if let Some(v) = inv.vars.get(key) {
             if !v.templated() && !allowed.contains(&v.text.as_str()) {
                 sinks[v.file].push(
-                    "PV137",
+                    Code::PV137,
                     v.span,
                     format!("{key} `{}` is not one of {}", v.text, allowed.join(", ")),
                     Some(format!("use one of {}", allowed.join(", "))),
@@ -591,7 +592,7 @@ fn check(inv: &Inv, sinks: &mut [Sink], facts: Option<&ClusterFacts>) {
         let r = Range::parse(&v.text);
         if r.is_none() {
             sinks[v.file].push(
-                "PV137",
+                Code::PV137,
                 v.span,
                 format!("metal_lb_ip_range `{}` is not an address range", v.text),
                 Some("write it as FIRST-LAST (192.168.30.80-192.168.30.90) or as a CIDR".into()),
@@ -606,7 +607,7 @@ fn check(inv: &Inv, sinks: &mut [Sink], facts: Option<&ClusterFacts>) {
             match t.parse::<Ipv4Addr>() {
                 Ok(ip) => hosts.push((h, ip)),
                 Err(_) => sinks[h.file].push(
-                    "PV137",
+                    Code::PV137,
                     h.span,
                     format!("host `{t}` is not a valid IPv4 address"),
                     Some("each part of an IPv4 address is 0-255".into()),
@@ -621,7 +622,7 @@ fn check(inv: &Inv, sinks: &mut [Sink], facts: Option<&ClusterFacts>) {
                 Ok(ip) => Some((ip, v)),
                 Err(_) => {
                     sinks[v.file].push(
-                        "PV137",
+                        Code::PV137,
                         v.span,
                         format!("{} `{}` is not a valid IPv4 address", fl.endpoint(), v.text),
                         None,
@@ -641,7 +642,7 @@ fn check(inv: &Inv, sinks: &mut [Sink], facts: Option<&ClusterFacts>) {
             .find(|(o, oip)| oip == ip && o.name != h.name)
         {
             sinks[h.file].push(
-                "PV134",
+                Code::PV134,
                 h.span,
                 format!(
                     "host {} has address {ip}, as {} does: two nodes cannot share an address",
@@ -656,7 +657,7 @@ fn check(inv: &Inv, sinks: &mut [Sink], facts: Option<&ClusterFacts>) {
     if let Some((ip, v)) = vip {
         if let Some((r, _)) = range.filter(|(r, _)| r.contains(ip)) {
             sinks[v.file].push(
-                "PV134",
+                Code::PV134,
                 v.span,
                 format!(
                     "{} {ip} lies inside metal_lb_ip_range {r}: MetalLB would hand it to a Service",
@@ -667,7 +668,7 @@ fn check(inv: &Inv, sinks: &mut [Sink], facts: Option<&ClusterFacts>) {
         }
         if let Some(f) = facts.filter(|f| f.in_metallb_pool(ip)) {
             sinks[v.file].push(
-                "PV134",
+                Code::PV134,
                 v.span,
                 format!(
                     "{} {ip} lies inside the cluster's MetalLB pool ({})",
@@ -682,7 +683,7 @@ fn check(inv: &Inv, sinks: &mut [Sink], facts: Option<&ClusterFacts>) {
             for (h, hip) in &hosts {
                 if *hip == ip {
                     sinks[v.file].push(
-                        "PV134",
+                        Code::PV134,
                         v.span,
                         format!("apiserver_endpoint {ip} is the address of host {}: it must be a free virtual IP that kube-vip moves between the masters", h.name),
                         Some("choose an unused address in the nodes' subnet".into()),
@@ -694,7 +695,7 @@ fn check(inv: &Inv, sinks: &mut [Sink], facts: Option<&ClusterFacts>) {
             .find(|(h, hip)| *hip == ip && agents.iter().any(|a| a.name == h.name))
         {
             sinks[v.file].push(
-                "PV134",
+                Code::PV134,
                 v.span,
                 format!(
                     "api_endpoint {ip} is agent {}: agents do not serve the Kubernetes API",
@@ -709,7 +710,7 @@ fn check(inv: &Inv, sinks: &mut [Sink], facts: Option<&ClusterFacts>) {
         {
             if fl == Flavor::TechnoTim && want != ip {
                 sinks[v.file].push(
-                    "PV136",
+                    Code::PV136,
                     v.span,
                     format!("apiserver_endpoint {ip} differs from the cluster's configured API VIP {want}"),
                     Some(format!("use {want}, or update the site facts if the VIP moved")),
@@ -720,14 +721,14 @@ fn check(inv: &Inv, sinks: &mut [Sink], facts: Option<&ClusterFacts>) {
     for (h, ip) in &hosts {
         if let Some((r, _)) = range.filter(|(r, _)| r.contains(*ip)) {
             sinks[h.file].push(
-                "PV134",
+                Code::PV134,
                 h.span,
                 format!("host {ip} lies inside metal_lb_ip_range {r}: MetalLB could give a Service the node's address"),
                 Some("keep node addresses out of the MetalLB range".into()),
             );
         } else if let Some(why) = facts.and_then(|f| f.reserved_for(*ip)) {
             sinks[h.file].push(
-                "PV134",
+                Code::PV134,
                 h.span,
                 format!("host {ip} is a reserved address ({why})"),
                 Some("give the node an address outside the reserved ones".into()),
@@ -738,7 +739,7 @@ fn check(inv: &Inv, sinks: &mut [Sink], facts: Option<&ClusterFacts>) {
         let inside = f.in_metallb_pool(r.first) && f.in_metallb_pool(r.last);
         if !f.metallb_pools.is_empty() && !inside {
             sinks[v.file].push(
-                "PV136",
+                Code::PV136,
                 v.span,
                 format!(
                     "metal_lb_ip_range {r} is not within the cluster's MetalLB pools ({})",
@@ -771,7 +772,7 @@ fn check(inv: &Inv, sinks: &mut [Sink], facts: Option<&ClusterFacts>) {
                 .or(inv.host_file.map(|f| (f, (1, 1, 1, 2))))
                 .unwrap_or((0, (1, 1, 1, 2)));
             sinks[f].push(
-                "PV138",
+                Code::PV138,
                 span,
                 "MetalLB is in use but k3s's built-in service load balancer (servicelb) is not disabled: both would answer for LoadBalancer Services",
                 Some("add `--disable servicelb` to extra_server_args".into()),
@@ -782,7 +783,7 @@ fn check(inv: &Inv, sinks: &mut [Sink], facts: Option<&ClusterFacts>) {
         if let (Some(args), Some(_)) = (inv.vars.get("extra_server_args"), endpoint) {
             if !args.text.contains("--tls-san") {
                 sinks[args.file].push(
-                    "PV138",
+                    Code::PV138,
                     args.span,
                     "extra_server_args has no `--tls-san`: the API certificate will not be valid for the VIP",
                     Some("add `--tls-san {{ apiserver_endpoint }}`".into()),

@@ -13,7 +13,10 @@ use serde_json::{Map, Value};
 
 use crate::facts::ClusterFacts;
 use crate::finding::{Finding, Sink};
+use crate::k8s_obj::{pod_spec_path, Obj};
+use crate::rules::Code;
 use crate::schema::did_you_mean;
+use crate::severity::Severity;
 use crate::yaml::{self, N, Y};
 
 type Schemas = BTreeMap<(String, String), Value>;
@@ -120,7 +123,7 @@ fn resolve<'s>(defs: &'s Map<String, Value>, s: &'s Value) -> &'s Value {
 
 impl<'a> Validator<'a, '_> {
     fn err(&mut self, n: &N, msg: String, fix: Option<String>) {
-        self.sink.push("PV100", n.span(), msg, fix);
+        self.sink.push(Code::PV100, n.span(), msg, fix);
     }
 
     fn check(&mut self, n: &N, schema: &'a Value, path: &str) {
@@ -164,7 +167,7 @@ impl<'a> Validator<'a, '_> {
                                 Some(h) => format!("unknown field `{child}`; did you mean `{h}`?"),
                                 None => format!("unknown field `{child}`"),
                             };
-                            self.sink.push("PV100", k.span(), msg, Some(hint.map(|h| format!("rename it to `{h}`")).unwrap_or_else(|| "remove it (the API server rejects unknown fields with strict validation)".into())));
+                            self.sink.push(Code::PV100, k.span(), msg, Some(hint.map(|h| format!("rename it to `{h}`")).unwrap_or_else(|| "remove it (the API server rejects unknown fields with strict validation)".into())));
                         }
                         _ => {}
                     }
@@ -225,18 +228,6 @@ impl<'a> Validator<'a, '_> {
             _ => {}
         }
     }
-}
-
-/// Pod template spec path of a workload kind.
-pub(crate) fn pod_spec_path(kind: &str) -> Option<&'static [&'static str]> {
-    Some(match kind {
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => {
-            &["spec", "template", "spec"]
-        }
-        "CronJob" => &["spec", "jobTemplate", "spec", "template", "spec"],
-        "Pod" => &["spec"],
-        _ => return None,
-    })
 }
 
 fn labels_of(n: Option<&N>) -> BTreeMap<String, String> {
@@ -318,7 +309,7 @@ fn implausible_quantity(cname: &str, part: &str, what: &str, v: &str, q: &N, sin
         _ => return,
     };
     sink.push(
-        "PV106",
+        Code::PV106,
         q.span(),
         format!(
             "container `{cname}` {part}.{what} is {why} (a number without a suffix counts {unit})"
@@ -340,7 +331,7 @@ fn container_safety(c: &N, sink: &mut Sink) {
         if secret_like(var) && !v.is_empty() && !(v.starts_with("$(") && v.ends_with(')')) {
             let secret = format!("{}-secrets", cname);
             sink.push(
-                "PV119",
+                Code::PV119,
                 val.span(),
                 format!("container `{cname}` env {var} holds a literal secret, stored in plain text wherever this manifest goes (git, `kubectl get -o yaml`)"),
                 Some(format!(
@@ -366,7 +357,7 @@ fn container_safety(c: &N, sink: &mut Sink) {
             };
             if r > l * (1.0 + 1e-9) {
                 sink.push(
-                    "PV120",
+                    Code::PV120,
                     req.span(),
                     format!(
                         "container `{cname}` requests {what} {} but its limit is {}: the API server rejects the object (a request must not exceed its limit)",
@@ -390,7 +381,7 @@ fn container_safety(c: &N, sink: &mut Sink) {
     if let Some(p) = c.path(&["securityContext", "privileged"]) {
         if p.str() == Some("true") {
             sink.push(
-                "PV121",
+                Code::PV121,
                 p.span(),
                 format!("container `{cname}` runs privileged: it has every capability and all host devices"),
                 Some("drop `privileged: true`; grant only the capabilities it needs (securityContext.capabilities.add)".into()),
@@ -417,23 +408,6 @@ fn claim_specs<'a>(o: &Obj<'a>) -> Vec<&'a N> {
     }
 }
 
-pub(crate) struct Obj<'a> {
-    pub file: &'a str,
-    pub doc: &'a N,
-    pub kind: String,
-    pub namespace: String,
-}
-
-impl Obj<'_> {
-    /// `metadata.name`, or `?` when it is missing.
-    pub fn name(&self) -> &str {
-        self.doc
-            .path(&["metadata", "name"])
-            .and_then(N::str)
-            .unwrap_or("?")
-    }
-}
-
 /// Lint Kubernetes YAML files together (Services are matched against workloads in all of them).
 pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -444,7 +418,7 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
             Err(e) => {
                 let (l, c, msg, fix) = yaml::syntax_finding(text, e);
                 let mut s = Sink::new(path);
-                s.push("PV002", (l, c, l, c + 1), msg, Some(fix));
+                s.push(Code::PV002, (l, c, l, c + 1), msg, Some(fix));
                 out.extend(s.out);
             }
         }
@@ -458,7 +432,7 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
             }
             if !matches!(doc.y, Y::Map(_)) {
                 sink.push(
-                    "PV100",
+                    Code::PV100,
                     doc.span(),
                     "a Kubernetes document must be a mapping with apiVersion and kind",
                     None,
@@ -470,7 +444,7 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
             if api.is_empty() || kind.is_empty() {
                 let missing = if api.is_empty() { "apiVersion" } else { "kind" };
                 sink.push(
-                    "PV100",
+                    Code::PV100,
                     (*start, 1, *start, 2),
                     format!("document lacks `{missing}`"),
                     Some(format!("add `{missing}:`")),
@@ -500,7 +474,7 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
                     let n = doc.get("apiVersion").unwrap_or(doc);
                     if let Some(a) = served.first() {
                         sink.push(
-                            "PV101",
+                            Code::PV101,
                             n.span(),
                             format!(
                                 "{kind} is not served as `{api}` in Kubernetes 1.37; it is `{a}`"
@@ -510,7 +484,7 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
                     } else if let Some(k) = misspelt_kind(api, kind) {
                         let at = doc.get("kind").unwrap_or(doc);
                         sink.push(
-                            "PV103",
+                            Code::PV103,
                             at.span(),
                             format!("`{api}` has no kind `{kind}`; did you mean `{k}`?"),
                             Some(format!("kind: {k}")),
@@ -520,7 +494,7 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
                     } else {
                         // A kind we keep no schema for (a CRD, `List`, or a rarer built-in):
                         // say so, do not guess.
-                        sink.push("PV102", n.span(), format!("{api} {kind}: no schema kept for this kind, its fields were not checked"), None);
+                        sink.push(Code::PV102, n.span(), format!("{api} {kind}: no schema kept for this kind, its fields were not checked"), None);
                     }
                 }
             }
@@ -552,7 +526,7 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
                 if !f.namespaces.iter().any(|n| n == name) && !created.contains(name) {
                     let mut sink = Sink::new(o.file);
                     sink.push(
-                        "PV118",
+                        Code::PV118,
                         ns.span(),
                         format!(
                             "namespace `{name}` does not exist in cluster {} (known: {})",
@@ -618,7 +592,7 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
                             .iter()
                             .any(|p| p.get("name").and_then(N::str) == Some(want))
                         {
-                            sink.push("PV127", pn.span(), format!("Ingress `{ing}` routes to port `{want}` of Service `{svc}`, which has no port of that name (ports: {})", listed.join(", ")), Some("use one of the Service's port names, or its port number under `port.number`".into()));
+                            sink.push(Code::PV127, pn.span(), format!("Ingress `{ing}` routes to port `{want}` of Service `{svc}`, which has no port of that name (ports: {})", listed.join(", ")), Some("use one of the Service's port names, or its port number under `port.number`".into()));
                         }
                     }
                     if let Some(pnum) = b.path(&["port", "number"]) {
@@ -627,21 +601,19 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
                             .iter()
                             .any(|p| p.get("port").and_then(N::str) == Some(want))
                         {
-                            sink.push("PV127", pnum.span(), format!("Ingress `{ing}` routes to port {want} of Service `{svc}`, which does not expose it (ports: {}); an Ingress names the Service's `port`, not its targetPort", listed.join(", ")), Some("use one of the Service's ports".into()));
+                            sink.push(Code::PV127, pnum.span(), format!("Ingress `{ing}` routes to port {want} of Service `{svc}`, which does not expose it (ports: {}); an Ingress names the Service's `port`, not its targetPort", listed.join(", ")), Some("use one of the Service's ports".into()));
                         }
                     }
                 }
                 None => {
                     if let Some(other) = services.iter().find(|s| s.name() == svc) {
-                        sink.push("PV127", n.span(), format!("Ingress `{ing}` (namespace {}) routes to Service `{svc}`, which these manifests define in namespace {}: an Ingress reaches only Services of its own namespace", o.namespace, other.namespace), Some(format!("put the Ingress in namespace {}, or the Service in {}", other.namespace, o.namespace)));
+                        sink.push(Code::PV127, n.span(), format!("Ingress `{ing}` (namespace {}) routes to Service `{svc}`, which these manifests define in namespace {}: an Ingress reaches only Services of its own namespace", o.namespace, other.namespace), Some(format!("put the Ingress in namespace {}, or the Service in {}", other.namespace, o.namespace)));
                     } else if !same_ns.is_empty() {
                         let names: Vec<String> =
                             same_ns.iter().map(|s| s.name().to_string()).collect();
                         let hint = did_you_mean(svc, names.iter());
-                        sink.push("PV127", n.span(), format!("Ingress `{ing}` routes to Service `{svc}`, which these manifests do not define (they define {} in namespace {})", names.join(", "), o.namespace), Some(match hint { Some(h) => format!("did you mean `{h}`?"), None => "define the Service, or fix the name".into() }));
-                        if let Some(last) = sink.out.last_mut() {
-                            last.severity = crate::finding::Severity::Warning;
-                        }
+                        sink.push_as(
+Severity::Warning,Code::PV127, n.span(), format!("Ingress `{ing}` routes to Service `{svc}`, which these manifests do not define (they define {} in namespace {})", names.join(", "), o.namespace), Some(match hint { Some(h) => format!("did you mean `{h}`?"), None => "define the Service, or fix the name".into() }));
                     }
                 }
             }
@@ -665,7 +637,7 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
             Some(s) => {
                 let headless = s.doc.path(&["spec", "clusterIP"]).and_then(N::str) == Some("None");
                 if !headless {
-                    sink.push("PV107", n.span(), format!("StatefulSet `{sts}` is governed by Service `{svc}`, which is not headless: its pods get no stable DNS names (`{sts}-0.{svc}`)"), Some(format!("add `clusterIP: None` to Service `{svc}` (keep a second Service for clients that need one address)")));
+                    sink.push(Code::PV107, n.span(), format!("StatefulSet `{sts}` is governed by Service `{svc}`, which is not headless: its pods get no stable DNS names (`{sts}-0.{svc}`)"), Some(format!("add `clusterIP: None` to Service `{svc}` (keep a second Service for clients that need one address)")));
                 }
             }
             None if !same_ns.is_empty() => {
@@ -674,7 +646,7 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
                     Some(h) => format!("did you mean `{h}`?"),
                     None => format!("define a headless Service `{svc}` (`clusterIP: None`) selecting the StatefulSet's pods"),
                 };
-                sink.push("PV107", n.span(), format!("StatefulSet `{sts}` names Service `{svc}` as its governing Service, which these manifests do not define (they define {} in namespace {}): its pods get no DNS names", names.join(", "), o.namespace), Some(fix));
+                sink.push(Code::PV107, n.span(), format!("StatefulSet `{sts}` names Service `{svc}` as its governing Service, which these manifests do not define (they define {} in namespace {}): its pods get no DNS names", names.join(", "), o.namespace), Some(fix));
             }
             None => {}
         }
@@ -702,7 +674,7 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
         else {
             let at = t.get("name").unwrap_or(t);
             if let Some(other) = of_kind.iter().find(|w| w.name() == tn) {
-                sink.push("PV128", at.span(), format!("HorizontalPodAutoscaler `{hpa}` (namespace {}) scales {tk} `{tn}`, which these manifests define in namespace {}: an HPA scales only workloads of its own namespace", o.namespace, other.namespace), Some(format!("put the HPA in namespace {}", other.namespace)));
+                sink.push(Code::PV128, at.span(), format!("HorizontalPodAutoscaler `{hpa}` (namespace {}) scales {tk} `{tn}`, which these manifests define in namespace {}: an HPA scales only workloads of its own namespace", o.namespace, other.namespace), Some(format!("put the HPA in namespace {}", other.namespace)));
             } else {
                 let same: Vec<String> = of_kind
                     .iter()
@@ -711,10 +683,8 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
                     .collect();
                 if !same.is_empty() {
                     let hint = did_you_mean(tn, same.iter());
-                    sink.push("PV128", at.span(), format!("HorizontalPodAutoscaler `{hpa}` scales {tk} `{tn}`, which these manifests do not define (they define {})", same.join(", ")), Some(match hint { Some(h) => format!("did you mean `{h}`?"), None => "fix the name".into() }));
-                    if let Some(last) = sink.out.last_mut() {
-                        last.severity = crate::finding::Severity::Warning;
-                    }
+                    sink.push_as(
+Severity::Warning,Code::PV128, at.span(), format!("HorizontalPodAutoscaler `{hpa}` scales {tk} `{tn}`, which these manifests do not define (they define {})", same.join(", ")), Some(match hint { Some(h) => format!("did you mean `{h}`?"), None => "fix the name".into() }));
                 }
             }
             out.extend(sink.out);
@@ -749,7 +719,7 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
                     && c.path(&["resources", "limits", res]).is_none()
                 {
                     let cname = c.get("name").and_then(N::str).unwrap_or("?");
-                    sink.push("PV128", at.span(), format!("HorizontalPodAutoscaler `{hpa}` scales on {res} utilization, but container `{cname}` of {tk} `{tn}` requests no {res}: utilization is usage divided by the request, so the HPA cannot compute it and does not scale"), Some(format!("set resources.requests.{res} on every container of `{tn}`, or scale on an AverageValue target")));
+                    sink.push(Code::PV128, at.span(), format!("HorizontalPodAutoscaler `{hpa}` scales on {res} utilization, but container `{cname}` of {tk} `{tn}` requests no {res}: utilization is usage divided by the request, so the HPA cannot compute it and does not scale"), Some(format!("set resources.requests.{res} on every container of `{tn}`, or scale on an AverageValue target")));
                 }
             }
         }
@@ -764,7 +734,7 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
             let Some(key) = k.str() else { continue };
             if secret_like(key) && !v.str().unwrap_or("").is_empty() {
                 sink.push(
-                    "PV119",
+                    Code::PV119,
                     v.span(),
                     format!("ConfigMap `{name}` key {key} holds a secret in plain text"),
                     Some(format!("move it to a Secret created out of band (`kubectl create secret generic {name} --from-literal={key}=...`) and mount or reference that")),
@@ -830,8 +800,8 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
                         };
                         match tlabels.get(key) {
                             Some(tv) if tv == val => {}
-                            Some(tv) => sink.push("PV113", k.span(), format!("{} spec.selector.matchLabels {key}={val} does not match spec.template.metadata.labels {key}={tv}; the API server rejects it", o.kind), Some(format!("use the same value in both: {key}: {tv}"))),
-                            None => sink.push("PV113", k.span(), format!("{} spec.selector.matchLabels {key}={val} is not among spec.template.metadata.labels; the API server rejects it", o.kind), Some(format!("add {key}: {val} to the template labels"))),
+                            Some(tv) => sink.push(Code::PV113, k.span(), format!("{} spec.selector.matchLabels {key}={val} does not match spec.template.metadata.labels {key}={tv}; the API server rejects it", o.kind), Some(format!("use the same value in both: {key}: {tv}"))),
+                            None => sink.push(Code::PV113, k.span(), format!("{} spec.selector.matchLabels {key}={val} is not among spec.template.metadata.labels; the API server rejects it", o.kind), Some(format!("add {key}: {val} to the template labels"))),
                         }
                     }
                 }
@@ -871,8 +841,8 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
                         let last = s.rsplit('/').next().unwrap_or(s);
                         if !s.contains('@') {
                             match last.split_once(':') {
-                                None => sink.push("PV110", img.span(), format!("container `{cname}` image `{s}` has no tag, so it pulls the mutable :latest"), Some("pin a version tag or a digest".into())),
-                                Some((_, "latest")) => sink.push("PV110", img.span(), format!("container `{cname}` image uses the mutable :latest tag"), Some("pin a version tag or a digest".into())),
+                                None => sink.push(Code::PV110, img.span(), format!("container `{cname}` image `{s}` has no tag, so it pulls the mutable :latest"), Some("pin a version tag or a digest".into())),
+                                Some((_, "latest")) => sink.push(Code::PV110, img.span(), format!("container `{cname}` image uses the mutable :latest tag"), Some("pin a version tag or a digest".into())),
                                 _ => {}
                             }
                         }
@@ -889,23 +859,23 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
                             (false, true) => "requests",
                             _ => "limits",
                         };
-                        sink.push("PV111", at.span(), format!("container `{cname}` has no resource {what}: the scheduler cannot place it reliably"), Some("add resources.requests (cpu, memory) and resources.limits (memory)".into()));
+                        sink.push(Code::PV111, at.span(), format!("container `{cname}` has no resource {what}: the scheduler cannot place it reliably"), Some("add resources.requests (cpu, memory) and resources.limits (memory)".into()));
                     }
                     if serving && !cports.is_empty() && c.get("readinessProbe").is_none() {
-                        sink.push("PV112", at.span(), format!("container `{cname}` serves ports but has no readinessProbe: it gets traffic before it is ready"), Some("add a readinessProbe (httpGet or tcpSocket on the serving port)".into()));
+                        sink.push(Code::PV112, at.span(), format!("container `{cname}` serves ports but has no readinessProbe: it gets traffic before it is ready"), Some("add a readinessProbe (httpGet or tcpSocket on the serving port)".into()));
                     }
                     for probe in ["readinessProbe", "livenessProbe", "startupProbe"] {
                         for kind in ["httpGet", "tcpSocket", "grpc"] {
                             if let Some(pn) = c.path(&[probe, kind, "port"]) {
                                 if let Y::Scalar(v, _) = &pn.y {
                                     if plain_kind(v) == "string" && !cports.contains(v) {
-                                        sink.push("PV117", pn.span(), format!("{probe} of `{cname}` uses port name `{v}`, which the container does not declare"), Some(format!("name a port `{v}` in ports, or use the number")));
+                                        sink.push(Code::PV117, pn.span(), format!("{probe} of `{cname}` uses port name `{v}`, which the container does not declare"), Some(format!("name a port `{v}` in ports, or use the number")));
                                     } else if let Ok(n) = v.parse::<u32>() {
                                         // Declaring ports is optional: only when it declares some.
                                         if !cnumbers.is_empty() && !cnumbers.contains(&n) {
                                             let declared: Vec<String> =
                                                 cnumbers.iter().map(u32::to_string).collect();
-                                            sink.push("PV123", pn.span(), format!("{probe} of `{cname}` checks port {n}, which the container does not declare ({})", declared.join(", ")), Some(format!("probe the port the container listens on, e.g. port: {}, or declare {n} in ports", declared[0])));
+                                            sink.push(Code::PV123, pn.span(), format!("{probe} of `{cname}` checks port {n}, which the container does not declare ({})", declared.join(", ")), Some(format!("probe the port the container listens on, e.g. port: {}, or declare {n} in ports", declared[0])));
                                         }
                                     }
                                 }
@@ -981,7 +951,7 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
             } else {
                 "ReadWriteOnce: only pods on one node can mount it, so replicas scheduled on other nodes hang in ContainerCreating (Multi-Attach error)"
             };
-            sink.push("PV105", cn.span(), format!("{} `{name}` runs {replicas} replicas on PersistentVolumeClaim `{claim}`, which is {why}", o.kind), Some("use a StatefulSet with volumeClaimTemplates (a volume per replica), a ReadWriteMany volume, or replicas: 1".into()));
+            sink.push(Code::PV105, cn.span(), format!("{} `{name}` runs {replicas} replicas on PersistentVolumeClaim `{claim}`, which is {why}", o.kind), Some("use a StatefulSet with volumeClaimTemplates (a volume per replica), a ReadWriteMany volume, or replicas: 1".into()));
         }
         out.extend(sink.out);
     }
@@ -1011,7 +981,7 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
                         Some(m) => format!("did you mean `{m}`?"),
                         None => format!("use one of: {}", classes.join(", ")),
                     };
-                    sink.push("PV109", sc.span(), format!("{} `{}` asks for storage class `{name}`, which cluster {} does not have (it has: {}); the claim stays Pending", o.kind, o.name(), facts.map(|f| f.cluster.as_str()).unwrap_or(""), classes.join(", ")), Some(fix));
+                    sink.push(Code::PV109, sc.span(), format!("{} `{}` asks for storage class `{name}`, which cluster {} does not have (it has: {}); the claim stays Pending", o.kind, o.name(), facts.map(|f| f.cluster.as_str()).unwrap_or(""), classes.join(", ")), Some(fix));
                 }
             }
             out.extend(sink.out);
@@ -1031,7 +1001,7 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
             for m in spec.get("accessModes").map(N::seq).unwrap_or(&[]) {
                 let Some(mode) = m.str() else { continue };
                 if matches!(mode, "ReadWriteMany" | "ReadOnlyMany") {
-                    sink.push("PV108", m.span(), format!("{} `{}` asks the local-path storage class for {mode}: k3s's local-path provisioner makes a directory on one node and provisions only ReadWriteOnce or ReadWriteOncePod, so the claim stays Pending", o.kind, o.name()), Some("use `ReadWriteOnce` (pods sharing it must run on one node), or a storage class that offers ReadWriteMany (Longhorn, an NFS provisioner)".into()));
+                    sink.push(Code::PV108, m.span(), format!("{} `{}` asks the local-path storage class for {mode}: k3s's local-path provisioner makes a directory on one node and provisions only ReadWriteOnce or ReadWriteOncePod, so the claim stays Pending", o.kind, o.name()), Some("use `ReadWriteOnce` (pods sharing it must run on one node), or a storage class that offers ReadWriteMany (Longhorn, an NFS provisioner)".into()));
                 }
             }
         }
@@ -1065,14 +1035,14 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
         if matched.is_empty() {
             if !in_ns.is_empty() {
                 let sel_s: Vec<String> = sel.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                sink.push("PV129", ml.span(), format!("PodDisruptionBudget `{pdb}` selector {} matches no pod template in namespace {} in these manifests: it protects nothing", sel_s.join(","), o.namespace), Some("use the labels of the pods it should protect".into()));
+                sink.push(Code::PV129, ml.span(), format!("PodDisruptionBudget `{pdb}` selector {} matches no pod template in namespace {} in these manifests: it protects nothing", sel_s.join(","), o.namespace), Some("use the labels of the pods it should protect".into()));
             }
             out.extend(sink.out);
             continue;
         }
         let total: Option<u32> = matched.iter().map(|t| t.replicas).sum();
         let zero_evictions = |why: String, at: &N, sink: &mut Sink| {
-            sink.push("PV129", at.span(), format!("PodDisruptionBudget `{pdb}` {why}: no pod may be evicted, so `kubectl drain` blocks on their nodes (node maintenance, k3s upgrades)"), Some("allow at least one disruption: minAvailable below the replica count, or maxUnavailable: 1".into()));
+            sink.push(Code::PV129, at.span(), format!("PodDisruptionBudget `{pdb}` {why}: no pod may be evicted, so `kubectl drain` blocks on their nodes (node maintenance, k3s upgrades)"), Some("allow at least one disruption: minAvailable below the replica count, or maxUnavailable: 1".into()));
         };
         if let Some(ma) = o.doc.path(&["spec", "minAvailable"]) {
             let v = ma.str().unwrap_or("");
@@ -1113,7 +1083,7 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
         if !sel.is_empty() && !templates.is_empty() && matched.is_empty() {
             let at = o.doc.path(&["spec", "selector"]).unwrap_or(o.doc);
             let sel_s: Vec<String> = sel.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            sink.push("PV114", at.span(), format!("Service `{name}` selector {} matches no pod template in namespace {} in these manifests", sel_s.join(","), o.namespace), Some("use the pod template's labels as the selector".into()));
+            sink.push(Code::PV114, at.span(), format!("Service `{name}` selector {} matches no pod template in namespace {} in these manifests", sel_s.join(","), o.namespace), Some("use the pod template's labels as the selector".into()));
         }
         if !matched.is_empty() {
             let names: BTreeSet<&String> =
@@ -1130,7 +1100,7 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
                 let Y::Scalar(v, _) = &tp.y else { continue };
                 if plain_kind(v) == "string" {
                     if !names.iter().any(|n| *n == v) {
-                        sink.push("PV117", tp.span(), format!("Service `{name}` targetPort `{v}` names no container port of the selected pods"), Some("use a declared port name or the container port number".into()));
+                        sink.push(Code::PV117, tp.span(), format!("Service `{name}` targetPort `{v}` names no container port of the selected pods"), Some("use a declared port name or the container port number".into()));
                     }
                 } else if let Ok(n) = v.parse::<u32>() {
                     // Declaring ports is optional, so only when the pods declare some.
@@ -1141,7 +1111,7 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
                         } else {
                             "port (no targetPort)"
                         };
-                        sink.push("PV122", tp.span(), format!("Service `{name}` {which} {n} is not a port the selected containers declare ({})", declared.join(", ")), Some(format!("set targetPort to the port the container listens on, e.g. targetPort: {}", declared[0])));
+                        sink.push(Code::PV122, tp.span(), format!("Service `{name}` {which} {n} is not a port the selected containers declare ({})", declared.join(", ")), Some(format!("set targetPort to the port the container listens on, e.g. targetPort: {}", declared[0])));
                     }
                 }
             }
@@ -1170,12 +1140,12 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
                                 Some(m) => format!("did you mean `{m}`?"),
                                 None => format!("name one of: {}", here.join(", ")),
                             };
-                            sink.push("PV142", v.span(), format!("Service `{name}` asks for MetalLB pool `{pool}`, which these manifests do not define (defined: {}); the Service stays without an external IP", here.join(", ")), Some(fix));
+                            sink.push(Code::PV142, v.span(), format!("Service `{name}` asks for MetalLB pool `{pool}`, which these manifests do not define (defined: {}); the Service stays without an external IP", here.join(", ")), Some(fix));
                         }
                     }
                     Some("metallb.universe.tf/loadBalancerIPs") => {
                         sink.push(
-                            "PV116",
+                            Code::PV116,
                             k.span(),
                             "the metallb.universe.tf/ annotations are deprecated",
                             Some("use metallb.io/loadBalancerIPs".into()),
@@ -1193,7 +1163,7 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
         }
         if let Some(lb) = o.doc.path(&["spec", "loadBalancerIP"]) {
             sink.push(
-                "PV116",
+                Code::PV116,
                 lb.span(),
                 "spec.loadBalancerIP is deprecated since Kubernetes 1.24",
                 Some("use the metallb.io/loadBalancerIPs annotation".into()),
@@ -1202,7 +1172,7 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
         }
         if !ips.is_empty() && ty != "LoadBalancer" {
             sink.push(
-                "PV115",
+                Code::PV115,
                 ips[0].0.span(),
                 format!("Service `{name}` asks for a LoadBalancer IP but is of type {ty}"),
                 Some("set spec.type: LoadBalancer, or drop the annotation".into()),
@@ -1217,7 +1187,7 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
             }
             let Ok(addr) = ip.parse::<Ipv4Addr>() else {
                 sink.push(
-                    "PV115",
+                    Code::PV115,
                     n.span(),
                     format!("`{ip}` is not an IPv4 address"),
                     None,
@@ -1236,7 +1206,7 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
                     .any(|p| p.v4.iter().any(|r| r.contains(addr)))
             {
                 sink.push(
-                    "PV115",
+                    Code::PV115,
                     n.span(),
                     format!(
                         "LoadBalancer IP {addr} is outside the MetalLB pools these manifests define ({})",
@@ -1248,7 +1218,7 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
             if let Some(f) = facts {
                 if !f.metallb_pools.is_empty() && !f.in_metallb_pool(addr) {
                     sink.push(
-                        "PV115",
+                        Code::PV115,
                         n.span(),
                         format!(
                             "LoadBalancer IP {addr} is outside the MetalLB pools ({})",
@@ -1262,14 +1232,14 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
                     .filter(|who| **who != format!("{}/{name}", o.namespace))
                 {
                     sink.push(
-                        "PV115",
+                        Code::PV115,
                         n.span(),
                         format!("LoadBalancer IP {addr} is already taken by the live Service {who} in cluster {}", f.cluster),
                         Some("pick an address of the pool that no Service holds (cluster_state view `k8s` lists them)".into()),
                     );
                 } else if let Some(who) = f.used_ipv4.get(&ip) {
                     sink.push(
-                        "PV115",
+                        Code::PV115,
                         n.span(),
                         format!("LoadBalancer IP {addr} is already used by {who}"),
                         Some("pick a free address from the pool".into()),
@@ -1277,7 +1247,7 @@ pub fn lint(files: &[(&str, &str)], facts: Option<&ClusterFacts>) -> Vec<Finding
                 }
             }
             if let Some(other) = lb_ips.get(&addr) {
-                sink.push("PV115", n.span(), format!("LoadBalancer IP {addr} is also requested by Service {other}"), Some("give each Service its own address (or share it explicitly with metallb.io/allow-shared-ip)".into()));
+                sink.push(Code::PV115, n.span(), format!("LoadBalancer IP {addr} is also requested by Service {other}"), Some("give each Service its own address (or share it explicitly with metallb.io/allow-shared-ip)".into()));
             } else {
                 lb_ips.insert(addr, name.to_string());
             }

@@ -23,7 +23,8 @@ use std::net::IpAddr;
 
 use crate::facts::{Cidr, ClusterFacts, Range};
 use crate::finding::{Finding, Sink};
-use crate::k8s::Obj;
+use crate::k8s_obj::Obj;
+use crate::rules::Code;
 use crate::yaml::N;
 
 pub const API: &str = "metallb.io/v1beta1";
@@ -212,7 +213,7 @@ pub(crate) fn check(
         if o.namespace != NAMESPACE && !o.namespace.contains("metallb") {
             let at = o.doc.path(&["metadata", "namespace"]).unwrap_or(o.doc);
             sink.push(
-                "PV142",
+                Code::PV142,
                 at.span(),
                 format!("{} `{name}` is in namespace {}: MetalLB reads its resources only from the namespace it runs in ({NAMESPACE} unless installed elsewhere), so it ignores this one", o.kind, o.namespace),
                 Some(format!("metadata.namespace: {NAMESPACE}")),
@@ -228,7 +229,7 @@ pub(crate) fn check(
                         None => format!("{} takes: {}", o.kind, fields.join(", ")),
                     };
                     sink.push(
-                        "PV100",
+                        Code::PV100,
                         k.span(),
                         format!(
                             "unknown field `spec.{key}` in {} {name} (kubectl's strict field validation refuses it)",
@@ -245,7 +246,7 @@ pub(crate) fn check(
                 if entries.is_empty() {
                     let at = o.doc.get("spec").unwrap_or(o.doc);
                     sink.push(
-                        "PV140",
+                        Code::PV140,
                         at.span(),
                         format!("IPAddressPool `{name}` has no addresses; MetalLB refuses a pool without any (and with it the whole new configuration)"),
                         Some("list CIDRs or FIRST-LAST ranges under spec.addresses".into()),
@@ -257,7 +258,7 @@ pub(crate) fn check(
                         Ok(b) => b,
                         Err((why, fix)) => {
                             sink.push(
-                                "PV140",
+                                Code::PV140,
                                 e.span(),
                                 format!("IPAddressPool `{name}` address `{text}`: {why}; MetalLB refuses the pool (and with it the whole new configuration)"),
                                 Some(fix),
@@ -268,7 +269,7 @@ pub(crate) fn check(
                     let others = seen.entry(o.namespace.as_str()).or_default();
                     if let Some((_, other)) = others.iter().find(|(b, _)| b.overlaps(&block)) {
                         sink.push(
-                            "PV140",
+                            Code::PV140,
                             e.span(),
                             format!("IPAddressPool `{name}` address `{text}` overlaps {other}; MetalLB refuses overlapping pools (and with them the whole new configuration)"),
                             Some("make the ranges disjoint, or merge them into one entry".into()),
@@ -327,7 +328,7 @@ fn against_site(r: Range, text: &str, pool: &str, at: &N, f: &ClusterFacts, sink
     }
     if !taken.is_empty() {
         sink.push(
-            "PV141",
+            Code::PV141,
             at.span(),
             format!("IPAddressPool `{pool}` range `{text}` holds {}: MetalLB would give it to a Service and answer ARP for it", taken.join(", ")),
             Some(match site_pools.first() {
@@ -337,7 +338,7 @@ fn against_site(r: Range, text: &str, pool: &str, at: &N, f: &ClusterFacts, sink
         );
     } else if !site_pools.is_empty() && !within(&r) {
         sink.push(
-            "PV142",
+            Code::PV142,
             at.span(),
             format!(
                 "IPAddressPool `{pool}` range `{text}` is not within the site's MetalLB ranges ({})",
@@ -370,7 +371,7 @@ fn announced(pool: &Obj, objs: &[Obj], sink: &mut Sink) {
             "no L2Advertisement or BGPAdvertisement of these manifests names it"
         };
         sink.push(
-            "PV142",
+            Code::PV142,
             at.span(),
             format!("IPAddressPool `{name}` is not announced: {why}, so Services get its addresses but nothing answers for them"),
             Some(format!("add an L2Advertisement in {} with ipAddressPools: [{name}]", pool.namespace)),
@@ -391,7 +392,7 @@ fn advertisement(o: &Obj, defined: &[Pool], sink: &mut Sink) {
         let pool = n.str().unwrap_or("");
         if listed.contains(&pool) {
             sink.push(
-                "PV140",
+                Code::PV140,
                 n.span(),
                 format!("{} `{name}` names pool `{pool}` twice; MetalLB refuses duplicate ipAddressPools entries", o.kind),
                 Some("list each pool once".into()),
@@ -405,7 +406,7 @@ fn advertisement(o: &Obj, defined: &[Pool], sink: &mut Sink) {
                 None => format!("name one of: {}", here.join(", ")),
             };
             sink.push(
-                "PV142",
+                Code::PV142,
                 n.span(),
                 format!("{} `{name}` names pool `{pool}`, which these manifests do not define in {} (defined: {}); MetalLB skips the name, so nothing is announced for it", o.kind, o.namespace, here.join(", ")),
                 Some(fix),
@@ -419,7 +420,7 @@ fn advertisement(o: &Obj, defined: &[Pool], sink: &mut Sink) {
                 .is_some_and(|v| v > max)
             {
                 sink.push(
-                    "PV140",
+                    Code::PV140,
                     n.span(),
                     format!(
                         "{} `{name}` {key} {} is beyond {max}; MetalLB refuses it",
@@ -439,7 +440,7 @@ fn legacy(o: &Obj, sink: &mut Sink) {
     if api.starts_with("metallb.io/") && o.kind == "AddressPool" {
         let at = o.doc.get("kind").unwrap_or(o.doc);
         sink.push(
-            "PV142",
+            Code::PV142,
             at.span(),
             "AddressPool is the pre-0.13 MetalLB kind, deprecated and since removed; current MetalLB reads IPAddressPool plus L2Advertisement or BGPAdvertisement",
             Some(format!("apiVersion: {API}, kind: IPAddressPool (spec.addresses), and an L2Advertisement naming it")),
@@ -458,7 +459,7 @@ fn legacy(o: &Obj, sink: &mut Sink) {
             .and_then(|d| d.key("config"))
             .unwrap_or(o.doc);
         sink.push(
-            "PV142",
+            Code::PV142,
             at.span(),
             "MetalLB 0.13 and later ignore the `config` ConfigMap (`address-pools:`); the configuration is read from custom resources",
             Some(format!("declare the pools as IPAddressPool ({API}) and announce them with an L2Advertisement")),

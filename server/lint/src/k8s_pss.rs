@@ -4,6 +4,7 @@
 //! A namespace enforcing `baseline` or `restricted` refuses such pods; elsewhere they run with
 //! access to the node. Warnings: node agents (CNI, storage, monitoring) need some of these.
 use crate::finding::Sink;
+use crate::rules::Code;
 use crate::yaml::N;
 
 /// Capabilities the baseline profile allows to add.
@@ -43,7 +44,7 @@ fn is_true(n: &N) -> bool {
 
 fn warn(sink: &mut Sink, at: &N, what: String, fix: &str) {
     sink.push(
-        "PV125",
+        Code::PV125,
         at.span(),
         format!("{what}: the Pod Security Standards' baseline profile forbids it (a namespace enforcing it refuses the pod)"),
         Some(fix.to_string()),
@@ -121,7 +122,7 @@ pub fn root(spec: &N, sink: &mut Sink) {
     let own_user = |c: &&N| c.path(&["securityContext", "runAsUser"]).is_some();
     let as_root = |sink: &mut Sink, at: &N, whose: String| {
         sink.push(
-            "PV126",
+            Code::PV126,
             at.span(),
             format!("{whose} runs as root (`runAsUser: 0`): a process that escapes the container is root on the node, and namespaces enforcing the restricted Pod Security profile refuse it"),
             Some("run as an unprivileged user (e.g. `runAsUser: 1000` with `runAsNonRoot: true`); use `fsGroup` for volume permissions".into()),
@@ -146,7 +147,7 @@ pub fn root(spec: &N, sink: &mut Sink) {
         if let Some(a) = c.path(&["securityContext", "allowPrivilegeEscalation"]) {
             if is_true(a) {
                 sink.push(
-                    "PV126",
+                    Code::PV126,
                     a.span(),
                     format!("container `{name}` sets `allowPrivilegeEscalation: true`: setuid binaries can gain more privileges than the process has; the restricted Pod Security profile forbids it"),
                     Some("set `allowPrivilegeEscalation: false` (or leave it out)".into()),

@@ -9,6 +9,7 @@
 //!   created out of band). Secrets are commonly created out of band and are not reported as
 //!   missing.
 use crate::finding::{Severity, Sink};
+use crate::rules::Code;
 use crate::yaml::N;
 
 /// An object the linted files define.
@@ -144,7 +145,7 @@ pub fn check(spec: &N, namespace: &str, defined: &[Defined], sink: &mut Sink) {
                 };
                 if !have.contains(&key) {
                     sink.push(
-                        "PV124",
+                        Code::PV124,
                         k.span(),
                         format!(
                             "{} `{}` has no key `{key}` (it has: {}); the container will not start",
@@ -176,7 +177,7 @@ pub fn check(spec: &N, namespace: &str, defined: &[Defined], sink: &mut Sink) {
             }
         } else if let Some(d) = same.first() {
             sink.push(
-                "PV124",
+                Code::PV124,
                 r.at.span(),
                 format!(
                     "{} `{}` is defined in namespace `{}`, but this pod runs in `{namespace}`; pods only see {}s of their own namespace",
@@ -200,8 +201,9 @@ pub fn check(spec: &N, namespace: &str, defined: &[Defined], sink: &mut Sink) {
                 Some(n) => format!("did you mean `{n}`?"),
                 None => "define it in these manifests, create it before the pods start, or mark the reference `optional: true`".into(),
             };
-            sink.push(
-                "PV124",
+            sink.push_as(
+                Severity::Warning,
+                Code::PV124,
                 r.at.span(),
                 format!(
                     "ConfigMap `{}` is not defined in these manifests{}; until it exists the container will not start",
@@ -214,9 +216,6 @@ pub fn check(spec: &N, namespace: &str, defined: &[Defined], sink: &mut Sink) {
                 ),
                 Some(fix),
             );
-            if let Some(last) = sink.out.last_mut() {
-                last.severity = Severity::Warning;
-            }
         }
     }
 }

@@ -10,6 +10,8 @@
 //!
 //! Values with template syntax (`{{ ... }}`, `${...}`) are not judged.
 use crate::finding::Sink;
+use crate::rules::Code;
+use crate::severity::Severity;
 use crate::yaml::{N, Y};
 
 /// Fields whose value is one of a fixed set, by key name (and parent key where the name alone
@@ -358,7 +360,7 @@ pub fn check(doc: &N, kind: &str, sink: &mut Sink) {
     if kind == "Service" {
         service_ports(doc, sink);
     }
-    if let Some(spec) = crate::k8s::pod_spec_path(kind).and_then(|p| doc.path(p)) {
+    if let Some(spec) = crate::k8s_obj::pod_spec_path(kind).and_then(|p| doc.path(p)) {
         pod_spec(spec, sink);
         restart_policy(kind, spec, sink);
         tolerations(spec, sink);
@@ -509,15 +511,13 @@ fn pod_spec(spec: &N, sink: &mut Sink) {
                 let Some(n) = e.get("name") else { continue };
                 let Some(s) = n.str() else { continue };
                 if let Some((_, l)) = env_names.iter().find(|(x, _)| *x == s) {
-                    bad(
-                        sink,
-                        n,
-                        &format!("environment variable `{s}` is set twice in this container (first at line {l}): only the last value takes effect (the API server warns that it hides the earlier one)"),
-                        "remove one of the two".into(),
+                    sink.push_as(
+                        Severity::Warning,
+                        Code::PV104,
+                        n.span(),
+                        format!("environment variable `{s}` is set twice in this container (first at line {l}): only the last value takes effect (the API server warns that it hides the earlier one)"),
+                        Some("remove one of the two".into()),
                     );
-                    if let Some(last) = sink.out.last_mut() {
-                        last.severity = crate::finding::Severity::Warning;
-                    }
                 } else {
                     env_names.push((s, n.line));
                 }
@@ -997,7 +997,7 @@ fn restart_policy(kind: &str, spec: &N, sink: &mut Sink) {
 const ENUM_RESTART: &[&str] = &["Always", "OnFailure", "Never"];
 
 fn bad(sink: &mut Sink, at: &N, msg: &str, fix: String) {
-    sink.push("PV104", at.span(), msg.to_string(), Some(fix));
+    sink.push(Code::PV104, at.span(), msg.to_string(), Some(fix));
 }
 
 fn one_of(sink: &mut Sink, v: &N, what: &str, allowed: &[&str]) {
@@ -1044,7 +1044,7 @@ fn walk(n: &N, key: Option<&str>, parent: Option<&str>, sink: &mut Sink) {
                 let Some(name) = k.str() else { continue };
                 if let Some((_, line)) = seen.iter().find(|(s, _)| *s == name) {
                     sink.push(
-                        "PV003",
+                        Code::PV003,
                         k.span(),
                         format!("key `{name}` appears twice in this mapping (first at line {line}); kubectl refuses the file"),
                         Some("keep one of them".into()),

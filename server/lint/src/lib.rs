@@ -8,18 +8,21 @@ pub mod finding;
 pub mod k3s;
 pub mod k8s;
 pub mod k8s_metallb;
+pub mod k8s_obj;
 pub mod k8s_pss;
 pub mod k8s_refs;
 pub mod k8s_values;
 pub mod rules;
 pub mod sarif;
 pub mod schema;
+pub mod severity;
 pub mod terraform;
 pub mod versions;
 pub mod yaml;
 
 use std::collections::BTreeMap;
 
+use crate::rules::Code;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -135,7 +138,7 @@ pub fn lint(inputs: &[Input], facts: Option<&ClusterFacts>) -> Vec<Finding> {
             Kind::Other => {
                 let mut s = finding::Sink::new(&i.path);
                 s.push(
-                    "PV900",
+                    Code::PV900,
                     (1, 1, 1, 1),
                     "not a Terraform (.tf), Kubernetes YAML or k3s-ansible inventory file: not linted",
                     None,

@@ -11,6 +11,7 @@ use hcl_edit::Span as _;
 use super::{label, object_entries, Decls, Lit, TfFile};
 use crate::facts::{Cidr, ClusterFacts, StorageFacts};
 use crate::finding::{Finding, Sink, Span};
+use crate::rules::Code;
 use crate::schema::{did_you_mean, Provider};
 
 #[derive(Debug, Clone)]
@@ -797,7 +798,7 @@ pub fn resource(
                 let names: Vec<String> = facts.nodes.iter().map(|x| x.name.clone()).collect();
                 let hint = did_you_mean(&n.v, names.iter());
                 sink.push(
-                    "PV042",
+                    Code::PV042,
                     n.span,
                     format!(
                         "node `{}` does not exist in cluster {} (nodes: {})",
@@ -813,7 +814,7 @@ pub fn resource(
             }
             Some(x) if !x.online => {
                 sink.push(
-                    "PV042",
+                    Code::PV042,
                     n.span,
                     format!("node `{}` is offline", n.v),
                     Some("place the VM on an online node".into()),
@@ -828,7 +829,7 @@ pub fn resource(
         match facts.guest(c.v) {
             None if !facts.guests.is_empty() => {
                 sink.push(
-                    "PV040",
+                    Code::PV040,
                     c.span,
                     format!(
                         "clone source VMID {} does not exist in the cluster; templates: {}",
@@ -840,12 +841,12 @@ pub fn resource(
             }
             Some(g) => {
                 if !g.template {
-                    sink.push("PV041", c.span, format!("clone source {} ({}) is a VM, not a template: a linked clone is impossible and a full clone copies a live disk", c.v, g.name), Some("clone a template (qm template), or convert this VM".into()));
+                    sink.push(Code::PV041, c.span, format!("clone source {} ({}) is a VM, not a template: a linked clone is impossible and a full clone copies a live disk", c.v, g.name), Some("clone a template (qm template), or convert this VM".into()));
                 }
                 if let Some(cn) = &vm.clone_node {
                     if !g.node.is_empty() && cn.v != g.node {
                         sink.push(
-                            "PV040",
+                            Code::PV040,
                             cn.span,
                             format!(
                                 "clone source {} ({}) is on {}, not on {}",
@@ -861,7 +862,7 @@ pub fn resource(
                 {
                     if let Some(n) = node {
                         if !g.node.is_empty() && g.node != n {
-                            sink.push("PV040", c.span, format!("clone source {} ({}) is on {}, but without clone.node_name the provider looks for it on {n}", c.v, g.name, g.node), Some(format!("add node_name = \"{}\" to the clone block", g.node)));
+                            sink.push(Code::PV040, c.span, format!("clone source {} ({}) is on {}, but without clone.node_name the provider looks for it on {n}", c.v, g.name, g.node), Some(format!("add node_name = \"{}\" to the clone block", g.node)));
                         }
                     }
                 }
@@ -872,7 +873,7 @@ pub fn resource(
     if let Some(c) = &vm.clone_name {
         if !facts.guests.is_empty() && !facts.guests.iter().any(|g| g.name == c.v) {
             sink.push(
-                "PV040",
+                Code::PV040,
                 c.span,
                 format!(
                     "clone source `{}` does not exist in the cluster; templates: {}",
@@ -891,7 +892,7 @@ pub fn resource(
                 let names: Vec<String> = facts.storages.iter().map(|x| x.name.clone()).collect();
                 let hint = did_you_mean(&s.v, names.iter());
                 sink.push(
-                    "PV043",
+                    Code::PV043,
                     s.span,
                     format!(
                         "storage `{}` ({what}) does not exist (storages: {})",
@@ -917,11 +918,11 @@ pub fn resource(
                     )
                 };
                 if !st.content.iter().any(|c| c == need) {
-                    sink.push("PV044", s.span, format!("storage `{}` ({}) does not allow content type `{need}` ({} only), so it cannot hold the {what}", s.v, st.kind, st.content.join(", ")), Some(format!("use a storage with {need} content: {}", image_stores())));
+                    sink.push(Code::PV044, s.span, format!("storage `{}` ({}) does not allow content type `{need}` ({} only), so it cannot hold the {what}", s.v, st.kind, st.content.join(", ")), Some(format!("use a storage with {need} content: {}", image_stores())));
                 } else if let Some(n) = node {
                     if !st.nodes.is_empty() && !st.nodes.iter().any(|x| x == n) {
                         sink.push(
-                            "PV044",
+                            Code::PV044,
                             s.span,
                             format!(
                                 "storage `{}` is not available on {n} (only on {})",
@@ -957,10 +958,10 @@ pub fn resource(
                     .filter(|x| x.content.iter().any(|c| c == content))
                     .map(|x| x.name.clone())
                     .collect();
-                sink.push("PV043", vol.span, format!("storage `{sid}` of the {what} `{}` does not exist (storages with `{content}`: {})", vol.v, list(names.into_iter())), Some(format!("reference a file on a storage with `{content}` content")));
+                sink.push(Code::PV043, vol.span, format!("storage `{sid}` of the {what} `{}` does not exist (storages with `{content}`: {})", vol.v, list(names.into_iter())), Some(format!("reference a file on a storage with `{content}` content")));
             }
             Some(st) if !st.content.iter().any(|c| c == content) => {
-                sink.push("PV044", vol.span, format!("storage `{sid}` ({}) does not allow content type `{content}` ({} only), so it cannot hold the {what} `{}`", st.kind, st.content.join(", "), vol.v), Some(format!("enable `{content}` on the storage or use one that has it: {}", list(facts.storages.iter().filter(|x| x.content.iter().any(|c| c == content)).map(|x| x.name.clone())))));
+                sink.push(Code::PV044, vol.span, format!("storage `{sid}` ({}) does not allow content type `{content}` ({} only), so it cannot hold the {what} `{}`", st.kind, st.content.join(", "), vol.v), Some(format!("enable `{content}` on the storage or use one that has it: {}", list(facts.storages.iter().filter(|x| x.content.iter().any(|c| c == content)).map(|x| x.name.clone())))));
             }
             Some(st) => missing_file(sink, vol, what, st, content, decls),
             _ => {}
@@ -982,7 +983,7 @@ pub fn resource(
             if let (Some(size), Some(have)) = (&d.size_gib, t.disks_gib.get(&d.slot)) {
                 if size.v + 1e-9 < *have {
                     sink.push(
-                        "PV053",
+                        Code::PV053,
                         size.span,
                         format!(
                             "disk {} of {} GiB is smaller than the {} GiB it has in template {} ({}): Proxmox VE cannot shrink a disk, so the clone's resize fails",
@@ -1008,7 +1009,7 @@ pub fn resource(
         );
         if raw_only && fmt.v != "raw" {
             sink.push(
-                "PV054",
+                Code::PV054,
                 fmt.span,
                 format!(
                     "disk {} is `{}` on storage `{}` ({}), which holds raw volumes only",
@@ -1028,7 +1029,7 @@ pub fn resource(
             .guest(c.v)
             .filter(|g| g.template && !g.linked_clone_any_node && !g.node.is_empty() && g.node != n)
         {
-            sink.push("PV040", c.span, format!("a linked clone of template {} ({}) must stay on {}: its disks are on local storage, but the VM goes to {n}", g.vmid, g.name, g.node), Some(format!("make it a full clone, or place the VM on {}", g.node)));
+            sink.push(Code::PV040, c.span, format!("a linked clone of template {} ({}) must stay on {}: its disks are on local storage, but the VM goes to {n}", g.vmid, g.name, g.node), Some(format!("make it a full clone, or place the VM on {}", g.node)));
         }
     }
 
@@ -1072,7 +1073,7 @@ pub fn resource(
                         format!("bridge `{}` does not exist{on}", br.v)
                     };
                     sink.push(
-                        "PV045",
+                        Code::PV045,
                         br.span,
                         format!("{why} (available: {})", available()),
                         Some(if nic.defaulted {
@@ -1086,7 +1087,7 @@ pub fn resource(
                     if let Some(n) = node {
                         if !x.nodes.is_empty() && !x.nodes.iter().any(|y| y == n) {
                             sink.push(
-                                "PV045",
+                                Code::PV045,
                                 br.span,
                                 format!(
                                     "bridge `{}` does not exist on {n} (available: {})",
@@ -1113,7 +1114,7 @@ pub fn resource(
                 .find(|v| !facts.used_vmids.contains(v) && *v > id.v)
                 .unwrap_or(id.v + 1);
             sink.push(
-                "PV046",
+                Code::PV046,
                 id.span,
                 format!("VMID {} is already used{who}", id.v),
                 Some(format!(
@@ -1136,7 +1137,7 @@ pub fn resource(
                     format!("the {} RAM of {}", gib(total), t.name)
                 };
                 sink.push(
-                    "PV047",
+                    Code::PV047,
                     m.span,
                     format!("memory {} MiB ({}) exceeds {scope}", m.v, gib(m.v)),
                     Some(
@@ -1148,7 +1149,7 @@ pub fn resource(
             Some((t, _)) => {
                 if let Some(free) = t.mem_free_mib {
                     if (m.v as i64) > free {
-                        sink.push("PV048", m.span, format!("memory {} MiB is more than {} has left after its running guests ({} MiB)", m.v, t.name, free.max(0)), Some("pick a node with more free memory, or accept overcommit (ballooning)".into()));
+                        sink.push(Code::PV048, m.span, format!("memory {} MiB is more than {} has left after its running guests ({} MiB)", m.v, t.name, free.max(0)), Some("pick a node with more free memory, or accept overcommit (ballooning)".into()));
                     }
                 }
             }
@@ -1156,7 +1157,7 @@ pub fn resource(
                 if let Some(mx) = max_total {
                     if m.v > mx {
                         sink.push(
-                            "PV047",
+                            Code::PV047,
                             m.span,
                             format!(
                                 "memory {} MiB ({}) exceeds the {} RAM of every node",
@@ -1178,7 +1179,7 @@ pub fn resource(
         if let Some(cap) = cap {
             if c.v > cap {
                 sink.push(
-                    "PV047",
+                    Code::PV047,
                     c.span,
                     format!(
                         "{} vCPUs exceed the {cap} CPU threads of {}",
@@ -1213,7 +1214,7 @@ pub fn resource(
             match inside {
                 None => {
                     sink.push(
-                        "PV049",
+                        Code::PV049,
                         ip.cidr.span,
                         format!(
                             "static IP {} is outside the subnets of {} ({})",
@@ -1227,7 +1228,7 @@ pub fn resource(
                 Some((sc, gw)) => {
                     if c.ip == sc.network() || c.ip == sc.broadcast() {
                         sink.push(
-                            "PV049",
+                            Code::PV049,
                             ip.cidr.span,
                             format!(
                                 "{} is the network or broadcast address of {}",
@@ -1238,7 +1239,7 @@ pub fn resource(
                     }
                     if c.prefix != sc.prefix {
                         sink.push(
-                            "PV052",
+                            Code::PV052,
                             ip.cidr.span,
                             format!(
                                 "prefix /{} does not match the subnet {}/{} of {}",
@@ -1253,7 +1254,7 @@ pub fn resource(
                     if let (Some(g), Some(want)) = (&ip.gateway, gw) {
                         if &g.v != want {
                             sink.push(
-                                "PV052",
+                                Code::PV052,
                                 g.span,
                                 format!(
                                     "gateway {} is not the gateway of {} ({want})",
@@ -1268,14 +1269,14 @@ pub fn resource(
         }
         if let Some(why) = facts.reserved_for(c.ip) {
             sink.push(
-                "PV050",
+                Code::PV050,
                 ip.cidr.span,
                 format!("static IP {} is reserved: {why}", c.ip),
                 Some("pick a free address outside the reserved ranges".into()),
             );
         } else if let Some(who) = facts.used_ipv4.get(&c.ip.to_string()) {
             sink.push(
-                "PV051",
+                Code::PV051,
                 ip.cidr.span,
                 format!("static IP {} is already used by {who}", c.ip),
                 Some("pick a free address".into()),
@@ -1303,7 +1304,7 @@ pub fn best_practice(
     if vm.linked {
         if let Some((s, _)) = vm.storages.iter().find(|(_, w)| *w == "clone target") {
             sink.push(
-                "PV056",
+                Code::PV056,
                 s.span,
                 format!("a linked clone (`full = false`) cannot be given a target datastore (`{}`): Proxmox VE refuses a target storage for linked clones, whose disks stay on the template's storage", s.v),
                 Some("remove the target datastore to keep the linked clone, or set `full = true` to copy the disks to it".into()),
@@ -1325,8 +1326,8 @@ pub fn best_practice(
         .unwrap_or_default();
     match &vm.agent {
         _ if vm.agent_unknown => {}
-        Some(a) if !a.v => sink.push("PV060", a.span, format!("QEMU guest agent disabled{ships}: no IP reporting, fs-freeze for backups or clean shutdown"), Some(if b.labels.first().is_some_and(|l| l.as_str() == "proxmox_vm_qemu") { "set agent = 1".into() } else { "set agent { enabled = true }".into() })),
-        None => sink.push("PV060", vm.header, format!("QEMU guest agent not enabled (the provider default is off){ships}"), Some(if b.labels.first().is_some_and(|l| l.as_str() == "proxmox_vm_qemu") { "add agent = 1".into() } else { "add agent { enabled = true }".into() })),
+        Some(a) if !a.v => sink.push(Code::PV060, a.span, format!("QEMU guest agent disabled{ships}: no IP reporting, fs-freeze for backups or clean shutdown"), Some(if b.labels.first().is_some_and(|l| l.as_str() == "proxmox_vm_qemu") { "set agent = 1".into() } else { "set agent { enabled = true }".into() })),
+        None => sink.push(Code::PV060, vm.header, format!("QEMU guest agent not enabled (the provider default is off){ships}"), Some(if b.labels.first().is_some_and(|l| l.as_str() == "proxmox_vm_qemu") { "add agent = 1".into() } else { "add agent { enabled = true }".into() })),
         _ => {}
     }
     if let (Some(span), false) = (vm.bios_ovmf, vm.has_efi_disk) {
@@ -1339,11 +1340,11 @@ pub fn best_practice(
         } else {
             "efi_disk"
         };
-        sink.push("PV011", span, format!("bios = \"ovmf\" needs an `{block}` block (the UEFI variables live there); without it settings such as boot order are lost at every start"), Some(format!("add `{block} {{ ... }}` on an image storage")));
+        sink.push(Code::PV011, span, format!("bios = \"ovmf\" needs an `{block}` block (the UEFI variables live there); without it settings such as boot order are lost at every start"), Some(format!("add `{block} {{ ... }}` on an image storage")));
     }
     if let Some(h) = vm.clone_header {
         if !vm.cloud_init {
-            sink.push("PV061", h, "template clone without cloud-init settings: the clone keeps the template's hostname, user and network config".to_string(), Some(if b.labels.first().is_some_and(|l| l.as_str() == "proxmox_vm_qemu") { "set ipconfig0, ciuser and sshkeys".into() } else { "add an initialization block (ip_config, user_account)".into() }));
+            sink.push(Code::PV061, h, "template clone without cloud-init settings: the clone keeps the template's hostname, user and network config".to_string(), Some(if b.labels.first().is_some_and(|l| l.as_str() == "proxmox_vm_qemu") { "set ipconfig0, ciuser and sshkeys".into() } else { "add an initialization block (ip_config, user_account)".into() }));
         }
     }
     if let (Some((false, span)), Some(setting)) = (vm.ci_drive, &vm.ci_setting) {
@@ -1353,7 +1354,7 @@ pub fn best_practice(
             .find_map(|d| d.storage.clone())
             .unwrap_or_else(|| "local-lvm".into());
         sink.push(
-            "PV063",
+            Code::PV063,
             span,
             format!("`{setting}` is set but `disks` lists no `cloudinit` drive: the provider makes the VM's drives what `disks` lists (a clone loses the template's cloud-init drive), so the cloud-init settings never reach the guest"),
             Some(format!("add `ide {{ ide2 {{ cloudinit {{ storage = \"{storage}\" }} }} }}` inside `disks` (or a free scsi/sata slot)")),
@@ -1373,10 +1374,10 @@ pub fn across_resources(files: &[TfFile], decls: &Decls, out: &mut Vec<Finding>)
             };
             if let Some(id) = &vm.vmid {
                 if vm.counted {
-                    sink.push("PV046", id.span, format!("{} sets a fixed VMID {} but has count/for_each: every instance gets the same VMID", vm.resource, id.v), Some("derive the VMID from count.index / each, or leave it out".into()));
+                    sink.push(Code::PV046, id.span, format!("{} sets a fixed VMID {} but has count/for_each: every instance gets the same VMID", vm.resource, id.v), Some("derive the VMID from count.index / each, or leave it out".into()));
                 } else if let Some(other) = vmids.get(&id.v) {
                     sink.push(
-                        "PV046",
+                        Code::PV046,
                         id.span,
                         format!("VMID {} is also used by {other} in these manifests", id.v),
                         Some("give each VM its own VMID".into()),
@@ -1389,14 +1390,14 @@ pub fn across_resources(files: &[TfFile], decls: &Decls, out: &mut Vec<Finding>)
                 if let Some(c) = Cidr::parse(&ip.cidr.v) {
                     if vm.counted {
                         sink.push(
-                            "PV051",
+                            Code::PV051,
                             ip.cidr.span,
                             format!("{} sets a fixed static IP {} but has count/for_each: every instance gets the same address", vm.resource, c.ip),
                             Some("derive the address from count.index / each (e.g. cidrhost(\"10.0.0.0/24\", 20 + count.index)), or use DHCP".into()),
                         );
                     } else if let Some(other) = ips.get(&c.ip) {
                         sink.push(
-                            "PV051",
+                            Code::PV051,
                             ip.cidr.span,
                             format!(
                                 "static IP {} is also used by {other} in these manifests",
@@ -1447,7 +1448,7 @@ fn missing_file(
         ),
     };
     sink.push(
-        "PV057",
+        Code::PV057,
         vol.span,
         format!(
             "the {what} `{}` names a file that storage `{}` does not hold ({content} there: {}): Proxmox VE refuses it (\"volume does not exist\")",

@@ -8,7 +8,9 @@ use hcl_edit::Span as _;
 
 use crate::facts::ClusterFacts;
 use crate::finding::{Finding, LineIndex, Sink, Span};
+use crate::rules::Code;
 use crate::schema::{self, did_you_mean, Provider, Ty};
+use crate::severity::Severity;
 
 mod cluster;
 mod network;
@@ -370,7 +372,7 @@ fn parse<'a>(path: &'a str, text: &'a str, out: &mut Vec<Finding>) -> Option<TfF
             // The parser reports where it gave up; an unclosed string or brace is earlier.
             match syntax::locate(text, l) {
                 Some(cause) => sink.push(
-                    "PV001",
+                    Code::PV001,
                     (cause.line, cause.col, cause.line, cause.col + 1),
                     format!(
                         "{} (the parser stopped at line {l}: {})",
@@ -380,7 +382,7 @@ fn parse<'a>(path: &'a str, text: &'a str, out: &mut Vec<Finding>) -> Option<TfF
                     Some(cause.fix),
                 ),
                 None => sink.push(
-                    "PV001",
+                    Code::PV001,
                     (l, c, l, c + 1),
                     format!("HCL syntax error: {}", syntax_message(&e)),
                     Some(syntax_fix(e.line(), loc.column())),
@@ -485,7 +487,7 @@ fn variable_default(f: &TfFile, sink: &mut Sink, b: &Block) {
     let got = literal(&d.value);
     if !want.admits(&got) {
         sink.push(
-            "PV012",
+            Code::PV012,
             f.attr_span(d),
             format!("the default is {}, but the variable's type is `{}`: Terraform refuses it (\"Invalid default value for variable\")", got.describe(), want.text),
             Some(format!("make the default {}, or change the type", want.class.needs())),
@@ -539,7 +541,7 @@ fn parse_var_file<'a>(path: &'a str, text: &'a str, out: &mut Vec<Finding>) -> O
         Err(e) => {
             let (l, c) = (e.line().max(1) as u32, e.column().max(1) as u32);
             sink.push(
-                "PV001",
+                Code::PV001,
                 (l, c, l, c + 1),
                 format!("JSON syntax error: {e}"),
                 Some("a .tfvars.json file is one JSON object: {\"name\": value, ...}".into()),
@@ -568,14 +570,14 @@ fn parse_var_file<'a>(path: &'a str, text: &'a str, out: &mut Vec<Finding>) -> O
             }
             // Valid JSON that HCL cannot read as an object: names only, no values.
             sink.push(
-                "PV001",
+                Code::PV001,
                 (1, 1, 1, 2),
                 "the JSON of this variable file could not be read as variable values",
                 Some("write plain JSON values (strings, numbers, booleans, lists, objects)".into()),
             );
         }
         Ok(_) => sink.push(
-            "PV001",
+            Code::PV001,
             (1, 1, 1, 2),
             "a .tfvars.json file must hold one JSON object",
             Some("wrap the values in an object: {\"name\": value, ...}".into()),
@@ -619,7 +621,7 @@ pub fn lint_module(
         let key = format!("{kind} {name}");
         if let Some((f, l)) = seen.get(&key) {
             sink.push(
-                "PV023",
+                Code::PV023,
                 span,
                 format!("{kind} `{name}` is declared twice (first at {f}:{l})"),
                 Some(if kind == "provider configuration" {
@@ -748,7 +750,7 @@ pub fn lint_module(
                                             let name = a.key.to_string();
                                             match decls.provider_sources.get(&name) {
                                                 Some(old) if !old.eq_ignore_ascii_case(&s) => sink.push(
-                                                    "PV023",
+                                                    Code::PV023,
                                                     f.attr_span(a),
                                                     format!("provider `{name}` is required as `{s}` here but as `{old}` elsewhere in this module"),
                                                     Some("one module has one source per provider name: split the files into separate directories".into()),
@@ -782,15 +784,13 @@ pub fn lint_module(
                     Some(n) => format!("did you mean `{n}`? Otherwise declare `variable \"{name}\" {{}}` or remove the line"),
                     None => format!("declare `variable \"{name}\" {{}}` or remove the line"),
                 };
-                sink.push(
-                    "PV020",
+                sink.push_as(
+                    Severity::Warning,
+                    Code::PV020,
                     *span,
                     format!("`{}` sets `{name}`, but the module declares no variable `{name}`: Terraform ignores the value (with a warning)", f.path.rsplit('/').next().unwrap_or(f.path)),
                     Some(hint),
                 );
-                if let Some(last) = sink.out.last_mut() {
-                    last.severity = crate::finding::Severity::Warning;
-                }
             } else if let Some((fi, b)) = decls.variables.get(&name) {
                 // A secret written into an auto-loaded variable file: the file sits in the
                 // working directory and is easily committed (a warning; the value is never
@@ -802,21 +802,19 @@ pub fn lint_module(
                 let secret = sensitive || security::secret_name(&name);
                 if secret && matches!(literal(value), Lit::Str(ref v) if !v.is_empty()) {
                     let file = f.path.rsplit('/').next().unwrap_or(f.path);
-                    sink.push(
-                        "PV030",
+                    sink.push_as(
+                        Severity::Warning,
+                        Code::PV030,
                         *span,
                         format!("`{file}` holds the secret `{name}` as a literal: Terraform reads the file from the working directory, where it is easily committed"),
                         Some(format!("pass it in the environment (`export TF_VAR_{name}=...`) or keep `{file}` out of version control")),
                     );
-                    if let Some(last) = sink.out.last_mut() {
-                        last.severity = crate::finding::Severity::Warning;
-                    }
                 }
                 if let Some(want) = declared_type(&parsed[*fi], b) {
                     let got = literal(value);
                     if !want.admits(&got) {
                         sink.push(
-                            "PV012",
+                            Code::PV012,
                             *span,
                             format!("`{}` sets `{name}` to {}, but the variable's type is `{}`: `plan` fails (\"Invalid value for input variable\")", f.path.rsplit('/').next().unwrap_or(f.path), got.describe(), want.text),
                             Some(format!("give `{name}` {}", want.class.needs())),
@@ -877,7 +875,7 @@ pub fn lint_module(
                         let Some(r) = p.resources.get(t) else {
                             let mut sub = Sink::new(f.path);
                             sub.push(
-                                "PV016",
+                                Code::PV016,
                                 f.header(b),
                                 format!("resource type `{t}` does not exist in {} {}: `plan` fails (\"The provider does not support resource type\")", base.source, p.version),
                                 Some("use a resource type of that release, or pin a release that has it".into()),
@@ -891,7 +889,7 @@ pub fn lint_module(
                         let doc = p.doc_uri(&r.doc);
                         if let Some(d) = &r.deprecated {
                             sub.push_doc(
-                                "PV013",
+                                Code::PV013,
                                 f.header(b),
                                 format!("resource type `{t}` is deprecated: {d}"),
                                 None,
@@ -1030,11 +1028,11 @@ pub fn check_body(
                 }
                 if let Some(attr) = schema.attrs.get(k) {
                     if attr.computed && !attr.required {
-                        sink.push_doc("PV014", span, format!("`{path}.{k}` is read-only (computed by the provider) and cannot be set"), Some(format!("remove `{k}`")), Some(doc.into()));
+                        sink.push_doc(Code::PV014, span, format!("`{path}.{k}` is read-only (computed by the provider) and cannot be set"), Some(format!("remove `{k}`")), Some(doc.into()));
                     }
                     if let Some(d) = &attr.deprecated {
                         sink.push_doc(
-                            "PV013",
+                            Code::PV013,
                             span,
                             format!("`{k}` is deprecated in {path}: {d}"),
                             Some(d.clone()),
@@ -1052,7 +1050,7 @@ pub fn check_body(
                     );
                 } else if schema.blocks.contains_key(k) {
                     sink.push_doc(
-                        "PV012",
+                        Code::PV012,
                         span,
                         format!("`{k}` is a block in {path}, not an argument"),
                         Some(format!("write `{k} {{ ... }}` without `=`")),
@@ -1099,7 +1097,7 @@ pub fn check_body(
                     *n += 1;
                     if nb.max.is_some_and(|m| *n > m) {
                         sink.push_doc(
-                            "PV015",
+                            Code::PV015,
                             span,
                             format!(
                                 "block `{k}` may appear at most {} time(s) in {path}",
@@ -1111,7 +1109,7 @@ pub fn check_body(
                     }
                     if let Some(d) = &nb.deprecated {
                         sink.push_doc(
-                            "PV013",
+                            Code::PV013,
                             span,
                             format!("block `{k}` is deprecated in {path}: {d}"),
                             Some(d.clone()),
@@ -1130,7 +1128,7 @@ pub fn check_body(
                     );
                 } else if schema.attrs.contains_key(k) {
                     sink.push_doc(
-                        "PV012",
+                        Code::PV012,
                         span,
                         format!("`{k}` is an argument in {path}, not a block"),
                         Some(format!("write `{k} = ...`")),
@@ -1145,7 +1143,7 @@ pub fn check_body(
     for (k, a) in &schema.attrs {
         if a.required && !body.has_attribute(k) {
             sink.push_doc(
-                "PV011",
+                Code::PV011,
                 header,
                 format!("{path} lacks the required argument `{k}`"),
                 Some(format!("add `{k} = ...` ({})", a.ty.describe())),
@@ -1156,7 +1154,7 @@ pub fn check_body(
     for (k, b) in &schema.blocks {
         if b.required && !body.has_blocks(k) && !dynamic.contains(k) {
             sink.push_doc(
-                "PV011",
+                Code::PV011,
                 header,
                 format!("{path} lacks the required block `{k}`"),
                 Some(format!("add a `{k} {{ ... }}` block")),
@@ -1200,7 +1198,7 @@ fn lifecycle(
             let all: Vec<String> = ARGS.iter().chain(BLOCKS).map(|x| x.to_string()).collect();
             let hint = did_you_mean(k, all.iter());
             sink.push(
-                "PV010",
+                Code::PV010,
                 span,
                 format!(
                     "`{k}` is not an argument of a lifecycle block{}",
@@ -1264,7 +1262,7 @@ fn lifecycle(
         let hint = did_you_mean(&root, all.iter());
         let span = f.span(item.span());
         sink.push_doc(
-            "PV010",
+            Code::PV010,
             span,
             format!(
                 "`ignore_changes` names `{root}`, which is not an argument or block of {path}{}; Terraform refuses the configuration",
@@ -1290,7 +1288,7 @@ fn unknown(sink: &mut Sink, span: Span, k: &str, path: &str, schema: &schema::Bl
         Some(h) => Some(format!("rename `{k}` to `{h}`")),
         None => Some("remove it, or check the provider docs for the right name".into()),
     };
-    sink.push_doc("PV010", span, msg, fix, Some(doc.into()));
+    sink.push_doc(Code::PV010, span, msg, fix, Some(doc.into()));
 }
 
 /// Nested attributes of an object literal against their schema: unknown keys, required keys
@@ -1315,7 +1313,7 @@ fn check_object(
             Some(a) => {
                 if a.computed && !a.required {
                     sink.push_doc(
-                        "PV014",
+                        Code::PV014,
                         kspan,
                         format!("`{what}.{key}` is read-only (computed by the provider) and cannot be set"),
                         Some(format!("remove `{key}`")),
@@ -1330,7 +1328,7 @@ fn check_object(
     for (k, a) in &schema.attrs {
         if a.required && !seen.contains(k) {
             sink.push_doc(
-                "PV011",
+                Code::PV011,
                 span,
                 format!("{what} lacks the required attribute `{k}`"),
                 Some(format!("add `{k} = ...` ({})", a.ty.describe())),
@@ -1352,7 +1350,7 @@ fn check_type(
     let lit = literal(e);
     let bad = |sink: &mut Sink, got: &str, fix: String| {
         sink.push_doc(
-            "PV012",
+            Code::PV012,
             span,
             format!("`{what}` is {} but {got}", article(ty)),
             Some(fix),
@@ -1474,15 +1472,13 @@ fn unknown_type(sink: &mut Sink, at: Span, t: &str, data: bool) {
             // Data sources only read: nothing to report when the provider has it.
             return;
         }
-        sink.push(
-            "PV016",
+        sink.push_as(
+            Severity::Info,
+            Code::PV016,
             at,
             format!("{what} `{t}` of {} is not checked: provisio keeps the arguments of its VM, container, clone and file resources only", p.source),
             None,
         );
-        if let Some(last) = sink.out.last_mut() {
-            last.severity = crate::Severity::Info;
-        }
         return;
     }
     let known: Vec<String> = providers
@@ -1521,18 +1517,16 @@ fn unknown_type(sink: &mut Sink, at: Span, t: &str, data: bool) {
     });
     match near {
         Some(m) => {
-            sink.push(
-                "PV016",
+            sink.push_as(
+                Severity::Error,
+                Code::PV016,
                 at,
                 format!("`{t}` is not a {what} of {}: Terraform refuses it (\"does not support {what}\")", releases.join(" or ")),
                 Some(format!("did you mean `{m}`?")),
             );
-            if let Some(last) = sink.out.last_mut() {
-                last.severity = crate::Severity::Error;
-            }
         }
         None => sink.push(
-            "PV016",
+            Code::PV016,
             at,
             format!("{what} `{t}` is not in {}: a newer provider release, or a typo; its arguments were not checked", releases.join(" or ")),
             None,
@@ -1554,7 +1548,7 @@ fn target_node(sink: &mut Sink, b: &Block, ty: &str, header: Span, doc: &str) {
         return;
     }
     sink.push_doc(
-        "PV011",
+        Code::PV011,
         header,
         format!("{ty} names no node: set `{}`; Proxmox VE creates a guest only on a node, so the apply fails", names.join("` or `")),
         Some("add `target_node = \"NODE\"`".into()),

@@ -17,6 +17,7 @@ use hcl_edit::structure::{Block, Body};
 use super::{Decls, Lit, TfFile};
 use crate::facts::Cidr;
 use crate::finding::{Severity, Sink, Span};
+use crate::rules::Code;
 
 /// One address family of one NIC's IP settings.
 struct Cfg {
@@ -124,7 +125,7 @@ fn ipconfig(sink: &mut Sink, key: &str, s: &str, span: Span, out: &mut Vec<Cfg>)
                 "write key=value settings separated by commas: `ip=10.0.0.5/24,gw=10.0.0.1` or `ip=dhcp`"
             };
             sink.push(
-                "PV055",
+                Code::PV055,
                 span,
                 format!("`{key}` = \"{s}\": `{part}` is not a key=value setting; Proxmox VE refuses the string"),
                 Some(fix.into()),
@@ -151,7 +152,7 @@ fn ipconfig(sink: &mut Sink, key: &str, s: &str, span: Span, out: &mut Vec<Cfg>)
                     None => "use the keys ip, gw, ip6 and gw6".into(),
                 };
                 sink.push(
-                    "PV055",
+                    Code::PV055,
                     span,
                     format!("`{key}` = \"{s}\": Proxmox VE does not know the setting `{other}`"),
                     Some(fix),
@@ -169,7 +170,7 @@ fn judge(sink: &mut Sink, c: &Cfg) {
     let Some((addr, aspan)) = &c.address else {
         if let (Some((gw, span)), false) = (&c.gateway, c.address_unknown) {
             sink.push(
-                "PV055",
+                Code::PV055,
                 *span,
                 format!("`{}` sets the gateway {gw} but no {fam} address; Proxmox VE refuses a gateway without an address", c.what),
                 Some("add the address (ADDRESS/PREFIX), or remove the gateway to use DHCP".into()),
@@ -183,15 +184,13 @@ fn judge(sink: &mut Sink, c: &Cfg) {
     };
     if automatic {
         if let Some((gw, span)) = &c.gateway {
-            sink.push(
-                "PV055",
+            sink.push_as(
+                Severity::Warning,
+                Code::PV055,
                 *span,
                 format!("`{}` uses `{addr}` and also sets the gateway {gw}: with {addr} the gateway comes from the network and this one is ignored", c.what),
                 Some("remove the gateway, or set a static address (ADDRESS/PREFIX) with it".into()),
             );
-            if let Some(last) = sink.out.last_mut() {
-                last.severity = Severity::Warning;
-            }
         }
         return;
     }
@@ -234,7 +233,7 @@ fn judge(sink: &mut Sink, c: &Cfg) {
             )
         };
         sink.push(
-            "PV055",
+            Code::PV055,
             *aspan,
             format!("`{}` address `{addr}` {why}; Proxmox VE refuses it", c.what),
             Some(fix),
@@ -251,7 +250,7 @@ fn judge(sink: &mut Sink, c: &Cfg) {
                     "broadcast"
                 };
                 sink.push(
-                    "PV055",
+                    Code::PV055,
                     *aspan,
                     format!(
                         "`{}` address {addr} is the {which} address of {}/{prefix}, not a host address",
@@ -272,7 +271,7 @@ fn judge(sink: &mut Sink, c: &Cfg) {
     };
     if g.is_ipv6() != c.v6 {
         sink.push(
-            "PV055",
+            Code::PV055,
             *gspan,
             format!("`{}` gateway {gw} is not an {fam} address", c.what),
             Some(format!(
@@ -284,7 +283,7 @@ fn judge(sink: &mut Sink, c: &Cfg) {
     }
     if g == ip {
         sink.push(
-            "PV055",
+            Code::PV055,
             *gspan,
             format!("`{}` gateway {gw} is the guest's own address", c.what),
             Some("use the subnet's router address as the gateway".into()),
@@ -300,7 +299,7 @@ fn judge(sink: &mut Sink, c: &Cfg) {
             IpAddr::V6(_) => format!("{addr}'s /{prefix}"),
         };
         sink.push(
-            "PV055",
+            Code::PV055,
             *gspan,
             format!(
                 "`{}` gateway {gw} is outside the guest's subnet {net}: the guest has no route to it, so the default route cannot be installed",

@@ -9,6 +9,7 @@ use hcl_edit::Span as _;
 
 use super::{label, literal, object_entries, Decls, Lit, TfFile};
 use crate::finding::{Finding, Severity, Sink, Span};
+use crate::rules::Code;
 use crate::schema::{self, Provider};
 
 const OPERATORS: &[&str] = &["~>", ">=", "<=", "!=", "=", ">", "<"];
@@ -110,7 +111,7 @@ fn public_source(s: &str) -> Option<&str> {
 fn check_constraint(sink: &mut Sink, span: Span, what: &str, v: &str) {
     if let Err((why, fix)) = constraint(v) {
         sink.push(
-            "PV004",
+            Code::PV004,
             span,
             format!("{what} \"{v}\" {why}; `tofu init` / `terraform init` stops here"),
             Some(fix),
@@ -217,7 +218,7 @@ pub fn check(parsed: &[TfFile], decls: &Decls, out: &mut Vec<Finding>) {
                                     .map(|c| format!(" (`{c}`)"))
                                     .unwrap_or_default();
                                 sink.push(
-                                    "PV019",
+                                    Code::PV019,
                                     f.header(b),
                                     format!("`{t}` is a resource type of {}, but this module requires provider `{name}` as `{src}`, which has no such type: `terraform validate` fails", p.source),
                                     Some(format!("write the resource for {src}{alt}, or require `source = \"{}\"` for `{name}`", p.source.to_ascii_lowercase())),
@@ -243,7 +244,7 @@ pub fn check(parsed: &[TfFile], decls: &Decls, out: &mut Vec<Finding>) {
         let f = &parsed[fi];
         let mut sink = Sink::new(f.path);
         sink.push(
-            "PV019",
+            Code::PV019,
             span,
             format!("no `required_providers` entry names provider `{name}`, so Terraform looks for `hashicorp/{name}`, which does not exist; this resource needs `{}`", p.source),
             Some(format!(
@@ -319,7 +320,7 @@ fn requirement(
                         )
                     };
                     sink.push(
-                        "PV006",
+                        Code::PV006,
                         span,
                         format!("{} version \"{s}\": {}", p.source, r.why),
                         Some(fix),
@@ -347,7 +348,7 @@ fn requirement(
                 let near = by_use.or_else(|| known.iter().find(|p| close(p)));
                 if let Some(p) = near {
                     sink.push(
-                        "PV019",
+                        Code::PV019,
                         span,
                         format!("provider source \"{s}\" is not a published provider (no such registry address): `init` fails; did you mean `{}`?", p.source.to_ascii_lowercase()),
                         Some(format!("write `source = \"{}\"`", p.source.to_ascii_lowercase())),
@@ -387,7 +388,7 @@ pub fn endpoint(f: &TfFile, sink: &mut Sink, b: &Block, p: &Provider, decls: &De
         None => {
             let host = url.split(['/', ':']).next().unwrap_or(url);
             sink.push_doc(
-                "PV005",
+                Code::PV005,
                 span,
                 format!("`{key}` = \"{url}\" is not a URL: the provider needs the scheme, host and port"),
                 Some(format!("write \"{}\"", example(host))),
@@ -417,7 +418,7 @@ pub fn endpoint(f: &TfFile, sink: &mut Sink, b: &Block, p: &Provider, decls: &De
             }
         };
         sink.push_doc(
-            "PV005",
+            Code::PV005,
             span,
             format!("`{key}` = \"{url}\": {why}"),
             Some(format!("write \"{}\"", fixed(path))),
@@ -427,7 +428,7 @@ pub fn endpoint(f: &TfFile, sink: &mut Sink, b: &Block, p: &Provider, decls: &De
     }
     if host.is_empty() {
         sink.push_doc(
-            "PV005",
+            Code::PV005,
             span,
             format!("`{key}` = \"{url}\" has no host"),
             Some(format!("write \"{}\"", example("pve.example.com"))),
@@ -440,7 +441,7 @@ pub fn endpoint(f: &TfFile, sink: &mut Sink, b: &Block, p: &Provider, decls: &De
     if telmate && !has_api {
         let want = format!("{trimmed}/api2/json");
         sink.push_doc(
-            "PV005",
+            Code::PV005,
             span,
             format!("`pm_api_url` = \"{url}\" does not end in /api2/json: the Telmate provider sends its requests to this URL as the API root"),
             Some(format!("write \"{}\"", fixed(&want))),
@@ -449,7 +450,7 @@ pub fn endpoint(f: &TfFile, sink: &mut Sink, b: &Block, p: &Provider, decls: &De
     } else if !telmate && trimmed.contains("/api2/json") {
         let base = trimmed.trim_end_matches("/api2/json");
         sink.push_doc(
-            "PV005",
+            Code::PV005,
             span,
             format!("`endpoint` = \"{url}\" includes /api2/json: the bpg provider adds it itself, so requests go to /api2/json/api2/json (its docs: do not include /api2/json)"),
             Some(format!("write \"{}\"", fixed(&format!("{base}/")))),

@@ -14,6 +14,7 @@ use hcl_edit::Span as _;
 
 use super::{label, provider_ref, Decls, TfFile};
 use crate::finding::Sink;
+use crate::rules::Code;
 use crate::schema::did_you_mean;
 
 /// Names that are not references to declarations.
@@ -57,7 +58,7 @@ impl Refs<'_, '_, '_> {
                             None => format!("reference to undeclared input variable `{n}` (no variable \"{n}\" block)"),
                         };
                         self.sink.push(
-                            "PV020",
+                            Code::PV020,
                             span,
                             msg,
                             Some(format!(
@@ -71,7 +72,7 @@ impl Refs<'_, '_, '_> {
                 if let Some(n) = attr(0) {
                     if !self.decls.locals.contains_key(&n) {
                         self.sink.push(
-                            "PV021",
+                            Code::PV021,
                             span,
                             format!("reference to undeclared local value `{n}`"),
                             Some(format!(
@@ -85,7 +86,7 @@ impl Refs<'_, '_, '_> {
                 if let Some(n) = attr(0) {
                     if !self.decls.modules.contains(&n) {
                         self.sink.push(
-                            "PV022",
+                            Code::PV022,
                             span,
                             format!("reference to undeclared module `{n}`"),
                             Some("declare the module or fix the name".into()),
@@ -98,7 +99,7 @@ impl Refs<'_, '_, '_> {
                     let key = format!("{ty}.{n}");
                     if !self.decls.data.contains(&key) && !self.scoped_data.contains(&key) {
                         self.sink.push(
-                            "PV022",
+                            Code::PV022,
                             span,
                             format!("reference to undeclared data source `data.{key}`"),
                             Some("declare the data source or fix the name".into()),
@@ -111,7 +112,7 @@ impl Refs<'_, '_, '_> {
                     let key = format!("{ty}.{n}");
                     if !self.decls.ephemeral.contains(&key) {
                         self.sink.push(
-                            "PV022",
+                            Code::PV022,
                             span,
                             format!("reference to undeclared ephemeral resource `ephemeral.{key}`"),
                             Some("declare the ephemeral resource or fix the name".into()),
@@ -125,7 +126,7 @@ impl Refs<'_, '_, '_> {
                 if let (Some(ty), Some(n)) = (attr(0), attr(1)) {
                     if !self.decls.encryption.contains(&format!("{kind} {ty}.{n}")) {
                         self.sink.push(
-                            "PV022",
+                            Code::PV022,
                             span,
                             format!("reference to undeclared {kind} `{kind}.{ty}.{n}` in the state encryption"),
                             Some(format!("declare `{kind} \"{ty}\" \"{n}\" {{ ... }}` inside `terraform {{ encryption {{ }} }}` or fix the name")),
@@ -168,7 +169,7 @@ impl Refs<'_, '_, '_> {
                         } else {
                             "declare the resource or fix the reference"
                         };
-                        self.sink.push("PV022", span, msg, Some(fix.into()));
+                        self.sink.push(Code::PV022, span, msg, Some(fix.into()));
                     } else if !self.import_to && !prefixed {
                         self.check_attribute(ty, &key, t);
                     }
@@ -213,7 +214,7 @@ impl Refs<'_, '_, '_> {
         let hint = did_you_mean(a, names.iter());
         let span = self.f.span(op.span());
         self.sink.push(
-            "PV022",
+            Code::PV022,
             span,
             match &hint {
                 Some(h) => format!("`{key}` has no attribute `{a}` (a {ty} has none by that name); did you mean `{h}`?"),
@@ -248,7 +249,7 @@ impl Refs<'_, '_, '_> {
             _ => self.f.span(e.span()),
         };
         self.sink.push(
-            "PV022",
+            Code::PV022,
             span,
             msg,
             Some(format!(

@@ -9,6 +9,7 @@ use hcl_edit::visit::{self, Visit};
 
 use super::{label, literal, Decls, Lit, TfFile};
 use crate::finding::{Finding, Sink, Span};
+use crate::rules::Code;
 use crate::schema::{self, Provider};
 
 /// Environment variable each provider reads a credential from.
@@ -59,7 +60,7 @@ pub fn provider_block(f: &TfFile, sink: &mut Sink, b: &Block, p: &Provider, decl
         let doc = Some(p.doc_uri(&p.config_doc));
         if sensitive && is_literal_secret(&lit) {
             sink.push_doc(
-                "PV030",
+                Code::PV030,
                 span,
                 format!("`{k}` is a credential written as a literal in the provider block; it ends up in version control and plan output"),
                 Some(secret_fix(&format!("proxmox_{}", k.trim_start_matches("pm_")), env_for(k))),
@@ -68,7 +69,7 @@ pub fn provider_block(f: &TfFile, sink: &mut Sink, b: &Block, p: &Provider, decl
         }
         if matches!(k, "insecure" | "pm_tls_insecure") && lit == Lit::Bool(true) {
             sink.push_doc(
-                "PV031",
+                Code::PV031,
                 span,
                 format!("provider sets `{k} = true`: TLS certificate verification of the Proxmox API is disabled"),
                 Some("remove it and trust the node's certificate (add the PVE CA to the system store) instead".into()),
@@ -84,7 +85,7 @@ pub fn provider_block(f: &TfFile, sink: &mut Sink, b: &Block, p: &Provider, decl
                     && is_literal_secret(&literal(&a.value))
                 {
                     sink.push(
-                        "PV030",
+                        Code::PV030,
                         f.attr_span(a),
                         format!("ssh `{k}` is written as a literal"),
                         Some(secret_fix(&format!("proxmox_ssh_{k}"), None)),
@@ -130,7 +131,7 @@ pub fn resource_block(
         if let Some(a) = sf.body.get_attribute("insecure") {
             if literal(&a.value) == Lit::Bool(true) {
                 sink.push(
-                    "PV031",
+                    Code::PV031,
                     f.attr_span(a),
                     "source_file.insecure = true: the download skips TLS verification",
                     Some(
@@ -161,7 +162,7 @@ pub fn connections(f: &TfFile, sink: &mut Sink, b: &Block) {
             };
             if is_literal_secret(&literal(&a.value)) {
                 sink.push(
-                    "PV030",
+                    Code::PV030,
                     f.attr_span(a),
                     format!("`connection.{k}` is a secret written as a literal: it is stored in the configuration and in the state"),
                     Some(secret_fix(k, None)),
@@ -179,7 +180,7 @@ fn walk_sensitive(f: &TfFile, sink: &mut Sink, body: &Body, schema: &schema::Blo
                 let lit = literal(&a.value);
                 if schema.attrs.get(k).is_some_and(|x| x.sensitive) && is_literal_secret(&lit) {
                     sink.push(
-                        "PV030",
+                        Code::PV030,
                         f.attr_span(a),
                         format!("`{k}` is a secret written as a literal"),
                         Some(secret_fix(k, None)),
@@ -187,7 +188,7 @@ fn walk_sensitive(f: &TfFile, sink: &mut Sink, body: &Body, schema: &schema::Blo
                 } else if let Lit::Str(s) = &lit {
                     if looks_like_token(s) {
                         sink.push(
-                            "PV030",
+                            Code::PV030,
                             f.attr_span(a),
                             "an API token (user@realm!id=secret) is written as a literal",
                             Some(secret_fix(
@@ -241,7 +242,7 @@ fn cloud_init_text(f: &TfFile, sink: &mut Sink, e: &Expression, span: Span) {
         {
             let line_no = span.0 + i as u32;
             sink.push(
-                "PV030",
+                Code::PV030,
                 (line_no, 1, line_no, line.len() as u32 + 1),
                 format!("cloud-init `{key}` holds a literal password"),
                 Some(
@@ -261,7 +262,7 @@ pub fn variable_block(f: &TfFile, sink: &mut Sink, b: &Block) {
     }
     if let Some(d) = b.body.get_attribute("default") {
         if is_literal_secret(&literal(&d.value)) {
-            sink.push("PV030", f.attr_span(d), format!("variable `{name}` has a secret as its default value"), Some("remove the default; pass the value in terraform.tfvars (not committed) or TF_VAR_".to_string() + name));
+            sink.push(Code::PV030, f.attr_span(d), format!("variable `{name}` has a secret as its default value"), Some("remove the default; pass the value in terraform.tfvars (not committed) or TF_VAR_".to_string() + name));
         }
     }
 }
@@ -286,7 +287,7 @@ pub fn terraform_block(f: &TfFile, sink: &mut Sink, b: &Block) {
                 continue;
             }
             sink.push(
-                "PV030",
+                Code::PV030,
                 f.attr_span(a),
                 format!(
                     "`{k}` of the {what} is written as a literal; it ends up in version control"
@@ -535,7 +536,7 @@ pub fn sensitive_variables(files: &[TfFile], decls: &Decls, out: &mut Vec<Findin
             } else {
                 "looks like a secret"
             };
-            sink.push("PV032", f.header(b), format!("variable `{name}` {why} but is not marked `sensitive = true`: its value would show in plan output"), Some(format!("add `sensitive = true` to variable \"{name}\"")));
+            sink.push(Code::PV032, f.header(b), format!("variable `{name}` {why} but is not marked `sensitive = true`: its value would show in plan output"), Some(format!("add `sensitive = true` to variable \"{name}\"")));
             out.extend(sink.out);
         }
     }

@@ -13,6 +13,7 @@ use hcl_edit::Span as _;
 
 use super::{Decls, Lit, TfFile};
 use crate::finding::Sink;
+use crate::rules::Code;
 
 /// A value the evaluator understands.
 #[derive(Debug, Clone, PartialEq)]
@@ -249,7 +250,7 @@ pub fn check(f: &TfFile, sink: &mut Sink, b: &Block, name: &str, decls: &Decls) 
             .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
             .unwrap_or_default();
         sink.push(
-            "PV024",
+            Code::PV024,
             f.attr_span(cond),
             format!("variable `{name}`: {from}, {}, fails this validation (`{text}`){why}; `plan` stops with \"Invalid value for variable\"", val.show()),
             Some(format!("give `{name}` a value the condition accepts, or correct the condition")),

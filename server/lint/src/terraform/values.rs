@@ -21,6 +21,8 @@ use hcl_edit::Span as _;
 
 use super::{object_entries, Decls, Lit, TfFile};
 use crate::finding::{Sink, Span};
+use crate::rules::Code;
+use crate::severity::Severity;
 
 pub const SCSIHW: &[&str] = &[
     "lsi",
@@ -518,7 +520,7 @@ fn blocks_at<'a>(body: &'a Body, path: &[&str], out: &mut Vec<&'a Body>) {
 
 fn bad(sink: &mut Sink, span: Span, what: &str, v: &str, why: String, fix: String) {
     sink.push(
-        "PV017",
+        Code::PV017,
         span,
         format!("`{what}` = \"{v}\" {why}"),
         Some(fix),
@@ -922,7 +924,7 @@ fn cloned_vm(f: &TfFile, sink: &mut Sink, b: &Block, decls: &Decls) {
         if let (Some((bal, span)), Some((size, _))) = (num("balloon"), num("size")) {
             if bal > size {
                 sink.push(
-                    "PV017",
+                    Code::PV017,
                     span,
                     format!("`memory.balloon` = {bal} MiB is more than `memory.size` = {size} MiB; Proxmox VE refuses it (\"balloon value too large\")"),
                     Some(format!("`balloon` is the guaranteed minimum: set it at most {size} (or raise `size`)")),
@@ -996,7 +998,7 @@ fn balloon(f: &TfFile, sink: &mut Sink, b: &Block, ty: &str, decls: &Decls) {
     };
     if bal > mem {
         sink.push(
-            "PV017",
+            Code::PV017,
             f.attr_span(a),
             format!("`{bal_attr}` = {bal} MiB is more than the VM's memory ({mem_attr} = {mem} MiB); Proxmox VE refuses it (\"balloon value too large\")"),
             Some(format!("`{bal_attr}` is the balloon's minimum: set it at most {mem} (or raise `{mem_attr}`)")),
@@ -1058,7 +1060,7 @@ fn iothreads(f: &TfFile, sink: &mut Sink, b: &Block, ty: &str, decls: &Decls) {
             "defaults to"
         };
         sink.push(
-            "PV062",
+            Code::PV062,
             f.attr_span(a),
             format!("`iothread` on {slot} has no effect: the SCSI controller (`{hw_attr}`) {set} `{hw}`, and Proxmox VE uses IO threads on SCSI disks only with `virtio-scsi-single`"),
             Some(format!("set `{hw_attr} = \"virtio-scsi-single\"` (one controller per disk), or put the disk on a virtio slot")),
@@ -1083,15 +1085,13 @@ fn ssd_on_virtio(f: &TfFile, sink: &mut Sink, b: &Block, ty: &str, decls: &Decls
         if !i.starts_with("virtio") || !matches!(decls.resolve(&a.value), Lit::Bool(true)) {
             continue;
         }
-        sink.push(
-            "PV017",
+        sink.push_as(
+            Severity::Warning,
+            Code::PV017,
             f.attr_span(a),
             format!("`ssd = true` on {i}: SSD emulation is not supported on VirtIO Block drives (Proxmox VE's virtio drive options have no `ssd`), so the guest never sees an SSD"),
             Some(format!("remove `ssd`, or put the disk on a SCSI slot (`interface = \"scsi{}\"`) to emulate an SSD", i.trim_start_matches("virtio"))),
         );
-        if let Some(last) = sink.out.last_mut() {
-            last.severity = crate::finding::Severity::Warning;
-        }
     }
 }
 
@@ -1209,7 +1209,7 @@ fn boot_devices(f: &TfFile, sink: &mut Sink, b: &Block, ty: &str, decls: &Decls)
             }
         };
         sink.push(
-            "PV018",
+            Code::PV018,
             f.attr_span(attr),
             format!(
                 "the boot order names `{d}`, which this VM does not have ({}); it would not boot from the intended disk",
@@ -1244,7 +1244,7 @@ fn slot_conflicts(f: &TfFile, sink: &mut Sink, b: &Block, decls: &Decls) {
         let span = f.attr_span(a);
         if let Some(line) = seen.get(&v) {
             sink.push(
-                "PV017",
+                Code::PV017,
                 span,
                 format!("disk interface `{v}` is used twice in this VM (first at line {line})"),
                 Some("give each disk its own slot (scsi1, scsi2, ...)".into()),
@@ -1254,7 +1254,7 @@ fn slot_conflicts(f: &TfFile, sink: &mut Sink, b: &Block, decls: &Decls) {
         }
         if ci.as_deref() == Some(v.as_str()) {
             sink.push(
-                "PV017",
+                Code::PV017,
                 span,
                 format!("disk interface `{v}` is where the cloud-init drive goes (`initialization.interface`, default ide2)"),
                 Some("put the disk on another slot, or move the cloud-init drive with `initialization { interface = \"ide0\" }`".into()),
@@ -1282,7 +1282,7 @@ fn telmate_ids_twice(f: &TfFile, sink: &mut Sink, b: &Block, decls: &Decls) {
                     .find(|i| !seen.contains_key(i))
                     .unwrap_or_default();
                 sink.push(
-                    "PV017",
+                    Code::PV017,
                     span,
                     format!("`{block}` id {id} is used twice in this VM (first at line {line}): both blocks are {prefix}{id}, and one replaces the other"),
                     Some(format!("give each `{block}` block its own id (e.g. `id = {free}`)")),
@@ -1333,13 +1333,11 @@ fn memory_hotplug_numa(f: &TfFile, sink: &mut Sink, b: &Block, ty: &str, decls: 
     if on || topology {
         return;
     }
-    sink.push(
-        "PV017",
+    sink.push_as(
+        Severity::Warning,
+        Code::PV017,
         f.attr_span(a),
         format!("`hotplug` = \"{v}\" includes memory, but NUMA is off: memory hotplug requires NUMA, and Proxmox VE refuses to start the VM"),
         Some("enable NUMA with `cpu { numa = true }`, or drop `memory` from `hotplug`".into()),
     );
-    if let Some(last) = sink.out.last_mut() {
-        last.severity = crate::finding::Severity::Warning;
-    }
 }

@@ -120,6 +120,10 @@ impl ProvisioServer {
                 e.to_string(),
                 "draft `vm` and `k3s_cluster` items for now; write the Kubernetes manifests by hand and review them against the docs",
             )),
+            Err(e @ DraftError::Format { .. }) => Ok(tool_error(
+                e.to_string(),
+                "this is a bug in provisio's drafting: report it with the plan; no file was written",
+            )),
         }
     }
 }

@@ -89,7 +89,9 @@ impl ProvisioServer {
             let Some((source, path, _)) = provisio_indexer::uri::parse_doc_uri(&doc) else {
                 continue;
             };
-            let rule = provisio_lint::rules::rule(&f.code);
+            let Some(rule) = provisio_lint::rules::rule(&f.code) else {
+                continue;
+            };
             let query = match subject(&f.message) {
                 Some(s) => format!("{s} {}", rule.summary),
                 None => rule.summary.to_string(),

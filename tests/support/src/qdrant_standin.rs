@@ -1,6 +1,6 @@
-//! A local stand-in for a Qdrant server, for tests and measurements only (feature `test-util`).
+//! A local stand-in for a Qdrant server, for tests and measurements only.
 //!
-//! It serves the subset of Qdrant's gRPC API that [`crate::qdrant::QdrantStore`] uses (health
+//! It serves the subset of Qdrant's gRPC API that [`provisio_indexer::qdrant::QdrantStore`] uses (health
 //! check; collection exists/info/create/delete/list; payload index; upsert, delete, scroll,
 //! count, query with keyword filters) over a real tonic server on 127.0.0.1, from memory, with
 //! exact cosine search. Everything else answers `UNIMPLEMENTED`. It records every call and can
@@ -477,7 +477,7 @@ service!(q::points_server::Points, {
                 let v = match p.vectors.and_then(|v| v.vectors_options) {
                     Some(vectors::VectorsOptions::Vectors(named)) => named
                         .vectors
-                        .get(crate::qdrant::VECTOR_NAME)
+                        .get(provisio_indexer::qdrant::VECTOR_NAME)
                         .and_then(dense_of),
                     Some(vectors::VectorsOptions::Vector(v)) => dense_of(&v),
                     None => None,
@@ -613,7 +613,7 @@ service!(q::points_server::Points, {
             let mut scored = Vec::new();
             for (id, (pv, payload)) in &c.points {
                 if accepts(&req.filter, payload)? {
-                    scored.push((*id, crate::vector::dot(&v, pv)));
+                    scored.push((*id, provisio_indexer::vector::dot(&v, pv)));
                 }
             }
             scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
