@@ -43,8 +43,6 @@ while i < len(text):
         break
     doc, i = dec.raw_decode(text, i)
     found = doc["findings"] if isinstance(doc, dict) else doc
-    for f in found:
-        f["file"] = f["file"].replace(blocks, "BLOCKS")
-        rows.append(json.dumps(f, sort_keys=True))
+    rows += [json.dumps(f, sort_keys=True).replace(blocks, "BLOCKS") for f in found]
 print("\n".join(sorted(rows)))
 ' "$blocks"

@@ -7,7 +7,10 @@
 //! definition and its text), a list item, a table row, a code block, a heading, or a
 //! paragraph; a paragraph that is one long line is cut into sentences. Each unit is scored by
 //! the question terms it holds (weighted by IDF, each term counted once per unit), with a small
-//! bonus inside the chunk the retrievers ranked best. The best units are kept until the budget
+//! bonus inside the chunk the retrievers ranked best. Terms in code count half, and a long code
+//! block scores as its best window of lines (an example's many names match by chance; answers
+//! are mostly sentences). A prose unit right after a matching one gets half its score: the text
+//! after "If you want X ..." is often the answer, in words the question does not use. The best units are kept until the budget
 //! is spent; a matched option entry and a short code block are kept whole, a long code block
 //! only around its matching lines. Kept units are shown in line order; a `…` line marks what
 //! was left out, and the shown line ranges are returned.
@@ -357,13 +360,31 @@ fn score_units(
         .iter()
         .map(|u| {
             let text = unit_text(u, lines);
-            let terms = analyze(&text);
-            let mut s: f32 = q
-                .terms
-                .iter()
-                .filter(|(t, _)| terms.iter().any(|x| x == t))
-                .map(|(_, w)| *w)
-                .sum();
+            let score_of = |text: &str| -> f32 {
+                let terms = analyze(text);
+                q.terms
+                    .iter()
+                    .filter(|(t, _)| terms.iter().any(|x| x == t))
+                    .map(|(_, w)| *w)
+                    .sum()
+            };
+            let win = CODE_SCORE_WINDOW;
+            let mut s: f32 = if u.kind == UnitKind::Code && u.last - u.first + 1 > win {
+                // A long code block is shown around its matches: scored by its best window.
+                (u.first..=u.last + 1 - win)
+                    .map(|a| {
+                        let t: Vec<&str> = lines[a..a + win].iter().map(|(_, l)| *l).collect();
+                        score_of(&t.join("\n"))
+                    })
+                    .fold(0.0, f32::max)
+            } else {
+                score_of(&text)
+            };
+            // Answers are mostly sentences: the question's words in a code example count less
+            // (identifiers it names verbatim count in full, below).
+            if u.kind == UnitKind::Code {
+                s *= CODE_WEIGHT;
+            }
             let lower = text.to_lowercase();
             s += q
                 .identifiers
@@ -408,6 +429,13 @@ const LEAD_IN_WORDS: usize = 40;
 const SHORT_CODE_WORDS: usize = 80;
 /// Lines shown on each side of a matching line in a long code block.
 const CODE_CONTEXT: usize = 3;
+/// A long code block scores as its best window of this many lines: what `code_window` shows
+/// around a match, not every word of the block.
+const CODE_SCORE_WINDOW: usize = 2 * CODE_CONTEXT + 1;
+/// Weight of the question's terms inside code (an example's many names match by chance).
+const CODE_WEIGHT: f32 = 0.5;
+/// Share of a matching prose unit's score the next prose unit gets.
+const NEXT_SHARE: f32 = 0.5;
 
 /// A passage cut into units and scored for the question, once: the budget allocation reads its
 /// best score, [`focus`] picks from it.
@@ -463,6 +491,17 @@ pub fn focus_prepared(
     {
         if lead > 0 && units[..lead].iter().all(|u| u.kind == UnitKind::Heading) {
             scores[lead] += LEAD_SHARE * top;
+        }
+    }
+    // The text after a matching paragraph often answers it ("If you want X ..." then "do
+    // Y"): the next prose unit gets a share of its score.
+    {
+        let base = scores.clone();
+        for i in 0..units.len().saturating_sub(1) {
+            let prose = |k: usize| units[k].kind == UnitKind::Prose;
+            if base[i] > 0.0 && prose(i) && prose(i + 1) {
+                scores[i + 1] += NEXT_SHARE * base[i];
+            }
         }
     }
     // Best first; ties in passage order.
@@ -781,8 +820,13 @@ fn render(lines: &[(u32, &str)], shown: &[Shown], words: usize) -> Focused {
                 push_elision(&mut text);
                 elided = true;
             }
-            text.push_str(lines[i].1);
-            text.push('\n');
+            // Lines the chunker left out are empty: one empty line stands for a run of them.
+            let repeated_blank =
+                lines[i].1.trim().is_empty() && (text.is_empty() || text.ends_with("\n\n"));
+            if !repeated_blank {
+                text.push_str(lines[i].1);
+                text.push('\n');
+            }
             add_range(&mut ranges, lines[i].0);
             prev = Some(i);
         }
@@ -906,6 +950,70 @@ mod tests {
             .enumerate()
             .map(|(i, l)| (i as u32 + 10, l))
             .collect()
+    }
+
+    /// The sentence after the one that states the question's situation is the answer, though
+    /// it shares no word with the question.
+    #[test]
+    fn the_paragraph_after_a_matching_one_comes_with_it() {
+        let mut doc = String::from("Source NAT Example\n~~~~~~~~~~~~~~~~~~\n\n");
+        doc.push_str("If you want to allow outgoing connections for guests in the simple zone\nthe zone offers a Source NAT option.\n\n");
+        doc.push_str("Add a subnet to the VNet, set a gateway IP and enable SNAT.\n\n");
+        for i in 0..12 {
+            doc.push_str(&format!(
+                "Filler paragraph {i} about something else entirely, with several words in it.\n\n"
+            ));
+        }
+        doc.push_str("Guests in other zones are not affected by this.\n");
+        let lines = numbered(&doc);
+        let f = focus(
+            &FocusInput {
+                lines: &lines,
+                best: (0, 0),
+                budget: 40,
+            },
+            &q(&["guests", "zone", "outgoing"]),
+            &analyze,
+        );
+        assert!(
+            f.text.contains("enable SNAT"),
+            "the answer after the matching paragraph: {}",
+            f.text
+        );
+        assert!(f.words <= 40, "{}", f.words);
+    }
+
+    /// An example whose many names happen to hold the question's words does not crowd out the
+    /// sentence that answers it.
+    #[test]
+    fn a_sentence_beats_a_code_example_that_matches_by_chance() {
+        let mut doc = String::from("## Guest agent\n\n");
+        doc.push_str("Many cloud images do not have the guest agent installed, so the addresses\nstay empty until you install it.\n\n");
+        for i in 0..8 {
+            doc.push_str(&format!(
+                "Filler paragraph {i} about something else entirely, with several words in it.\n\n"
+            ));
+        }
+        doc.push_str("```hcl\nresource \"vm\" \"ubuntu\" {\n  cloud = \"ubuntu\"\n");
+        for i in 0..20 {
+            doc.push_str(&format!("  setting_{i} = {i}\n"));
+        }
+        doc.push_str("  image = \"noble\"\n  empty = false\n");
+        for i in 20..30 {
+            doc.push_str(&format!("  setting_{i} = {i}\n"));
+        }
+        doc.push_str("}\noutput \"addresses\" {\n  value = vm.ubuntu.addresses\n}\n```\n");
+        let lines = numbered(&doc);
+        let f = focus(
+            &FocusInput {
+                lines: &lines,
+                best: (0, 0),
+                budget: 30,
+            },
+            &q(&["addresses", "empty", "ubuntu", "cloud", "image"]),
+            &analyze,
+        );
+        assert!(f.text.contains("do not have the guest agent"), "{}", f.text);
     }
 
     #[test]

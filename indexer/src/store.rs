@@ -30,7 +30,7 @@ use crate::sources::SourcesFile;
 use crate::vector::{EdgeStore, VectorPoint, VectorStore};
 
 /// Bumped whenever chunking or the stored layout changes (forces a rebuild).
-pub const LAYOUT_VERSION: u32 = 5;
+pub const LAYOUT_VERSION: u32 = 6;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct DenseInfo {

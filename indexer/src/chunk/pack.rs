@@ -167,8 +167,13 @@ fn make(headings: &[String], pieces: &[&Piece]) -> Packed {
     let mut by_kind = [0usize; 3];
     let mut prev_end: Option<u32> = None;
     for p in pieces.iter() {
+        // Line `i` of the text is source line `start + i`: lines left out between pieces
+        // (skipped directives, comments) become empty lines, so passages and citations
+        // number the lines as the file does.
         match prev_end {
-            Some(e) if p.start == e + 1 => text.push('\n'),
+            Some(e) if p.start > e => {
+                text.extend(std::iter::repeat_n('\n', (p.start - e) as usize))
+            }
             Some(_) => text.push_str("\n\n"),
             None => {}
         }
@@ -300,6 +305,27 @@ mod tests {
         assert_eq!(estimate_tokens("hello world"), 2);
         assert_eq!(estimate_tokens("pm_tls_insecure = true"), 8);
         assert!(estimate_tokens("internationalization") >= 3);
+    }
+
+    #[test]
+    fn packed_text_keeps_source_line_numbers_across_gaps() {
+        let piece = |start: u32, end: u32, text: &str| Piece {
+            kind: ChunkKind::Prose,
+            start,
+            end,
+            tokens: estimate_tokens(text),
+            text: text.to_string(),
+        };
+        // Lines 4-7 were left out (an `ifdef::wiki[]` block), line 8 was blank.
+        let a = piece(2, 3, "Title\n-----");
+        let b = piece(9, 10, "First line.\nSecond line.");
+        let c = piece(11, 11, "Third line.");
+        let p = make(&["T".to_string()], &[&a, &b, &c]);
+        assert_eq!((p.start, p.end), (2, 11));
+        let lines: Vec<&str> = p.text.lines().collect();
+        assert_eq!(lines.len() as u32, p.end - p.start + 1);
+        assert_eq!(lines[(9 - p.start) as usize], "First line.");
+        assert_eq!(lines[(11 - p.start) as usize], "Third line.");
     }
 
     #[test]
