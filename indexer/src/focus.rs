@@ -371,10 +371,18 @@ fn score_units(
             let win = CODE_SCORE_WINDOW;
             let mut s: f32 = if u.kind == UnitKind::Code && u.last - u.first + 1 > win {
                 // A long code block is shown around its matches: scored by its best window.
-                (u.first..=u.last + 1 - win)
+                // Each line is matched once; a window's terms are the union of its lines'.
+                let per_line: Vec<Vec<String>> = lines[u.first..=u.last]
+                    .iter()
+                    .map(|(_, l)| analyze(l))
+                    .collect();
+                (0..=per_line.len() - win)
                     .map(|a| {
-                        let t: Vec<&str> = lines[a..a + win].iter().map(|(_, l)| *l).collect();
-                        score_of(&t.join("\n"))
+                        q.terms
+                            .iter()
+                            .filter(|(t, _)| per_line[a..a + win].iter().any(|ts| ts.contains(t)))
+                            .map(|(_, w)| *w)
+                            .sum::<f32>()
                     })
                     .fold(0.0, f32::max)
             } else {

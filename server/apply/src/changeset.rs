@@ -138,12 +138,10 @@ pub fn without_ours(state: &ClusterState, ours: &Existing) -> ClusterState {
     if let Some(u) = s.used_ipv4.as_mut() {
         u.retain(|x| !ids.contains(&x.vmid));
     }
-    if let Some(r) = &s.used_vmids {
-        let mut set = provisio_pve::state::parse::parse_ranges(r);
-        set.retain(|x| !ids.contains(x));
-        s.used_vmids = Some(provisio_pve::state::parse::ranges(
-            &set.into_iter().collect::<Vec<_>>(),
-        ));
+    if let Some(set) = s.used_vmids.as_mut() {
+        for id in ids.iter() {
+            set.remove(*id);
+        }
     }
     if let (Some(n), Some(next)) = (s.next_vmid, ids.iter().min()) {
         s.next_vmid = Some(n.min(*next));

@@ -6,6 +6,7 @@ use std::net::Ipv4Addr;
 
 use provisio_plan::validate::Net;
 use provisio_plan::{CloudInit, DiskInterface, IpConfig, NicSpec, Placement, Source, VmSpec};
+use provisio_pve::state::VmidSet;
 use provisio_pve::ClusterState;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -59,24 +60,16 @@ pub struct VmInstance {
 /// The facts grounding needs, read from a `cluster_state` answer (view `full`).
 pub struct Facts<'a> {
     pub state: &'a ClusterState,
-    used_vmids: BTreeSet<u32>,
+    used_vmids: VmidSet,
     used_ips: BTreeSet<Ipv4Addr>,
     /// Memory left per online node as VMs are placed.
     free_mib: BTreeMap<String, i64>,
 }
 
-fn parse_ranges(s: &str) -> BTreeSet<u32> {
-    provisio_pve::state::parse::parse_ranges(s)
-}
-
 impl<'a> Facts<'a> {
     pub fn new(state: &'a ClusterState) -> Self {
         Facts {
-            used_vmids: state
-                .used_vmids
-                .as_deref()
-                .map(parse_ranges)
-                .unwrap_or_default(),
+            used_vmids: state.used_vmids.clone().unwrap_or_default(),
             used_ips: state
                 .used_ipv4
                 .iter()

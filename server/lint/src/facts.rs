@@ -247,11 +247,7 @@ impl ClusterFacts {
                     .insert(ip.clone(), format!("{} ({})", g.name, g.vmid));
             }
         }
-        f.used_vmids = state
-            .used_vmids
-            .as_deref()
-            .map(provisio_pve::state::parse::parse_ranges)
-            .unwrap_or_default();
+        f.used_vmids = state.used_vmids.iter().flat_map(|s| s.iter()).collect();
         f.used_vmids.extend(f.guests.iter().map(|g| g.vmid));
         for u in state.used_ipv4.iter().flatten() {
             f.used_ipv4

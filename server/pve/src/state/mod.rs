@@ -4,6 +4,7 @@
 pub mod model;
 pub mod parse;
 pub mod view;
+pub mod vmids;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use serde_json::Value;
 
 pub use model::*;
 use parse::{int, num, string, truthy};
+pub use vmids::VmidSet;
 
 use crate::client::PveClient;
 use crate::error::{Error, Result};
@@ -1032,7 +1034,7 @@ pub async fn cluster_state(client: &PveClient, req: &ClusterStateRequest) -> Res
             templates: guests.iter().filter(|g| g.template).count() as u32,
         });
         let ids: Vec<u32> = guests.iter().map(|g| g.vmid).collect();
-        out.used_vmids = Some(parse::ranges(&ids));
+        out.used_vmids = Some(ids.iter().copied().collect());
         out.next_vmid = next_vmid(raw.nextid, &ids, &mut out.warnings);
     }
     if matches!(view, View::Guests | View::Full) {

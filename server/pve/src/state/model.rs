@@ -399,7 +399,7 @@ pub struct ClusterState {
     pub guests: Option<Vec<Guest>>,
     /// VMIDs in use (guests and templates), as ranges: `100-101,103,111-113`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub used_vmids: Option<String>,
+    pub used_vmids: Option<super::VmidSet>,
     /// The next free VMID (PVE's `/cluster/nextid`, checked against the VMIDs in use).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_vmid: Option<u32>,

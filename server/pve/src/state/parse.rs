@@ -126,51 +126,6 @@ pub fn agent_enabled(v: &Value) -> bool {
     }
 }
 
-/// The VMIDs of a ranges string (`100-101,103,111-113`), the inverse of [`ranges`]. Unreadable
-/// parts are skipped; a range is capped at a million entries.
-pub fn parse_ranges(s: &str) -> std::collections::BTreeSet<u32> {
-    let mut out = std::collections::BTreeSet::new();
-    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        match part.split_once('-') {
-            Some((a, b)) => {
-                if let (Ok(a), Ok(b)) = (a.parse::<u32>(), b.parse::<u32>()) {
-                    out.extend(a..=b.min(a.saturating_add(1_000_000)));
-                }
-            }
-            None => {
-                if let Ok(x) = part.parse() {
-                    out.insert(x);
-                }
-            }
-        }
-    }
-    out
-}
-
-/// `100,101,103,104` → `100-101,103-104`.
-pub fn ranges(ids: &[u32]) -> String {
-    let mut ids = ids.to_vec();
-    ids.sort_unstable();
-    ids.dedup();
-    let mut out: Vec<String> = Vec::new();
-    let mut i = 0;
-    while i < ids.len() {
-        let start = ids[i];
-        let mut end = start;
-        while i + 1 < ids.len() && ids[i + 1] == end + 1 {
-            i += 1;
-            end = ids[i];
-        }
-        out.push(if start == end {
-            start.to_string()
-        } else {
-            format!("{start}-{end}")
-        });
-        i += 1;
-    }
-    out.join(",")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,10 +161,6 @@ mod tests {
                 && is_disk_key("efidisk0")
                 && !is_disk_key("net0")
                 && !is_disk_key("scsihw")
-        );
-        assert_eq!(
-            ranges(&[103, 100, 101, 111, 112, 113, 122]),
-            "100-101,103,111-113,122"
         );
     }
 }
