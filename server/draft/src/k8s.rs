@@ -61,10 +61,8 @@ impl LiveLb {
         let mut out = LiveLb::default();
         for p in k.metallb.iter().flat_map(|m| &m.pools) {
             for a in &p.addresses {
-                if let Some(r) = provisio_plan::validate::parse_range(a) {
-                    out.ranges.push(r);
-                } else if let Ok(net) = a.parse::<ipnet::Ipv4Net>() {
-                    out.ranges.push((net.network(), net.broadcast()));
+                if let Some(r) = provisio_plan::net::Ipv4Range::parse(a) {
+                    out.ranges.push((r.first, r.last));
                 }
             }
         }

@@ -4,51 +4,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
+use provisio_plan::net::Net;
 use provisio_pve::{ClusterState, SiteFacts};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
-/// An inclusive IPv4 range.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Range {
-    pub first: Ipv4Addr,
-    pub last: Ipv4Addr,
-}
-
-impl Range {
-    pub fn contains(&self, ip: Ipv4Addr) -> bool {
-        self.first <= ip && ip <= self.last
-    }
-
-    /// `10.0.0.1`, `10.0.0.10-10.0.0.20` or `10.0.0.0/24`.
-    pub fn parse(s: &str) -> Option<Range> {
-        let s = s.trim();
-        if let Some((a, b)) = s.split_once('-') {
-            let (a, b) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
-            return (a <= b).then_some(Range { first: a, last: b });
-        }
-        if let Some(c) = Cidr::parse(s) {
-            return Some(c.range());
-        }
-        let ip: Ipv4Addr = s.parse().ok()?;
-        Some(Range {
-            first: ip,
-            last: ip,
-        })
-    }
-}
-
-impl std::fmt::Display for Range {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.first == self.last {
-            write!(f, "{}", self.first)
-        } else {
-            write!(f, "{}-{}", self.first, self.last)
-        }
-    }
-}
+/// An inclusive IPv4 range (the shared one of `provisio_plan::net`).
+pub use provisio_plan::net::Ipv4Range as Range;
 
 /// An IPv4 address with prefix: `192.168.0.10/16`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,33 +23,25 @@ pub struct Cidr {
 
 impl Cidr {
     pub fn parse(s: &str) -> Option<Cidr> {
-        let (ip, p) = s.trim().split_once('/')?;
-        let prefix: u8 = p.parse().ok()?;
-        (prefix <= 32).then_some(())?;
-        Some(Cidr {
-            ip: ip.parse().ok()?,
-            prefix,
+        Net::parse(s).map(|n| Cidr {
+            ip: n.addr,
+            prefix: n.prefix,
         })
     }
-    fn mask(&self) -> u32 {
-        if self.prefix == 0 {
-            0
-        } else {
-            u32::MAX << (32 - self.prefix)
+    fn net(&self) -> Net {
+        Net {
+            addr: self.ip,
+            prefix: self.prefix,
         }
     }
     pub fn range(&self) -> Range {
-        let net = u32::from(self.ip) & self.mask();
-        Range {
-            first: Ipv4Addr::from(net),
-            last: Ipv4Addr::from(net | !self.mask()),
-        }
+        self.net().range()
     }
     pub fn network(&self) -> Ipv4Addr {
-        Ipv4Addr::from(u32::from(self.ip) & self.mask())
+        Ipv4Addr::from(self.net().network())
     }
     pub fn broadcast(&self) -> Ipv4Addr {
-        Ipv4Addr::from(u32::from(self.ip) | !self.mask())
+        Ipv4Addr::from(self.net().broadcast())
     }
 }
 

@@ -29,7 +29,7 @@ pub fn to_sarif(findings: &[Finding]) -> Value {
             }
             json!({
                 "ruleId": f.code,
-                "ruleIndex": RULES.iter().position(|r| r.code == f.code).unwrap_or(0),
+                "ruleIndex": crate::rules::Code::parse(&f.code).map(|c| c as usize).unwrap_or(0),
                 "level": level(f.severity),
                 "message": {"text": msg},
                 "locations": [{"physicalLocation": {

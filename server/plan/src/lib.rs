@@ -3,6 +3,7 @@
 //! one from JSON, naming the line and column of a mistake; [`validate`] lists what the plan
 //! alone shows to be wrong, each with its field and a fix.
 pub mod model;
+pub mod net;
 pub mod validate;
 
 pub use model::*;

@@ -17,48 +17,11 @@ pub struct Problem {
     pub fix: String,
 }
 
-/// An IPv4 network: address, prefix length.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Net {
-    pub addr: Ipv4Addr,
-    pub prefix: u8,
-}
-
-impl Net {
-    pub fn parse(s: &str) -> Option<Net> {
-        let (a, p) = s.split_once('/')?;
-        let prefix: u8 = p.parse().ok().filter(|p| *p <= 32)?;
-        Some(Net {
-            addr: a.parse().ok()?,
-            prefix,
-        })
-    }
-    fn mask(&self) -> u32 {
-        if self.prefix == 0 {
-            0
-        } else {
-            u32::MAX << (32 - self.prefix)
-        }
-    }
-    pub fn network(&self) -> u32 {
-        u32::from(self.addr) & self.mask()
-    }
-    pub fn broadcast(&self) -> u32 {
-        self.network() | !self.mask()
-    }
-    /// Usable host address (not the network or broadcast address for prefixes < 31).
-    pub fn contains_host(&self, ip: Ipv4Addr) -> bool {
-        let x = u32::from(ip);
-        let inside = x & self.mask() == self.network();
-        inside && (self.prefix >= 31 || (x != self.network() && x != self.broadcast()))
-    }
-}
+pub use crate::net::Net;
 
 /// `FIRST-LAST` IPv4 range.
 pub fn parse_range(s: &str) -> Option<(Ipv4Addr, Ipv4Addr)> {
-    let (a, b) = s.split_once('-')?;
-    let (a, b): (Ipv4Addr, Ipv4Addr) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
-    (u32::from(a) <= u32::from(b)).then_some((a, b))
+    crate::net::Ipv4Range::parse_dash(s).map(|r| (r.first, r.last))
 }
 
 struct Ctx {

@@ -323,27 +323,11 @@ fn parse_cidr(s: &str, v6: bool) -> Option<(IpAddr, u8)> {
 }
 
 fn same_subnet(a: IpAddr, b: IpAddr, prefix: u8) -> bool {
-    match (a, b) {
-        (IpAddr::V4(a), IpAddr::V4(b)) => {
-            let m = if prefix == 0 {
-                0
-            } else {
-                u32::MAX << (32 - prefix)
-            };
-            u32::from(a) & m == u32::from(b) & m
+    // Link-local IPv6 gateways (fe80::/10) are reachable from any address on the link.
+    if let (IpAddr::V6(_), IpAddr::V6(g)) = (a, b) {
+        if g.segments()[0] & 0xffc0 == 0xfe80 {
+            return true;
         }
-        (IpAddr::V6(a), IpAddr::V6(b)) => {
-            // Link-local gateways (fe80::/10) are reachable from any address on the link.
-            if b.segments()[0] & 0xffc0 == 0xfe80 {
-                return true;
-            }
-            let m = if prefix == 0 {
-                0
-            } else {
-                u128::MAX << (128 - prefix)
-            };
-            u128::from(a) & m == u128::from(b) & m
-        }
-        _ => false,
     }
+    provisio_plan::net::same_network(a, b, prefix)
 }
