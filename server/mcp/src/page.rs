@@ -483,6 +483,39 @@ fn audit_refusal(shared: &Shared, id: &str, remote: SocketAddr, headers: &Header
     );
 }
 
+/// The change set a page request is for, once its secret is right and it still waits for a
+/// decision; otherwise the refusal to answer (a wrong secret is audited).
+fn open_change_set(
+    shared: &Shared,
+    id: &str,
+    secret: Option<&str>,
+    remote: SocketAddr,
+    headers: &HeaderMap,
+    secret_hint: &str,
+) -> Result<Pending, Response> {
+    if !shared.page.secret_ok(id, secret) {
+        audit_refusal(shared, id, remote, headers, "wrong or missing page secret");
+        return Err(refusal(
+            StatusCode::FORBIDDEN,
+            "Secret missing or wrong",
+            secret_hint,
+        ));
+    }
+    let p = shared
+        .apply
+        .approvals
+        .pending(id)
+        .map_err(|e| refusal(StatusCode::GONE, "Not open for approval", &e.to_string()))?;
+    if let Some(d) = shared.apply.approvals.decision(&p) {
+        return Err(refusal(
+            StatusCode::CONFLICT,
+            "Already decided",
+            &decided(&d),
+        ));
+    }
+    Ok(p)
+}
+
 async fn show(
     State(shared): State<Arc<Shared>>,
     ConnectInfo(remote): ConnectInfo<SocketAddr>,
@@ -501,27 +534,17 @@ async fn show(
             "No change set with this handle waits for approval on this server.",
         );
     }
-    if !page.secret_ok(&id, q.s.as_deref()) {
-        audit_refusal(
-            &shared,
-            &id,
-            remote,
-            &headers,
-            "wrong or missing page secret",
-        );
-        return refusal(
-            StatusCode::FORBIDDEN,
-            "Secret missing or wrong",
-            "Open the full address: the server printed it on its terminal (or log), and a client that supports it opened it for you. The address the model shows has no secret on purpose.",
-        );
-    }
-    let p = match shared.apply.approvals.pending(&id) {
+    let p = match open_change_set(
+        &shared,
+        &id,
+        q.s.as_deref(),
+        remote,
+        &headers,
+        "Open the full address: the server printed it on its terminal (or log), and a client that supports it opened it for you. The address the model shows has no secret on purpose.",
+    ) {
         Ok(p) => p,
-        Err(e) => return refusal(StatusCode::GONE, "Not open for approval", &e.to_string()),
+        Err(r) => return r,
     };
-    if let Some(d) = shared.apply.approvals.decision(&p) {
-        return refusal(StatusCode::CONFLICT, "Already decided", &decided(&d));
-    }
     let Some(csrf) = page.mint_csrf(&p) else {
         return refusal(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -593,27 +616,17 @@ async fn decide(
             ),
         );
     }
-    if !page.secret_ok(&id, f.s.as_deref()) {
-        audit_refusal(
-            &shared,
-            &id,
-            remote,
-            &headers,
-            "wrong or missing page secret",
-        );
-        return refusal(
-            StatusCode::FORBIDDEN,
-            "Secret missing or wrong",
-            "Nothing was recorded. Open the full address the server printed.",
-        );
-    }
-    let p = match shared.apply.approvals.pending(&id) {
+    let p = match open_change_set(
+        &shared,
+        &id,
+        f.s.as_deref(),
+        remote,
+        &headers,
+        "Nothing was recorded. Open the full address the server printed.",
+    ) {
         Ok(p) => p,
-        Err(e) => return refusal(StatusCode::GONE, "Not open for approval", &e.to_string()),
+        Err(r) => return r,
     };
-    if let Some(d) = shared.apply.approvals.decision(&p) {
-        return refusal(StatusCode::CONFLICT, "Already decided", &decided(&d));
-    }
     let approve = match f.decision.as_deref() {
         Some("approve") => true,
         Some("deny") => false,
