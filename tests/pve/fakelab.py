@@ -13,7 +13,7 @@ token_id/token_secret (full access), limited_token_id/limited_token_secret (VM.A
 only), user/password (ticket login). The process serves until killed.
 
 Scenarios (repeatable): offline:NODE, noquorum, latency:SECONDS (added to every answer),
-ceph-down.
+ceph-down, isos:N, variants (guests with many settings, for import and drift).
 """
 
 import argparse
@@ -157,6 +157,50 @@ def seed(pve, extra_guests=0):
     pve.grant(LIMITED[0], '/vms', 'VM.Audit')
 
 
+def import_variants(pve):
+    """Guests made by hand with the settings `provisio import` must carry: several disks on
+    different storages, several NICs with VLAN tags, cloud-init with static IPs, EFI + TPM with
+    passthrough, and a container with mount points (scenario `variants`)."""
+    pve.storages.setdefault('local-zfs', {'type': 'zfspool', 'active': 1, 'content': 'images,rootdir',
+                                          'avail': 500 * GiB, 'total': 900 * GiB, 'shared': 0})
+    pve.add_vm(130, 'db-multi-disk', node='pmox01', status='running', config={
+        'cores': 4, 'sockets': 2, 'memory': 8192, 'balloon': 2048, 'cpu': 'host', 'numa': 1, 'ostype': 'l26',
+        'scsihw': 'virtio-scsi-single', 'boot': 'order=scsi0;net0', 'onboot': 1, 'startup': 'order=2,up=30',
+        'description': 'postgres, data on ceph', 'tags': 'db;prod',
+        'scsi0': 'local-lvm:vm-130-disk-0,iothread=1,size=32G',
+        'scsi1': 'pmoxpool01:vm-130-disk-1,discard=on,ssd=1,size=100G',
+        'virtio0': 'local-zfs:vm-130-disk-2,backup=0,cache=writeback,size=10G',
+        'ide0': 'cephfs:iso/ubuntu-24.04.1-live-server-amd64.iso,media=cdrom',
+        'net0': 'virtio=BC:24:11:13:00:01,bridge=vmbr0'})
+    pve.add_vm(131, 'edge-multi-nic', node='pmox02', status='running', config={
+        'cores': 2, 'memory': 2048, 'ostype': 'l26', 'scsihw': 'virtio-scsi-pci', 'agent': 'enabled=1,fstrim_cloned_disks=1',
+        'scsi0': 'pmoxpool01:vm-131-disk-0,size=16G', 'ide2': 'pmoxpool01:vm-131-cloudinit,media=cdrom',
+        'net0': 'virtio=BC:24:11:13:01:01,bridge=vmbr0,tag=10',
+        'net1': 'e1000=BC:24:11:13:01:02,bridge=vmbr0,firewall=1,tag=20',
+        'net2': 'virtio=BC:24:11:13:01:03,bridge=vmbr0,mtu=9000,link_down=1',
+        'ipconfig0': 'ip=10.10.0.31/24,gw=10.10.0.1', 'ipconfig1': 'ip=10.20.0.31/24',
+        'nameserver': '10.10.0.2 10.10.0.3', 'searchdomain': 'lab.internal', 'ciuser': 'ops',
+        'cipassword': '$5$secret$hash', 'sshkeys': 'ssh-ed25519%20AAAAC3NzaC1lZDI1NTE5AAAAIOps%20ops%40lab%0A',
+        'tags': 'edge'})
+    pve.add_vm(132, 'win-uefi-tpm', node='pmox03', status='stopped', config={
+        'cores': 4, 'memory': 8192, 'bios': 'ovmf', 'machine': 'pc-q35-9.2', 'ostype': 'win11',
+        'cpu': 'x86-64-v2-AES', 'scsihw': 'virtio-scsi-single', 'agent': '1',
+        'efidisk0': 'local-lvm:vm-132-disk-0,efitype=4m,pre-enrolled-keys=1,size=4M',
+        'tpmstate0': 'local-lvm:vm-132-disk-2,size=4M,version=v2.0',
+        'scsi0': 'local-lvm:vm-132-disk-1,discard=on,iothread=1,ssd=1,size=64G',
+        'net0': 'virtio=BC:24:11:13:02:01,bridge=vmbr0',
+        'serial0': 'socket', 'hostpci0': '0000:01:00.0,pcie=1', 'usb0': 'host=1234:5678,usb3=1'})
+    pve.add_ct(140, 'files-ct', node='pmox02', status='running', pool='k3s', config={
+        'hostname': 'files-ct', 'cores': 2, 'memory': 1024, 'swap': 256, 'ostype': 'debian', 'arch': 'amd64',
+        'unprivileged': 1, 'onboot': 1, 'features': 'nesting=1,keyctl=1', 'tags': 'files',
+        'rootfs': 'local-lvm:vm-140-disk-0,size=8G',
+        'mp0': 'pmoxpool01:vm-140-disk-1,mp=/srv/data,backup=1,size=20G',
+        'mp1': 'local-lvm:vm-140-disk-2,mp=/var/log/app,size=5G',
+        'net0': 'name=eth0,bridge=vmbr0,hwaddr=BC:24:11:14:00:01,ip=192.168.1.140/24,gw=192.168.1.1,tag=30,type=veth',
+        'net1': 'name=eth1,bridge=vmbr0,hwaddr=BC:24:11:14:00:02,ip=dhcp,type=veth',
+        'nameserver': '192.168.1.1', 'searchdomain': 'lab.internal'})
+
+
 def control_app(pve):
     """A plain-HTTP control channel on localhost for tests: inject faults and drift while
     provisio talks to the lab (fakepve's scenario methods, called between requests)."""
@@ -224,6 +268,8 @@ async def serve(args):
             pve.slow_network(float(value))
         elif name == 'ceph-down':
             pve.ceph_down()
+        elif name == 'variants':
+            import_variants(pve)
         elif name == 'isos':
             # cephfs holds this many more installer ISOs (a storage listing past provisio's cap).
             pve.storages['cephfs']['files'].update('extra-{0:03d}.iso'.format(i) for i in range(int(value)))

@@ -54,30 +54,41 @@ pub fn run(paths: &Paths, a: &DraftArgs, out: &mut dyn Write) -> Result<ExitCode
         return Ok(ExitCode::from(1));
     }
     if let Some(dir) = &a.out {
-        std::fs::create_dir_all(dir)?;
-        // Check first, write after: nothing half-written.
-        for f in &d.files {
-            let p = dir.join(&f.path);
-            if let Ok(old) = std::fs::read_to_string(&p) {
-                if old != f.content {
-                    bail!("{} exists and differs from the draft; move it away or choose another --out", p.display());
-                }
-            }
-        }
-        for f in &d.files {
-            let p = dir.join(&f.path);
-            if let Some(parent) = p.parent() {
-                std::fs::create_dir_all(parent)?;
-            }
-            std::fs::write(&p, &f.content)?;
-            if !a.json {
-                writeln!(out, "wrote {}", dir.join(&f.path).display())?;
-            }
-        }
+        write_files(dir, &d.files, out, a.json)?;
     } else if !a.json {
         for f in &d.files {
             writeln!(out, "\n### {}\n{}", f.path, f.content)?;
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Write generated files into `dir` (created if missing). Checked first, written after: an
+/// existing file with other content stops everything, so nothing is half-written.
+pub fn write_files(
+    dir: &std::path::Path,
+    files: &[provisio_draft::DraftFile],
+    out: &mut dyn Write,
+    quiet: bool,
+) -> Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for f in files {
+        let p = dir.join(&f.path);
+        if let Ok(old) = std::fs::read_to_string(&p) {
+            if old != f.content {
+                bail!("{} exists and differs from the generated file; move it away or choose another --out", p.display());
+            }
+        }
+    }
+    for f in files {
+        let p = dir.join(&f.path);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(&p, &f.content)?;
+        if !quiet {
+            writeln!(out, "wrote {}", p.display())?;
+        }
+    }
+    Ok(())
 }

@@ -7,6 +7,7 @@ mod corpus;
 mod demo;
 mod doctor;
 mod draft;
+mod guests;
 mod lint;
 mod mcp;
 mod paths;
@@ -54,6 +55,12 @@ enum Cmd {
     CheckPlan(commands::CheckPlanArgs),
     /// Draft Terraform from a plan and the cluster's state (live, or `--state FILE`).
     Draft(draft::DraftArgs),
+    /// Write Terraform (bpg or Telmate) with `import` blocks for existing guests (VMIDs or
+    /// names); `provisio drift` on the result reports no drift.
+    Import(guests::ImportArgs),
+    /// Compare a Terraform module's guests with the live cluster, field by field, marking what
+    /// would reboot, move or re-create a guest. Exit 0: no drift, 1: drift, 2: error.
+    Drift(guests::DriftArgs),
     /// Lint Terraform (bpg/Telmate), Kubernetes YAML and k3s-ansible inventories: provider
     /// schemas, references,
     /// secrets, and the cluster (live, `--state FILE`, or `--no-cluster`). Exit 1 on errors.
@@ -103,6 +110,8 @@ fn main() -> std::process::ExitCode {
         Cmd::CheckPlan(a) => commands::check_plan(&a, &mut out),
         Cmd::Draft(a) => draft::run(&paths, &a, &mut out),
         Cmd::Lint(a) => lint::run(&paths, &a, &mut out),
+        Cmd::Import(a) => guests::import(&paths, &a, &mut out),
+        Cmd::Drift(a) => guests::drift(&paths, &a, &mut out),
         Cmd::Demo(a) => demo::run(&paths, &a, &mut out),
         Cmd::Approve(a) => approve::approve(&paths, &a, &mut out),
         Cmd::Audit(a) => approve::audit(&paths, &a, &mut out),

@@ -13,7 +13,7 @@ pub const BPG_VERSION: &str = "0.111.1";
 pub const TELMATE_VERSION: &str = "3.0.2-rc09";
 
 /// A reference like `var.name` or a bare keyword like `string`.
-fn raw(s: &str) -> Expression {
+pub fn raw(s: &str) -> Expression {
     let mut parts = s.split('.');
     let head = Variable::sanitized(parts.next().unwrap_or_default());
     let rest: Vec<&str> = parts.collect();
@@ -29,7 +29,7 @@ fn raw(s: &str) -> Expression {
 
 /// `file` laid out as `terraform fmt` does. A formatter failure is an error naming the file
 /// (it used to give an empty file).
-fn render(file: &str, body: Body) -> Result<String, Error> {
+pub fn render(file: &str, body: Body) -> Result<String, Error> {
     use hcl::format::Format;
     let mut f = hcl::format::Formatter::builder()
         .compact_arrays(true)
@@ -53,15 +53,39 @@ pub fn label(name: &str) -> String {
     s
 }
 
-struct Var {
-    name: String,
-    description: String,
-    sensitive: bool,
-    example: String,
+/// A variable of the generated module (`variables.tf`, `terraform.tfvars.example`).
+pub struct Var {
+    pub name: String,
+    pub description: String,
+    pub sensitive: bool,
+    pub example: String,
 }
 
 fn variables(provider: Provider, vms: &[VmInstance]) -> Vec<Var> {
-    let mut v = match provider {
+    let mut v = provider_variables(provider);
+    let mut seen = std::collections::BTreeSet::new();
+    for vm in vms {
+        if let Some(p) = vm
+            .cloud_init
+            .as_ref()
+            .and_then(|c| c.password_variable.clone())
+        {
+            if seen.insert(p.clone()) {
+                v.push(Var {
+                    name: p,
+                    description: "Password of the cloud-init user".into(),
+                    sensitive: true,
+                    example: "CHANGE-ME".into(),
+                });
+            }
+        }
+    }
+    v
+}
+
+/// The variables the provider block reads (endpoint and API token).
+pub fn provider_variables(provider: Provider) -> Vec<Var> {
+    match provider {
         Provider::Bpg => vec![
             Var {
                 name: "proxmox_endpoint".into(),
@@ -96,28 +120,10 @@ fn variables(provider: Provider, vms: &[VmInstance]) -> Vec<Var> {
                 example: "CHANGE-ME".into(),
             },
         ],
-    };
-    let mut seen = std::collections::BTreeSet::new();
-    for vm in vms {
-        if let Some(p) = vm
-            .cloud_init
-            .as_ref()
-            .and_then(|c| c.password_variable.clone())
-        {
-            if seen.insert(p.clone()) {
-                v.push(Var {
-                    name: p,
-                    description: "Password of the cloud-init user".into(),
-                    sensitive: true,
-                    example: "CHANGE-ME".into(),
-                });
-            }
-        }
     }
-    v
 }
 
-fn variables_tf(vars: &[Var]) -> Result<String, Error> {
+pub fn variables_tf(vars: &[Var]) -> Result<String, Error> {
     let mut b = Body::builder();
     for v in vars {
         let mut blk = Block::builder("variable")
@@ -132,7 +138,7 @@ fn variables_tf(vars: &[Var]) -> Result<String, Error> {
     render("variables.tf", b.build())
 }
 
-fn tfvars_example(vars: &[Var]) -> String {
+pub fn tfvars_example(vars: &[Var]) -> String {
     let mut out =
         String::from("# Copy to terraform.tfvars and fill in. Never commit the real file.\n");
     let width = vars.iter().map(|v| v.name.len()).max().unwrap_or(0);
@@ -147,7 +153,7 @@ fn tfvars_example(vars: &[Var]) -> String {
     out
 }
 
-fn providers_tf(provider: Provider) -> Result<String, Error> {
+pub fn providers_tf(provider: Provider) -> Result<String, Error> {
     let (source, version, prov) = match provider {
         Provider::Bpg => (
             "bpg/proxmox",

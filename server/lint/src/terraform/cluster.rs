@@ -1103,9 +1103,13 @@ pub fn resource(
         }
     }
 
-    // VMID.
+    // VMID: an `import` block adopting this guest makes its VMID (and its addresses) its own.
+    let adopted = match (label(b, 0), label(b, 1)) {
+        (Some(t), Some(n)) => decls.imports.get(&format!("{t}.{n}")).copied(),
+        _ => None,
+    };
     if let Some(id) = &vm.vmid {
-        if facts.used_vmids.contains(&id.v) {
+        if facts.used_vmids.contains(&id.v) && adopted != Some(id.v) {
             let who = facts
                 .guest(id.v)
                 .map(|g| format!(" by {}", g.name))
@@ -1274,7 +1278,11 @@ pub fn resource(
                 format!("static IP {} is reserved: {why}", c.ip),
                 Some("pick a free address outside the reserved ranges".into()),
             );
-        } else if let Some(who) = facts.used_ipv4.get(&c.ip.to_string()) {
+        } else if let Some(who) = facts
+            .used_ipv4
+            .get(&c.ip.to_string())
+            .filter(|who| !adopted.is_some_and(|v| who.ends_with(&format!("({v})"))))
+        {
             sink.push(
                 Code::PV051,
                 ip.cidr.span,

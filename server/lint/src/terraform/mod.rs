@@ -155,6 +155,10 @@ pub struct Decls {
     /// Values from `terraform.tfvars` and `*.auto.tfvars` (the later file wins, as in
     /// Terraform); they take precedence over a variable's `default`.
     pub tfvars: BTreeMap<String, Expression>,
+    /// `import` blocks: target resource (`TYPE.NAME`, index dropped) → the VMID its import ID
+    /// names (bpg `node/vmid`, Telmate `node/type/vmid`), when literal. Such a resource
+    /// adopts the existing guest: its VMID and addresses are its own, not a collision.
+    pub imports: BTreeMap<String, u32>,
 }
 
 impl Decls {
@@ -660,6 +664,29 @@ pub fn lint_module(
                             .locals
                             .entry(a.key.to_string())
                             .or_insert((fi, a.value.clone()));
+                    }
+                }
+                ("import", _, _) => {
+                    let to = b.body.get_attribute("to").and_then(|a| match &a.value {
+                        Expression::Traversal(t) => {
+                            match (&t.expr, t.operators.first().map(|o| o.value())) {
+                                (
+                                    Expression::Variable(ty),
+                                    Some(TraversalOperator::GetAttr(name)),
+                                ) => Some(format!("{}.{}", ty.as_str(), name.as_str())),
+                                _ => None,
+                            }
+                        }
+                        _ => None,
+                    });
+                    let vmid = match b.body.get_attribute("id").map(|a| literal(&a.value)) {
+                        Some(Lit::Str(id)) => {
+                            id.rsplit('/').next().and_then(|v| v.parse::<u32>().ok())
+                        }
+                        _ => None,
+                    };
+                    if let (Some(to), Some(vmid)) = (to, vmid) {
+                        decls.imports.insert(to, vmid);
                     }
                 }
                 ("resource", Some(t), Some(n)) => {
