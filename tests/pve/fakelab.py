@@ -226,6 +226,9 @@ def control_app(pve):
             pve.lose_quorum()
         elif op == 'lock':
             pve.snapshot_lock(int(body['vmid']), body.get('lock', 'backup'))
+        elif op == 'ha':
+            # HA membership as PVE reports it in /cluster/resources (`hastate`); None: not managed
+            pve.guest(int(body['vmid'])).ha_state = body.get('state')
         elif op == 'unlock':
             pve.unlock(int(body['vmid']))
         elif op == 'latency':

@@ -80,6 +80,9 @@ pub struct GuestDrift {
     pub not_compared: BTreeMap<String, String>,
     /// How many fields were compared.
     pub compared: usize,
+    /// Config keys with a change waiting for the guest's next start (compared as pending).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending: Vec<String>,
     /// The guest's fields as read from the cluster (JSON output only).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub cluster_fields: Fields,
@@ -268,7 +271,8 @@ pub fn impact(
             Impact::NextBoot,
             "cloud-init data is regenerated; the guest reads it at its next boot",
         ),
-        (Kind::Qemu, "scsi" | "virtio" | "sata" | "ide", "size") => {
+        (Kind::Qemu, "scsi" | "virtio" | "sata" | "ide", "size")
+        | (Kind::Lxc, "rootfs" | "mp", "size") => {
             let shrink = match (
                 manifest.and_then(|m| m.parse::<f64>().ok()),
                 cluster.and_then(|c| c.parse::<f64>().ok()),
@@ -382,6 +386,7 @@ pub fn compare(r: &Read, live: &LiveGuest) -> GuestDrift {
         differences: diffs,
         not_compared: r.implied.unknown.clone(),
         compared,
+        pending: live.pending.clone(),
         cluster_fields: have,
     }
 }
@@ -413,6 +418,7 @@ pub fn report(
             differences: Vec::new(),
             not_compared: BTreeMap::from([("guest".to_string(), why)]),
             compared: 0,
+            pending: Vec::new(),
             cluster_fields: Fields::new(),
         };
         match target(r, placements) {
@@ -524,6 +530,12 @@ pub fn render(rep: &Report) -> String {
                     g.address, g.file, g.status
                 ));
             }
+        }
+        if !g.pending.is_empty() {
+            out.push_str(&format!(
+                "  pending until the guest's next start (compared as pending): {}\n",
+                g.pending.join(", ")
+            ));
         }
         for (k, why) in g.not_compared.iter().filter(|(k, _)| *k != "guest") {
             out.push_str(&format!("  not compared: {k}: {why}\n"));

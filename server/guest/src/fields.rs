@@ -45,6 +45,9 @@ pub struct LiveGuest {
     pub pool: Option<String>,
     pub ha: Option<Ha>,
     pub config: BTreeMap<String, String>,
+    /// Keys with a change waiting for the next start (already applied in `config`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending: Vec<String>,
 }
 
 /// `a=1,b=2` (the first item may be positional) as pairs; a positional item gets the key `""`.
@@ -479,6 +482,7 @@ mod tests {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
+            pending: Vec::new(),
         })
     }
 

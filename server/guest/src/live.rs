@@ -1,5 +1,5 @@
 //! Reading guests from the cluster: where each is (`/cluster/resources`), its HA membership
-//! (`/cluster/ha/resources`) and its config (`/nodes/{node}/{type}/{vmid}/config`), read
+//! (`/cluster/ha/resources`) and its config (`/nodes/{node}/{type}/{vmid}/pending`), read
 //! several at a time.
 use std::collections::BTreeMap;
 
@@ -24,6 +24,8 @@ pub struct Placement {
     pub template: bool,
     /// running, stopped, ...
     pub status: String,
+    /// HA state when the guest is HA-managed (`hastate`).
+    pub hastate: Option<String>,
 }
 
 fn text(v: &Value) -> Option<String> {
@@ -58,6 +60,7 @@ pub async fn placements(client: &PveClient) -> Result<Vec<Placement>, Error> {
                 pool: r["pool"].as_str().map(str::to_string),
                 template: text(&r["template"]).is_some_and(|t| t == "1"),
                 status: r["status"].as_str().unwrap_or("unknown").to_string(),
+                hastate: r["hastate"].as_str().map(str::to_string),
             })
         })
         .collect();
@@ -140,22 +143,43 @@ pub async fn read(
     ha: &BTreeMap<u32, Ha>,
 ) -> Result<Vec<LiveGuest>, Error> {
     let results: Vec<Result<LiveGuest, Error>> = stream::iter(guests.iter().map(|p| async move {
-        let path = format!("/nodes/{}/{}/{}/config", p.node, p.kind.as_str(), p.vmid);
+        // `/pending` lists each key with its current value and any change waiting for the
+        // next start: the config as the provider reads it (PVE's `/config` default) is the
+        // values with the pending ones applied.
+        let path = format!("/nodes/{}/{}/{}/pending", p.node, p.kind.as_str(), p.vmid);
         let v = client.call(&ApiRequest::get(path)).await?;
-        let config: BTreeMap<String, String> = v
-            .as_object()
-            .into_iter()
-            .flatten()
-            .filter_map(|(k, v)| Some((k.clone(), text(v)?)))
-            .collect();
+        let mut config = BTreeMap::new();
+        let mut pending = Vec::new();
+        for item in v.as_array().into_iter().flatten() {
+            let Some(key) = item["key"].as_str() else {
+                continue;
+            };
+            if item.get("delete").and_then(text).is_some_and(|d| d != "0") {
+                pending.push(key.to_string());
+                continue;
+            }
+            if let Some(pv) = item.get("pending").and_then(text) {
+                pending.push(key.to_string());
+                config.insert(key.to_string(), pv);
+            } else if let Some(val) = item.get("value").and_then(text) {
+                config.insert(key.to_string(), val);
+            }
+        }
         Ok(LiveGuest {
             vmid: p.vmid,
             node: p.node.clone(),
             kind: p.kind,
             name: p.name.clone(),
             pool: p.pool.clone(),
-            ha: ha.get(&p.vmid).cloned(),
+            // /cluster/ha/resources has the group; /cluster/resources at least the state
+            ha: ha.get(&p.vmid).cloned().or_else(|| {
+                p.hastate.as_ref().map(|s| Ha {
+                    state: s.clone(),
+                    group: None,
+                })
+            }),
             config,
+            pending,
         })
     }))
     .buffered(PARALLEL)
