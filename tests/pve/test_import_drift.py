@@ -182,3 +182,18 @@ def test_drift_fields_agree_with_proxmoxer(bin_path, lab, tmp_path):
                     assert parts[prop] == value, (g["vmid"], field, raw)
             checked += 1
     assert checked > 200
+
+
+def test_import_and_drift_of_500_guests_under_two_seconds(bin_path):
+    """The issue's budget: import and drift of 500 guests, each under 2 s warm
+    (`provisio bench guests`, which tests/pve/bench.sh 500 10 guests also runs)."""
+    proc, info = start_lab(extra_guests=492)
+    try:
+        for provider in ("bpg", "telmate"):
+            r = run(bin_path, info, "bench", "guests", "--rounds", "3", "--provider", provider)
+            b = json.loads(r)
+            assert b["guests"] == 500 and b["in_sync"] == 500 and b["drifted"] == 0, b
+            assert b["import_max_ms"] < 2000 and b["drift_max_ms"] < 2000, b
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -83,6 +83,19 @@ enum What {
         #[arg(long, default_value_t = 50)]
         rounds: usize,
     },
+    /// `import` of every guest of the configured cluster and `drift` of the result: warm
+    /// latency of each (tests/pve/bench.sh guests runs it on fakepve with 500 guests).
+    Guests {
+        /// Runs of each (after one warm-up run).
+        #[arg(long, default_value_t = 10)]
+        rounds: usize,
+        /// Cluster name (default: the default cluster).
+        #[arg(long)]
+        cluster: Option<String>,
+        /// Terraform provider to write for.
+        #[arg(long, default_value = "bpg", value_parser = ["bpg", "telmate"])]
+        provider: String,
+    },
     /// Warm `cluster_state` latency and answer size per view against the configured cluster
     /// (tests/pve/bench.sh runs it on fakepve with 3 nodes / 500 guests).
     ClusterState {
@@ -381,6 +394,60 @@ pub fn run(paths: &Paths, a: &BenchArgs, out: &mut dyn Write) -> Result<ExitCode
             let v = json!({"bench": "lint", "files": inputs.len(), "rounds": rounds, "cluster_rules": facts.is_some(),
                 "k8s_schemas_first_build_ms": first_ms, "per_file_p50_ms": pct(&lat, 0.5), "per_file_p99_ms": pct(&lat, 0.99),
                 "slowest_file": slowest.0, "slowest_file_p50_ms": slowest.1});
+            writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+        }
+        What::Guests {
+            rounds,
+            cluster,
+            provider,
+        } => {
+            let cfg = paths.pve_config()?;
+            let c = cfg
+                .cluster(cluster.as_deref())
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let client = provisio_pve::PveClient::connect(c).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let provider = if provider == "telmate" {
+                provisio_plan::Provider::Telmate
+            } else {
+                provisio_plan::Provider::Bpg
+            };
+            let rt = crate::mcp::runtime()?;
+            let all: Vec<String> = rt
+                .block_on(provisio_guest::live::placements(&client))
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .iter()
+                .map(|p| p.vmid.to_string())
+                .collect();
+            let dir = tempfile::tempdir()?;
+            let (mut imp_ms, mut drift_ms) = (Vec::new(), Vec::new());
+            let mut last = None;
+            for round in 0..=*rounds {
+                let t = Instant::now();
+                let imp = rt
+                    .block_on(provisio_guest::import(&client, &all, provider))
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                for f in &imp.files {
+                    std::fs::write(dir.path().join(&f.path), &f.content)?;
+                }
+                let i_ms = t.elapsed().as_secs_f64() * 1000.0;
+                let t = Instant::now();
+                let rep = rt
+                    .block_on(provisio_guest::drift(&client, dir.path(), false))
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                let d_ms = t.elapsed().as_secs_f64() * 1000.0;
+                if round > 0 {
+                    imp_ms.push(i_ms);
+                    drift_ms.push(d_ms);
+                }
+                last = Some(rep);
+            }
+            imp_ms.sort_by(|a, b| a.total_cmp(b));
+            drift_ms.sort_by(|a, b| a.total_cmp(b));
+            let rep = last.unwrap_or_default();
+            let v = json!({"bench": "guests", "guests": all.len(), "rounds": rounds,
+                "import_p50_ms": pct(&imp_ms, 0.5), "import_max_ms": imp_ms.last(),
+                "drift_p50_ms": pct(&drift_ms, 0.5), "drift_max_ms": drift_ms.last(),
+                "in_sync": rep.in_sync, "drifted": rep.drifted, "missing": rep.missing});
             writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
         }
         What::ClusterState { rounds, cluster } => {
