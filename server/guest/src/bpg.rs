@@ -15,21 +15,29 @@ pub const VM: &str = "proxmox_virtual_environment_vm";
 pub const CT: &str = "proxmox_virtual_environment_container";
 pub const HA: &str = "proxmox_virtual_environment_haresource";
 
-/// Where the provider's default differs from what PVE assumes for an absent key.
+/// The provider's defaults for what a manifest leaves out (its documentation). Import writes
+/// each of these explicitly when the guest's value differs from it.
 pub fn defaults(kind: Kind) -> &'static [(&'static str, &'static str)] {
     match kind {
-        // on_boot defaults to true, scsi_hardware to virtio-scsi-pci, cpu.type to qemu64.
         Kind::Qemu => &[
             ("onboot", "1"),
             ("scsihw", "virtio-scsi-pci"),
             ("cpu", "qemu64"),
+            ("memory", "512"),
+            ("cores", "1"),
+            ("sockets", "1"),
+            ("bios", "seabios"),
+            ("ostype", "other"),
+            ("protection", "0"),
         ],
-        // start_on_boot true, memory.swap 0, cpu.cores 1, operating_system.type unmanaged.
         Kind::Lxc => &[
             ("onboot", "1"),
             ("swap", "0"),
             ("cores", "1"),
+            ("memory", "512"),
             ("ostype", "unmanaged"),
+            ("unprivileged", "0"),
+            ("protection", "0"),
         ],
     }
 }
@@ -176,7 +184,14 @@ pub fn render_vm(label: &str, g: &LiveGuest, f: &Fields, out: &mut Out) -> Block
         b.block(
             B::new("tpm_state")
                 .s("datastore_id", get("tpmstate0.storage"))
-                .s("version", get("tpmstate0.version"))
+                .s(
+                    "version",
+                    Some(
+                        &get("tpmstate0.version")
+                            .cloned()
+                            .unwrap_or_else(|| "v1.2".into()),
+                    ),
+                )
                 .build(),
         );
     }
@@ -485,6 +500,9 @@ pub fn render_ct(label: &str, g: &LiveGuest, f: &Fields, out: &mut Out) -> Block
         b.b("template", get("template"));
     }
     b.expr("started", hcl::Expression::from(out.running(g)));
+    if get("cores").is_none() {
+        out.note(g, "no `cores` (the container may use every host core); bpg's cpu.cores defaults to 1, so drift shows it".into());
+    }
     let mut cpu = B::new("cpu");
     cpu.s("architecture", get("arch"));
     out.explicit(

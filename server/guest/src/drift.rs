@@ -346,7 +346,7 @@ pub fn compare(r: &Read, live: &LiveGuest) -> GuestDrift {
         if !is_device(kind, dev) || described.contains(dev) || opaque || !seen.insert(dev) {
             continue;
         }
-        if r.cloned && dev != "cloudinit" {
+        if r.cloned {
             // a clone's devices come from its template; the manifest may leave them out
             continue;
         }

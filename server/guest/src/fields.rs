@@ -228,6 +228,9 @@ pub fn pve_default(kind: Kind, field: &str) -> Option<&'static str> {
             .find(|(k, _)| *k == p)
             .map(|(_, v)| *v),
         (Kind::Lxc, "mp", "backup") => Some("0"),
+        (Kind::Qemu, "efidisk", "pre-enrolled-keys") => Some("0"),
+        (Kind::Qemu, "efidisk", "efitype") => Some("2m"),
+        (Kind::Qemu, "tpmstate", "version") => Some("v1.2"),
         _ => None,
     }
 }

@@ -13,12 +13,30 @@ use crate::slots;
 pub const VM: &str = "proxmox_vm_qemu";
 pub const CT: &str = "proxmox_lxc";
 
-/// Where the provider's default differs from what PVE assumes for an absent key.
+/// The provider's defaults for what a manifest leaves out (its documentation). Import writes
+/// each of these explicitly when the guest's value differs from it.
 pub fn defaults(kind: Kind) -> &'static [(&'static str, &'static str)] {
     match kind {
-        // cpu.type defaults to host, qemu_os to l26.
-        Kind::Qemu => &[("cpu", "host"), ("ostype", "l26")],
-        Kind::Lxc => &[],
+        Kind::Qemu => &[
+            ("cpu", "host"),
+            ("ostype", "l26"),
+            ("memory", "512"),
+            ("cores", "1"),
+            ("sockets", "1"),
+            ("onboot", "0"),
+            ("agent", "0"),
+            ("bios", "seabios"),
+            ("scsihw", "lsi"),
+            ("protection", "0"),
+        ],
+        Kind::Lxc => &[
+            ("memory", "512"),
+            ("swap", "512"),
+            ("onboot", "0"),
+            ("unprivileged", "0"),
+            ("protection", "0"),
+            ("arch", "amd64"),
+        ],
     }
 }
 
@@ -156,7 +174,14 @@ pub fn render_vm(label: &str, g: &LiveGuest, f: &Fields, out: &mut Out) -> Block
         b.block(
             B::new("tpm_state")
                 .s("storage", get("tpmstate0.storage"))
-                .s("version", get("tpmstate0.version"))
+                .s(
+                    "version",
+                    Some(
+                        &get("tpmstate0.version")
+                            .cloned()
+                            .unwrap_or_else(|| "v1.2".into()),
+                    ),
+                )
                 .build(),
         );
     }
@@ -685,6 +710,9 @@ pub fn read_ct(n: &Node) -> Implied {
             ps.push(format!("mount={v}"));
         }
         m.set("features", fields::sorted_props(&ps.join(",")));
+    }
+    for (k, v) in defaults(Kind::Lxc) {
+        m.default(k, v);
     }
     m
 }
