@@ -160,6 +160,46 @@ def test_plan_mode_drafts_against_the_live_lab(bin_path, data_dir, fakelab):
     asyncio.run(main())
 
 
+def test_import_and_drift_through_the_tools(bin_path, data_dir, fakelab):
+    """Issue: import and drift for MCP clients, as options of draft_manifest and lint_manifest
+    (no new tools), read-only, with the answer kept small."""
+    async def main():
+        async with stdio_session(bin_path, data_dir, fakelab, mode="plan") as s:
+            tools = {t.name: dump(t) for t in (await s.list_tools()).tools}
+            assert tools["draft_manifest"]["annotations"]["readOnlyHint"] is True
+            res = dump(await s.call_tool("draft_manifest", {"import": {"guests": ["101", "control-node-1"],
+                                                                        "provider": "telmate"}}))
+            assert not res.get("isError"), res
+            sc = res["structuredContent"]
+            jsonschema.validate(sc, tools["draft_manifest"]["outputSchema"])
+            decided = {d["about"]: d["value"] for d in sc["decisions"]}
+            assert decided == {"proxmox_vm_qemu.opnsense": "pmox01/qemu/101",
+                               "proxmox_vm_qemu.control_node_1": "pmox01/qemu/111"}, decided
+            assert any(f["path"] == "imports.tf" for f in sc["files"])
+            res = dump(await s.call_tool("lint_manifest", {"files": sc["files"], "drift": True, "unmanaged": True}))
+            assert not res.get("isError"), res
+            lint = res["structuredContent"]
+            jsonschema.validate(lint, tools["lint_manifest"]["outputSchema"])
+            assert lint["clean"] is True, lint["findings"]
+            d = lint["drift"]
+            assert (d["in_sync"], d["drifted"], d["missing"]) == (2, 0, 0), d
+            assert all("cluster_fields" not in g for g in d["guests"])
+            assert {g["vmid"] for g in d["unmanaged"]} == {100, 103, 112, 113, 122, 123}
+            assert "2 in sync, 0 drifted, 0 missing" in res["content"][0]["text"]
+            # A changed manifest is drift, with the impact named.
+            edited = [dict(f, content=f["content"].replace("memory             = 4096", "memory             = 6144"))
+                      if f["path"] == "main.tf" else f for f in sc["files"]]
+            res = dump(await s.call_tool("lint_manifest", {"files": edited, "drift": True}))
+            d = res["structuredContent"]["drift"]
+            assert d["drifted"] == 2, d
+            assert {(x["field"], x["manifest"], x["cluster"], x["impact"])
+                    for g in d["guests"] for x in g["differences"]} == {("memory", "6144", "4096", "reboot")}
+            for bad, word in (({}, "neither"), ({"import": {"guests": ["nope"]}}, "nope")):
+                res = dump(await s.call_tool("draft_manifest", bad))
+                assert res["isError"] is True and word in res["content"][0]["text"], res
+    asyncio.run(main())
+
+
 def test_plan_mode_drafts_and_lints_a_k3s_inventory(bin_path, data_dir, fakelab):
     """The Builder's loop for a k3s cluster: the drafted inventory lints clean over MCP; a
     literal token written into it by hand is an error finding that never echoes the secret."""

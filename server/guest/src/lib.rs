@@ -59,7 +59,16 @@ pub async fn import(
 /// Compare the module at `path` with the cluster.
 pub async fn drift(client: &PveClient, path: &Path, unmanaged: bool) -> Result<Report, Error> {
     let module = manifest::load(path)?;
-    let reads = drift::implied(&module);
+    drift_module(client, &module, unmanaged).await
+}
+
+/// Compare a loaded module with the cluster.
+pub async fn drift_module(
+    client: &PveClient,
+    module: &manifest::Module,
+    unmanaged: bool,
+) -> Result<Report, Error> {
+    let reads = drift::implied(module);
     let (placements, ha) = tokio::try_join!(live::placements(client), live::ha_resources(client))?;
     let wanted: Vec<&live::Placement> = {
         let ids: Vec<u32> = reads

@@ -142,48 +142,53 @@ pub async fn read(
     guests: &[&Placement],
     ha: &BTreeMap<u32, Ha>,
 ) -> Result<Vec<LiveGuest>, Error> {
-    let results: Vec<Result<LiveGuest, Error>> = stream::iter(guests.iter().map(|p| async move {
-        // `/pending` lists each key with its current value and any change waiting for the
-        // next start: the config as the provider reads it (PVE's `/config` default) is the
-        // values with the pending ones applied.
-        let path = format!("/nodes/{}/{}/{}/pending", p.node, p.kind.as_str(), p.vmid);
-        let v = client.call(&ApiRequest::get(path)).await?;
-        let mut config = BTreeMap::new();
-        let mut pending = Vec::new();
-        for item in v.as_array().into_iter().flatten() {
-            let Some(key) = item["key"].as_str() else {
-                continue;
-            };
-            if item.get("delete").and_then(text).is_some_and(|d| d != "0") {
-                pending.push(key.to_string());
-                continue;
-            }
-            if let Some(pv) = item.get("pending").and_then(text) {
-                pending.push(key.to_string());
-                config.insert(key.to_string(), pv);
-            } else if let Some(val) = item.get("value").and_then(text) {
-                config.insert(key.to_string(), val);
-            }
-        }
-        Ok(LiveGuest {
-            vmid: p.vmid,
-            node: p.node.clone(),
-            kind: p.kind,
-            name: p.name.clone(),
-            pool: p.pool.clone(),
-            // /cluster/ha/resources has the group; /cluster/resources at least the state
-            ha: ha.get(&p.vmid).cloned().or_else(|| {
-                p.hastate.as_ref().map(|s| Ha {
-                    state: s.clone(),
-                    group: None,
-                })
-            }),
-            config,
-            pending,
-        })
-    }))
-    .buffered(PARALLEL)
-    .collect()
-    .await;
+    let futs: Vec<_> = guests.iter().map(|p| read_one(client, p, ha)).collect();
+    let results: Vec<Result<LiveGuest, Error>> =
+        stream::iter(futs).buffered(PARALLEL).collect().await;
     results.into_iter().collect()
+}
+
+async fn read_one(
+    client: &PveClient,
+    p: &Placement,
+    ha: &BTreeMap<u32, Ha>,
+) -> Result<LiveGuest, Error> {
+    // `/pending` lists each key with its current value and any change waiting for the
+    // next start: the config as the provider reads it (PVE's `/config` default) is the
+    // values with the pending ones applied.
+    let path = format!("/nodes/{}/{}/{}/pending", p.node, p.kind.as_str(), p.vmid);
+    let v = client.call(&ApiRequest::get(path)).await?;
+    let mut config = BTreeMap::new();
+    let mut pending = Vec::new();
+    for item in v.as_array().into_iter().flatten() {
+        let Some(key) = item["key"].as_str() else {
+            continue;
+        };
+        if item.get("delete").and_then(text).is_some_and(|d| d != "0") {
+            pending.push(key.to_string());
+            continue;
+        }
+        if let Some(pv) = item.get("pending").and_then(text) {
+            pending.push(key.to_string());
+            config.insert(key.to_string(), pv);
+        } else if let Some(val) = item.get("value").and_then(text) {
+            config.insert(key.to_string(), val);
+        }
+    }
+    Ok(LiveGuest {
+        vmid: p.vmid,
+        node: p.node.clone(),
+        kind: p.kind,
+        name: p.name.clone(),
+        pool: p.pool.clone(),
+        // /cluster/ha/resources has the group; /cluster/resources at least the state
+        ha: ha.get(&p.vmid).cloned().or_else(|| {
+            p.hastate.as_ref().map(|s| Ha {
+                state: s.clone(),
+                group: None,
+            })
+        }),
+        config,
+        pending,
+    })
 }

@@ -124,18 +124,34 @@ fn obj(pairs: impl IntoIterator<Item = (String, Value)>) -> Value {
     Value::Object(pairs.into_iter().collect())
 }
 
-/// Load a module: parse, evaluate variables and locals, expand the guest resources.
+/// Load a module from disk: parse, evaluate variables and locals, expand the guest resources.
 pub fn load(path: &Path) -> Result<Module, Error> {
     let (tf, var_files) = files(path)?;
-    let mut bodies = Vec::new();
+    let mut texts = Vec::new();
     for p in &tf {
-        let text = read(p)?;
         let name = p
             .file_name()
             .and_then(|n| n.to_str())
             .unwrap_or_default()
             .to_string();
-        bodies.push((name, parse(p, &text)?));
+        texts.push((name, read(p)?));
+    }
+    let mut vars = Vec::new();
+    for p in &var_files {
+        vars.push((p.display().to_string(), read(p)?));
+    }
+    load_texts(&texts, &vars)
+}
+
+/// Load a module from its texts: `.tf` files as (name, text), then the variable files in the
+/// order they apply (`terraform.tfvars`, then `*.auto.tfvars` in lexical order).
+pub fn load_texts(
+    tf: &[(String, String)],
+    var_files: &[(String, String)],
+) -> Result<Module, Error> {
+    let mut bodies = Vec::new();
+    for (name, text) in tf {
+        bodies.push((name.clone(), parse(Path::new(name), text)?));
     }
     let base = base_context();
     // Variables: defaults, then variable files.
@@ -153,8 +169,8 @@ pub fn load(path: &Path) -> Result<Module, Error> {
             }
         }
     }
-    for p in &var_files {
-        let body = parse(p, &read(p)?)?;
+    for (name, text) in var_files {
+        let body = parse(Path::new(name), text)?;
         for a in body.attributes() {
             if let Ok(v) = a.expr.evaluate(&base) {
                 vars.insert(a.key().to_string(), v);

@@ -35,7 +35,19 @@ pub struct LintRequest {
     /// Skip the cluster-aware rules.
     #[serde(default)]
     pub no_cluster: bool,
+    /// Also compare the guest resources of the `.tf` files (with their variables, tfvars,
+    /// count/for_each) with the live guests, field by field: what differs, and whether applying
+    /// would reboot, move or re-create the guest. Needs a configured cluster.
+    #[serde(default)]
+    pub drift: bool,
+    /// With `drift`: also list the cluster's guests that no resource describes (candidates
+    /// for `draft_manifest` with `import`).
+    #[serde(default)]
+    pub unmanaged: bool,
 }
+
+/// Most guests (and unmanaged guests) a drift answer lists.
+const DRIFT_LIST_MAX: usize = 100;
 
 /// Output of `lint_manifest`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -47,6 +59,12 @@ pub struct LintReport {
     pub cluster_rules: String,
     /// True when there are no errors (warnings may remain).
     pub clean: bool,
+    /// The manifests against the live guests (with `drift: true`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift: Option<provisio_guest::Report>,
+    /// Entries left out of `drift` to keep the answer small (guests in sync first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift_omitted: Option<usize>,
 }
 
 pub fn render(r: &LintReport) -> String {
@@ -55,6 +73,15 @@ pub fn render(r: &LintReport) -> String {
         "{} files: {} errors, {} warnings, {} infos; {}\n",
         r.counts.files, r.counts.errors, r.counts.warnings, r.counts.infos, r.cluster_rules
     ));
+    if let Some(d) = &r.drift {
+        o.push_str("drift:\n");
+        o.push_str(&provisio_guest::drift::render(d));
+        if let Some(n) = r.drift_omitted {
+            o.push_str(&format!(
+                "({n} entries left out; lint fewer files to see them)\n"
+            ));
+        }
+    }
     o.push_str(if r.clean {
         "next: no errors; review the warnings, then hand the plan and files to the human for approval\n"
     } else {
@@ -72,6 +99,64 @@ fn subject(message: &str) -> Option<String> {
     quoted
         .first()
         .map(|q| q.rsplit('.').next().unwrap_or(q).to_string())
+}
+
+/// The `.tf` files of `files` grouped by directory, each loaded as one module (file names
+/// keep their directory); a module that cannot be read becomes a skipped entry.
+fn modules(files: &[Input]) -> provisio_guest::manifest::Module {
+    use std::collections::BTreeMap;
+    let mut dirs: BTreeMap<String, (Vec<(String, String)>, Vec<(String, String)>)> =
+        BTreeMap::new();
+    for f in files {
+        let (dir, name) = match f.path.rsplit_once('/') {
+            Some((d, n)) => (d.to_string(), n.to_string()),
+            None => (String::new(), f.path.clone()),
+        };
+        let e = dirs.entry(dir).or_default();
+        if name.ends_with(".tf") {
+            e.0.push((f.path.clone(), f.content.clone()));
+        } else if name == "terraform.tfvars" || name.ends_with(".auto.tfvars") {
+            e.1.push((name, f.content.clone()));
+        }
+    }
+    let mut all = provisio_guest::manifest::Module::default();
+    for (dir, (mut tf, mut vars)) in dirs {
+        if tf.is_empty() {
+            continue;
+        }
+        tf.sort();
+        vars.sort_by_key(|(n, _)| (n != "terraform.tfvars", n.clone()));
+        match provisio_guest::manifest::load_texts(&tf, &vars) {
+            Ok(m) => {
+                all.instances.extend(m.instances);
+                all.skipped.extend(m.skipped);
+            }
+            Err(e) => all
+                .skipped
+                .push((if dir.is_empty() { ".".into() } else { dir }, e.to_string())),
+        }
+    }
+    all
+}
+
+/// Keep a drift answer small: guests with differences first, then the rest, up to the cap.
+fn budget(mut d: provisio_guest::Report) -> (provisio_guest::Report, Option<usize>) {
+    let mut omitted = 0;
+    for g in &mut d.guests {
+        g.cluster_fields.clear();
+    }
+    d.guests.sort_by_key(|g| g.status == "in_sync");
+    if d.guests.len() > DRIFT_LIST_MAX {
+        omitted += d.guests.len() - DRIFT_LIST_MAX;
+        d.guests.truncate(DRIFT_LIST_MAX);
+    }
+    if let Some(u) = &mut d.unmanaged {
+        if u.len() > DRIFT_LIST_MAX {
+            omitted += u.len() - DRIFT_LIST_MAX;
+            u.truncate(DRIFT_LIST_MAX);
+        }
+    }
+    (d, (omitted > 0).then_some(omitted))
 }
 
 impl ProvisioServer {
@@ -145,7 +230,9 @@ impl ProvisioServer {
     /// LoadBalancer IPs in the MetalLB pool) and k3s-ansible inventories (groups, odd server
     /// count, literal tokens, k3s_version, VIP/node/MetalLB overlaps, servicelb and tls-san).
     /// Each finding has a stable code, line/column, a
-    /// fix hint and the doc behind the rule. Reads only.
+    /// fix hint and the doc behind the rule. With `drift: true` it also compares the guest
+    /// resources with the live guests, field by field, marking what would reboot, move or
+    /// re-create a guest (and `unmanaged: true` lists guests no resource describes). Reads only.
     #[tool(
         name = "lint_manifest",
         title = "Lint Terraform and Kubernetes manifests",
@@ -241,6 +328,28 @@ impl ProvisioServer {
                 },
             }
         };
+        let (drift, drift_omitted) = if req.drift {
+            let client = match self.shared.pve_client(req.cluster.as_deref()) {
+                Ok(c) => c,
+                Err(e) => return Ok(pve_tool_error(&e)),
+            };
+            let module = modules(&req.files);
+            match provisio_guest::drift_module(&client, &module, req.unmanaged).await {
+                Ok(d) => {
+                    let (d, omitted) = budget(d);
+                    (Some(d), omitted)
+                }
+                Err(provisio_guest::Error::Pve(e)) => return Ok(pve_tool_error(&e)),
+                Err(e) => {
+                    return Ok(tool_error(
+                        format!("drift: {e}"),
+                        "fix the files named and lint again",
+                    ))
+                }
+            }
+        } else {
+            (None, None)
+        };
         let files = req.files;
         let findings = tokio::task::spawn_blocking(move || {
             let f = provisio_lint::lint(&files, facts.as_ref());
@@ -255,6 +364,8 @@ impl ProvisioServer {
             findings,
             counts,
             cluster_rules,
+            drift,
+            drift_omitted,
         };
         let text = render(&report);
         let value = serde_json::to_value(&report)
