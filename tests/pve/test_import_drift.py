@@ -59,6 +59,8 @@ def test_import_every_guest_then_no_drift(bin_path, lab, tmp_path, provider):
     # The cloud-init password is a sensitive variable, never a value.
     main = (out / "main.tf").read_text()
     assert "$5$secret$hash" not in main and "**********" not in main
+    # The one ignore_changes (the container's OS template) says why, right above it.
+    assert re.search(r"# PVE does not record the OS template[^\n]*\n\s*lifecycle \{\n\s*ignore_changes", main)
     assert re.search(r'variable "edge_multi_nic_cipassword" \{[^}]*sensitive\s*=\s*true', (out / "variables.tf").read_text())
 
     rep = drift_json(bin_path, lab, out)

@@ -230,13 +230,32 @@ fn is_device(kind: Kind, dev: &str) -> bool {
     }
 }
 
-/// What the provider does to a guest for a difference in `field`.
+/// What PVE hot-plugs for a VM: its `hotplug` option (default `network,disk,usb`; `1` all,
+/// `0` none).
+pub fn hotplug(config: &BTreeMap<String, String>) -> BTreeSet<String> {
+    let v = config
+        .get("hotplug")
+        .map(String::as_str)
+        .unwrap_or("network,disk,usb");
+    match v.trim() {
+        "1" => ["network", "disk", "usb", "memory", "cpu", "cloudinit"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        "0" | "" => BTreeSet::new(),
+        list => list.split(',').map(|s| s.trim().to_string()).collect(),
+    }
+}
+
+/// What the provider does to a guest for a difference in `field` (`hot`: what the guest
+/// hot-plugs, see [`hotplug`]).
 pub fn impact(
     rtype: &str,
     kind: Kind,
     field: &str,
     manifest: Option<&str>,
     cluster: Option<&str>,
+    hot: &BTreeSet<String>,
 ) -> (Impact, &'static str) {
     let (dev, prop) = field.split_once('.').unwrap_or((field, ""));
     let bare = dev.trim_end_matches(|c: char| c.is_ascii_digit());
@@ -294,6 +313,23 @@ pub fn impact(
         (Kind::Lxc, "cores" | "memory" | "swap", _) => {
             (Impact::Live, "a container's CPU and memory change in place")
         }
+        (Kind::Qemu, "memory", "") if hot.contains("memory") => {
+            (Impact::Live, "memory hotplug is on for this VM")
+        }
+        (Kind::Qemu, "cores" | "sockets", "") if hot.contains("cpu") => {
+            (Impact::Live, "CPU hotplug is on for this VM")
+        }
+        (Kind::Qemu, "net", "bridge" | "tag" | "firewall" | "link_down" | "mtu")
+            if hot.contains("network") =>
+        {
+            (
+                Impact::Live,
+                "network hotplug (on by default) changes the NIC in place",
+            )
+        }
+        (Kind::Qemu, "usb", _) if hot.contains("usb") => {
+            (Impact::Live, "USB hotplug (on by default)")
+        }
         (Kind::Lxc, "net", _) => (Impact::Live, "a container's NIC is changed in place"),
         (Kind::Lxc, _, _) => (Impact::Reboot, "the container restarts to apply it"),
         (Kind::Qemu, _, _) => (
@@ -309,6 +345,7 @@ pub fn compare(r: &Read, live: &LiveGuest) -> GuestDrift {
     let have = fields::from_live(live);
     let kind = live.kind;
     let rtype = r.instance.rtype.as_str();
+    let hot = hotplug(&live.config);
     let mut diffs = Vec::new();
     let mut compared = 0;
     for (k, mv) in want {
@@ -323,7 +360,7 @@ pub fn compare(r: &Read, live: &LiveGuest) -> GuestDrift {
         if lv == Some(mv.as_str()) {
             continue;
         }
-        let (impact, why) = impact(rtype, kind, k, Some(mv), lv);
+        let (impact, why) = impact(rtype, kind, k, Some(mv), lv, &hot);
         diffs.push(Difference {
             field: k.clone(),
             manifest: Some(mv.clone()),

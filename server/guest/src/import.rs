@@ -155,6 +155,37 @@ fn import_block(address: &str, id: &str) -> Block {
         .build()
 }
 
+/// Why each `ignore_changes` is there, as a comment above its `lifecycle` block (hcl-rs writes
+/// no comments).
+fn explain_ignores(text: &str) -> String {
+    const WHY: &[(&str, &str)] = &[
+        (
+            "ignore_changes = [operating_system[0].template_file_id]",
+            "PVE does not record the OS template a container was created from, and bpg re-creates the container when template_file_id changes: never diff it.",
+        ),
+        (
+            "ignore_changes = [ostemplate]",
+            "PVE does not record the OS template a container was created from, and Telmate re-creates the container when ostemplate changes: never diff it.",
+        ),
+    ];
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = String::with_capacity(text.len() + 256);
+    for (i, l) in lines.iter().enumerate() {
+        if l.trim() == "lifecycle {" {
+            if let Some((_, why)) = lines
+                .get(i + 1)
+                .and_then(|next| WHY.iter().find(|(k, _)| next.trim() == *k))
+            {
+                let indent = &l[..l.len() - l.trim_start().len()];
+                out.push_str(&format!("{indent}# {why}\n"));
+            }
+        }
+        out.push_str(l);
+        out.push('\n');
+    }
+    out
+}
+
 /// The files for `guests` (read from the cluster) and the provider.
 pub fn files(
     provider: Provider,
@@ -224,7 +255,7 @@ pub fn files(
         main_tf.push_str(&format!("# not carried: {n}\n"));
     }
     main_tf.push('\n');
-    main_tf.push_str(&tf::render("main.tf", main.build())?);
+    main_tf.push_str(&explain_ignores(&tf::render("main.tf", main.build())?));
     let files = vec![
         ("providers.tf".to_string(), tf::providers_tf(provider)?),
         ("variables.tf".to_string(), tf::variables_tf(&out.vars)?),

@@ -176,8 +176,11 @@ fn import_reads_back_as_the_guest_for_both_providers() {
     }
 }
 
+static CASE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 fn drift_of(tf: &str, live: &LiveGuest) -> drift::GuestDrift {
-    let dir = tempdir(&format!("hand-{}", tf.len()));
+    let n = CASE.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let dir = tempdir(&format!("hand-{n}"));
     std::fs::create_dir_all(&dir).expect("dir");
     std::fs::write(dir.join("main.tf"), tf).expect("write");
     let module = manifest::load(&dir).expect("load");
@@ -332,4 +335,43 @@ resource "proxmox_vm_qemu" "x" {
         )
     );
     assert_eq!(got["ostype"].0.as_deref(), Some("l26"));
+}
+
+#[test]
+fn hotplug_decides_between_live_and_reboot() {
+    let cfg = |hotplug: Option<&str>| {
+        let mut c = vec![
+            ("name", "h"),
+            ("memory", "4096"),
+            ("cpu", "host"),
+            ("onboot", "1"),
+            ("scsihw", "virtio-scsi-pci"),
+            ("net0", "virtio=BC:24:11:40:00:01,bridge=vmbr0,tag=5"),
+        ];
+        if let Some(h) = hotplug {
+            c.push(("hotplug", h));
+        }
+        guest(310, Kind::Qemu, "h", &c)
+    };
+    let tf = r#"
+resource "proxmox_virtual_environment_vm" "h" {
+  name      = "h"
+  node_name = "pve1"
+  vm_id     = 310
+  cpu { type = "host" }
+  memory { dedicated = 8192 }
+  network_device {
+    bridge      = "vmbr0"
+    mac_address = "BC:24:11:40:00:01"
+    vlan_id     = 6
+  }
+}
+"#;
+    let default = diffs(&drift_of(tf, &cfg(None)));
+    assert_eq!(default["memory"].2, Impact::Reboot);
+    assert_eq!(default["net0.tag"].2, Impact::Live);
+    let hot = diffs(&drift_of(tf, &cfg(Some("network,disk,memory"))));
+    assert_eq!(hot["memory"].2, Impact::Live);
+    let none = diffs(&drift_of(tf, &cfg(Some("0"))));
+    assert_eq!(none["net0.tag"].2, Impact::Reboot);
 }
