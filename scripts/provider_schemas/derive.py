@@ -96,12 +96,17 @@ def _bool(v):
 
 
 def _flags(props, s, deprecated_field):
-    """required/optional/computed/sensitive and the deprecation message of one argument
-    (SDKv2 names it `Deprecated`, the plugin framework `DeprecationMessage`)."""
+    """required/optional/computed/sensitive/force_new and the deprecation message of one
+    argument (SDKv2 names it `Deprecated`, the plugin framework `DeprecationMessage`; SDKv2
+    marks replacement with `ForceNew`, the framework with a `RequiresReplace` plan modifier)."""
     for k, key in (("Required", "required"), ("Optional", "optional"), ("Computed", "computed"),
-                   ("Sensitive", "sensitive")):
+                   ("Sensitive", "sensitive"), ("ForceNew", "force_new")):
         if _bool(s.get(k)):
             props[key] = True
+    mods = s.get("PlanModifiers")
+    if isinstance(mods, list) and any(isinstance(m, Struct) and m.t.split(".")[-1] == "RequiresReplace"
+                                      for m in mods):
+        props["force_new"] = True
     if _str(s.get(deprecated_field)):
         props["deprecated"] = s[deprecated_field]
 

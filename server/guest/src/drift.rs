@@ -80,6 +80,9 @@ pub struct GuestDrift {
     pub not_compared: BTreeMap<String, String>,
     /// How many fields were compared.
     pub compared: usize,
+    /// The provider release the module is judged against (for what re-creates the guest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<String>,
     /// Config keys with a change waiting for the guest's next start (compared as pending).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pending: Vec<String>,
@@ -120,11 +123,15 @@ impl Report {
     }
 }
 
-/// A resource instance read for its guest: provider resource type, kind and implied fields.
+/// A resource instance read for its guest: provider resource type, kind and implied fields,
+/// and the provider release its module pins with the arguments that release re-creates on.
 pub struct Read {
     pub instance: Instance,
     pub implied: Implied,
     pub cloned: bool,
+    /// `bpg/proxmox 0.111.1 (from `~> 0.111`)`.
+    pub release: Option<String>,
+    pub force_new: BTreeSet<String>,
 }
 
 /// The implied fields of each guest instance of a module (HA resources merged into theirs).
@@ -154,10 +161,29 @@ pub fn implied(module: &Module) -> Vec<Read> {
                 implied.fields.remove(&k);
             }
         }
+        let (release, force_new) = match crate::release::source_of(&i.rtype) {
+            Some(src) => {
+                let constraint = module.constraints.get(&src.to_ascii_lowercase());
+                match crate::release::resolve(
+                    src,
+                    constraint.map(String::as_str),
+                    module.lock.as_deref(),
+                ) {
+                    Some(r) => (
+                        Some(format!("{src} {} ({})", r.version, r.why)),
+                        crate::release::force_new(src, &i.rtype, &r.version),
+                    ),
+                    None => (None, BTreeSet::new()),
+                }
+            }
+            None => (None, BTreeSet::new()),
+        };
         out.push(Read {
             instance: i.clone(),
             implied,
             cloned,
+            release,
+            force_new,
         });
     }
     for (vmid, h) in ha {
@@ -360,14 +386,29 @@ pub fn compare(r: &Read, live: &LiveGuest) -> GuestDrift {
         if lv == Some(mv.as_str()) {
             continue;
         }
-        let (impact, why) = impact(rtype, kind, k, Some(mv), lv, &hot);
+        let (impact, why) = match crate::release::schema_path(rtype, k)
+            .as_deref()
+            .and_then(|p| crate::release::forces_new(p, &r.force_new))
+        {
+            Some(p) => (
+                Impact::Recreate,
+                format!(
+                    "`{p}` forces a new resource in {}",
+                    r.release.as_deref().unwrap_or("this release")
+                ),
+            ),
+            None => {
+                let (i, w) = impact(rtype, kind, k, Some(mv), lv, &hot);
+                (i, w.to_string())
+            }
+        };
         diffs.push(Difference {
             field: k.clone(),
             manifest: Some(mv.clone()),
             cluster: lv.map(str::to_string),
             provider_default: r.implied.defaulted.contains(k),
             impact,
-            why: why.into(),
+            why,
         });
     }
     // Devices the guest has that the manifest does not describe.
@@ -423,6 +464,7 @@ pub fn compare(r: &Read, live: &LiveGuest) -> GuestDrift {
         differences: diffs,
         not_compared: r.implied.unknown.clone(),
         compared,
+        release: r.release.clone(),
         pending: live.pending.clone(),
         cluster_fields: have,
     }
@@ -455,6 +497,7 @@ pub fn report(
             differences: Vec::new(),
             not_compared: BTreeMap::from([("guest".to_string(), why)]),
             compared: 0,
+            release: r.release.clone(),
             pending: Vec::new(),
             cluster_fields: Fields::new(),
         };

@@ -11,6 +11,7 @@ pub mod implied;
 pub mod import;
 pub mod live;
 pub mod manifest;
+pub mod release;
 mod slots;
 pub mod telmate;
 
@@ -69,6 +70,16 @@ pub async fn drift_module(
     unmanaged: bool,
 ) -> Result<Report, Error> {
     let reads = drift::implied(module);
+    drift_reads(client, &reads, &module.skipped, unmanaged).await
+}
+
+/// Compare resource instances read from one or more modules with the cluster.
+pub async fn drift_reads(
+    client: &PveClient,
+    reads: &[drift::Read],
+    skipped: &[(String, String)],
+    unmanaged: bool,
+) -> Result<Report, Error> {
     let (placements, ha) = tokio::try_join!(live::placements(client), live::ha_resources(client))?;
     let wanted: Vec<&live::Placement> = {
         let ids: Vec<u32> = reads
@@ -85,11 +96,5 @@ pub async fn drift_module(
         .into_iter()
         .map(|g| (g.vmid, g))
         .collect();
-    Ok(drift::report(
-        &reads,
-        &module.skipped,
-        &placements,
-        &live,
-        unmanaged,
-    ))
+    Ok(drift::report(reads, skipped, &placements, &live, unmanaged))
 }

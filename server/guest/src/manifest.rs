@@ -56,6 +56,10 @@ pub struct Module {
     pub instances: Vec<Instance>,
     /// Resources that could not be expanded (`count`/`for_each` not known), with the reason.
     pub skipped: Vec<(String, String)>,
+    /// `required_providers` version constraints by provider source (lower case).
+    pub constraints: BTreeMap<String, String>,
+    /// The module's `.terraform.lock.hcl`, when there is one.
+    pub lock: Option<String>,
 }
 
 /// The resource types read (others are ignored).
@@ -140,14 +144,22 @@ pub fn load(path: &Path) -> Result<Module, Error> {
     for p in &var_files {
         vars.push((p.display().to_string(), read(p)?));
     }
-    load_texts(&texts, &vars)
+    let dir = if path.is_file() {
+        path.parent().unwrap_or(Path::new("."))
+    } else {
+        path
+    };
+    let lock = std::fs::read_to_string(dir.join(".terraform.lock.hcl")).ok();
+    load_texts(&texts, &vars, lock)
 }
 
 /// Load a module from its texts: `.tf` files as (name, text), then the variable files in the
-/// order they apply (`terraform.tfvars`, then `*.auto.tfvars` in lexical order).
+/// order they apply (`terraform.tfvars`, then `*.auto.tfvars` in lexical order), and the
+/// `.terraform.lock.hcl` text when there is one.
 pub fn load_texts(
     tf: &[(String, String)],
     var_files: &[(String, String)],
+    lock: Option<String>,
 ) -> Result<Module, Error> {
     let mut bodies = Vec::new();
     for (name, text) in tf {
@@ -221,7 +233,31 @@ pub fn load_texts(
     }
     ctx.declare_var("local", obj(locals));
 
-    let mut m = Module::default();
+    let mut m = Module {
+        lock,
+        ..Module::default()
+    };
+    for (_, body) in &bodies {
+        for rp in body
+            .blocks()
+            .filter(|b| b.identifier() == "terraform")
+            .flat_map(|b| {
+                b.body
+                    .blocks()
+                    .filter(|b| b.identifier() == "required_providers")
+            })
+        {
+            for a in rp.body.attributes() {
+                if let Ok(Value::Object(o)) = a.expr.evaluate(&ctx) {
+                    if let (Some(Value::String(src)), Some(Value::String(v))) =
+                        (o.get("source"), o.get("version"))
+                    {
+                        m.constraints.insert(src.to_ascii_lowercase(), v.clone());
+                    }
+                }
+            }
+        }
+    }
     for (file, body) in &bodies {
         for b in body.blocks().filter(|b| b.identifier() == "resource") {
             let (Some(t), Some(n)) = (b.labels.first(), b.labels.get(1)) else {

@@ -375,3 +375,64 @@ resource "proxmox_virtual_environment_vm" "h" {
     let none = diffs(&drift_of(tf, &cfg(Some("0"))));
     assert_eq!(none["net0.tag"].2, Impact::Reboot);
 }
+
+/// What re-creates a guest comes from the schema of the release the module pins: Telmate
+/// re-created a VM on an `ipconfig0` change up to 2.9.13 (ForceNew), not since 2.9.14.
+#[test]
+fn the_pinned_release_decides_what_recreates() {
+    let live = guest(
+        320,
+        Kind::Qemu,
+        "ip",
+        &[
+            ("name", "ip"),
+            ("cpu", "host"),
+            ("ostype", "l26"),
+            ("ipconfig0", "ip=10.0.0.20/24,gw=10.0.0.1"),
+        ],
+    );
+    let tf = |version: &str| {
+        format!(
+            r#"
+terraform {{
+  required_providers {{
+    proxmox = {{
+      source  = "Telmate/proxmox"
+      version = "{version}"
+    }}
+  }}
+}}
+resource "proxmox_vm_qemu" "ip" {{
+  name        = "ip"
+  target_node = "pve1"
+  vmid        = 320
+  ipconfig0   = "ip=10.0.0.21/24,gw=10.0.0.1"
+}}
+"#
+        )
+    };
+    let old = drift_of(&tf("2.9.11"), &live);
+    let d = &old.differences[0];
+    assert_eq!(
+        (d.field.as_str(), d.impact),
+        ("ipconfig0.ip", Impact::Recreate),
+        "{d:?}"
+    );
+    assert!(
+        d.why
+            .contains("`ipconfig0` forces a new resource in Telmate/proxmox 2.9.11"),
+        "{}",
+        d.why
+    );
+    let new = drift_of(&tf("3.0.2-rc09"), &live);
+    assert_eq!(
+        new.differences[0].impact,
+        Impact::NextBoot,
+        "{:?}",
+        new.differences
+    );
+    assert!(new
+        .release
+        .as_deref()
+        .is_some_and(|r| r.starts_with("Telmate/proxmox 3.0.2-rc09")));
+}

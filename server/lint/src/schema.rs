@@ -404,6 +404,10 @@ pub mod history {
         pub max_items: Option<u32>,
         #[serde(default)]
         pub min_items: Option<u32>,
+        /// Changing it re-creates the resource (SDKv2 `ForceNew`, framework
+        /// `RequiresReplace`).
+        #[serde(default)]
+        pub force_new: bool,
     }
 
     type Span = (String, String, Props);

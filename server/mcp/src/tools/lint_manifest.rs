@@ -101,12 +101,13 @@ fn subject(message: &str) -> Option<String> {
         .map(|q| q.rsplit('.').next().unwrap_or(q).to_string())
 }
 
-/// The `.tf` files of `files` grouped by directory, each loaded as one module (file names
-/// keep their directory); a module that cannot be read becomes a skipped entry.
-fn modules(files: &[Input]) -> provisio_guest::manifest::Module {
+/// The guest resources of the `.tf` files of `files`, each directory loaded as one module (file
+/// names keep their directory; each module judged against the release it pins); a module that
+/// cannot be read becomes a skipped entry.
+fn modules(files: &[Input]) -> (Vec<provisio_guest::drift::Read>, Vec<(String, String)>) {
     use std::collections::BTreeMap;
-    let mut dirs: BTreeMap<String, (Vec<(String, String)>, Vec<(String, String)>)> =
-        BTreeMap::new();
+    type Texts = Vec<(String, String)>;
+    let mut dirs: BTreeMap<String, (Texts, Texts, Option<String>)> = BTreeMap::new();
     for f in files {
         let (dir, name) = match f.path.rsplit_once('/') {
             Some((d, n)) => (d.to_string(), n.to_string()),
@@ -117,26 +118,26 @@ fn modules(files: &[Input]) -> provisio_guest::manifest::Module {
             e.0.push((f.path.clone(), f.content.clone()));
         } else if name == "terraform.tfvars" || name.ends_with(".auto.tfvars") {
             e.1.push((name, f.content.clone()));
+        } else if name == ".terraform.lock.hcl" {
+            e.2 = Some(f.content.clone());
         }
     }
-    let mut all = provisio_guest::manifest::Module::default();
-    for (dir, (mut tf, mut vars)) in dirs {
+    let (mut reads, mut skipped) = (Vec::new(), Vec::new());
+    for (dir, (mut tf, mut vars, lock)) in dirs {
         if tf.is_empty() {
             continue;
         }
         tf.sort();
         vars.sort_by_key(|(n, _)| (n != "terraform.tfvars", n.clone()));
-        match provisio_guest::manifest::load_texts(&tf, &vars) {
+        match provisio_guest::manifest::load_texts(&tf, &vars, lock) {
             Ok(m) => {
-                all.instances.extend(m.instances);
-                all.skipped.extend(m.skipped);
+                reads.extend(provisio_guest::drift::implied(&m));
+                skipped.extend(m.skipped);
             }
-            Err(e) => all
-                .skipped
-                .push((if dir.is_empty() { ".".into() } else { dir }, e.to_string())),
+            Err(e) => skipped.push((if dir.is_empty() { ".".into() } else { dir }, e.to_string())),
         }
     }
-    all
+    (reads, skipped)
 }
 
 /// Keep a drift answer small: guests with differences first, then the rest, up to the cap.
@@ -333,8 +334,8 @@ impl ProvisioServer {
                 Ok(c) => c,
                 Err(e) => return Ok(pve_tool_error(&e)),
             };
-            let module = modules(&req.files);
-            match provisio_guest::drift_module(&client, &module, req.unmanaged).await {
+            let (reads, skipped) = modules(&req.files);
+            match provisio_guest::drift_reads(&client, &reads, &skipped, req.unmanaged).await {
                 Ok(d) => {
                     let (d, omitted) = budget(d);
                     (Some(d), omitted)
