@@ -136,6 +136,13 @@ def test_missing_unmanaged_and_ha(bin_path, lab, tmp_path):
             ("ha.state", "started", "stopped", "live")]
     finally:
         requests.post(lab["control"] + "/ha", json={"vmid": 111, "state": None}, timeout=10)
+    # Errors exit 2 and name the argument.
+    r = subprocess.run([bin_path, "import", "nope"], capture_output=True, text=True, env=pve_env(lab), timeout=60)
+    assert r.returncode == 2 and "GUEST: no guest `nope`" in r.stderr, r.stderr
+    (tmp_path / "empty").mkdir()
+    r = subprocess.run([bin_path, "drift", str(tmp_path / "empty")], capture_output=True, text=True,
+                       env=pve_env(lab), timeout=60)
+    assert r.returncode == 2 and "no .tf files" in r.stderr, r.stderr
     # A guest the manifest names that the cluster does not have.
     (tmp_path / "new").mkdir()
     (tmp_path / "new" / "main.tf").write_text(
