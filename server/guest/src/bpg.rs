@@ -66,28 +66,97 @@ fn startup(b: &mut B, f: &Fields) {
     }
 }
 
-/// The resource blocks of a VM.
-pub fn render_vm(label: &str, g: &LiveGuest, f: &Fields, out: &mut Out) -> Block {
-    let get = |k: &str| f.get(k);
+/// The resource block's identity and metadata, shared by VMs and containers: name (VMs; a
+/// container's hostname is in `initialization`), node, VMID, description, tags, pool, start at
+/// boot.
+fn header(rtype: &str, label: &str, f: &Fields, kind: Kind, out: &mut Out) -> B {
     let mut b = B::new("resource");
-    b.label(VM).label(label);
-    b.s("name", get("name"))
-        .s("node_name", get("node"))
-        .n("vm_id", get("vmid"))
-        .s("description", get("description"));
+    b.label(rtype).label(label);
+    if kind == Kind::Qemu {
+        b.s("name", f.get("name"));
+    }
+    b.s("node_name", f.get("node"))
+        .n("vm_id", f.get("vmid"))
+        .s("description", f.get("description"));
     let tags = tag_list(f);
     if !tags.is_empty() {
         b.list("tags", &tags);
     }
-    b.s("pool_id", get("pool"));
-    out.explicit(
-        &mut b,
-        f,
-        Kind::Qemu,
-        "onboot",
-        "on_boot",
-        defaults(Kind::Qemu),
-    );
+    b.s("pool_id", f.get("pool"));
+    let onboot = if kind == Kind::Qemu {
+        "on_boot"
+    } else {
+        "start_on_boot"
+    };
+    out.explicit(&mut b, f, kind, "onboot", onboot, defaults(kind));
+    b
+}
+
+/// One `ip_config` block from the `{prefix}.ip/gw/ip6/gw6` fields.
+fn ip_config(f: &Fields, prefix: &str) -> Block {
+    let k = |p: &str| f.get(&format!("{prefix}.{p}"));
+    let mut ipc = B::new("ip_config");
+    if k("ip").is_some() {
+        ipc.block(
+            B::new("ipv4")
+                .s("address", k("ip"))
+                .s("gateway", k("gw"))
+                .build(),
+        );
+    }
+    if k("ip6").is_some() {
+        ipc.block(
+            B::new("ipv6")
+                .s("address", k("ip6"))
+                .s("gateway", k("gw6"))
+                .build(),
+        );
+    }
+    ipc.build()
+}
+
+/// The `dns` block of `initialization`, when the guest has a name server or search domain.
+fn dns(f: &Fields) -> Option<Block> {
+    if f.get("nameserver").is_none() && f.get("searchdomain").is_none() {
+        return None;
+    }
+    let servers: Vec<String> = f
+        .get("nameserver")
+        .map(|n| n.split_whitespace().map(str::to_string).collect())
+        .unwrap_or_default();
+    let mut dns = B::new("dns");
+    dns.s("domain", f.get("searchdomain"));
+    if !servers.is_empty() {
+        dns.list("servers", &servers);
+    }
+    Some(dns.build())
+}
+
+/// `ip_config` blocks and `dns` of an `initialization` block back into fields (`{prefix}N.ip`).
+fn read_init_network(m: &mut Implied, i: &Node, prefix: &str) {
+    for (idx, ip) in i.blocks("ip_config").enumerate() {
+        if let Some(v4) = ip.block("ipv4") {
+            m.text(&format!("{prefix}{idx}.ip"), v4, "address");
+            m.text(&format!("{prefix}{idx}.gw"), v4, "gateway");
+        }
+        if let Some(v6) = ip.block("ipv6") {
+            m.text(&format!("{prefix}{idx}.ip6"), v6, "address");
+            m.text(&format!("{prefix}{idx}.gw6"), v6, "gateway");
+        }
+    }
+    if let Some(d) = i.block("dns") {
+        m.text("searchdomain", d, "domain");
+        m.text("nameserver", d, "server");
+        m.from("nameserver", d, "servers", |v| {
+            strings(v).map(|s| s.join(" "))
+        });
+    }
+}
+
+/// The resource blocks of a VM.
+pub fn render_vm(label: &str, g: &LiveGuest, f: &Fields, out: &mut Out) -> Block {
+    let get = |k: &str| f.get(k);
+    let mut b = header(VM, label, f, Kind::Qemu, out);
     if get("protection").is_some_and(|v| v == "1") {
         b.b("protection", get("protection"));
     }
@@ -205,36 +274,10 @@ pub fn render_vm(label: &str, g: &LiveGuest, f: &Fields, out: &mut Out) -> Block
             if last.is_none() {
                 break;
             }
-            let k = |p: &str| f.get(&format!("ipconfig{i}.{p}"));
-            let mut ipc = B::new("ip_config");
-            if k("ip").is_some() {
-                ipc.block(
-                    B::new("ipv4")
-                        .s("address", k("ip"))
-                        .s("gateway", k("gw"))
-                        .build(),
-                );
-            }
-            if k("ip6").is_some() {
-                ipc.block(
-                    B::new("ipv6")
-                        .s("address", k("ip6"))
-                        .s("gateway", k("gw6"))
-                        .build(),
-                );
-            }
-            init.block(ipc.build());
+            init.block(ip_config(f, &format!("ipconfig{i}")));
         }
-        if get("nameserver").is_some() || get("searchdomain").is_some() {
-            let servers: Vec<String> = get("nameserver")
-                .map(|n| n.split_whitespace().map(str::to_string).collect())
-                .unwrap_or_default();
-            let mut dns = B::new("dns");
-            dns.s("domain", get("searchdomain"));
-            if !servers.is_empty() {
-                dns.list("servers", &servers);
-            }
-            init.block(dns.build());
+        if let Some(d) = dns(f) {
+            init.block(d);
         }
         let mut ua = B::new("user_account");
         ua.s("username", get("ciuser"));
@@ -379,23 +422,7 @@ pub fn read_vm(n: &Node) -> Implied {
         m.default("cloudinit.storage", "local-lvm");
         m.text("cloudinit.slot", i, "interface");
         m.default("cloudinit.slot", "ide2");
-        for (idx, ip) in i.blocks("ip_config").enumerate() {
-            if let Some(v4) = ip.block("ipv4") {
-                m.text(&format!("ipconfig{idx}.ip"), v4, "address");
-                m.text(&format!("ipconfig{idx}.gw"), v4, "gateway");
-            }
-            if let Some(v6) = ip.block("ipv6") {
-                m.text(&format!("ipconfig{idx}.ip6"), v6, "address");
-                m.text(&format!("ipconfig{idx}.gw6"), v6, "gateway");
-            }
-        }
-        if let Some(d) = i.block("dns") {
-            m.text("searchdomain", d, "domain");
-            m.text("nameserver", d, "server");
-            m.from("nameserver", d, "servers", |v| {
-                strings(v).map(|s| s.join(" "))
-            });
-        }
+        read_init_network(&mut m, i, "ipconfig");
         if let Some(u) = i.block("user_account") {
             m.text("ciuser", u, "username");
             m.from("sshkeys", u, "keys", |v| {
@@ -471,24 +498,7 @@ pub fn read_vm(n: &Node) -> Implied {
 /// The resource block of a container.
 pub fn render_ct(label: &str, g: &LiveGuest, f: &Fields, out: &mut Out) -> Block {
     let get = |k: &str| f.get(k);
-    let mut b = B::new("resource");
-    b.label(CT).label(label);
-    b.s("node_name", get("node"))
-        .n("vm_id", get("vmid"))
-        .s("description", get("description"));
-    let tags = tag_list(f);
-    if !tags.is_empty() {
-        b.list("tags", &tags);
-    }
-    b.s("pool_id", get("pool"));
-    out.explicit(
-        &mut b,
-        f,
-        Kind::Lxc,
-        "onboot",
-        "start_on_boot",
-        defaults(Kind::Lxc),
-    );
+    let mut b = header(CT, label, f, Kind::Lxc, out);
     b.b(
         "unprivileged",
         Some(&get("unprivileged").cloned().unwrap_or_else(|| "0".into())),
@@ -541,36 +551,10 @@ pub fn render_ct(label: &str, g: &LiveGuest, f: &Fields, out: &mut Out) -> Block
     let mut init = B::new("initialization");
     init.s("hostname", get("name"));
     for n in &nets {
-        let k = |p: &str| f.get(&format!("net{n}.{p}"));
-        let mut ipc = B::new("ip_config");
-        if k("ip").is_some() {
-            ipc.block(
-                B::new("ipv4")
-                    .s("address", k("ip"))
-                    .s("gateway", k("gw"))
-                    .build(),
-            );
-        }
-        if k("ip6").is_some() {
-            ipc.block(
-                B::new("ipv6")
-                    .s("address", k("ip6"))
-                    .s("gateway", k("gw6"))
-                    .build(),
-            );
-        }
-        init.block(ipc.build());
+        init.block(ip_config(f, &format!("net{n}")));
     }
-    if get("nameserver").is_some() || get("searchdomain").is_some() {
-        let servers: Vec<String> = get("nameserver")
-            .map(|n| n.split_whitespace().map(str::to_string).collect())
-            .unwrap_or_default();
-        let mut dns = B::new("dns");
-        dns.s("domain", get("searchdomain"));
-        if !servers.is_empty() {
-            dns.list("servers", &servers);
-        }
-        init.block(dns.build());
+    if let Some(d) = dns(f) {
+        init.block(d);
     }
     b.block(init.build());
     for n in &nets {
@@ -694,23 +678,7 @@ pub fn read_ct(n: &Node) -> Implied {
     }
     if let Some(i) = n.block("initialization") {
         m.text("name", i, "hostname");
-        for (idx, ip) in i.blocks("ip_config").enumerate() {
-            if let Some(v4) = ip.block("ipv4") {
-                m.text(&format!("net{idx}.ip"), v4, "address");
-                m.text(&format!("net{idx}.gw"), v4, "gateway");
-            }
-            if let Some(v6) = ip.block("ipv6") {
-                m.text(&format!("net{idx}.ip6"), v6, "address");
-                m.text(&format!("net{idx}.gw6"), v6, "gateway");
-            }
-        }
-        if let Some(d) = i.block("dns") {
-            m.text("searchdomain", d, "domain");
-            m.text("nameserver", d, "server");
-            m.from("nameserver", d, "servers", |v| {
-                strings(v).map(|s| s.join(" "))
-            });
-        }
+        read_init_network(&mut m, i, "net");
     }
     if let Some(o) = n.block("operating_system") {
         m.text("ostype", o, "type");

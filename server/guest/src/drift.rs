@@ -446,7 +446,18 @@ pub fn compare(r: &Read, live: &LiveGuest) -> GuestDrift {
             manifest: None,
             cluster: Some(summary.join(",")),
             provider_default: false,
-            impact: if kind == Kind::Qemu { Impact::Reboot } else { Impact::Reboot },
+            impact: {
+                let bare = dev.trim_end_matches(|c: char| c.is_ascii_digit());
+                match (kind, bare) {
+                    (Kind::Qemu, "net") if hot.contains("network") => Impact::Live,
+                    (Kind::Qemu, "usb") if hot.contains("usb") => Impact::Live,
+                    (Kind::Qemu, _) if fields::is_qemu_disk(dev) && hot.contains("disk") => {
+                        Impact::Live
+                    }
+                    (Kind::Lxc, "net") => Impact::Live,
+                    _ => Impact::Reboot,
+                }
+            },
             why: "the guest has this device and the manifest does not: the provider removes or renumbers it".into(),
         });
     }
