@@ -189,7 +189,8 @@ def import_variants(pve):
         'tpmstate0': 'local-lvm:vm-132-disk-2,size=4M,version=v2.0',
         'scsi0': 'local-lvm:vm-132-disk-1,discard=on,iothread=1,ssd=1,size=64G',
         'net0': 'virtio=BC:24:11:13:02:01,bridge=vmbr0',
-        'serial0': 'socket', 'hostpci0': '0000:01:00.0,pcie=1', 'usb0': 'host=1234:5678,usb3=1'})
+        'serial0': 'socket', 'hostpci0': '0000:01:00.0,pcie=1', 'usb0': 'host=1234:5678,usb3=1',
+        'vga': 'qxl,memory=64', 'tablet': 0, 'cpulimit': 2, 'cpuunits': 200})
     pve.add_ct(140, 'files-ct', node='pmox02', status='running', pool='k3s', config={
         'hostname': 'files-ct', 'cores': 2, 'memory': 1024, 'swap': 256, 'ostype': 'debian', 'arch': 'amd64',
         'unprivileged': 1, 'onboot': 1, 'features': 'nesting=1,keyctl=1', 'tags': 'files',

@@ -170,7 +170,8 @@ def test_drift_fields_agree_with_proxmoxer(bin_path, lab, tmp_path):
             if key == "tags":
                 assert sorted(value.split(";")) == sorted(t.lower() for t in raw.replace(",", ";").split(";") if t)
             elif not prop:
-                if key in ("memory", "cores", "sockets", "balloon", "swap", "onboot", "numa", "unprivileged"):
+                if key in ("memory", "cores", "sockets", "balloon", "swap", "onboot", "numa", "unprivileged",
+                           "tablet", "cpulimit", "cpuunits", "vcpus"):
                     assert float(value) == float(raw), (g["vmid"], field)
                 elif key not in ("sshkeys", "boot", "agent", "startup", "features", "usb0", "hostpci0", "serial0"):
                     assert value == raw, (g["vmid"], field, raw)
@@ -187,8 +188,8 @@ def test_drift_fields_agree_with_proxmoxer(bin_path, lab, tmp_path):
                 elif prop in ("macaddr", "hwaddr"):
                     assert value == (parts.get(prop) or next(v for k, v in parts.items() if k in (
                         "virtio", "e1000", "e1000e", "vmxnet3", "rtl8139"))).upper()
-                elif prop == "cdrom":
-                    assert parts[""] == value
+                elif prop == "cdrom" or (key == "vga" and prop == "type"):
+                    assert parts.get("type", parts.get("")) == value, (g["vmid"], field, raw)
                 elif prop in ("firewall", "link_down", "iothread", "ssd", "backup", "pre-enrolled-keys"):
                     assert int(parts[prop]) == int(value), (g["vmid"], field, raw)
                 else:

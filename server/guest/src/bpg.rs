@@ -202,8 +202,24 @@ pub fn render_vm(label: &str, g: &LiveGuest, f: &Fields, out: &mut Out) -> Block
             .n("sockets", get("sockets"))
             .s("type", cpu_type.as_ref())
             .b("numa", get("numa"))
+            .n("limit", get("cpulimit"))
+            .n("units", get("cpuunits"))
+            .n("hotplugged", get("vcpus"))
+            .s("affinity", get("affinity"))
             .build(),
     );
+    b.b("tablet_device", get("tablet"))
+        .s("hotplug", get("hotplug"))
+        .s("kvm_arguments", get("args"));
+    if get("vga.type").is_some() || get("vga.memory").is_some() {
+        b.block(
+            B::new("vga")
+                .s("type", get("vga.type"))
+                .n("memory", get("vga.memory"))
+                .s("clipboard", get("vga.clipboard"))
+                .build(),
+        );
+    }
     b.block(
         B::new("memory")
             .n("dedicated", get("memory"))
@@ -377,6 +393,18 @@ pub fn read_vm(n: &Node) -> Implied {
         m.text("sockets", c, "sockets");
         m.text("cpu", c, "type");
         m.flag("numa", c, "numa");
+        m.text("cpulimit", c, "limit");
+        m.text("cpuunits", c, "units");
+        m.text("vcpus", c, "hotplugged");
+        m.text("affinity", c, "affinity");
+    }
+    m.flag("tablet", n, "tablet_device");
+    m.text("hotplug", n, "hotplug");
+    m.text("args", n, "kvm_arguments");
+    if let Some(v) = n.block("vga") {
+        m.text("vga.type", v, "type");
+        m.text("vga.memory", v, "memory");
+        m.text("vga.clipboard", v, "clipboard");
     }
     if let Some(c) = n.block("memory") {
         m.text("memory", c, "dedicated");
@@ -514,7 +542,9 @@ pub fn render_ct(label: &str, g: &LiveGuest, f: &Fields, out: &mut Out) -> Block
         out.note(g, "no `cores` (the container may use every host core); bpg's cpu.cores defaults to 1, so drift shows it".into());
     }
     let mut cpu = B::new("cpu");
-    cpu.s("architecture", get("arch"));
+    cpu.s("architecture", get("arch"))
+        .n("limit", get("cpulimit"))
+        .n("units", get("cpuunits"));
     out.explicit(
         &mut cpu,
         f,
@@ -641,6 +671,8 @@ pub fn read_ct(n: &Node) -> Implied {
     if let Some(c) = n.block("cpu") {
         m.text("arch", c, "architecture");
         m.text("cores", c, "cores");
+        m.text("cpulimit", c, "limit");
+        m.text("cpuunits", c, "units");
     }
     if let Some(c) = n.block("memory") {
         m.text("memory", c, "dedicated");

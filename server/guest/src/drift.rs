@@ -339,6 +339,7 @@ pub fn impact(
         (Kind::Lxc, "cores" | "memory" | "swap", _) => {
             (Impact::Live, "a container's CPU and memory change in place")
         }
+        (_, "cpulimit" | "cpuunits", _) => (Impact::Live, "CPU limit and weight change in place"),
         (Kind::Qemu, "memory", "") if hot.contains("memory") => {
             (Impact::Live, "memory hotplug is on for this VM")
         }

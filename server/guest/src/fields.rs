@@ -219,6 +219,10 @@ pub fn pve_default(kind: Kind, field: &str) -> Option<&'static str> {
         (Kind::Qemu, "scsihw", "") => Some("lsi"),
         (Kind::Qemu, "ostype", "") => Some("other"),
         (Kind::Qemu, "numa", "") => Some("0"),
+        (Kind::Qemu, "tablet", "") => Some("1"),
+        (Kind::Qemu, "hotplug", "") => Some("network,disk,usb"),
+        (Kind::Qemu, "vga", "type") => Some("std"),
+        (_, "cpulimit", "") => Some("0"),
         (Kind::Lxc, "swap", "") => Some("512"),
         (Kind::Lxc, "unprivileged", "") => Some("0"),
         (Kind::Lxc, "arch", "") => Some("amd64"),
@@ -267,7 +271,21 @@ pub fn config_field(kind: Kind, k: &str, v: &str, f: &mut Fields) {
         (_, "onboot" | "protection" | "template" | "unprivileged" | "numa") => {
             put(k.into(), flag(v).unwrap_or(v).into())
         }
-        (_, "cores" | "sockets" | "memory" | "balloon" | "swap") => put(k.into(), v.trim().into()),
+        (
+            _,
+            "cores" | "sockets" | "memory" | "balloon" | "swap" | "cpulimit" | "cpuunits" | "vcpus",
+        ) => put(k.into(), v.trim().into()),
+        (Kind::Qemu, "tablet") => put(k.into(), flag(v).unwrap_or(v).into()),
+        (Kind::Qemu, "hotplug" | "args" | "affinity") => put(k.into(), v.trim().into()),
+        (Kind::Qemu, "vga") => {
+            for (pk, pv) in props(v) {
+                match pk.as_str() {
+                    "" | "type" => put("vga.type".into(), pv),
+                    "memory" | "clipboard" => put(format!("vga.{pk}"), pv),
+                    _ => {}
+                }
+            }
+        }
         (_, "ostype" | "bios" | "machine" | "scsihw" | "arch" | "nameserver" | "searchdomain") => {
             put(k.into(), v.trim().into())
         }

@@ -100,8 +100,9 @@ impl Out {
         });
         let Some(v) = value else { return };
         match field {
-            "onboot" | "unprivileged" | "protection" | "numa" => b.b(attr, Some(&v)),
-            "cores" | "sockets" | "memory" | "swap" | "balloon" => b.n(attr, Some(&v)),
+            "onboot" | "unprivileged" | "protection" | "numa" | "tablet" => b.b(attr, Some(&v)),
+            "cores" | "sockets" | "memory" | "swap" | "balloon" | "cpulimit" | "cpuunits"
+            | "vcpus" => b.n(attr, Some(&v)),
             _ => b.s(attr, Some(&v)),
         };
     }

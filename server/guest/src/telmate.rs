@@ -101,8 +101,29 @@ pub fn render_vm(label: &str, g: &LiveGuest, f: &Fields, out: &mut Out) -> Block
     let mut cpu = B::new("cpu");
     cpu.n("cores", get("cores")).n("sockets", get("sockets"));
     out.explicit(&mut cpu, f, Kind::Qemu, "cpu", "type", defaults(Kind::Qemu));
-    cpu.b("numa", get("numa"));
+    cpu.b("numa", get("numa"))
+        .n("limit", get("cpulimit"))
+        .n("units", get("cpuunits"))
+        .n("vcores", get("vcpus"))
+        .s("affinity", get("affinity"));
     b.block(cpu.build());
+    b.b("tablet", get("tablet"))
+        .s("hotplug", get("hotplug"))
+        .s("args", get("args"));
+    if get("vga.type").is_some() || get("vga.memory").is_some() {
+        b.block(
+            B::new("vga")
+                .s("type", get("vga.type"))
+                .n("memory", get("vga.memory"))
+                .build(),
+        );
+    }
+    if get("vga.clipboard").is_some() {
+        out.note(
+            g,
+            "vga clipboard is not written (Telmate's vga block has no clipboard)".into(),
+        );
+    }
     // disks { BUS { SLOT { disk | cdrom | cloudinit } } }
     let mut by_bus: std::collections::BTreeMap<String, Vec<Block>> = Default::default();
     for slot in slots::disks(f) {
@@ -336,6 +357,17 @@ pub fn read_vm(n: &Node) -> Implied {
         m.text("sockets", c, "sockets");
         m.text("cpu", c, "type");
         m.flag("numa", c, "numa");
+        m.text("cpulimit", c, "limit");
+        m.text("cpuunits", c, "units");
+        m.text("vcpus", c, "vcores");
+        m.text("affinity", c, "affinity");
+    }
+    m.flag("tablet", n, "tablet");
+    m.text("hotplug", n, "hotplug");
+    m.text("args", n, "args");
+    if let Some(v) = n.block("vga") {
+        m.text("vga.type", v, "type");
+        m.text("vga.memory", v, "memory");
     }
     if let Some(disks) = n.block("disks") {
         for (bus, bb) in &disks.blocks {
@@ -568,6 +600,8 @@ pub fn render_ct(label: &str, g: &LiveGuest, f: &Fields, out: &mut Out) -> Block
     b.s("arch", get("arch"))
         .s("ostype", get("ostype"))
         .n("cores", get("cores"))
+        .n("cpulimit", get("cpulimit"))
+        .n("cpuunits", get("cpuunits"))
         .n("memory", get("memory"))
         .n("swap", get("swap"))
         .s("nameserver", get("nameserver"))
@@ -662,6 +696,8 @@ pub fn read_ct(n: &Node) -> Implied {
     m.text("arch", n, "arch");
     m.text("ostype", n, "ostype");
     m.text("cores", n, "cores");
+    m.text("cpulimit", n, "cpulimit");
+    m.text("cpuunits", n, "cpuunits");
     m.text("memory", n, "memory");
     m.text("swap", n, "swap");
     m.text("nameserver", n, "nameserver");

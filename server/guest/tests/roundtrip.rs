@@ -88,6 +88,14 @@ fn guests() -> Vec<LiveGuest> {
                 ("sshkeys", "ssh-rsa%20AAAA%20a%0Assh-ed25519%20BBBB%20b%0A"),
                 ("nameserver", "1.1.1.1"),
                 ("searchdomain", "example.org"),
+                ("tablet", "0"),
+                ("hotplug", "network,disk,usb,memory,cpu"),
+                ("vga", "qxl,memory=64"),
+                ("cpulimit", "2.5"),
+                ("cpuunits", "200"),
+                ("vcpus", "12"),
+                ("args", "-device intel-iommu"),
+                ("affinity", "0-7"),
             ],
         ),
         guest(
@@ -108,6 +116,8 @@ fn guests() -> Vec<LiveGuest> {
                 ("net0", "name=eth0,bridge=vmbr0,hwaddr=BC:24:11:20:03:01,ip=10.0.0.53/24,gw=10.0.0.1,ip6=auto,type=veth"),
                 ("startup", "order=1"),
                 ("tags", "infra"),
+                ("cpulimit", "1"),
+                ("cpuunits", "512"),
             ],
         ),
         guest(
