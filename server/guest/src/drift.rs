@@ -203,7 +203,8 @@ pub fn implied(module: &Module) -> Vec<Read> {
 
 /// Which guest an instance describes: its VMID, else its name.
 pub fn target(r: &Read, placements: &[Placement]) -> Result<u32, String> {
-    if let Some(v) = r.implied.fields.get("vmid") {
+    // VMID 0 asks the provider for the next free one (Telmate): found by name, like no VMID.
+    if let Some(v) = r.implied.fields.get("vmid").filter(|v| *v != "0") {
         return v.parse().map_err(|_| format!("VMID `{v}` is not a number"));
     }
     if let Some(why) = r.implied.unknown.get("vmid") {
@@ -503,7 +504,12 @@ pub fn report(
         let base = |status: &str, why: String| GuestDrift {
             address: r.instance.address.clone(),
             file: r.instance.file.clone(),
-            vmid: r.implied.fields.get("vmid").and_then(|v| v.parse().ok()),
+            vmid: r
+                .implied
+                .fields
+                .get("vmid")
+                .and_then(|v| v.parse().ok())
+                .filter(|v| *v != 0),
             name: r.implied.fields.get("name").cloned(),
             status: status.into(),
             differences: Vec::new(),
