@@ -166,18 +166,22 @@ pub fn load_texts(
         bodies.push((name.clone(), parse(Path::new(name), text)?));
     }
     let base = base_context();
-    // Variables: defaults, then variable files.
+    // Variables: defaults, then variable files; then each value through its declared type,
+    // so `optional(T, default)` attributes the value leaves out get their default.
     let mut vars: BTreeMap<String, Value> = BTreeMap::new();
+    let mut types: BTreeMap<String, Expression> = BTreeMap::new();
     for (_, body) in &bodies {
         for b in body.blocks().filter(|b| b.identifier() == "variable") {
-            let (Some(name), Some(d)) = (
-                b.labels.first(),
-                b.body.attributes().find(|a| a.key() == "default"),
-            ) else {
+            let Some(name) = b.labels.first() else {
                 continue;
             };
-            if let Ok(v) = d.expr.evaluate(&base) {
-                vars.insert(name.as_str().to_string(), v);
+            if let Some(t) = b.body.attributes().find(|a| a.key() == "type") {
+                types.insert(name.as_str().to_string(), t.expr.clone());
+            }
+            if let Some(d) = b.body.attributes().find(|a| a.key() == "default") {
+                if let Ok(v) = d.expr.evaluate(&base) {
+                    vars.insert(name.as_str().to_string(), v);
+                }
             }
         }
     }
@@ -187,6 +191,11 @@ pub fn load_texts(
             if let Ok(v) = a.expr.evaluate(&base) {
                 vars.insert(a.key().to_string(), v);
             }
+        }
+    }
+    for (name, v) in vars.iter_mut() {
+        if let Some(t) = types.get(name) {
+            *v = typed(t, std::mem::take(v), &base);
         }
     }
     let mut ctx = base.clone();
@@ -271,6 +280,67 @@ pub fn load_texts(
         }
     }
     Ok(m)
+}
+
+/// A value through a type constraint: `object({a = optional(number, 2)})` gives a missing `a`
+/// its default, inside `map(...)`, `list(...)`, `set(...)`, `tuple([...])` and `optional(...)`.
+fn typed(ty: &Expression, v: Value, ctx: &Context) -> Value {
+    let Expression::FuncCall(f) = ty else {
+        return v;
+    };
+    match (f.name.name.as_str(), v) {
+        ("optional", v) => match f.args.first() {
+            Some(inner) => typed(inner, v, ctx),
+            None => v,
+        },
+        ("map" | "list" | "set", Value::Object(o)) => match f.args.first() {
+            Some(inner) => Value::Object(
+                o.into_iter()
+                    .map(|(k, x)| (k, typed(inner, x, ctx)))
+                    .collect(),
+            ),
+            None => Value::Object(o),
+        },
+        ("map" | "list" | "set", Value::Array(a)) => match f.args.first() {
+            Some(inner) => Value::Array(a.into_iter().map(|x| typed(inner, x, ctx)).collect()),
+            None => Value::Array(a),
+        },
+        ("object", Value::Object(mut o)) => {
+            if let Some(Expression::Object(attrs)) = f.args.first() {
+                for (k, t) in attrs.iter() {
+                    let key = match k {
+                        hcl::ObjectKey::Identifier(i) => i.as_str().to_string(),
+                        hcl::ObjectKey::Expression(Expression::String(s)) => s.clone(),
+                        _ => continue,
+                    };
+                    match o.shift_remove(&key) {
+                        Some(x) => {
+                            o.insert(key, typed(t, x, ctx));
+                        }
+                        None => {
+                            if let Expression::FuncCall(opt) = t {
+                                if opt.name.name.as_str() == "optional" {
+                                    let d = match opt.args.get(1) {
+                                        Some(d) => d.evaluate(ctx).unwrap_or(Value::Null),
+                                        None => Value::Null,
+                                    };
+                                    let d = match opt.args.first() {
+                                        Some(inner) if !matches!(d, Value::Null) => {
+                                            typed(inner, d, ctx)
+                                        }
+                                        _ => d,
+                                    };
+                                    o.insert(key, d);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            Value::Object(o)
+        }
+        (_, v) => v,
+    }
 }
 
 fn expand(ctx: &Context, file: &str, t: &str, n: &str, b: &Block, m: &mut Module) {
@@ -680,6 +750,53 @@ resource "proxmox_vm_qemu" "w" {
         assert_eq!(known(b, "ipconfig0"), Value::from("ip=10.0.0.11/24"));
         assert!(matches!(b.attr("cipassword"), Some(Val::Unknown(_))));
         assert!(matches!(b.attr("other"), Some(Val::Unknown(_))));
+    }
+
+    #[test]
+    fn optional_attributes_get_their_type_default() {
+        let m = module(&[
+            (
+                "main.tf",
+                r#"
+variable "vms" {
+  type = map(object({
+    vm_id  = number
+    cores  = optional(number, 2)
+    disks  = optional(list(object({ size = number, datastore = optional(string, "local-lvm") })), [{ size = 20 }])
+  }))
+}
+resource "proxmox_virtual_environment_vm" "vm" {
+  for_each = var.vms
+  vm_id    = each.value.vm_id
+  cpu { cores = each.value.cores }
+  dynamic "disk" {
+    for_each = each.value.disks
+    content {
+      size         = disk.value.size
+      datastore_id = disk.value.datastore
+    }
+  }
+}
+"#,
+            ),
+            (
+                "terraform.tfvars",
+                "vms = {\n  a = { vm_id = 1 }\n  b = { vm_id = 2, cores = 8, disks = [{ size = 50, datastore = \"ceph\" }] }\n}\n",
+            ),
+        ]);
+        assert_eq!(m.instances.len(), 2);
+        let a = &m.instances[0].body;
+        let cpu = a.block("cpu").expect("cpu");
+        assert_eq!(known(cpu, "cores"), Value::from(2));
+        let disk = a.block("disk").expect("disk");
+        assert_eq!(known(disk, "size"), Value::from(20));
+        assert_eq!(known(disk, "datastore_id"), Value::from("local-lvm"));
+        let b = &m.instances[1].body;
+        assert_eq!(known(b.block("cpu").expect("cpu"), "cores"), Value::from(8));
+        assert_eq!(
+            known(b.block("disk").expect("disk"), "datastore_id"),
+            Value::from("ceph")
+        );
     }
 
     #[test]
