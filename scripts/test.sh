@@ -18,6 +18,8 @@ VENV=${PROVISIO_TEST_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/provisio-test-venv}
   'fakepve[crypto]==0.5.0' aiohttp==3.14.5 cryptography==50.0.2 proxmoxer==2.3.0 requests==2.34.2 \
   kmock==0.8 kubernetes==37.0.2 selenium==4.50.0
 export PROVISIO_TEST_PYTHON="$VENV/bin/python" PROVISIO_REQUIRE_FAKEPVE=1
+# The terraform CLI comes with the machine: `terraform fmt -check` judges what import writes.
+export PROVISIO_REQUIRE_TERRAFORM=1
 # A real headless browser for the approval page tests: Debian's chromium and chromium-driver,
 # pinned (Selenium drives them over WebDriver; nothing is downloaded at run time).
 CHROMIUM_VERSION=148.0.7778.167-1~deb12u1
