@@ -2,6 +2,11 @@
 //! `group_vars/all.yml`) and k3s-io/k3s-ansible (`inventory.yml` with `server`/`agent`, or the
 //! same groups in INI). The files of one inventory directory are checked together: the hosts
 //! of `hosts.ini` against the VIP and MetalLB range of `group_vars/all.yml`.
+//!
+//! Rules reported here: PV002 yaml-syntax-error, PV130 k3s-inventory-groups,
+//!   PV131 k3s-even-servers, PV132 k3s-literal-secret, PV133 k3s-version-format,
+//!   PV134 k3s-address-conflict, PV135 k3s-missing-variable, PV136 k3s-site-mismatch,
+//!   PV137 k3s-invalid-value, PV138 k3s-server-args.
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 

@@ -1,6 +1,16 @@
 //! Kubernetes YAML: objects checked against schemas generated from k8s-openapi's typed models
 //! (Kubernetes 1.37), plus workload and Service rules; LoadBalancer IPs against the MetalLB
 //! pools in the cluster facts.
+//!
+//! Rules reported here: PV002 yaml-syntax-error, PV100 k8s-schema, PV101 k8s-api-version,
+//!   PV102 k8s-unknown-kind, PV103 k8s-kind-typo, PV105 rwo-volume-shared,
+//!   PV106 implausible-quantity, PV107 statefulset-service, PV108 local-path-access-mode,
+//!   PV109 storage-class-not-found, PV110 image-latest-tag, PV111 missing-resources,
+//!   PV112 missing-readiness-probe, PV113 selector-mismatch, PV114 service-selects-nothing,
+//!   PV115 lb-ip-outside-pool, PV116 deprecated-lb-field, PV118 namespace-unknown,
+//!   PV117 port-name-unknown, PV119 k8s-secret-literal, PV120 requests-exceed-limits,
+//!   PV121 privileged-container, PV122 target-port-undeclared, PV123 probe-port-undeclared,
+//!   PV127 ingress-backend-missing, PV128 hpa-target, PV129 pdb-blocks-drain, PV142 metallb-config.
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 use std::sync::OnceLock;

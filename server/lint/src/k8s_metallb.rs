@@ -18,6 +18,9 @@
 //!   `config` ConfigMap, the AddressPool kind).
 //!
 //! Unknown `spec` fields are PV100 (kubectl's strict field validation refuses them).
+//!
+//! Rules reported here: PV100 k8s-schema, PV140 metallb-invalid, PV141 metallb-address-collision,
+//!   PV142 metallb-config.
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 

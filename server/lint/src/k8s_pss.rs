@@ -3,6 +3,8 @@
 //! beyond the baseline set, unmasked `/proc`, an unconfined seccomp profile, and unsafe sysctls.
 //! A namespace enforcing `baseline` or `restricted` refuses such pods; elsewhere they run with
 //! access to the node. Warnings: node agents (CNI, storage, monitoring) need some of these.
+//!
+//! Rules reported here: PV125 pod-security-baseline, PV126 runs-as-root.
 use crate::finding::Sink;
 use crate::rules::Code;
 use crate::yaml::N;

@@ -8,6 +8,8 @@
 //! - a ConfigMap defined nowhere, while the files do define ConfigMaps: warning (it may be
 //!   created out of band). Secrets are commonly created out of band and are not reported as
 //!   missing.
+//!
+//! Rules reported here: PV124 config-ref-missing.
 use crate::finding::{Severity, Sink};
 use crate::rules::Code;
 use crate::yaml::N;

@@ -9,6 +9,8 @@
 //! Also PV003: a key written twice in one mapping (kubectl refuses the file).
 //!
 //! Values with template syntax (`{{ ... }}`, `${...}`) are not judged.
+//!
+//! Rules reported here: PV003 yaml-duplicate-key, PV104 k8s-invalid-value.
 use crate::finding::Sink;
 use crate::rules::Code;
 use crate::severity::Severity;

@@ -2,6 +2,8 @@
 //! k3s-ansible inventories.
 //! Findings are data ([`Finding`]) with stable rule codes ([`rules::RULES`]); cluster-aware
 //! rules use [`ClusterFacts`] (live state merged with site facts from the config).
+//!
+//! Rules reported here: PV900 not-checked.
 pub mod error;
 pub mod facts;
 pub mod finding;

@@ -903,5 +903,32 @@ mod tests {
             listed.sort();
             assert_eq!(listed, found, "{}: `checked_in` in rules.rs", r.code);
         }
+        // Each of those files lists its rules at the top (`//! Rules reported here: CODE name,
+        // ...`), so a rule is found from its code by opening the files: exactly its rules, by
+        // code and name.
+        for (file, text) in &files {
+            let mut want: Vec<String> = RULES
+                .iter()
+                .filter(|r| r.checked_in.contains(&file.as_str()))
+                .map(|r| format!("{} {}", r.code, r.name))
+                .collect();
+            let header: String = text
+                .lines()
+                .take_while(|l| l.starts_with("//!"))
+                .skip_while(|l| !l.starts_with("//! Rules reported here:"))
+                .map(|l| l.trim_start_matches("//!").trim())
+                .collect::<Vec<_>>()
+                .join(" ");
+            let mut got: Vec<String> = header
+                .trim_start_matches("Rules reported here:")
+                .trim_end_matches('.')
+                .split(',')
+                .map(|x| x.trim().to_string())
+                .filter(|x| !x.is_empty())
+                .collect();
+            want.sort();
+            got.sort();
+            assert_eq!(got, want, "{file}: the `//! Rules reported here:` list at its top");
+        }
     }
 }

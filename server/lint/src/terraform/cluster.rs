@@ -1,6 +1,15 @@
 //! Cluster-aware rules: a VM resource (bpg `proxmox_virtual_environment_vm` or Telmate
 //! `proxmox_vm_qemu`) or a container (bpg `proxmox_virtual_environment_container`, Telmate
 //! `proxmox_lxc`) read into one model, then checked against the cluster's facts.
+//!
+//! Rules reported here: PV011 missing-required-argument, PV040 clone-source-not-found,
+//!   PV041 clone-source-not-template, PV042 unknown-node, PV043 unknown-storage,
+//!   PV044 storage-content-mismatch, PV045 unknown-bridge, PV046 vmid-collision,
+//!   PV047 exceeds-node-capacity, PV048 node-overcommit, PV049 ip-outside-subnet,
+//!   PV050 ip-reserved-collision, PV051 ip-in-use, PV052 ip-prefix-mismatch,
+//!   PV053 disk-smaller-than-template, PV054 disk-format-unsupported, PV056 linked-clone-storage,
+//!   PV057 volume-not-found, PV060 missing-qemu-agent, PV061 clone-without-cloud-init,
+//!   PV063 cloud-init-drive-missing.
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 

@@ -1,5 +1,10 @@
 //! Terraform linting: one module (the `.tf` files of one directory) at a time. Syntax, provider
 //! schemas, references, security, and (with cluster facts) the cluster-aware rules.
+//!
+//! Rules reported here: PV001 hcl-syntax-error, PV010 unknown-argument,
+//!   PV011 missing-required-argument, PV012 wrong-type, PV013 deprecated-argument,
+//!   PV014 read-only-argument, PV015 too-many-blocks, PV016 unknown-resource-type,
+//!   PV020 undefined-variable, PV023 duplicate-name, PV030 plaintext-secret.
 use std::collections::{BTreeMap, BTreeSet};
 
 use hcl_edit::expr::{Expression, TraversalOperator};

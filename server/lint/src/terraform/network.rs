@@ -10,6 +10,8 @@
 //! strings and `proxmox_lxc`'s `network` blocks. Only literal values are judged (after following
 //! `var.X` defaults and `local.X`); whether the address fits the cluster's networks is the
 //! cluster rules' business (PV049-PV052).
+//!
+//! Rules reported here: PV055 ip-config-invalid.
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use hcl_edit::structure::{Block, Body};

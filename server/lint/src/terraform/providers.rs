@@ -3,6 +3,9 @@
 //! needs is not the one the module requires: a source that is a misspelling of a Proxmox
 //! provider, a resource type of the other Proxmox provider, or no `required_providers` entry at
 //! all (Terraform then looks for `hashicorp/proxmox`, which does not exist).
+//!
+//! Rules reported here: PV004 invalid-version-constraint, PV005 provider-endpoint,
+//!   PV006 provider-version-unchecked, PV019 provider-mismatch.
 use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Attribute, Block};
 use hcl_edit::Span as _;

@@ -4,6 +4,8 @@
 //! Addresses that by design name nothing declared are not references: `moved.from`,
 //! `removed.from`, `lifecycle.ignore_changes` and a module's `configuration_aliases`. A `check` block's scoped data sources are
 //! visible inside that block only.
+//!
+//! Rules reported here: PV020 undefined-variable, PV021 undefined-local, PV022 undefined-resource.
 use std::collections::BTreeSet;
 
 use hcl_edit::expr::{Expression, ForExpr, Traversal, TraversalOperator};

@@ -1,5 +1,8 @@
 //! Security rules: literal secrets (provider credentials, passwords, tokens, cloud-init),
 //! disabled TLS verification, secret variables without `sensitive = true`.
+//!
+//! Rules reported here: PV030 plaintext-secret, PV031 tls-verification-disabled,
+//!   PV032 secret-variable-not-sensitive.
 use std::collections::BTreeMap;
 
 use hcl_edit::expr::{Expression, TraversalOperator};

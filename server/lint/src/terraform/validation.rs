@@ -7,6 +7,8 @@
 //! `cidrhost(...)`, `cidrnetmask(...)` or anything else it can evaluate. Terraform's regular
 //! expressions are RE2; a pattern the `regex` crate (also RE2 syntax) does not compile leaves
 //! the condition unjudged, as do other variables and resources.
+//!
+//! Rules reported here: PV024 variable-validation-fails.
 use hcl_edit::expr::{BinaryOperator, Expression, TraversalOperator, UnaryOperator};
 use hcl_edit::structure::Block;
 use hcl_edit::Span as _;

@@ -12,6 +12,8 @@
 //! The enumerations are PVE 9's (`/nodes/{node}/qemu` POST parameters);
 //! `tests/provider_values.rs` checks them against the API schema when `../shared` is present.
 //! Only literal values are checked (after following `var.X` defaults and `local.X`).
+//!
+//! Rules reported here: PV017 invalid-value, PV018 boot-device-missing, PV062 iothread-ignored.
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
