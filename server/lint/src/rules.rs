@@ -928,7 +928,10 @@ mod tests {
                 .collect();
             want.sort();
             got.sort();
-            assert_eq!(got, want, "{file}: the `//! Rules reported here:` list at its top");
+            assert_eq!(
+                got, want,
+                "{file}: the `//! Rules reported here:` list at its top"
+            );
         }
     }
 }
