@@ -102,6 +102,8 @@ def test_a_change_through_the_api_is_drift(bin_path, lab, tmp_path):
         assert diffs[(101, "memory")]["manifest"] == "4096" and diffs[(101, "memory")]["cluster"] == "8192"
         assert diffs[(101, "memory")]["impact"] == "reboot"
         assert diffs[(131, "net1.tag")]["manifest"] == "20" and diffs[(131, "net1.tag")]["cluster"] == "21"
+        # PVE hot-plugs NICs by default: the VLAN changes without a reboot.
+        assert diffs[(131, "net1.tag")]["impact"] == "live"
         # The manifest says 20G, the disk is 30G now; bpg 0.111.1 (the pinned release)
         # re-creates a container whose mount point changes (`mount_point.size` is ForceNew in
         # its schema), which drift takes from the release history.
