@@ -42,17 +42,6 @@ pub fn defaults(kind: Kind) -> &'static [(&'static str, &'static str)] {
     }
 }
 
-fn tag_list(f: &Fields) -> Vec<String> {
-    f.get("tags")
-        .map(|t| {
-            t.split(';')
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 fn startup(b: &mut B, f: &Fields) {
     if let Some(v) = f.get("startup") {
         let (o, u, d) = slots::startup(v);
@@ -69,7 +58,7 @@ fn startup(b: &mut B, f: &Fields) {
 /// The resource block's identity and metadata, shared by VMs and containers: name (VMs; a
 /// container's hostname is in `initialization`), node, VMID, description, tags, pool, start at
 /// boot.
-fn header(rtype: &str, label: &str, f: &Fields, kind: Kind, out: &mut Out) -> B {
+fn header(rtype: &str, label: &str, g: &LiveGuest, f: &Fields, kind: Kind, out: &mut Out) -> B {
     let mut b = B::new("resource");
     b.label(rtype).label(label);
     if kind == Kind::Qemu {
@@ -78,7 +67,7 @@ fn header(rtype: &str, label: &str, f: &Fields, kind: Kind, out: &mut Out) -> B 
     b.s("node_name", f.get("node"))
         .n("vm_id", f.get("vmid"))
         .s("description", f.get("description"));
-    let tags = tag_list(f);
+    let tags = fields::raw_tags(g);
     if !tags.is_empty() {
         b.list("tags", &tags);
     }
@@ -156,7 +145,7 @@ fn read_init_network(m: &mut Implied, i: &Node, prefix: &str) {
 /// The resource blocks of a VM.
 pub fn render_vm(label: &str, g: &LiveGuest, f: &Fields, out: &mut Out) -> Block {
     let get = |k: &str| f.get(k);
-    let mut b = header(VM, label, f, Kind::Qemu, out);
+    let mut b = header(VM, label, g, f, Kind::Qemu, out);
     if get("protection").is_some_and(|v| v == "1") {
         b.b("protection", get("protection"));
     }
@@ -526,7 +515,7 @@ pub fn read_vm(n: &Node) -> Implied {
 /// The resource block of a container.
 pub fn render_ct(label: &str, g: &LiveGuest, f: &Fields, out: &mut Out) -> Block {
     let get = |k: &str| f.get(k);
-    let mut b = header(CT, label, f, Kind::Lxc, out);
+    let mut b = header(CT, label, g, f, Kind::Lxc, out);
     b.b(
         "unprivileged",
         Some(&get("unprivileged").cloned().unwrap_or_else(|| "0".into())),

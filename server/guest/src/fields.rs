@@ -110,6 +110,19 @@ pub fn tags<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
     v.join(";")
 }
 
+/// A guest's tags as it has them (case and order kept; compared through [`tags`]).
+pub fn raw_tags(g: &LiveGuest) -> Vec<String> {
+    g.config
+        .get("tags")
+        .map(|t| {
+            t.split([';', ',', ' '])
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// A property list with its properties sorted (for values compared whole: `startup`,
 /// `features`, `hostpci0`).
 pub fn sorted_props(s: &str) -> String {

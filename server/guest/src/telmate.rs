@@ -65,7 +65,10 @@ pub fn render_vm(label: &str, g: &LiveGuest, f: &Fields, out: &mut Out) -> Block
         .s("target_node", get("node"))
         .n("vmid", get("vmid"))
         .s("description", get("description"))
-        .s("tags", get("tags"))
+        .s(
+            "tags",
+            Some(&fields::raw_tags(g).join(";")).filter(|t| !t.is_empty()),
+        )
         .s("pool", get("pool"))
         .b(
             "start_at_node_boot",
@@ -583,7 +586,10 @@ pub fn render_ct(label: &str, g: &LiveGuest, f: &Fields, out: &mut Out) -> Block
         .n("vmid", get("vmid"))
         .s("hostname", get("name"))
         .s("description", get("description"))
-        .s("tags", get("tags"))
+        .s(
+            "tags",
+            Some(&fields::raw_tags(g).join(";")).filter(|t| !t.is_empty()),
+        )
         .s("pool", get("pool"))
         .b(
             "onboot",

@@ -63,7 +63,7 @@ fn guests() -> Vec<LiveGuest> {
                 ("scsihw", "virtio-scsi-single"),
                 ("boot", "order=virtio0;ide2;net0"),
                 ("agent", "1"),
-                ("tags", "gpu;ml"),
+                ("tags", "GPU;ml"),
                 ("description", "training box\nsecond line"),
                 ("startup", "order=3,up=60,down=120"),
                 ("efidisk0", "ceph:vm-202-disk-9,efitype=4m,size=1M"),
