@@ -190,10 +190,11 @@ def import_variants(pve):
         'scsi0': 'local-lvm:vm-132-disk-1,discard=on,iothread=1,ssd=1,size=64G',
         'net0': 'virtio=BC:24:11:13:02:01,bridge=vmbr0',
         'serial0': 'socket', 'hostpci0': '0000:01:00.0,pcie=1', 'usb0': 'host=1234:5678,usb3=1',
-        'vga': 'qxl,memory=64', 'tablet': 0, 'cpulimit': 2, 'cpuunits': 200})
+        'vga': 'qxl,memory=64', 'tablet': 0, 'cpulimit': 2, 'cpuunits': 200,
+        'rng0': 'source=/dev/urandom,max_bytes=1024,period=1000'})
     pve.add_ct(140, 'files-ct', node='pmox02', status='running', pool='k3s', config={
         'hostname': 'files-ct', 'cores': 2, 'memory': 1024, 'swap': 256, 'ostype': 'debian', 'arch': 'amd64',
-        'unprivileged': 1, 'onboot': 1, 'features': 'nesting=1,keyctl=1', 'tags': 'files',
+        'unprivileged': 1, 'onboot': 1, 'features': 'keyctl=1,mount=nfs;cifs,nesting=1', 'tags': 'files',
         'rootfs': 'local-lvm:vm-140-disk-0,size=8G',
         'mp0': 'pmoxpool01:vm-140-disk-1,mp=/srv/data,backup=1,size=20G',
         'mp1': 'local-lvm:vm-140-disk-2,mp=/var/log/app,size=5G',

@@ -200,6 +200,23 @@ pub fn render_vm(label: &str, g: &LiveGuest, f: &Fields, out: &mut Out) -> Block
     b.b("tablet_device", get("tablet"))
         .s("hotplug", get("hotplug"))
         .s("kvm_arguments", get("args"));
+    if get("rng0.source").is_some() {
+        b.block(
+            B::new("rng")
+                .s("source", get("rng0.source"))
+                .n("max_bytes", get("rng0.max_bytes"))
+                .n("period", get("rng0.period"))
+                .build(),
+        );
+    }
+    if get("audio0.device").is_some() {
+        b.block(
+            B::new("audio_device")
+                .s("device", get("audio0.device"))
+                .s("driver", get("audio0.driver"))
+                .build(),
+        );
+    }
     if get("vga.type").is_some() || get("vga.memory").is_some() {
         b.block(
             B::new("vga")
@@ -394,6 +411,17 @@ pub fn read_vm(n: &Node) -> Implied {
         m.text("vga.type", v, "type");
         m.text("vga.memory", v, "memory");
         m.text("vga.clipboard", v, "clipboard");
+    }
+    if let Some(r) = n.block("rng") {
+        m.text("rng0.source", r, "source");
+        m.text("rng0.max_bytes", r, "max_bytes");
+        m.text("rng0.period", r, "period");
+    }
+    if let Some(a) = n.block("audio_device") {
+        m.text("audio0.device", a, "device");
+        m.default("audio0.device", "intel-hda");
+        m.text("audio0.driver", a, "driver");
+        m.default("audio0.driver", "spice");
     }
     if let Some(c) = n.block("memory") {
         m.text("memory", c, "dedicated");
@@ -615,6 +643,10 @@ pub fn render_ct(label: &str, g: &LiveGuest, f: &Fields, out: &mut Out) -> Block
         for (pk, pv) in &ps {
             if ["nesting", "keyctl", "fuse", "mknod"].contains(&pk.as_str()) {
                 fb.b(pk, Some(&fields::flag(pv).unwrap_or("0").to_string()));
+            } else if pk == "mount" {
+                // `mount=nfs;cifs`: the file systems the container may mount
+                let kinds: Vec<String> = pv.split(';').map(str::to_string).collect();
+                fb.list("mount", &kinds);
             } else {
                 out.note(
                     g,
@@ -709,6 +741,11 @@ pub fn read_ct(n: &Node) -> Implied {
         for k in ["nesting", "keyctl", "fuse", "mknod"] {
             if let Some(v) = Implied::key(fb, k) {
                 ps.push(format!("{k}={}", fields::flag(&v).unwrap_or("0")));
+            }
+        }
+        if let Some(crate::manifest::Val::Known(v)) = fb.attr("mount") {
+            if let Some(kinds) = strings(v) {
+                ps.push(format!("mount={}", kinds.join(";")));
             }
         }
         m.set("features", fields::sorted_props(&ps.join(",")));

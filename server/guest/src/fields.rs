@@ -290,6 +290,16 @@ pub fn config_field(kind: Kind, k: &str, v: &str, f: &mut Fields) {
         ) => put(k.into(), v.trim().into()),
         (Kind::Qemu, "tablet") => put(k.into(), flag(v).unwrap_or(v).into()),
         (Kind::Qemu, "hotplug" | "args" | "affinity") => put(k.into(), v.trim().into()),
+        (Kind::Qemu, "rng0" | "audio0") => {
+            for (pk, pv) in props(v) {
+                let pk = if pk.is_empty() {
+                    "source".to_string()
+                } else {
+                    pk
+                };
+                put(format!("{k}.{pk}"), pv);
+            }
+        }
         (Kind::Qemu, "vga") => {
             for (pk, pv) in props(v) {
                 match pk.as_str() {

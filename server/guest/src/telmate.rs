@@ -121,6 +121,21 @@ pub fn render_vm(label: &str, g: &LiveGuest, f: &Fields, out: &mut Out) -> Block
                 .build(),
         );
     }
+    if get("rng0.source").is_some() {
+        b.block(
+            B::new("rng")
+                .s("source", get("rng0.source"))
+                .n("limit", get("rng0.max_bytes"))
+                .n("period", get("rng0.period"))
+                .build(),
+        );
+    }
+    if get("audio0.device").is_some() {
+        out.note(
+            g,
+            "audio0 is not written (Telmate has no audio device argument)".into(),
+        );
+    }
     if get("vga.clipboard").is_some() {
         out.note(
             g,
@@ -364,6 +379,11 @@ pub fn read_vm(n: &Node) -> Implied {
         m.text("cpuunits", c, "units");
         m.text("vcpus", c, "vcores");
         m.text("affinity", c, "affinity");
+    }
+    if let Some(r) = n.block("rng") {
+        m.text("rng0.source", r, "source");
+        m.text("rng0.max_bytes", r, "limit");
+        m.text("rng0.period", r, "period");
     }
     m.flag("tablet", n, "tablet");
     m.text("hotplug", n, "hotplug");

@@ -96,6 +96,7 @@ fn guests() -> Vec<LiveGuest> {
                 ("vcpus", "12"),
                 ("args", "-device intel-iommu"),
                 ("affinity", "0-7"),
+                ("rng0", "source=/dev/urandom,max_bytes=1024,period=1000"),
             ],
         ),
         guest(
@@ -110,7 +111,7 @@ fn guests() -> Vec<LiveGuest> {
                 ("ostype", "alpine"),
                 ("arch", "amd64"),
                 ("unprivileged", "1"),
-                ("features", "nesting=1"),
+                ("features", "mount=nfs;cifs,nesting=1"),
                 ("rootfs", "local-lvm:vm-203-disk-0,size=2G"),
                 ("mp0", "local-lvm:vm-203-disk-1,mp=/data,size=1G"),
                 ("net0", "name=eth0,bridge=vmbr0,hwaddr=BC:24:11:20:03:01,ip=10.0.0.53/24,gw=10.0.0.1,ip6=auto,type=veth"),
