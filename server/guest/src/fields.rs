@@ -51,31 +51,12 @@ pub struct LiveGuest {
 }
 
 /// `a=1,b=2` (the first item may be positional) as pairs; a positional item gets the key `""`.
-pub fn props(s: &str) -> Vec<(String, String)> {
-    s.split(',')
-        .filter(|p| !p.is_empty())
-        .map(|p| match p.split_once('=') {
-            Some((k, v)) => (k.trim().to_string(), v.trim().to_string()),
-            None => (String::new(), p.trim().to_string()),
-        })
-        .collect()
-}
+pub use provisio_pve::state::parse::props;
 
-/// A size as PVE writes it (`32G`, `512M`, `1T`, bytes without unit) in GiB, as text without
-/// trailing zeros: `32`, `0.5`.
+/// A size as PVE writes it (`32G`, `512M`, `1T`; a bare number is GiB) in GiB, to 0.1 GiB, as
+/// text without trailing zeros: `32`, `0.5`.
 pub fn size_gib(s: &str) -> Option<String> {
-    let s = s.trim();
-    let (num, unit) = s.split_at(s.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(s.len()));
-    let n: f64 = num.trim().parse().ok()?;
-    let gib = match unit.trim().to_ascii_uppercase().as_str() {
-        "" => n / 1024.0 / 1024.0 / 1024.0,
-        "K" | "KB" | "KIB" => n / 1024.0 / 1024.0,
-        "M" | "MB" | "MIB" => n / 1024.0,
-        "G" | "GB" | "GIB" => n,
-        "T" | "TB" | "TIB" => n * 1024.0,
-        _ => return None,
-    };
-    Some(number(gib))
+    provisio_pve::state::parse::size_gib(s).map(number)
 }
 
 /// A number as text: integers without a fraction, others with up to three decimals.
@@ -584,7 +565,7 @@ mod tests {
         assert_eq!(size_gib("32G").as_deref(), Some("32"));
         assert_eq!(size_gib("512M").as_deref(), Some("0.5"));
         assert_eq!(size_gib("1T").as_deref(), Some("1024"));
-        assert_eq!(size_gib("4M").as_deref(), Some("0.004"));
+        assert_eq!(size_gib("20").as_deref(), Some("20"));
         assert_eq!(size_gib("x"), None);
     }
 
