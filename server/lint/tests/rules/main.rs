@@ -139,30 +139,50 @@ fn codes(path: &str, text: &str) -> Vec<String> {
     .collect()
 }
 
-fn case(code: &str, bad: &str, good: &str) {
-    let b = codes("m/main.tf", bad);
+/// The rule harness: `code` must be raised on `bad` and not on `good` (both linted as `path`
+/// against [`facts`]), and the findings of `code` on `bad` (line, message, fix) are a snapshot
+/// in `snapshots/per-rule/`, named `CODE-HASH` after the input (FNV-1a of `bad`), so what each
+/// rule says about each of its fixtures is reviewed when it changes.
+fn harness(path: &str, code: &str, bad: &str, good: &str) {
+    let b = codes(path, bad);
     assert!(
         b.iter().any(|c| c == code),
         "{code} not raised on:\n{bad}\ngot {b:?}"
     );
-    let g = codes("m/main.tf", good);
+    let g = codes(path, good);
     assert!(
         !g.iter().any(|c| c == code),
         "{code} raised on the fixed case:\n{good}\ngot {g:?}"
     );
+    let findings: Vec<_> = lint(
+        &[Input {
+            path: path.into(),
+            content: bad.into(),
+        }],
+        Some(&facts()),
+    )
+    .into_iter()
+    .filter(|f| f.code == code)
+    .collect();
+    // FNV-1a: a name that stays the same for the same input on every toolchain.
+    let hash = bad.bytes().fold(0x811c_9dc5_u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
+    insta::with_settings!({
+        snapshot_path => "snapshots/per-rule",
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+    }, {
+        insta::assert_snapshot!(format!("{code}-{hash:08x}"), render_text(&findings));
+    });
+}
+
+fn case(code: &str, bad: &str, good: &str) {
+    harness("m/main.tf", code, bad, good)
 }
 
 fn kcase(code: &str, bad: &str, good: &str) {
-    let b = codes("k/app.yaml", bad);
-    assert!(
-        b.iter().any(|c| c == code),
-        "{code} not raised on:\n{bad}\ngot {b:?}"
-    );
-    let g = codes("k/app.yaml", good);
-    assert!(
-        !g.iter().any(|c| c == code),
-        "{code} raised on the fixed case:\n{good}\ngot {g:?}"
-    );
+    harness("k/app.yaml", code, bad, good)
 }
 
 const DEPLOY: &str = "apiVersion: apps/v1
@@ -210,6 +230,79 @@ spec:
     - port: 80
       targetPort: http
 ";
+
+/// Rules that are not run through [`harness`], each with where it is tested and why.
+const OUTSIDE_HARNESS: &[(&str, &str)] = &[
+    (
+        "PV109",
+        "needs the live cluster's storage classes: tests/live_k8s.rs",
+    ),
+    (
+        "PV130",
+        "k3s inventories span several files: tests/k3s_inventory.rs",
+    ),
+    (
+        "PV131",
+        "k3s inventories span several files: tests/k3s_inventory.rs",
+    ),
+    (
+        "PV132",
+        "k3s inventories span several files: tests/k3s_inventory.rs",
+    ),
+    (
+        "PV133",
+        "k3s inventories span several files: tests/k3s_inventory.rs",
+    ),
+    (
+        "PV134",
+        "k3s inventories span several files: tests/k3s_inventory.rs",
+    ),
+    (
+        "PV135",
+        "k3s inventories span several files: tests/k3s_inventory.rs",
+    ),
+    (
+        "PV136",
+        "k3s inventories span several files: tests/k3s_inventory.rs",
+    ),
+    (
+        "PV137",
+        "k3s inventories span several files: tests/k3s_inventory.rs",
+    ),
+    (
+        "PV138",
+        "k3s inventories span several files: tests/k3s_inventory.rs",
+    ),
+    (
+        "PV900",
+        "an input no rule checks: tests/k3s_inventory.rs, tests/provider_versions.rs",
+    ),
+];
+
+/// Every rule has fixtures in the harness (a snapshot per fixture), or is listed above.
+#[test]
+fn every_rule_goes_through_the_harness() {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rules/snapshots/per-rule");
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .expect("snapshots/per-rule")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .collect();
+    for r in provisio_lint::rules::RULES {
+        let snapshotted = names.iter().any(|n| n.starts_with(&format!("{}-", r.code)));
+        let outside = OUTSIDE_HARNESS.iter().any(|(c, _)| *c == r.code);
+        assert!(
+            snapshotted != outside,
+            "{}: {}",
+            r.code,
+            if outside {
+                "it has harness snapshots now: take it off OUTSIDE_HARNESS"
+            } else {
+                "no fixture in the harness: add a case()/kcase() with a failing and a fixed input"
+            }
+        );
+    }
+}
 
 #[test]
 fn findings_snapshot() {
