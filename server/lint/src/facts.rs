@@ -45,31 +45,12 @@ impl Cidr {
     }
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
-pub struct NodeFacts {
-    pub name: String,
-    pub online: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cpus: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mem_total_mib: Option<u64>,
-    /// Memory left after the running guests' allocations.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mem_free_mib: Option<i64>,
-}
+/// A node as the cluster state has it (capacity after the running guests' allocations): the
+/// state model's own type, so lint, draft and apply read one model.
+pub type NodeFacts = provisio_pve::state::Node;
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
-pub struct StorageFacts {
-    pub name: String,
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub content: Vec<String>,
-    pub nodes: Vec<String>,
-    pub shared: bool,
-    /// Files by content type (`snippets` → `[user.yml]`), when the storage's listing is known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub files: Option<BTreeMap<String, Vec<String>>>,
-}
+/// A storage as the cluster state has it (content types, nodes, files when listed).
+pub type StorageFacts = provisio_pve::state::Storage;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct GuestFacts {
@@ -152,25 +133,8 @@ impl ClusterFacts {
             cluster: state.cluster.clone(),
             ..Default::default()
         };
-        for n in state.nodes.iter().flatten() {
-            f.nodes.push(NodeFacts {
-                name: n.name.clone(),
-                online: n.online,
-                cpus: n.cpus,
-                mem_total_mib: n.mem_total_mib,
-                mem_free_mib: n.mem_free_mib,
-            });
-        }
-        for s in state.storages.iter().flatten() {
-            f.storages.push(StorageFacts {
-                name: s.name.clone(),
-                kind: s.kind.clone(),
-                content: s.content.clone(),
-                nodes: s.nodes.clone(),
-                shared: s.shared,
-                files: s.files.clone(),
-            });
-        }
+        f.nodes = state.nodes.clone().unwrap_or_default();
+        f.storages = state.storages.clone().unwrap_or_default();
         for t in state.templates.iter().flatten() {
             f.guests.push(GuestFacts {
                 vmid: t.vmid,

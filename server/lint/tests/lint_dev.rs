@@ -38,6 +38,7 @@ pub fn facts_from_cluster_json(c: &Value) -> ClusterFacts {
             cpus: n["cpu_threads"].as_u64().map(|x| x as u32),
             mem_total_mib: n["memory_mib"].as_u64(),
             mem_free_mib: None,
+            ..Default::default()
         });
     }
     for st in p["storages"].as_array().into_iter().flatten() {
@@ -54,6 +55,7 @@ pub fn facts_from_cluster_json(c: &Value) -> ClusterFacts {
                     .map(|(k, v)| (k.clone(), strs(v)))
                     .collect()
             }),
+            ..Default::default()
         });
     }
     for b in p["network"]["bridges"].as_array().into_iter().flatten() {

@@ -21,6 +21,7 @@ fn facts() -> ClusterFacts {
             cpus: Some(8),
             mem_total_mib: Some(16384),
             mem_free_mib: Some(4096),
+            ..Default::default()
         });
     }
     f.storages.push(StorageFacts {
@@ -30,6 +31,7 @@ fn facts() -> ClusterFacts {
         nodes: vec!["pve1".into()],
         shared: false,
         files: None,
+        ..Default::default()
     });
     f.storages.push(StorageFacts {
         name: "iso".into(),
@@ -38,6 +40,7 @@ fn facts() -> ClusterFacts {
         nodes: vec![],
         shared: true,
         files: None,
+        ..Default::default()
     });
     f.storages.push(StorageFacts {
         name: "snip".into(),
@@ -52,6 +55,7 @@ fn facts() -> ClusterFacts {
             )]
             .into(),
         ),
+        ..Default::default()
     });
     f.guests.push(GuestFacts {
         vmid: 9001,
