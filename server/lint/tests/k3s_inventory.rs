@@ -84,9 +84,32 @@ fn tim(hosts: &str, all: &str) -> Vec<String> {
     codes(&[("inv/hosts.ini", hosts), ("inv/group_vars/all.yml", all)])
 }
 
-/// A techno-tim case against the clean inventory.
+/// A techno-tim case against the clean inventory, through the rule harness: the findings of
+/// `code` on the failing inventory are a snapshot with the other rules' in
+/// `rules/snapshots/per-rule/` (named `CODE-HASH` after the inputs).
 fn tcase(code: &str, hosts: &str, all: &str) {
     case(code, tim(hosts, all), tim(HOSTS, ALL));
+    let findings: Vec<_> = run(
+        &[("inv/hosts.ini", hosts), ("inv/group_vars/all.yml", all)],
+        Some(&facts()),
+    )
+    .into_iter()
+    .filter(|f| f.code == code)
+    .collect();
+    let hash = hosts
+        .bytes()
+        .chain([0])
+        .chain(all.bytes())
+        .fold(0x811c_9dc5_u32, |h, b| {
+            (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+        });
+    insta::with_settings!({
+        snapshot_path => "rules/snapshots/per-rule",
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+    }, {
+        insta::assert_snapshot!(format!("{code}-{hash:08x}"), render_text(&findings));
+    });
 }
 
 fn case(code: &str, bad: Vec<String>, good: Vec<String>) {

@@ -235,47 +235,12 @@ spec:
       targetPort: http
 ";
 
-/// Rules that are not run through [`harness`], each with where it is tested and why.
+/// Rules that are not run through the harness ([`harness`] here, `tcase` of
+/// tests/k3s_inventory.rs), each with where it is tested and why.
 const OUTSIDE_HARNESS: &[(&str, &str)] = &[
     (
         "PV109",
         "needs the live cluster's storage classes: tests/live_k8s.rs",
-    ),
-    (
-        "PV130",
-        "k3s inventories span several files: tests/k3s_inventory.rs",
-    ),
-    (
-        "PV131",
-        "k3s inventories span several files: tests/k3s_inventory.rs",
-    ),
-    (
-        "PV132",
-        "k3s inventories span several files: tests/k3s_inventory.rs",
-    ),
-    (
-        "PV133",
-        "k3s inventories span several files: tests/k3s_inventory.rs",
-    ),
-    (
-        "PV134",
-        "k3s inventories span several files: tests/k3s_inventory.rs",
-    ),
-    (
-        "PV135",
-        "k3s inventories span several files: tests/k3s_inventory.rs",
-    ),
-    (
-        "PV136",
-        "k3s inventories span several files: tests/k3s_inventory.rs",
-    ),
-    (
-        "PV137",
-        "k3s inventories span several files: tests/k3s_inventory.rs",
-    ),
-    (
-        "PV138",
-        "k3s inventories span several files: tests/k3s_inventory.rs",
     ),
     (
         "PV900",
