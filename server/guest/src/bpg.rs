@@ -81,6 +81,21 @@ fn header(rtype: &str, label: &str, g: &LiveGuest, f: &Fields, kind: Kind, out: 
     b
 }
 
+/// [`header`] read back: node, VMID, description, tags, pool, start at boot (`onboot`, the
+/// resource's argument for it), protection, template.
+fn read_header(m: &mut Implied, n: &Node, onboot: &str) {
+    m.text("node", n, "node_name");
+    m.text("vmid", n, "vm_id");
+    m.text("description", n, "description");
+    m.from("tags", n, "tags", |v| {
+        strings(v).map(|t| fields::tags(t.iter().map(String::as_str)))
+    });
+    m.text("pool", n, "pool_id");
+    m.flag("onboot", n, onboot);
+    m.flag("protection", n, "protection");
+    m.flag("template", n, "template");
+}
+
 /// One `ip_config` block from the `{prefix}.ip/gw/ip6/gw6` fields.
 fn ip_config(f: &Fields, prefix: &str) -> Block {
     let k = |p: &str| f.get(&format!("{prefix}.{p}"));
@@ -376,16 +391,7 @@ pub fn render_vm(label: &str, g: &LiveGuest, f: &Fields, out: &mut Out) -> Block
 pub fn read_vm(n: &Node) -> Implied {
     let mut m = Implied::new(Kind::Qemu);
     m.text("name", n, "name");
-    m.text("node", n, "node_name");
-    m.text("vmid", n, "vm_id");
-    m.text("description", n, "description");
-    m.from("tags", n, "tags", |v| {
-        strings(v).map(|t| fields::tags(t.iter().map(String::as_str)))
-    });
-    m.text("pool", n, "pool_id");
-    m.flag("onboot", n, "on_boot");
-    m.flag("protection", n, "protection");
-    m.flag("template", n, "template");
+    read_header(&mut m, n, "on_boot");
     m.text("bios", n, "bios");
     m.text("machine", n, "machine");
     m.text("scsihw", n, "scsi_hardware");
@@ -678,17 +684,8 @@ pub fn render_ct(label: &str, g: &LiveGuest, f: &Fields, out: &mut Out) -> Block
 /// The fields a `proxmox_virtual_environment_container` instance implies.
 pub fn read_ct(n: &Node) -> Implied {
     let mut m = Implied::new(Kind::Lxc);
-    m.text("node", n, "node_name");
-    m.text("vmid", n, "vm_id");
-    m.text("description", n, "description");
-    m.from("tags", n, "tags", |v| {
-        strings(v).map(|t| fields::tags(t.iter().map(String::as_str)))
-    });
-    m.text("pool", n, "pool_id");
-    m.flag("onboot", n, "start_on_boot");
+    read_header(&mut m, n, "start_on_boot");
     m.flag("unprivileged", n, "unprivileged");
-    m.flag("protection", n, "protection");
-    m.flag("template", n, "template");
     if let Some(c) = n.block("cpu") {
         m.text("arch", c, "architecture");
         m.text("cores", c, "cores");

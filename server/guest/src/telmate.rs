@@ -52,6 +52,20 @@ fn read_ha(m: &mut Implied, n: &Node) {
     m.text("ha.group", n, "hagroup");
 }
 
+/// What both resources name alike: node, VMID, description, tags, pool, `onboot`, protection
+/// (a later setting of the same field, e.g. `start_at_node_boot`, wins).
+fn read_common(m: &mut Implied, n: &Node) {
+    m.text("node", n, "target_node");
+    m.text("vmid", n, "vmid");
+    m.text("description", n, "description");
+    m.from("tags", n, "tags", |v| {
+        text(v).map(|t| fields::tags([t.as_str()]))
+    });
+    m.text("pool", n, "pool");
+    m.flag("onboot", n, "onboot");
+    m.flag("protection", n, "protection");
+}
+
 fn bus_of(slot: &str) -> &str {
     slot.trim_end_matches(|c: char| c.is_ascii_digit())
 }
@@ -341,17 +355,9 @@ pub fn render_vm(label: &str, g: &LiveGuest, f: &Fields, out: &mut Out) -> Block
 pub fn read_vm(n: &Node) -> Implied {
     let mut m = Implied::new(Kind::Qemu);
     m.text("name", n, "name");
-    m.text("node", n, "target_node");
-    m.text("vmid", n, "vmid");
     m.text("description", n, "desc");
-    m.text("description", n, "description");
-    m.from("tags", n, "tags", |v| {
-        text(v).map(|t| fields::tags([t.as_str()]))
-    });
-    m.text("pool", n, "pool");
-    m.flag("onboot", n, "onboot");
+    read_common(&mut m, n);
     m.flag("onboot", n, "start_at_node_boot");
-    m.flag("protection", n, "protection");
     m.text("bios", n, "bios");
     m.text("machine", n, "machine");
     m.text("scsihw", n, "scsihw");
@@ -708,17 +714,9 @@ pub fn render_ct(label: &str, g: &LiveGuest, f: &Fields, out: &mut Out) -> Block
 /// The fields a `proxmox_lxc` instance implies.
 pub fn read_ct(n: &Node) -> Implied {
     let mut m = Implied::new(Kind::Lxc);
-    m.text("node", n, "target_node");
-    m.text("vmid", n, "vmid");
+    read_common(&mut m, n);
     m.text("name", n, "hostname");
-    m.text("description", n, "description");
-    m.from("tags", n, "tags", |v| {
-        text(v).map(|t| fields::tags([t.as_str()]))
-    });
-    m.text("pool", n, "pool");
-    m.flag("onboot", n, "onboot");
     m.flag("unprivileged", n, "unprivileged");
-    m.flag("protection", n, "protection");
     m.text("arch", n, "arch");
     m.text("ostype", n, "ostype");
     m.text("cores", n, "cores");
